@@ -1,0 +1,77 @@
+// Clock: the one source of time for every timer, lease and sweep in core.
+//
+// Production code uses SystemClock; tests use ManualClock and advance it, so
+// hours of sweeps run in milliseconds. Times are UTC milliseconds since the
+// Unix epoch (what the catalog stores).
+#ifndef SCALEOUT_CORE_COMMON_CLOCK_H_
+#define SCALEOUT_CORE_COMMON_CLOCK_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+namespace scaleout::core {
+
+using Millis = std::chrono::milliseconds;
+
+// Thread-safety: every implementation is safe to call from any thread.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Wall-clock UTC time in ms since the epoch, as stored in the catalog.
+  virtual std::int64_t NowUnixMillis() const = 0;
+  // Monotonic time in ms, for measuring intervals and deadlines.
+  virtual std::int64_t SteadyMillis() const = 0;
+  // Sleeps up to `duration` in this clock's time, returning early (true)
+  // when `wake` has been set. ManualClock wakes sleepers when advanced.
+  virtual bool SleepFor(Millis duration, const std::atomic<bool>& wake) = 0;
+  // Wakes every SleepFor() now (used on shutdown).
+  virtual void WakeAll() = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  std::int64_t NowUnixMillis() const override;
+  std::int64_t SteadyMillis() const override;
+  bool SleepFor(Millis duration, const std::atomic<bool>& wake) override;
+  void WakeAll() override;
+
+  // The process-wide instance; lives for the whole program.
+  static SystemClock& Instance();
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+};
+
+// A clock that moves only when told to. Starts at `start_unix_millis`.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(std::int64_t start_unix_millis = 1'700'000'000'000);
+  std::int64_t NowUnixMillis() const override;
+  std::int64_t SteadyMillis() const override;
+  bool SleepFor(Millis duration, const std::atomic<bool>& wake) override;
+  void WakeAll() override;
+
+  void Advance(Millis delta);
+  // Blocks until at least `count` threads are inside SleepFor(); lets tests
+  // advance time only once the code under test is waiting on it.
+  void WaitForSleepers(int count);
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::int64_t now_;
+  std::int64_t start_;
+  int sleepers_ = 0;
+};
+
+// "2026-11-21T23:54:05.123Z" for a UTC ms timestamp.
+std::string FormatUtc(std::int64_t unix_millis);
+
+}  // namespace scaleout::core
+
+#endif  // SCALEOUT_CORE_COMMON_CLOCK_H_

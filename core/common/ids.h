@@ -1,0 +1,29 @@
+// Identifiers: GUIDs (workers, tasks, event batches) and hex thumbprints.
+#ifndef SCALEOUT_CORE_COMMON_IDS_H_
+#define SCALEOUT_CORE_COMMON_IDS_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace scaleout::core {
+
+// A new random (v4) GUID in canonical uppercase form, as SSIS prints agent ids:
+// "8D3F1A0C-4B7E-4F2A-9C61-0E5B2D7A9F13". Thread-safe.
+std::string NewGuid();
+
+// Returns the canonical uppercase form of `text` when it is a GUID (with or
+// without braces, any case), or nullopt.
+std::optional<std::string> NormalizeGuid(std::string_view text);
+
+// Returns `text` as uppercase hex without separators (':' and spaces are
+// dropped), or nullopt when it has non-hex characters or the wrong length.
+// `digits` is 64 for SHA-256, 40 for SHA-1.
+std::optional<std::string> NormalizeThumbprint(std::string_view text, std::size_t digits);
+
+// Uppercase hex of raw bytes.
+std::string HexUpper(std::string_view bytes);
+
+}  // namespace scaleout::core
+
+#endif  // SCALEOUT_CORE_COMMON_IDS_H_

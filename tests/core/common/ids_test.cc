@@ -1,0 +1,43 @@
+#include "core/common/ids.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace scaleout::core {
+namespace {
+
+TEST(GuidTest, NewGuidsAreCanonicalAndUnique) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    std::string id = NewGuid();
+    ASSERT_EQ(NormalizeGuid(id), id);
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(GuidTest, NormalizesBracesAndCase) {
+  EXPECT_EQ(NormalizeGuid("{8d3f1a0c-4b7e-4f2a-9c61-0e5b2d7a9f13}"),
+            "8D3F1A0C-4B7E-4F2A-9C61-0E5B2D7A9F13");
+}
+
+TEST(GuidTest, RefusesMalformed) {
+  EXPECT_FALSE(NormalizeGuid(""));
+  EXPECT_FALSE(NormalizeGuid("8d3f1a0c-4b7e-4f2a-9c61-0e5b2d7a9f1"));
+  EXPECT_FALSE(NormalizeGuid("8d3f1a0c-4b7e-4f2a-9c61-0e5b2d7a9f1g"));
+  EXPECT_FALSE(NormalizeGuid("8d3f1a0c04b7e-4f2a-9c61-0e5b2d7a9f13"));
+  EXPECT_FALSE(NormalizeGuid("'; DROP TABLE workers; --"));
+}
+
+TEST(ThumbprintTest, AcceptsColonsAndCase) {
+  EXPECT_EQ(NormalizeThumbprint("ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01", 40),
+            "ABCDEF0123456789ABCDEF0123456789ABCDEF01");
+  EXPECT_FALSE(NormalizeThumbprint("abcd", 40));
+  EXPECT_FALSE(NormalizeThumbprint(std::string(64, 'z'), 64));
+}
+
+TEST(HexTest, Upper) { EXPECT_EQ(HexUpper(std::string("\x01\xab", 2)), "01AB"); }
+
+}  // namespace
+}  // namespace scaleout::core
