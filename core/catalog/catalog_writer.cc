@@ -155,12 +155,13 @@ sdk::Status CatalogWriter::StepOnce(sdk::Statement* statement) {
   return reset;
 }
 
-sdk::Status CatalogWriter::WithBusyRetry(const std::function<sdk::Status()>& attempt) {
+sdk::Status CatalogWriter::WithBusyRetry(const std::function<sdk::Status()>& attempt,
+                                         const std::function<bool()>& can_retry) {
+  static const std::atomic<bool> kNeverWake{false};
   std::chrono::milliseconds backoff = options_.initial_backoff;
   sdk::Status status = attempt();
-  static const std::atomic<bool> kNeverWake{false};
-  for (int retry = 0;
-       retry < options_.max_busy_retries && status.code() == sdk::StatusCode::kUnavailable;
+  for (int retry = 0; retry < options_.max_busy_retries &&
+                      status.code() == sdk::StatusCode::kUnavailable && can_retry();
        ++retry) {
     busy_retries_.fetch_add(1, std::memory_order_relaxed);
     clock_.SleepFor(backoff, kNeverWake);
@@ -184,7 +185,8 @@ void CatalogWriter::RunBatch(Request* batch, std::size_t count) {
   if (!prepare_status_.ok()) return FailBatch(batch, prepare_status_);
 
   sdk::Status status =
-      WithBusyRetry([&connection] { return connection.Begin(sdk::TransactionMode::kWrite); });
+      WithBusyRetry([&connection] { return connection.Begin(sdk::TransactionMode::kWrite); },
+                    [] { return true; });
   if (!status.ok()) return FailBatch(batch, status.WithContext("beginning a catalog transaction"));
 
   std::uint64_t failed_ops = 0;
@@ -193,14 +195,10 @@ void CatalogWriter::RunBatch(Request* batch, std::size_t count) {
     if (!r->status_.ok()) ++failed_ops;
   }
   if (status.ok()) {
-    // A busy COMMIT leaves the transaction open, so it can simply be retried.
-    status = WithBusyRetry([&connection] {
-      sdk::Status s = connection.Commit();
-      if (s.code() == sdk::StatusCode::kUnavailable && !connection.InTransaction()) {
-        return s.WithContext("the transaction was rolled back");
-      }
-      return s;
-    });
+    // A busy COMMIT leaves the transaction open, so it can simply be
+    // retried; an I/O error may have rolled it back, and then it cannot.
+    status = WithBusyRetry([&connection] { return connection.Commit(); },
+                           [&connection] { return connection.InTransaction(); });
     if (!status.ok()) status = status.WithContext("committing a catalog transaction");
   }
   if (!status.ok()) {

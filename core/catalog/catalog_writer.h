@@ -167,8 +167,10 @@ class CatalogWriter {
   sdk::Status RunInSavepoint(Request& request);
   sdk::Status PrepareSavepointStatements();
   sdk::Status StepOnce(sdk::Statement* statement);
-  // Retries `attempt` while it returns kUnavailable, with backoff.
-  sdk::Status WithBusyRetry(const std::function<sdk::Status()>& attempt);
+  // Retries `attempt` while it returns kUnavailable and `can_retry` holds,
+  // with bounded exponential backoff.
+  sdk::Status WithBusyRetry(const std::function<sdk::Status()>& attempt,
+                            const std::function<bool()>& can_retry);
   void FailBatch(Request* batch, const sdk::Status& status);
   bool OnWriterThread() const { return std::this_thread::get_id() == writer_id_.load(); }
 
