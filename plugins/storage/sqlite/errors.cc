@@ -1,6 +1,7 @@
 #include "plugins/storage/sqlite/errors.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -43,9 +44,17 @@ Status CantOpen(int os_errno, const ErrorContext& context, const std::string& de
                             "' does not exist; create it or fix 'path'");
   }
   if (!std::filesystem::exists(std::filesystem::path(context.path), ec)) {
-    return Status::NotFound("database file " + file +
-                            " does not exist; fix 'path', or set create=true to make a new "
-                            "catalog there");
+    // Open() checks for a missing file when create=false, so here SQLite
+    // tried to create the file and could not. Its last errno is often the
+    // ENOENT of its read-only retry, so ask the directory directly.
+    if (access(dir.c_str(), W_OK | X_OK) != 0) {
+      return Status::PermissionDenied("cannot create database file " + file + ": its directory '" +
+                                      dir +
+                                      "' is not writable by this user; make it writable or "
+                                      "point 'path' at a writable directory");
+    }
+    return Status::NotFound("database file " + file + " does not exist and could not be created (" +
+                            detail + "); fix 'path'");
   }
   return Status::PermissionDenied("cannot open database file " + file + " (" + detail +
                                   "); check that this user may read and write it and its "

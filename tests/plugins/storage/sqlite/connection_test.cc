@@ -377,6 +377,9 @@ TEST(SqliteStatementCacheTest, FullCacheRefusesNewSqlAndKeepsServingCachedSql) {
   ASSERT_NE(storage, nullptr);
   auto connection = OpenOrFail(*storage);
   ASSERT_NE(connection, nullptr);
+  // Bad SQL does not take a cache slot.
+  auto bad = connection->PrepareCached("SELEC");
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   auto a = connection->PrepareCached("SELECT 1");
   auto b = connection->PrepareCached("SELECT 2");
   ASSERT_TRUE(a.ok() && b.ok());
@@ -391,9 +394,6 @@ TEST(SqliteStatementCacheTest, FullCacheRefusesNewSqlAndKeepsServingCachedSql) {
   auto row = (*a)->Step();
   ASSERT_TRUE(row.ok() && *row);
   EXPECT_EQ((*a)->ColumnInt64(0), 1);
-  // Bad SQL does not take a cache slot.
-  auto bad = connection->PrepareCached("SELEC");
-  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(SqliteConnectionTest, ConnectionsOnManyThreadsAllCommit) {
