@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "core/protocol/messages.h"
 #include "scaleout/sdk/bytes.h"
