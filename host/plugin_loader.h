@@ -51,18 +51,22 @@ using PluginPtr = std::unique_ptr<T, PluginDeleter>;
 // What discovery found about one file.
 struct PluginInfo {
   std::filesystem::path file;
-  std::string kind;         // "transport", "storage", "executor" ("" if unreadable)
-  std::string name;         // "sqlite"
-  std::string version;      // the plugin's version
+  std::string kind;     // "transport", "storage", "executor" ("" if unreadable)
+  std::string name;     // "sqlite"
+  std::string version;  // the plugin's version
   std::string description;
-  std::string abi;          // "1.0"
-  bool loadable = false;    // passes every check that does not need create()
-  std::string reason;       // why not loadable: one line naming the file
+  std::string abi;                   // "1.0"
+  std::string fingerprint;           // the plugin's build fingerprint ("" if unreadable)
+  bool fingerprint_matches = false;  // equals HostBuildFingerprint()
+  bool loadable = false;             // passes every check that does not need create()
+  std::string reason;                // why not loadable: one line naming the file
   std::string full_name() const { return kind + "/" + name; }
 };
 
 class PluginLoader {
  public:
+  // `logger` is handed to every plugin instance at create(); it must outlive
+  // the loader and every instance the loader creates.
   explicit PluginLoader(sdk::Logger& logger);
   ~PluginLoader();
   PluginLoader(const PluginLoader&) = delete;
@@ -81,7 +85,8 @@ class PluginLoader {
   // kAlreadyExists (duplicate kind/name). The message names the file.
   sdk::Status LoadFile(const std::filesystem::path& file);
 
-  // Creates an instance of a loaded plugin. Errors: kNotFound (no such
+  // Creates an instance of a loaded plugin; `name` is "noop" or
+  // "executor/noop". The instance keeps its library loaded. Errors: kNotFound (no such
   // kind/name; the message lists what is loaded), kInvalidArgument or the
   // plugin's own code when create() fails, kInternal when it threw.
   sdk::Result<PluginPtr<sdk::Transport>> CreateTransport(const std::string& name,
@@ -91,8 +96,11 @@ class PluginLoader {
   sdk::Result<PluginPtr<sdk::Executor>> CreateExecutor(const std::string& name,
                                                        const sdk::ConfigView& config);
 
-  // "transport/https" ... for everything loaded.
+  // "transport/https" ... for everything loaded, sorted.
   std::vector<std::string> LoadedNames() const;
+
+  // What LoadFile/LoadDirectory accepted, by kind/name (loadable == true).
+  std::vector<PluginInfo> LoadedPlugins() const;
 
  private:
   sdk::Result<void*> CreateRaw(sdk::PluginKind kind, const std::string& name,

@@ -1,0 +1,47 @@
+#include "host/commands/command_util.h"
+
+#include <iostream>
+
+#include <boost/program_options.hpp>
+
+#include "host/plugin_loader.h"
+#include "scaleout/sdk/plugin.h"
+#include "scaleout/sdk/version.h"
+
+namespace scaleout::host {
+
+namespace po = boost::program_options;
+
+std::string VersionText() {
+  return std::string("scaleout ") + SCALEOUT_SDK_VERSION_STRING + " (plugin ABI " +
+         std::to_string(sdk::kAbiMajor) + "." + std::to_string(sdk::kAbiMinor) + ", fingerprint " +
+         HostBuildFingerprint() + ")";
+}
+
+int RunNotBuiltYet(std::string_view name, std::string_view summary, int argc, char** argv) {
+  po::options_description options("Options");
+  options.add_options()("help,h", "show this help")("version", "show the version");
+  po::variables_map vm;
+  try {
+    // Unknown options are accepted: whatever this command will take, the
+    // answer for now is the same.
+    po::store(po::command_line_parser(argc, argv).options(options).allow_unregistered().run(), vm);
+  } catch (const po::error& e) {
+    std::cerr << "scaleout " << name << ": " << e.what() << "\n";
+    return kExitUsage;
+  }
+  if (vm.count("help") != 0) {
+    std::cout << "Usage: scaleout " << name << " [options]\n"
+              << summary << " (not built yet)\n\n"
+              << options;
+    return kExitOk;
+  }
+  if (vm.count("version") != 0) {
+    std::cout << VersionText() << "\n";
+    return kExitOk;
+  }
+  std::cerr << "scaleout " << name << ": not built yet\n";
+  return kExitFailed;
+}
+
+}  // namespace scaleout::host

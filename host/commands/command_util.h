@@ -1,0 +1,28 @@
+// Helpers shared by the `scaleout` sub-commands.
+//
+// Every sub-command is `int Run<Name>Command(int argc, char** argv)` where
+// argv[0] is the sub-command's name ("master") and the options follow, so
+// boost::program_options::parse_command_line(argc, argv, ...) works as is.
+// It returns one of the exit codes below and writes errors to stderr.
+#ifndef SCALEOUT_HOST_COMMANDS_COMMAND_UTIL_H_
+#define SCALEOUT_HOST_COMMANDS_COMMAND_UTIL_H_
+
+#include <string>
+#include <string_view>
+
+namespace scaleout::host {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;  // bad options or unknown sub-command
+
+// "scaleout 0.1.0 (plugin ABI 1.0, fingerprint sdk=0;libstdc++12;cxx11abi=1;ptr=8)".
+std::string VersionText();
+
+// The body of a sub-command whose issue has not landed yet: answers --help
+// and --version, and otherwise says "not built yet" and fails.
+int RunNotBuiltYet(std::string_view name, std::string_view summary, int argc, char** argv);
+
+}  // namespace scaleout::host
+
+#endif  // SCALEOUT_HOST_COMMANDS_COMMAND_UTIL_H_

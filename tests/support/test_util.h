@@ -1,0 +1,109 @@
+// Small real helpers for tests: a temp folder, a logger that keeps lines, an
+// event sink that keeps events, a cancellation token a test can set, running
+// the `scaleout` binary as a child process, and loading in-tree plugins.
+//
+// Thread-safety: CapturingLogger, CollectingEventSink and
+// SettableCancellationToken are safe from any thread; the rest are for the
+// test's own thread.
+#ifndef SCALEOUT_TESTS_SUPPORT_TEST_UTIL_H_
+#define SCALEOUT_TESTS_SUPPORT_TEST_UTIL_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "host/plugin_loader.h"
+#include "scaleout/sdk/executor.h"
+#include "scaleout/sdk/logger.h"
+#include "scaleout/sdk/status.h"
+
+namespace scaleout::test {
+
+// A fresh folder under the system temp dir, removed (with its contents) on
+// destruction. Unique per process and instance, so parallel tests never clash.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(std::string_view name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Writes `contents` to `file` (creating parent folders); fails the test on error.
+void WriteFile(const std::filesystem::path& file, std::string_view contents);
+// The whole file, or "" when it cannot be read.
+std::string ReadFile(const std::filesystem::path& file);
+
+// Keeps every line it is given, with its level.
+class CapturingLogger final : public sdk::Logger {
+ public:
+  struct Line {
+    sdk::LogLevel level;
+    std::string message;
+  };
+  void Log(sdk::LogLevel level, std::string_view message) noexcept override;
+  bool Enabled(sdk::LogLevel) const noexcept override { return true; }
+  std::vector<Line> lines() const;
+  // True when some line contains `text`.
+  bool Contains(std::string_view text) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<Line> lines_;
+};
+
+class CollectingEventSink final : public sdk::EventSink {
+ public:
+  void Emit(const sdk::Event& event) noexcept override;
+  std::vector<sdk::Event> events() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<sdk::Event> events_;
+};
+
+class SettableCancellationToken final : public sdk::CancellationToken {
+ public:
+  void Cancel();
+  bool IsCancelled() const noexcept override;
+  bool WaitFor(std::chrono::milliseconds timeout) const noexcept override;
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::condition_variable cv_;
+  std::atomic<bool> cancelled_{false};
+};
+
+// The folder the build puts in-tree plugins in.
+std::filesystem::path InTreePluginDir();
+// The in-tree plugin file for "executor/noop" and the like.
+std::filesystem::path InTreePluginFile(std::string_view full_name);
+// Loads the in-tree plugin `full_name` ("transport/inproc") into `loader`.
+sdk::Status LoadInTreePlugin(host::PluginLoader& loader, std::string_view full_name);
+
+// The built `scaleout` executable.
+std::filesystem::path HostBinary();
+
+struct ProcessResult {
+  int exit_code = -1;  // -1 when it did not exit normally
+  std::string out;     // stdout
+  std::string err;     // stderr
+};
+// Runs `program` with `args` (no shell), waits for it, and captures its
+// output. `env` entries ("NAME=value") are added to the environment.
+ProcessResult RunProcess(const std::filesystem::path& program, const std::vector<std::string>& args,
+                         const std::vector<std::string>& env = {});
+
+}  // namespace scaleout::test
+
+#endif  // SCALEOUT_TESTS_SUPPORT_TEST_UTIL_H_
