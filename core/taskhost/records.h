@@ -1,0 +1,79 @@
+// Records: what the task host tells the launcher, over the child's stdout.
+//
+// A stream of frames; each frame is a 4-byte big-endian payload length
+// followed by that many bytes of JSON, one object per frame:
+//   {"record":"event","type":70,"source":"stdout","message":"..."}
+//   {"record":"outcome","result":0,"exit_code":0,"message":"..."}
+// `type` is an SSIS message_type, `result` a sdk::TaskResult. Objects with an
+// unknown "record" are skipped (a newer task host may send more); anything
+// else that does not decode (a zero or oversized length, bad JSON, a missing
+// field) makes the stream corrupt, and the decoder says why.
+//
+// JSON because it is trivial to debug with `od`, and because package output
+// is arbitrary bytes: invalid UTF-8 is replaced (U+FFFD) on encoding.
+//
+// Thread-safety: EncodeX are pure functions. A RecordDecoder belongs to one
+// thread. RecordWriter::Write may be called from any thread.
+#ifndef SCALEOUT_CORE_TASKHOST_RECORDS_H_
+#define SCALEOUT_CORE_TASKHOST_RECORDS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "scaleout/sdk/executor.h"
+#include "scaleout/sdk/status.h"
+
+namespace scaleout::core::taskhost {
+
+// Largest payload a decoder accepts. Event messages longer than
+// kMaxRecordMessageBytes are cut by the encoder, so real records stay far below.
+inline constexpr std::size_t kMaxRecordBytes = 1u << 20;
+inline constexpr std::size_t kMaxRecordMessageBytes = 256u << 10;
+
+struct Record {
+  enum class Kind { kEvent, kOutcome };
+  Kind kind = Kind::kEvent;
+  sdk::Event event;          // when kind == kEvent
+  sdk::TaskOutcome outcome;  // when kind == kOutcome
+};
+
+// Whole frames (length prefix included), ready to write.
+std::string EncodeEvent(const sdk::Event& event);
+std::string EncodeOutcome(const sdk::TaskOutcome& outcome);
+
+// Reassembles frames from arbitrary chunks (partial reads are normal).
+class RecordDecoder {
+ public:
+  // Appends `bytes` and moves every complete record to `out`. After the
+  // first error (kDataLoss, naming what was wrong) the decoder stays failed.
+  sdk::Status Feed(std::string_view bytes, std::vector<Record>* out);
+  // True when bytes of an incomplete frame are buffered (the writer died
+  // in the middle of a frame).
+  bool HasPartialFrame() const { return !buffer_.empty(); }
+
+ private:
+  sdk::Status DecodePayload(std::string_view payload, std::vector<Record>* out);
+
+  std::string buffer_;
+  sdk::Status failed_;
+};
+
+// Writes frames to a file descriptor it does not own, whole frames at a time.
+class RecordWriter {
+ public:
+  explicit RecordWriter(int fd) : fd_(fd) {}
+  // kUnavailable when the reader has gone (EPIPE) or the write failed.
+  sdk::Status Write(std::string_view frame);
+
+ private:
+  std::mutex mutex_;
+  int fd_;
+};
+
+}  // namespace scaleout::core::taskhost
+
+#endif  // SCALEOUT_CORE_TASKHOST_RECORDS_H_

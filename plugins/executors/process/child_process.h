@@ -1,0 +1,65 @@
+// ChildProcess: one package process, started directly (posix_spawn, no
+// shell) in a process group of its own, with stdout and stderr on pipes.
+//
+// The group is what cancellation kills: the package and everything it
+// starts (unless a descendant moves itself to another group or session).
+//
+// Thread-safety: one thread. The destructor SIGKILLs the group of a child
+// still unreaped and reaps it, so no process is leaked on an early return.
+#ifndef SCALEOUT_PLUGINS_EXECUTORS_PROCESS_CHILD_PROCESS_H_
+#define SCALEOUT_PLUGINS_EXECUTORS_PROCESS_CHILD_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "scaleout/sdk/status.h"
+
+namespace scaleout::plugins::process {
+
+class ChildProcess {
+ public:
+  // Starts `program` with `args` (args[0] included) and `env` ("K=V") in
+  // `work_dir`, stdin from /dev/null. Errors name the program and the reason
+  // (kNotFound, kPermissionDenied, kFailedPrecondition for a file the kernel
+  // cannot execute, kUnavailable otherwise).
+  static sdk::Result<ChildProcess> Spawn(const std::string& program,
+                                         const std::vector<std::string>& args,
+                                         const std::vector<std::string>& env,
+                                         const std::string& work_dir);
+
+  ChildProcess(ChildProcess&& other) noexcept;
+  ChildProcess& operator=(ChildProcess&&) = delete;
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ~ChildProcess();
+
+  pid_t pid() const { return pid_; }
+  int stdout_fd() const { return out_fd_; }  // non-blocking; -1 once closed
+  int stderr_fd() const { return err_fd_; }
+  int pid_fd() const { return pid_fd_; }  // readable once the child exits; -1 if unsupported
+  void CloseStdout();
+  void CloseStderr();
+
+  // Signals the whole process group. A no-op once reaped (the id may be reused).
+  void SignalGroup(int signo);
+  // True once the child has exited; does not reap it (so the group id stays ours).
+  bool HasExited();
+  // Reaps the child (blocks until it exits); returns the wait status.
+  int Reap();
+
+ private:
+  ChildProcess() = default;
+
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  int err_fd_ = -1;
+  int pid_fd_ = -1;
+  bool reaped_ = false;
+  int status_ = 0;
+};
+
+}  // namespace scaleout::plugins::process
+
+#endif  // SCALEOUT_PLUGINS_EXECUTORS_PROCESS_CHILD_PROCESS_H_

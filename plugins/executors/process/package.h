@@ -1,0 +1,71 @@
+// Package: what the process executor runs for a TaskSpec, and with what
+// environment.
+//
+// A package is either an executable file of the project (`load.sh`), run
+// directly with no arguments and no shell, or a manifest `<name>.cmd.json`:
+//   {"command": ["/bin/sh", "-c", "..."], "env": {"K": "V"}, "timeout_s": 0}
+// command[0] is an absolute path, a path relative to the project dir when it
+// contains '/', or a name looked up in the package environment's PATH.
+// Unknown manifest keys are refused, so a typo is an error.
+//
+// Parameters reach the package as environment variables (docs/executors.md):
+//   SCALEOUT_PARAM_<NAME>  project (20) and package (30) parameters
+//   SCALEOUT_SYS_<NAME>    system (50) parameters
+// <NAME> is the parameter name upper-cased with every byte outside [A-Za-z0-9]
+// replaced by '_'. A package parameter wins over a project parameter with the
+// same variable name; two parameters of the same object type that map to the
+// same name are refused (kInvalidArgument naming both).
+//
+// Thread-safety: pure functions.
+#ifndef SCALEOUT_PLUGINS_EXECUTORS_PROCESS_PACKAGE_H_
+#define SCALEOUT_PLUGINS_EXECUTORS_PROCESS_PACKAGE_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "scaleout/sdk/executor.h"
+#include "scaleout/sdk/status.h"
+
+namespace scaleout::plugins::process {
+
+inline constexpr std::string_view kManifestSuffix = ".cmd.json";
+inline constexpr std::size_t kMaxManifestBytes = 1u << 20;
+
+using EnvMap = std::map<std::string, std::string>;
+
+struct Command {
+  std::string program;            // absolute or project-relative path, resolved
+  std::vector<std::string> args;  // argv, args[0] included
+  EnvMap env;                     // manifest "env" (not yet merged)
+  std::int64_t timeout_s = 0;     // 0: none
+};
+
+// "SCALEOUT_PARAM_" + "my.param" -> "SCALEOUT_PARAM_MY_PARAM".
+std::string EnvVarName(std::string_view prefix, std::string_view parameter_name);
+
+// Checks the package path and, for a manifest, parses it. `path_env` is the
+// PATH to search for a bare command name. Errors: kInvalidArgument (a name
+// that escapes the project, a bad manifest), kNotFound (no such file or
+// command), kFailedPrecondition (not executable, not a regular file).
+sdk::Result<Command> ResolvePackage(const sdk::TaskSpec& task, std::string_view path_env);
+
+// Parses manifest text; `project_dir` and `path_env` resolve command[0].
+sdk::Result<Command> ParseManifest(std::string_view text, const std::string& project_dir,
+                                   std::string_view path_env);
+
+// The package's full environment, in "NAME=value" form, sorted.
+// `base` is the inherited environment (or the minimal one).
+sdk::Result<std::vector<std::string>> BuildEnvironment(const sdk::TaskSpec& task,
+                                                       const EnvMap& base,
+                                                       const EnvMap& manifest_env);
+
+// Our own process environment minus every SCALEOUT_* name that we set, so a
+// package never sees a stale parameter; or the minimal one when !inherit.
+EnvMap BaseEnvironment(bool inherit);
+
+}  // namespace scaleout::plugins::process
+
+#endif  // SCALEOUT_PLUGINS_EXECUTORS_PROCESS_PACKAGE_H_

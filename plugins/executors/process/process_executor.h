@@ -1,0 +1,48 @@
+// ProcessExecutor: executor/process, runs a package as an OS process.
+//
+// Run() starts the package (package.h) in the task's work dir, in a process
+// group of its own, and turns each line of its stdout into an Information
+// (70) event and each line of its stderr into a Warning (110) event, with
+// sensitive parameter values masked. Exit code 0 succeeds; anything else
+// fails ("exited with code N", "killed by signal S (SIGxxx)").
+//
+// Stopping: when the token is cancelled (or the manifest's timeout_s passes)
+// the group gets SIGTERM, then SIGKILL after kill_grace_ms. When the package
+// process itself has exited, whatever is left of its group is SIGKILLed: a
+// task's background jobs do not outlive it.
+//
+// Thread-safety: Run may be called from one thread at a time (SDK rule);
+// separate instances are independent.
+#ifndef SCALEOUT_PLUGINS_EXECUTORS_PROCESS_PROCESS_EXECUTOR_H_
+#define SCALEOUT_PLUGINS_EXECUTORS_PROCESS_PROCESS_EXECUTOR_H_
+
+#include <memory>
+
+#include "plugins/executors/process/options.h"
+#include "scaleout/sdk/executor.h"
+#include "scaleout/sdk/logger.h"
+#include "scaleout/sdk/plugin.h"
+
+namespace scaleout::plugins::process {
+
+class ProcessExecutor final : public sdk::Executor {
+ public:
+  // `logger` must outlive the executor (the host guarantees it for plugins).
+  ProcessExecutor(Options options, sdk::Logger& logger) : options_(options), logger_(logger) {}
+
+  // The plugin entry point: validates the config section.
+  static sdk::Result<std::unique_ptr<ProcessExecutor>> Create(const sdk::PluginContext& context);
+
+  sdk::Status Start() override { return sdk::Status::Ok(); }
+  void Stop() noexcept override {}
+  sdk::Result<sdk::TaskOutcome> Run(const sdk::TaskSpec& task, sdk::EventSink& events,
+                                    const sdk::CancellationToken& cancel) override;
+
+ private:
+  Options options_;
+  sdk::Logger& logger_;
+};
+
+}  // namespace scaleout::plugins::process
+
+#endif  // SCALEOUT_PLUGINS_EXECUTORS_PROCESS_PROCESS_EXECUTOR_H_
