@@ -14,9 +14,9 @@
 namespace scaleout::core::catalog {
 
 struct ProjectFileContent {
-  std::string name;     // path inside the project, "load.sh"
+  std::string name;  // path inside the project, "load.sh"
   sdk::Bytes content;
-  std::string sha256;   // 64 uppercase hex digits
+  std::string sha256;  // 64 uppercase hex digits
 };
 
 // The files of project `project_id` at version `project_lsn`, ordered by name.

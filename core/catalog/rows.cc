@@ -1,0 +1,326 @@
+#include "core/catalog/rows.h"
+
+#include <openssl/evp.h>
+
+#include <string>
+
+#include "core/catalog/limits.h"
+#include "core/catalog/state_machine.h"
+#include "core/common/ids.h"
+
+namespace scaleout::core::catalog::internal {
+
+std::size_t CharCount(std::string_view text) {
+  std::size_t count = 0;
+  for (char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+  return count;
+}
+
+namespace {
+
+std::string Quote(std::string_view value) {
+  constexpr std::size_t kShown = 40;
+  if (value.size() <= kShown) return "'" + std::string(value) + "'";
+  return "'" + std::string(value.substr(0, kShown)) + "...'";
+}
+
+sdk::Status CheckLength(std::string_view field, std::string_view value, std::size_t max_chars) {
+  const std::size_t chars = CharCount(value);
+  if (chars <= max_chars) return sdk::Status::Ok();
+  return sdk::Status::InvalidArgument(std::string(field) + " is " + std::to_string(chars) +
+                                      " characters long; the limit is " +
+                                      std::to_string(max_chars) + "; use a shorter value");
+}
+
+}  // namespace
+
+sdk::Status CheckName(std::string_view field, std::string_view value, std::size_t max_chars) {
+  if (value.empty()) {
+    return sdk::Status::InvalidArgument(std::string(field) + " must not be empty");
+  }
+  SCALEOUT_RETURN_IF_ERROR(CheckLength(field, value, max_chars));
+  for (char c : value) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+      return sdk::Status::InvalidArgument(std::string(field) + " " + Quote(value) +
+                                          " contains a control character; names must be "
+                                          "printable text");
+    }
+  }
+  return sdk::Status::Ok();
+}
+
+sdk::Status CheckText(std::string_view field, std::string_view value, std::size_t max_chars) {
+  SCALEOUT_RETURN_IF_ERROR(CheckLength(field, value, max_chars));
+  if (value.find('\0') != std::string_view::npos) {
+    return sdk::Status::InvalidArgument(std::string(field) + " contains a NUL character");
+  }
+  return sdk::Status::Ok();
+}
+
+sdk::Result<std::string> ParseGuid(std::string_view field, std::string_view value) {
+  std::optional<std::string> guid = NormalizeGuid(value);
+  if (!guid) {
+    return sdk::Status::InvalidArgument(
+        std::string(field) + " " + Quote(value) +
+        " is not a GUID; expected the form 8D3F1A0C-4B7E-4F2A-9C61-0E5B2D7A9F13");
+  }
+  return *guid;
+}
+
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr);
+  return HexUpper(std::string_view(reinterpret_cast<const char*>(digest), size));
+}
+
+sdk::Result<std::int64_t> NextId(sdk::Connection& connection, std::string_view counter) {
+  // UPDATE first so that PostgreSQL takes the row lock before the read.
+  SCALEOUT_ASSIGN_OR_RETURN(
+      std::int64_t updated,
+      Execute(connection, "UPDATE id_counters SET next_value = next_value + 1 WHERE name = ?",
+              [&](Query& q) { q.Text(counter); }));
+  if (updated != 1)
+    return sdk::Status::Internal("id counter '" + std::string(counter) + "' is missing");
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q, Cached(connection, "SELECT next_value FROM id_counters WHERE name = ?"));
+  q.Text(counter);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (!row) return sdk::Status::Internal("id counter '" + std::string(counter) + "' is missing");
+  return q.I(0) - 1;
+}
+
+sdk::Result<std::optional<std::string>> GetCatalogProperty(sdk::Connection& connection,
+                                                           std::string_view name) {
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q,
+      Cached(connection, "SELECT property_value FROM catalog_properties WHERE property_name = ?"));
+  q.Text(name);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(q.T(0));
+}
+
+namespace {
+
+// UPDATE, then INSERT when there was no row: portable upsert inside one transaction.
+sdk::Status Upsert(sdk::Connection& connection, std::string_view update_sql,
+                   std::string_view insert_sql, std::string_view name, std::string_view value) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t updated, Execute(connection, update_sql, [&](Query& q) {
+                              q.Text(value).Text(name);
+                            }));
+  if (updated > 0) return sdk::Status::Ok();
+  return Execute(connection, insert_sql, [&](Query& q) { q.Text(name).Text(value); }).status();
+}
+
+}  // namespace
+
+sdk::Status SetCatalogProperty(sdk::Connection& connection, std::string_view name,
+                               std::string_view value) {
+  return Upsert(
+      connection, "UPDATE catalog_properties SET property_value = ? WHERE property_name = ?",
+      "INSERT INTO catalog_properties (property_name, property_value) VALUES (?, ?)", name, value);
+}
+
+sdk::Status SetMasterProperty(sdk::Connection& connection, std::string_view name,
+                              std::string_view value) {
+  return Upsert(
+      connection, "UPDATE master_properties SET property_value = ? WHERE property_name = ?",
+      "INSERT INTO master_properties (property_name, property_value) VALUES (?, ?)", name, value);
+}
+
+sdk::Result<bool> IsScaleoutEnabled(sdk::Connection& connection) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                            GetCatalogProperty(connection, "IS_SCALEOUT_ENABLED"));
+  if (!value) return false;
+  std::string lower;
+  for (char c : *value) lower += static_cast<char>((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
+  return lower == "true" || lower == "1";
+}
+
+Execution ReadExecution(const Query& q) {
+  Execution e;
+  e.execution_id = q.I(0);
+  e.folder_name = q.T(1);
+  e.project_name = q.T(2);
+  e.package_name = q.T(3);
+  e.reference_id = q.OptI(4);
+  e.project_id = q.I(5);
+  e.project_lsn = q.I(6);
+  e.executed_as_name = q.T(7);
+  e.caller_name = q.T(8);
+  e.status = StatusFromCode(q.I(9)).value_or(ExecutionStatus::kCreated);
+  e.created_time = q.I(10);
+  e.start_time = q.OptI(11);
+  e.end_time = q.OptI(12);
+  e.use32bitruntime = q.I(13) != 0;
+  e.runinscaleout = q.I(14) != 0;
+  e.useanyworker = q.I(15) != 0;
+  e.retry_count = q.I(16);
+  e.executed_count = q.I(17);
+  e.worker_agent_id = q.OptT(18);
+  e.stop_requested = q.I(19) != 0;
+  e.stopped_by_name = q.OptT(20);
+  e.lease_epoch = q.I(21);
+  return e;
+}
+
+std::string ExecutionLabel(std::int64_t execution_id) {
+  return "execution " + std::to_string(execution_id);
+}
+
+sdk::Result<Execution> LoadExecution(sdk::Connection& connection, std::int64_t execution_id) {
+  static const std::string sql =
+      "SELECT " + std::string(kExecutionColumns) + " FROM executions WHERE execution_id = ?";
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(connection, sql));
+  q.Int(execution_id);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (!row) {
+    return sdk::Status::NotFound(ExecutionLabel(execution_id) +
+                                 " does not exist; list executions to find its id");
+  }
+  return ReadExecution(q);
+}
+
+Task ReadTask(const Query& q) {
+  Task t;
+  t.task_id = q.T(0);
+  t.execution_id = q.I(1);
+  t.attempt = q.I(2);
+  t.status = StatusFromCode(q.I(3)).value_or(ExecutionStatus::kPending);
+  t.worker_agent_id = q.OptT(4);
+  t.lease_epoch = q.I(5);
+  t.lease_expires_at = q.OptI(6);
+  t.last_heartbeat = q.OptI(7);
+  t.created_time = q.I(8);
+  t.start_time = q.OptI(9);
+  t.end_time = q.OptI(10);
+  t.exit_code = q.OptI(11);
+  t.result_message = q.T(12);
+  t.server_only = q.I(13) != 0;
+  return t;
+}
+
+sdk::Result<std::optional<Task>> LoadTask(sdk::Connection& connection, std::string_view task_id) {
+  static const std::string sql =
+      "SELECT " + std::string(kTaskColumns) + " FROM tasks WHERE task_id = ?";
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(connection, sql));
+  q.Text(task_id);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (!row) return std::optional<Task>();
+  return std::optional<Task>(ReadTask(q));
+}
+
+WorkerAgent ReadWorker(const Query& q) {
+  WorkerAgent w;
+  w.worker_agent_id = q.T(0);
+  w.is_enabled = q.I(1) != 0;
+  w.display_name = q.T(2);
+  w.description = q.T(3);
+  w.machine_name = q.T(4);
+  w.tags = q.T(5);
+  w.user_account = q.T(6);
+  w.last_online_time = q.OptI(7);
+  w.is_online = q.I(8) != 0;
+  w.cert_sha256 = q.T(9);
+  w.cert_sha1 = q.T(10);
+  w.max_task_count = q.I(11);
+  w.cpu_percent = q.D(12);
+  w.free_memory_mb = q.D(13);
+  w.running_tasks = q.I(14);
+  return w;
+}
+
+sdk::Result<std::optional<WorkerAgent>> LoadWorker(sdk::Connection& connection,
+                                                   std::string_view worker_agent_id) {
+  static const std::string sql =
+      "SELECT " + std::string(kWorkerColumns) + " FROM worker_agents WHERE worker_agent_id = ?";
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(connection, sql));
+  q.Text(worker_agent_id);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (!row) return std::optional<WorkerAgent>();
+  return std::optional<WorkerAgent>(ReadWorker(q));
+}
+
+sdk::Status WriteExecutionStatus(sdk::Connection& connection, std::int64_t execution_id,
+                                 ExecutionStatus status, std::int64_t now) {
+  const bool terminal = IsTerminal(status);
+  std::optional<std::int64_t> end;
+  if (terminal) end = now;
+  SCALEOUT_RETURN_IF_ERROR(
+      Execute(connection,
+              "UPDATE executions SET status = ?, end_time = COALESCE(?, end_time) "
+              "WHERE execution_id = ?",
+              [&](Query& q) { q.Int(static_cast<int>(status)).OptInt(end).Int(execution_id); })
+          .status());
+  return Execute(connection,
+                 "UPDATE operations SET status = ?, end_time = COALESCE(?, end_time), "
+                 "start_time = COALESCE(start_time, ?) WHERE operation_id = ?",
+                 [&](Query& q) {
+                   q.Int(static_cast<int>(status)).OptInt(end);
+                   if (status == ExecutionStatus::kRunning) {
+                     q.Int(now);
+                   } else {
+                     q.Null();
+                   }
+                   q.Int(execution_id);
+                 })
+      .status();
+}
+
+sdk::Result<std::string> QueueTask(sdk::Connection& connection, std::int64_t execution_id,
+                                   std::int64_t attempt, bool server_only, std::int64_t now) {
+  std::string task_id = NewGuid();
+  SCALEOUT_RETURN_IF_ERROR(
+      Execute(connection,
+              "INSERT INTO tasks (task_id, execution_id, attempt, status, server_only, "
+              "lease_epoch, created_time, result_message) VALUES (?, ?, ?, ?, ?, 0, ?, '')",
+              [&](Query& q) {
+                q.Text(task_id)
+                    .Int(execution_id)
+                    .Int(attempt)
+                    .Int(static_cast<int>(ExecutionStatus::kPending))
+                    .Bool(server_only)
+                    .Int(now);
+              })
+          .status());
+  return task_id;
+}
+
+sdk::Result<std::int64_t> InsertOperation(sdk::Connection& connection, OperationType type,
+                                          int object_type, std::optional<std::int64_t> object_id,
+                                          std::string_view object_name, ExecutionStatus status,
+                                          std::string_view caller_name, std::int64_t now,
+                                          std::optional<std::int64_t> operation_id) {
+  std::int64_t id = 0;
+  if (operation_id) {
+    id = *operation_id;
+  } else {
+    SCALEOUT_ASSIGN_OR_RETURN(id, NextId(connection, "operation"));
+  }
+  const bool terminal = IsTerminal(status);
+  SCALEOUT_RETURN_IF_ERROR(
+      Execute(connection,
+              "INSERT INTO operations (operation_id, operation_type, created_time, object_type, "
+              "object_id, object_name, status, start_time, end_time, caller_name) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              [&](Query& q) {
+                q.Int(id)
+                    .Int(static_cast<int>(type))
+                    .Int(now)
+                    .Int(object_type)
+                    .OptInt(object_id)
+                    .Text(object_name)
+                    .Int(static_cast<int>(status));
+                if (terminal) {
+                  q.Int(now).Int(now);
+                } else {
+                  q.Null().Null();
+                }
+                q.Text(caller_name);
+              })
+          .status());
+  return id;
+}
+
+}  // namespace scaleout::core::catalog::internal

@@ -1,0 +1,88 @@
+// Internal: row-level helpers shared by the procedures and the scheduler
+// operations (validation, id counters, properties, loading and updating
+// executions, queueing attempts). Not part of the public API.
+//
+// All functions run inside the caller's transaction; none begins or commits.
+#ifndef SCALEOUT_CORE_CATALOG_ROWS_H_
+#define SCALEOUT_CORE_CATALOG_ROWS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/catalog/sql.h"
+#include "core/catalog/types.h"
+#include "scaleout/sdk/status.h"
+#include "scaleout/sdk/storage.h"
+
+namespace scaleout::core::catalog::internal {
+
+// Characters (code points) in UTF-8 text.
+std::size_t CharCount(std::string_view text);
+
+// A name: non-empty, at most `max_chars`, no control characters.
+sdk::Status CheckName(std::string_view field, std::string_view value, std::size_t max_chars);
+// Free text: may be empty, at most `max_chars`, no NUL.
+sdk::Status CheckText(std::string_view field, std::string_view value, std::size_t max_chars);
+// The canonical GUID, or kInvalidArgument naming `field`.
+sdk::Result<std::string> ParseGuid(std::string_view field, std::string_view value);
+
+// Uppercase hex SHA-256 of `bytes`.
+std::string Sha256Hex(std::string_view bytes);
+
+// The next value of a counter in id_counters ("folder", "operation", ...).
+sdk::Result<std::int64_t> NextId(sdk::Connection& connection, std::string_view counter);
+
+sdk::Result<std::optional<std::string>> GetCatalogProperty(sdk::Connection& connection,
+                                                           std::string_view name);
+sdk::Status SetCatalogProperty(sdk::Connection& connection, std::string_view name,
+                               std::string_view value);
+sdk::Status SetMasterProperty(sdk::Connection& connection, std::string_view name,
+                              std::string_view value);
+// IS_SCALEOUT_ENABLED is "True" (any case).
+sdk::Result<bool> IsScaleoutEnabled(sdk::Connection& connection);
+
+// The executions columns in the order ReadExecution expects.
+inline constexpr std::string_view kExecutionColumns =
+    "execution_id, folder_name, project_name, package_name, reference_id, project_id, "
+    "project_lsn, executed_as_name, caller_name, status, created_time, start_time, end_time, "
+    "use32bitruntime, runinscaleout, useanyworker, retry_count, executed_count, worker_agent_id, "
+    "stop_requested, stopped_by_name, lease_epoch";
+Execution ReadExecution(const Query& q);
+// kNotFound "execution 42 does not exist" when absent.
+sdk::Result<Execution> LoadExecution(sdk::Connection& connection, std::int64_t execution_id);
+std::string ExecutionLabel(std::int64_t execution_id);
+
+inline constexpr std::string_view kTaskColumns =
+    "task_id, execution_id, attempt, status, worker_agent_id, lease_epoch, lease_expires_at, "
+    "last_heartbeat, created_time, start_time, end_time, exit_code, result_message, server_only";
+Task ReadTask(const Query& q);
+sdk::Result<std::optional<Task>> LoadTask(sdk::Connection& connection, std::string_view task_id);
+
+inline constexpr std::string_view kWorkerColumns =
+    "worker_agent_id, is_enabled, display_name, description, machine_name, tags, user_account, "
+    "last_online_time, is_online, cert_sha256, cert_sha1, max_task_count, cpu_percent, "
+    "free_memory_mb, running_tasks";
+WorkerAgent ReadWorker(const Query& q);
+sdk::Result<std::optional<WorkerAgent>> LoadWorker(sdk::Connection& connection,
+                                                   std::string_view worker_agent_id);
+
+// Sets the execution's status (and end_time when terminal), mirrored on its operation.
+sdk::Status WriteExecutionStatus(sdk::Connection& connection, std::int64_t execution_id,
+                                 ExecutionStatus status, std::int64_t now);
+
+// Inserts a pending attempt; returns its task id.
+sdk::Result<std::string> QueueTask(sdk::Connection& connection, std::int64_t execution_id,
+                                   std::int64_t attempt, bool server_only, std::int64_t now);
+
+// Inserts an operation row; returns its id (a new one unless `operation_id` is given).
+sdk::Result<std::int64_t> InsertOperation(sdk::Connection& connection, OperationType type,
+                                          int object_type, std::optional<std::int64_t> object_id,
+                                          std::string_view object_name, ExecutionStatus status,
+                                          std::string_view caller_name, std::int64_t now,
+                                          std::optional<std::int64_t> operation_id = std::nullopt);
+
+}  // namespace scaleout::core::catalog::internal
+
+#endif  // SCALEOUT_CORE_CATALOG_ROWS_H_

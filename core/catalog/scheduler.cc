@@ -1,0 +1,616 @@
+#include "core/catalog/scheduler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <string>
+
+#include "core/catalog/limits.h"
+#include "core/catalog/rows.h"
+#include "core/catalog/sql.h"
+#include "core/catalog/state_machine.h"
+#include "core/common/clock.h"
+#include "core/common/ids.h"
+
+namespace scaleout::core::catalog {
+
+using internal::Cached;
+using internal::CheckText;
+using internal::Execute;
+using internal::ExecutionLabel;
+using internal::Query;
+using sdk::Result;
+using sdk::Status;
+
+namespace {
+
+std::string TaskLabel(std::string_view task_id) { return "task " + std::string(task_id); }
+
+Status CheckRange(std::string_view field, std::int64_t value, std::int64_t lo, std::int64_t hi) {
+  if (value >= lo && value <= hi) return Status::Ok();
+  return Status::InvalidArgument(std::string(field) + " must be from " + std::to_string(lo) +
+                                 " to " + std::to_string(hi) + ", got " + std::to_string(value));
+}
+
+Result<WorkerAgent> RequireWorker(sdk::Connection& c, std::string_view worker_agent_id,
+                                  std::string* id_out) {
+  SCALEOUT_ASSIGN_OR_RETURN(*id_out, internal::ParseGuid("worker id", worker_agent_id));
+  SCALEOUT_ASSIGN_OR_RETURN(std::optional<WorkerAgent> worker, internal::LoadWorker(c, *id_out));
+  if (!worker) {
+    return Status::NotFound("worker agent " + *id_out +
+                            " is not in the catalog; it was removed or never added");
+  }
+  return *worker;
+}
+
+Result<std::int64_t> CountRunning(sdk::Connection& c, std::string_view worker_agent_id) {
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q, Cached(c, "SELECT COUNT(*) FROM tasks WHERE worker_agent_id = ? AND status = 2"));
+  q.Text(worker_agent_id);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  return row ? q.I(0) : 0;
+}
+
+// How many tasks the worker may claim now (0 when it may not claim at all).
+Result<std::int64_t> FreeSlots(sdk::Connection& c, const WorkerAgent& worker) {
+  SCALEOUT_ASSIGN_OR_RETURN(bool enabled, internal::IsScaleoutEnabled(c));
+  if (!enabled || !worker.is_enabled || !worker.is_online) return std::int64_t{0};
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t running, CountRunning(c, worker.worker_agent_id));
+  return std::max<std::int64_t>(0, worker.max_task_count - running);
+}
+
+std::string EligibleSql(const sdk::Dialect& dialect, bool server_only) {
+  std::string sql =
+      "SELECT t.task_id FROM tasks t JOIN executions e ON e.execution_id = t.execution_id "
+      "WHERE t.status = 5 AND e.status = 5 AND t.server_only = ";
+  if (server_only) {
+    sql += "1";
+  } else {
+    sql +=
+        "0 AND (e.useanyworker = 1 OR EXISTS (SELECT 1 FROM execution_workers w WHERE "
+        "w.execution_id = t.execution_id AND w.worker_agent_id = ?))";
+  }
+  sql += " ORDER BY t.created_time, t.task_id LIMIT ?";
+  if (dialect.supports_skip_locked) sql += " FOR UPDATE OF t SKIP LOCKED";
+  return sql;
+}
+
+Result<std::vector<std::string>> FindEligible(Txn& txn, std::string_view worker_id,
+                                              bool server_only, std::int64_t limit) {
+  const std::string sql = EligibleSql(txn.dialect, server_only);
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(txn.connection, sql));
+  if (!server_only) q.Text(worker_id);
+  q.Int(limit);
+  std::vector<std::string> ids;
+  for (;;) {
+    SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+    if (!row) break;
+    ids.push_back(q.T(0));
+  }
+  return ids;
+}
+
+Result<std::vector<ParameterValue>> LoadParameters(sdk::Connection& c, std::int64_t execution_id) {
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q, Cached(c,
+                      "SELECT object_type, parameter_name, data_type, parameter_value, sensitive, "
+                      "required, value_set FROM execution_parameter_values WHERE execution_id = ? "
+                      "ORDER BY object_type, parameter_name"));
+  q.Int(execution_id);
+  std::vector<ParameterValue> values;
+  for (;;) {
+    SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+    if (!row) break;
+    ParameterValue v;
+    v.object_type = static_cast<int>(q.I(0));
+    v.parameter_name = q.T(1);
+    v.data_type = q.T(2);
+    v.value = q.OptT(3);
+    v.sensitive = q.I(4) != 0;
+    v.required = q.I(5) != 0;
+    v.value_set = q.I(6) != 0;
+    values.push_back(std::move(v));
+  }
+  return values;
+}
+
+Result<std::string> PackageHash(sdk::Connection& c, std::int64_t lsn, std::string_view name) {
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q, Cached(c,
+                      "SELECT content_sha256 FROM packages WHERE project_version_lsn = ? AND "
+                      "name = ?"));
+  q.Int(lsn).Text(name);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  return row ? q.T(0) : std::string();
+}
+
+// Claims one pending task for `worker_id`; nullopt when it is no longer claimable.
+Result<std::optional<ClaimedTask>> ClaimOne(Txn& txn, std::string_view worker_id,
+                                            std::string_view task_id, std::int64_t lease_ms) {
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(std::optional<Task> task, internal::LoadTask(c, task_id));
+  if (!task) return std::optional<ClaimedTask>();
+  SCALEOUT_ASSIGN_OR_RETURN(Execution e, internal::LoadExecution(c, task->execution_id));
+  Result<ExecutionStatus> task_to =
+      Transition(Entity::kTask, Event::kClaim, task->status, TaskLabel(task_id));
+  Result<ExecutionStatus> exec_to =
+      Transition(Entity::kExecution, Event::kClaim, e.status, ExecutionLabel(e.execution_id));
+  if (!task_to.ok() || !exec_to.ok()) return std::optional<ClaimedTask>();
+
+  const std::int64_t epoch = e.lease_epoch + 1;
+  const std::int64_t expires = txn.now + lease_ms;
+  SCALEOUT_ASSIGN_OR_RETURN(
+      std::int64_t claimed,
+      Execute(c,
+              "UPDATE tasks SET status = ?, worker_agent_id = ?, lease_epoch = ?, "
+              "lease_expires_at = ?, last_heartbeat = ?, start_time = ? WHERE task_id = ? AND "
+              "status = 5",
+              [&](Query& q) {
+                q.Int(static_cast<int>(*task_to))
+                    .Text(worker_id)
+                    .Int(epoch)
+                    .Int(expires)
+                    .Int(txn.now)
+                    .Int(txn.now)
+                    .Text(task_id);
+              }));
+  if (claimed != 1) return std::optional<ClaimedTask>();  // taken meanwhile: nothing written
+  SCALEOUT_RETURN_IF_ERROR(
+      Execute(c,
+              "UPDATE executions SET lease_epoch = ?, worker_agent_id = ?, "
+              "executed_count = executed_count + 1, start_time = "
+              "COALESCE(start_time, ?) WHERE execution_id = ?",
+              [&](Query& q) { q.Int(epoch).Text(worker_id).Int(txn.now).Int(e.execution_id); })
+          .status());
+  SCALEOUT_RETURN_IF_ERROR(internal::WriteExecutionStatus(c, e.execution_id, *exec_to, txn.now));
+
+  ClaimedTask out;
+  out.task_id = std::string(task_id);
+  out.execution_id = e.execution_id;
+  out.attempt = task->attempt;
+  out.lease_epoch = epoch;
+  out.lease_expires_at = expires;
+  out.project_id = e.project_id;
+  out.project_lsn = e.project_lsn;
+  out.folder_name = e.folder_name;
+  out.project_name = e.project_name;
+  out.package_name = e.package_name;
+  out.use32bitruntime = e.use32bitruntime;
+  SCALEOUT_ASSIGN_OR_RETURN(out.package_sha256, PackageHash(c, e.project_lsn, e.package_name));
+  SCALEOUT_ASSIGN_OR_RETURN(out.parameters, LoadParameters(c, e.execution_id));
+  return std::optional<ClaimedTask>(std::move(out));
+}
+
+Result<std::vector<ClaimedTask>> ClaimList(Txn& txn, std::string_view worker_id,
+                                           const std::vector<std::string>& task_ids,
+                                           std::int64_t lease_ms) {
+  std::vector<ClaimedTask> claimed;
+  for (const std::string& id : task_ids) {
+    SCALEOUT_ASSIGN_OR_RETURN(std::optional<ClaimedTask> one,
+                              ClaimOne(txn, worker_id, id, lease_ms));
+    if (one) claimed.push_back(std::move(*one));
+  }
+  return claimed;
+}
+
+Status CheckClaimArgs(std::int64_t max_count, std::int64_t lease_ms) {
+  SCALEOUT_RETURN_IF_ERROR(CheckRange("max_count", max_count, 1, kMaxClaimCount));
+  return CheckRange("lease_ms", lease_ms, 1, kMaxLeaseMillis);
+}
+
+// What to do with an execution whose attempt did not succeed.
+struct Plan {
+  ExecutionStatus task_to;
+  ExecutionStatus execution_to;
+  bool retry = false;
+};
+
+// `attempt_event` is kFail or kEndUnexpectedly (what happened to the attempt).
+// Validates every transition before anything is written.
+Result<Plan> PlanUnsuccessful(const Task& task, const Execution& e, Event attempt_event,
+                              bool task_canceled) {
+  Plan plan{};
+  SCALEOUT_ASSIGN_OR_RETURN(
+      plan.task_to, Transition(Entity::kTask, task_canceled ? Event::kCancel : attempt_event,
+                               task.status, TaskLabel(task.task_id)));
+  const std::string label = ExecutionLabel(e.execution_id);
+  if (e.stop_requested) {
+    // No new attempt after a stop request.
+    SCALEOUT_ASSIGN_OR_RETURN(plan.execution_to,
+                              Transition(Entity::kExecution, Event::kCancel, e.status, label));
+  } else if (e.executed_count <= e.retry_count) {
+    plan.retry = true;
+    SCALEOUT_ASSIGN_OR_RETURN(plan.execution_to,
+                              Transition(Entity::kExecution, Event::kRetry, e.status, label));
+  } else {
+    SCALEOUT_ASSIGN_OR_RETURN(plan.execution_to,
+                              Transition(Entity::kExecution, attempt_event, e.status, label));
+  }
+  return plan;
+}
+
+// Applies an attempt's end and its execution's move; returns the new task id on retry.
+Result<std::optional<std::string>> ApplyEnd(Txn& txn, const Task& task, const Execution& e,
+                                            ExecutionStatus task_to, ExecutionStatus execution_to,
+                                            bool retry, std::optional<std::int64_t> exit_code,
+                                            std::string_view message, bool* changed) {
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(
+      std::int64_t updated,
+      Execute(c,
+              "UPDATE tasks SET status = ?, end_time = ?, exit_code = ?, result_message = ? "
+              "WHERE task_id = ? AND lease_epoch = ? AND status = 2",
+              [&](Query& q) {
+                q.Int(static_cast<int>(task_to))
+                    .Int(txn.now)
+                    .OptInt(exit_code)
+                    .Text(message)
+                    .Text(task.task_id)
+                    .Int(task.lease_epoch);
+              }));
+  *changed = updated == 1;
+  if (!*changed) return std::optional<std::string>();
+  SCALEOUT_RETURN_IF_ERROR(
+      internal::WriteExecutionStatus(c, e.execution_id, execution_to, txn.now));
+  if (!retry) return std::optional<std::string>();
+  SCALEOUT_ASSIGN_OR_RETURN(std::string id, internal::QueueTask(c, e.execution_id, task.attempt + 1,
+                                                                task.server_only, txn.now));
+  return std::optional<std::string>(std::move(id));
+}
+
+Status StaleLease(const Task& task, std::string_view worker_id, std::int64_t epoch) {
+  return Status::Aborted(
+      "stale lease: " + TaskLabel(task.task_id) + " is " + StatusLabel(task.status) +
+      " with epoch " + std::to_string(task.lease_epoch) + " held by " +
+      task.worker_agent_id.value_or("no worker") + ", not epoch " + std::to_string(epoch) + " of " +
+      std::string(worker_id) + "; stop the package, its result will not be recorded");
+}
+
+}  // namespace
+
+// ---- workers ------------------------------------------------------------------------------
+
+Result<WorkerAgent> RegisterWorker(Txn& txn, const WorkerRegistration& r) {
+  std::optional<std::string> sha256 = NormalizeThumbprint(r.cert_sha256, 64);
+  if (!sha256) {
+    return Status::InvalidArgument("the worker certificate thumbprint is not 64 hex digits");
+  }
+  SCALEOUT_RETURN_IF_ERROR(CheckText("MachineName", r.machine_name, kMaxWorkerTextChars));
+  SCALEOUT_RETURN_IF_ERROR(CheckText("UserAccount", r.user_account, kMaxWorkerTextChars));
+  SCALEOUT_RETURN_IF_ERROR(CheckRange("MaxTaskCount", r.max_task_count, 1, kMaxTaskCountLimit));
+  std::optional<std::string> reported;
+  if (r.worker_agent_id) {
+    SCALEOUT_ASSIGN_OR_RETURN(reported, internal::ParseGuid("AgentId", *r.worker_agent_id));
+  }
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c,
+                                            "SELECT worker_agent_id FROM worker_agents WHERE "
+                                            "cert_sha256 = ?"));
+  q.Text(*sha256);
+  SCALEOUT_ASSIGN_OR_RETURN(bool trusted, q.Next());
+  if (!trusted) {
+    return Status::Unauthenticated("worker certificate " + *sha256 +
+                                   " is not trusted by this master; add the worker by this "
+                                   "thumbprint first (Scale Out Manager '+')");
+  }
+  const std::string id = q.T(0);
+  if (reported && *reported != id) {
+    return Status::FailedPrecondition(
+        "the worker reports AgentId " + *reported + " but its certificate is trusted as worker " +
+        id + "; set AgentId to " + id + " in the worker's settings, or remove and re-add it");
+  }
+  SCALEOUT_RETURN_IF_ERROR(
+      Execute(
+          c,
+          "UPDATE worker_agents SET machine_name = ?, user_account = ?, max_task_count = ?, "
+          "last_online_time = ?, is_online = 1 WHERE worker_agent_id = ?",
+          [&](Query& b) {
+            b.Text(r.machine_name).Text(r.user_account).Int(r.max_task_count).Int(txn.now).Text(id);
+          })
+          .status());
+  SCALEOUT_ASSIGN_OR_RETURN(std::optional<WorkerAgent> worker, internal::LoadWorker(c, id));
+  return *worker;
+}
+
+Status WorkerHeartbeat(Txn& txn, std::string_view worker_agent_id, const WorkerResources& res) {
+  if (!std::isfinite(res.cpu_percent) || res.cpu_percent < 0 || res.cpu_percent > 100 ||
+      !std::isfinite(res.free_memory_mb) || res.free_memory_mb < 0 || res.running_tasks < 0) {
+    return Status::InvalidArgument(
+        "worker resources out of range: cpu_percent must be 0-100, free_memory_mb and "
+        "running_tasks must not be negative");
+  }
+  std::string id;
+  SCALEOUT_RETURN_IF_ERROR(RequireWorker(txn.connection, worker_agent_id, &id).status());
+  return Execute(txn.connection,
+                 "UPDATE worker_agents SET last_online_time = ?, is_online = 1, cpu_percent = ?, "
+                 "free_memory_mb = ?, running_tasks = ? WHERE worker_agent_id = ?",
+                 [&](Query& q) {
+                   q.Int(txn.now)
+                       .Double(res.cpu_percent)
+                       .Double(res.free_memory_mb)
+                       .Int(res.running_tasks)
+                       .Text(id);
+                 })
+      .status();
+}
+
+Result<std::int64_t> MarkWorkersOffline(Txn& txn, std::int64_t timeout_ms) {
+  SCALEOUT_RETURN_IF_ERROR(CheckRange("timeout_ms", timeout_ms, 1, kMaxLeaseMillis));
+  return Execute(txn.connection,
+                 "UPDATE worker_agents SET is_online = 0 WHERE is_online = 1 AND "
+                 "(last_online_time IS NULL OR last_online_time < ?)",
+                 [&](Query& q) { q.Int(txn.now - timeout_ms); });
+}
+
+// ---- tasks ---------------------------------------------------------------------------------
+
+Result<std::vector<ClaimedTask>> ClaimTasks(Txn& txn, std::string_view worker_agent_id,
+                                            std::int64_t max_count, std::int64_t lease_ms) {
+  SCALEOUT_RETURN_IF_ERROR(CheckClaimArgs(max_count, lease_ms));
+  std::string id;
+  SCALEOUT_ASSIGN_OR_RETURN(WorkerAgent worker,
+                            RequireWorker(txn.connection, worker_agent_id, &id));
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t free, FreeSlots(txn.connection, worker));
+  const std::int64_t limit = std::min(free, max_count);
+  if (limit <= 0) return std::vector<ClaimedTask>();
+  SCALEOUT_ASSIGN_OR_RETURN(std::vector<std::string> ids, FindEligible(txn, id, false, limit));
+  return ClaimList(txn, id, ids, lease_ms);
+}
+
+Result<std::vector<ClaimedTask>> ClaimServerTasks(Txn& txn, std::int64_t max_count,
+                                                  std::int64_t lease_ms) {
+  SCALEOUT_RETURN_IF_ERROR(CheckClaimArgs(max_count, lease_ms));
+  SCALEOUT_ASSIGN_OR_RETURN(std::vector<std::string> ids, FindEligible(txn, {}, true, max_count));
+  return ClaimList(txn, kMasterTaskHostId, ids, lease_ms);
+}
+
+Result<bool> HasClaimableTask(Txn& txn, std::string_view worker_agent_id) {
+  std::string id;
+  SCALEOUT_ASSIGN_OR_RETURN(WorkerAgent worker,
+                            RequireWorker(txn.connection, worker_agent_id, &id));
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t free, FreeSlots(txn.connection, worker));
+  if (free <= 0) return false;
+  // Without the dialect's row locks: this only reads.
+  sdk::Dialect plain = txn.dialect;
+  plain.supports_skip_locked = false;
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(txn.connection, EligibleSql(plain, false)));
+  q.Text(id).Int(1);
+  return q.Next();
+}
+
+Result<sdk::Bytes> ReadPackageContent(Txn& txn, std::int64_t project_lsn,
+                                      std::string_view package_name) {
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q, Cached(txn.connection,
+                      "SELECT content FROM packages WHERE project_version_lsn = ? AND name = ?"));
+  q.Int(project_lsn).Text(package_name);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (!row) {
+    return Status::NotFound("package '" + std::string(package_name) + "' of project version " +
+                            std::to_string(project_lsn) + " is not in the catalog");
+  }
+  return q.B(0);
+}
+
+Result<std::vector<LeaseRenewal>> RenewLeases(Txn& txn, std::string_view worker_agent_id,
+                                              const std::vector<LeaseRef>& leases,
+                                              std::int64_t lease_ms) {
+  SCALEOUT_RETURN_IF_ERROR(CheckRange("lease_ms", lease_ms, 1, kMaxLeaseMillis));
+  SCALEOUT_RETURN_IF_ERROR(CheckRange("number of leases", static_cast<std::int64_t>(leases.size()),
+                                      0, kMaxTaskCountLimit));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string worker, internal::ParseGuid("worker id", worker_agent_id));
+  sdk::Connection& c = txn.connection;
+  std::vector<LeaseRenewal> out;
+  out.reserve(leases.size());
+  for (const LeaseRef& lease : leases) {
+    LeaseRenewal r;
+    r.task_id = lease.task_id;
+    SCALEOUT_ASSIGN_OR_RETURN(std::optional<Task> task, internal::LoadTask(c, lease.task_id));
+    if (!task) {
+      r.status = Status::NotFound(TaskLabel(lease.task_id) + " is not in the catalog");
+    } else if (task->worker_agent_id != worker || task->lease_epoch != lease.lease_epoch ||
+               task->status != ExecutionStatus::kRunning) {
+      r.status = StaleLease(*task, worker, lease.lease_epoch);
+    } else {
+      r.lease_expires_at = txn.now + lease_ms;
+      SCALEOUT_RETURN_IF_ERROR(
+          Execute(
+              c,
+              "UPDATE tasks SET lease_expires_at = ?, last_heartbeat = ? "
+              "WHERE task_id = ? AND lease_epoch = ? AND status = 2",
+              [&](Query& q) {
+                q.Int(r.lease_expires_at).Int(txn.now).Text(lease.task_id).Int(lease.lease_epoch);
+              })
+              .status());
+      SCALEOUT_ASSIGN_OR_RETURN(Execution e, internal::LoadExecution(c, task->execution_id));
+      r.stop_requested = e.stop_requested;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<CompletionOutcome> CompleteTask(Txn& txn, std::string_view worker_agent_id,
+                                       std::string_view task_id, std::int64_t lease_epoch,
+                                       TaskResult result, std::int64_t exit_code,
+                                       std::string_view message) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::string worker, internal::ParseGuid("worker id", worker_agent_id));
+  SCALEOUT_RETURN_IF_ERROR(internal::ParseGuid("task id", task_id).status());
+  SCALEOUT_RETURN_IF_ERROR(CheckText("result message", message, kMaxMessageChars));
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(std::optional<Task> task, internal::LoadTask(c, task_id));
+  if (!task) return Status::NotFound(TaskLabel(task_id) + " is not in the catalog");
+  if (task->worker_agent_id != worker || task->lease_epoch != lease_epoch) {
+    return StaleLease(*task, worker, lease_epoch);
+  }
+  SCALEOUT_ASSIGN_OR_RETURN(Execution e, internal::LoadExecution(c, task->execution_id));
+  CompletionOutcome outcome;
+  if (IsTerminal(task->status)) {
+    if (task->status == ExecutionStatus::kEndedUnexpectedly && task->exit_code == std::nullopt) {
+      return Status::Aborted("the lease of " + TaskLabel(task_id) +
+                             " expired before its result arrived; the result was not recorded");
+    }
+    outcome.task_status = task->status;
+    outcome.execution_status = e.status;
+    outcome.already_recorded = true;  // a resend of a recorded result
+    return outcome;
+  }
+  Plan plan{};
+  if (result == TaskResult::kSucceeded) {
+    SCALEOUT_ASSIGN_OR_RETURN(
+        plan.task_to, Transition(Entity::kTask, Event::kSucceed, task->status, TaskLabel(task_id)));
+    SCALEOUT_ASSIGN_OR_RETURN(
+        plan.execution_to,
+        Transition(Entity::kExecution, Event::kSucceed, e.status, ExecutionLabel(e.execution_id)));
+  } else if (result == TaskResult::kFailed) {
+    SCALEOUT_ASSIGN_OR_RETURN(plan, PlanUnsuccessful(*task, e, Event::kFail, false));
+  } else if (e.stop_requested) {
+    SCALEOUT_ASSIGN_OR_RETURN(plan, PlanUnsuccessful(*task, e, Event::kFail, true));
+  } else {
+    // Canceled without a stop request: the worker gave the package up (it
+    // fenced itself or shut down), which is an infrastructure loss.
+    SCALEOUT_ASSIGN_OR_RETURN(plan, PlanUnsuccessful(*task, e, Event::kEndUnexpectedly, false));
+  }
+  bool changed = false;
+  SCALEOUT_ASSIGN_OR_RETURN(outcome.retry_task_id,
+                            ApplyEnd(txn, *task, e, plan.task_to, plan.execution_to, plan.retry,
+                                     exit_code, message, &changed));
+  if (!changed) return StaleLease(*task, worker, lease_epoch);  // lost a race; nothing written
+  outcome.task_status = plan.task_to;
+  outcome.execution_status = plan.execution_to;
+  return outcome;
+}
+
+Result<ExpireSummary> ExpireLeases(Txn& txn, std::int64_t max_count) {
+  SCALEOUT_RETURN_IF_ERROR(CheckRange("max_count", max_count, 1, kMaxListLimit));
+  sdk::Connection& c = txn.connection;
+  std::vector<std::string> ids;
+  {
+    SCALEOUT_ASSIGN_OR_RETURN(
+        Query q, Cached(c,
+                        "SELECT task_id FROM tasks WHERE status = 2 AND lease_expires_at < ? "
+                        "ORDER BY lease_expires_at, task_id LIMIT ?"));
+    q.Int(txn.now).Int(max_count);
+    for (;;) {
+      SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+      if (!row) break;
+      ids.push_back(q.T(0));
+    }
+  }
+  ExpireSummary summary;
+  for (const std::string& id : ids) {
+    SCALEOUT_ASSIGN_OR_RETURN(std::optional<Task> task, internal::LoadTask(c, id));
+    if (!task) continue;
+    SCALEOUT_ASSIGN_OR_RETURN(Execution e, internal::LoadExecution(c, task->execution_id));
+    Result<Plan> plan = PlanUnsuccessful(*task, e, Event::kEndUnexpectedly, false);
+    if (!plan.ok()) continue;  // an inconsistent row is left for an operator, not guessed at
+    const std::string message = "the lease expired at " +
+                                FormatUtc(task->lease_expires_at.value_or(0)) + ": worker " +
+                                task->worker_agent_id.value_or("?") + " stopped renewing it";
+    bool changed = false;
+    SCALEOUT_ASSIGN_OR_RETURN(std::optional<std::string> retry,
+                              ApplyEnd(txn, *task, e, plan->task_to, plan->execution_to,
+                                       plan->retry, std::nullopt, message, &changed));
+    if (!changed) continue;
+    ++summary.expired;
+    if (retry) {
+      ++summary.retried;
+    } else {
+      ++summary.ended;
+    }
+  }
+  return summary;
+}
+
+// ---- logs and housekeeping -------------------------------------------------------------------
+
+Result<std::int64_t> InsertEvents(Txn& txn, const std::vector<EventMessage>& batch) {
+  SCALEOUT_RETURN_IF_ERROR(CheckRange("events in a batch", static_cast<std::int64_t>(batch.size()),
+                                      0, static_cast<std::int64_t>(kMaxEventsPerBatch)));
+  sdk::Connection& c = txn.connection;
+  std::vector<std::string> guids;
+  std::set<std::string> seen;
+  std::set<std::int64_t> operations;
+  for (const EventMessage& m : batch) {
+    SCALEOUT_ASSIGN_OR_RETURN(std::string guid,
+                              internal::ParseGuid("event_message_guid", m.event_message_guid));
+    if (!seen.insert(guid).second) {
+      return Status::InvalidArgument("event_message_guid " + guid +
+                                     " appears twice in one batch; give each message its own");
+    }
+    SCALEOUT_RETURN_IF_ERROR(CheckText("message", m.message, kMaxMessageChars));
+    SCALEOUT_RETURN_IF_ERROR(CheckText("message_source", m.message_source, kMaxPackageNameChars));
+    SCALEOUT_RETURN_IF_ERROR(CheckText("package_name", m.package_name, kMaxPackageNameChars));
+    SCALEOUT_RETURN_IF_ERROR(CheckText("event_name", m.event_name, kMaxNameChars));
+    if (operations.insert(m.operation_id).second) {
+      SCALEOUT_ASSIGN_OR_RETURN(Query q,
+                                Cached(c, "SELECT 1 FROM operations WHERE operation_id = ?"));
+      q.Int(m.operation_id);
+      SCALEOUT_ASSIGN_OR_RETURN(bool found, q.Next());
+      if (!found) {
+        return Status::NotFound("operation " + std::to_string(m.operation_id) +
+                                " does not exist; the batch was not stored");
+      }
+    }
+    guids.push_back(std::move(guid));
+  }
+  std::int64_t inserted = 0;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const EventMessage& m = batch[i];
+    SCALEOUT_ASSIGN_OR_RETURN(
+        Query q, Cached(c, "SELECT 1 FROM event_messages WHERE event_message_guid = ?"));
+    q.Text(guids[i]);
+    SCALEOUT_ASSIGN_OR_RETURN(bool exists, q.Next());
+    if (exists) continue;  // a resent batch
+    SCALEOUT_ASSIGN_OR_RETURN(
+        std::int64_t n,
+        Execute(c,
+                "INSERT INTO event_messages (operation_id, message_time, message_type, "
+                "message_source_type, message_source, message, package_name, event_name, "
+                "event_message_guid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [&](Query& b) {
+                  b.Int(m.operation_id)
+                      .Int(m.message_time)
+                      .Int(m.message_type)
+                      .Int(m.message_source_type)
+                      .Text(m.message_source)
+                      .Text(m.message)
+                      .Text(m.package_name)
+                      .Text(m.event_name)
+                      .Text(guids[i]);
+                }));
+    inserted += n;
+  }
+  return inserted;
+}
+
+Result<std::int64_t> CleanupCompletedJobs(Txn& txn, std::int64_t older_than) {
+  return Execute(txn.connection,
+                 "DELETE FROM tasks WHERE execution_id IN (SELECT execution_id FROM executions "
+                 "WHERE status IN (3, 4, 6, 7, 9) AND end_time < ?)",
+                 [&](Query& q) { q.Int(older_than); });
+}
+
+Status WriteMasterHeartbeat(Txn& txn, const MasterInfo& info) {
+  SCALEOUT_RETURN_IF_ERROR(CheckText("MACHINE_NAME", info.machine_name, kMaxWorkerTextChars));
+  SCALEOUT_RETURN_IF_ERROR(CheckText("MACHINE_IP", info.machine_ip, kMaxWorkerTextChars));
+  SCALEOUT_RETURN_IF_ERROR(CheckText("SSLCERT_THUMBPRINT", info.ssl_cert_thumbprint, 128));
+  SCALEOUT_RETURN_IF_ERROR(CheckText("MASTER_ADDRESS", info.master_address, kMaxAddressChars));
+  SCALEOUT_RETURN_IF_ERROR(CheckRange("MASTER_SERVICE_PORT", info.service_port, 1, 65535));
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_RETURN_IF_ERROR(internal::SetMasterProperty(c, "LAST_ONLINE_TIME", FormatUtc(txn.now)));
+  SCALEOUT_RETURN_IF_ERROR(internal::SetMasterProperty(c, "MACHINE_NAME", info.machine_name));
+  SCALEOUT_RETURN_IF_ERROR(internal::SetMasterProperty(c, "MACHINE_IP", info.machine_ip));
+  SCALEOUT_RETURN_IF_ERROR(
+      internal::SetMasterProperty(c, "MASTER_SERVICE_PORT", std::to_string(info.service_port)));
+  SCALEOUT_RETURN_IF_ERROR(
+      internal::SetMasterProperty(c, "SSLCERT_THUMBPRINT", info.ssl_cert_thumbprint));
+  if (info.master_address.empty()) return Status::Ok();
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q, Cached(c, "SELECT 1 FROM master_properties WHERE property_name = 'MASTER_ADDRESS'"));
+  SCALEOUT_ASSIGN_OR_RETURN(bool present, q.Next());
+  if (present) return Status::Ok();
+  return internal::SetMasterProperty(c, "MASTER_ADDRESS", info.master_address);
+}
+
+}  // namespace scaleout::core::catalog

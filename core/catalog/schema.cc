@@ -1,0 +1,402 @@
+#include "core/catalog/schema.h"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/catalog/sql.h"
+#include "core/catalog/transaction.h"
+
+namespace scaleout::core::catalog {
+namespace {
+
+using internal::Cached;
+using internal::OneOff;
+using internal::Query;
+
+// Migration 1: the whole schema. Times are UTC ms (int64); booleans are 0/1;
+// GUIDs and thumbprints are uppercase text. Each statement is run on its own
+// so no driver has to support multi-statement scripts with parameters.
+constexpr std::string_view kMigration1[] = {
+    R"(CREATE TABLE id_counters (
+  name {TEXT} PRIMARY KEY,
+  next_value {INT64} NOT NULL))",
+
+    R"(CREATE TABLE folders (
+  folder_id {INT64} PRIMARY KEY,
+  name {TEXT} NOT NULL UNIQUE,
+  description {TEXT} NOT NULL,
+  created_by_name {TEXT} NOT NULL,
+  created_time {INT64} NOT NULL))",
+
+    R"(CREATE TABLE projects (
+  project_id {INT64} PRIMARY KEY,
+  folder_id {INT64} NOT NULL REFERENCES folders(folder_id),
+  name {TEXT} NOT NULL,
+  description {TEXT} NOT NULL,
+  object_version_lsn {INT64} NOT NULL,
+  deployed_by_name {TEXT} NOT NULL,
+  created_time {INT64} NOT NULL,
+  last_deployed_time {INT64} NOT NULL,
+  UNIQUE (folder_id, name)))",
+
+    // One row per deploy: object_version_lsn is the project version.
+    R"(CREATE TABLE object_versions (
+  object_version_lsn {INT64} PRIMARY KEY,
+  project_id {INT64} NOT NULL REFERENCES projects(project_id),
+  created_by_name {TEXT} NOT NULL,
+  created_time {INT64} NOT NULL,
+  description {TEXT} NOT NULL))",
+
+    R"(CREATE TABLE packages (
+  package_id {INT64} PRIMARY KEY,
+  project_id {INT64} NOT NULL REFERENCES projects(project_id),
+  project_version_lsn {INT64} NOT NULL REFERENCES object_versions(object_version_lsn),
+  name {TEXT} NOT NULL,
+  content {BLOB} NOT NULL,
+  content_sha256 {TEXT} NOT NULL,
+  entry_point {INT64} NOT NULL,
+  UNIQUE (project_version_lsn, name)))",
+
+    // Declared parameters; object_type 20 (project) or 30 (package, object_name = package).
+    R"(CREATE TABLE object_parameters (
+  parameter_id {INT64} PRIMARY KEY,
+  project_id {INT64} NOT NULL REFERENCES projects(project_id),
+  project_version_lsn {INT64} NOT NULL REFERENCES object_versions(object_version_lsn),
+  object_type {INT64} NOT NULL,
+  object_name {TEXT} NOT NULL,
+  parameter_name {TEXT} NOT NULL,
+  data_type {TEXT} NOT NULL,
+  default_value {TEXT},
+  required {INT64} NOT NULL,
+  sensitive {INT64} NOT NULL,
+  UNIQUE (project_version_lsn, object_type, object_name, parameter_name)))",
+
+    R"(CREATE TABLE environments (
+  environment_id {INT64} PRIMARY KEY,
+  folder_id {INT64} NOT NULL REFERENCES folders(folder_id),
+  name {TEXT} NOT NULL,
+  description {TEXT} NOT NULL,
+  created_time {INT64} NOT NULL,
+  UNIQUE (folder_id, name)))",
+
+    R"(CREATE TABLE environment_variables (
+  variable_id {INT64} PRIMARY KEY,
+  environment_id {INT64} NOT NULL REFERENCES environments(environment_id),
+  name {TEXT} NOT NULL,
+  data_type {TEXT} NOT NULL,
+  value {TEXT},
+  sensitive {INT64} NOT NULL,
+  UNIQUE (environment_id, name)))",
+
+    // reference_type 'R' (relative: the project's folder) or 'A' (absolute).
+    R"(CREATE TABLE environment_references (
+  reference_id {INT64} PRIMARY KEY,
+  project_id {INT64} NOT NULL REFERENCES projects(project_id),
+  reference_type {TEXT} NOT NULL,
+  environment_folder_name {TEXT},
+  environment_name {TEXT} NOT NULL))",
+
+    // execution_id is also the operation_id (as in SSIS).
+    R"(CREATE TABLE executions (
+  execution_id {INT64} PRIMARY KEY,
+  folder_name {TEXT} NOT NULL,
+  project_name {TEXT} NOT NULL,
+  package_name {TEXT} NOT NULL,
+  reference_id {INT64},
+  project_id {INT64} NOT NULL REFERENCES projects(project_id),
+  project_lsn {INT64} NOT NULL,
+  executed_as_name {TEXT} NOT NULL,
+  caller_name {TEXT} NOT NULL,
+  status {INT64} NOT NULL,
+  created_time {INT64} NOT NULL,
+  start_time {INT64},
+  end_time {INT64},
+  use32bitruntime {INT64} NOT NULL,
+  runinscaleout {INT64} NOT NULL,
+  useanyworker {INT64} NOT NULL,
+  retry_count {INT64} NOT NULL,
+  executed_count {INT64} NOT NULL,
+  worker_agent_id {TEXT},
+  stop_requested {INT64} NOT NULL,
+  stopped_by_name {TEXT},
+  lease_epoch {INT64} NOT NULL))",
+    "CREATE INDEX executions_by_status ON executions (status, execution_id)",
+    "CREATE INDEX executions_by_end ON executions (end_time)",
+
+    R"(CREATE TABLE execution_parameter_values (
+  execution_id {INT64} NOT NULL REFERENCES executions(execution_id),
+  object_type {INT64} NOT NULL,
+  parameter_name {TEXT} NOT NULL,
+  data_type {TEXT} NOT NULL,
+  parameter_value {TEXT},
+  sensitive {INT64} NOT NULL,
+  required {INT64} NOT NULL,
+  value_set {INT64} NOT NULL,
+  PRIMARY KEY (execution_id, object_type, parameter_name)))",
+
+    // The allow-list of add_execution_worker.
+    R"(CREATE TABLE execution_workers (
+  execution_id {INT64} NOT NULL REFERENCES executions(execution_id),
+  worker_agent_id {TEXT} NOT NULL,
+  PRIMARY KEY (execution_id, worker_agent_id)))",
+
+    // One row per attempt. lease_epoch is the execution's epoch when claimed.
+    R"(CREATE TABLE tasks (
+  task_id {TEXT} PRIMARY KEY,
+  execution_id {INT64} NOT NULL REFERENCES executions(execution_id),
+  attempt {INT64} NOT NULL,
+  status {INT64} NOT NULL,
+  server_only {INT64} NOT NULL,
+  worker_agent_id {TEXT},
+  lease_epoch {INT64} NOT NULL,
+  lease_expires_at {INT64},
+  last_heartbeat {INT64},
+  created_time {INT64} NOT NULL,
+  start_time {INT64},
+  end_time {INT64},
+  exit_code {INT64},
+  result_message {TEXT} NOT NULL,
+  UNIQUE (execution_id, attempt)))",
+    // The claim query: pending tasks in created order.
+    "CREATE INDEX tasks_claim ON tasks (status, server_only, created_time, task_id)",
+    // Capacity: running tasks by worker.
+    "CREATE INDEX tasks_by_worker ON tasks (worker_agent_id, status)",
+    // The expiry sweep: running leases by expiry.
+    "CREATE INDEX tasks_by_lease ON tasks (status, lease_expires_at)",
+
+    R"(CREATE TABLE worker_agents (
+  worker_agent_id {TEXT} PRIMARY KEY,
+  is_enabled {INT64} NOT NULL,
+  display_name {TEXT} NOT NULL,
+  description {TEXT} NOT NULL,
+  machine_name {TEXT} NOT NULL,
+  tags {TEXT} NOT NULL,
+  user_account {TEXT} NOT NULL,
+  last_online_time {INT64},
+  is_online {INT64} NOT NULL,
+  cert_sha256 {TEXT} NOT NULL UNIQUE,
+  cert_sha1 {TEXT} NOT NULL,
+  max_task_count {INT64} NOT NULL,
+  cpu_percent {DOUBLE} NOT NULL,
+  free_memory_mb {DOUBLE} NOT NULL,
+  running_tasks {INT64} NOT NULL,
+  added_time {INT64} NOT NULL))",
+
+    R"(CREATE TABLE master_properties (
+  property_name {TEXT} PRIMARY KEY,
+  property_value {TEXT} NOT NULL))",
+
+    R"(CREATE TABLE catalog_properties (
+  property_name {TEXT} PRIMARY KEY,
+  property_value {TEXT} NOT NULL))",
+
+    R"(CREATE TABLE operations (
+  operation_id {INT64} PRIMARY KEY,
+  operation_type {INT64} NOT NULL,
+  created_time {INT64} NOT NULL,
+  object_type {INT64} NOT NULL,
+  object_id {INT64},
+  object_name {TEXT} NOT NULL,
+  status {INT64} NOT NULL,
+  start_time {INT64},
+  end_time {INT64},
+  caller_name {TEXT} NOT NULL,
+  stopped_by_name {TEXT}))",
+
+    R"(CREATE TABLE event_messages (
+  event_message_id {ID_PK},
+  operation_id {INT64} NOT NULL REFERENCES operations(operation_id),
+  message_time {INT64} NOT NULL,
+  message_type {INT64} NOT NULL,
+  message_source_type {INT64} NOT NULL,
+  message_source {TEXT} NOT NULL,
+  message {TEXT} NOT NULL,
+  package_name {TEXT} NOT NULL,
+  event_name {TEXT} NOT NULL,
+  event_message_guid {TEXT} NOT NULL UNIQUE))",
+    "CREATE INDEX event_messages_by_operation ON event_messages (operation_id, event_message_id)",
+
+    // credential_kind 'certificate' (SHA-256 thumbprint) or 'token' (SHA-256 of the token).
+    R"(CREATE TABLE principals (
+  principal_name {TEXT} PRIMARY KEY,
+  credential_kind {TEXT} NOT NULL,
+  credential {TEXT} NOT NULL UNIQUE,
+  created_time {INT64} NOT NULL))",
+    R"(CREATE TABLE principal_roles (
+  principal_name {TEXT} NOT NULL REFERENCES principals(principal_name),
+  role_name {TEXT} NOT NULL,
+  PRIMARY KEY (principal_name, role_name)))",
+
+    // The SQL Server Agent job equivalent. parameters: one "type|name=value" per line.
+    R"(CREATE TABLE schedules (
+  schedule_id {INT64} PRIMARY KEY,
+  name {TEXT} NOT NULL UNIQUE,
+  cron_expression {TEXT} NOT NULL,
+  folder_name {TEXT} NOT NULL,
+  project_name {TEXT} NOT NULL,
+  package_name {TEXT} NOT NULL,
+  parameters {TEXT} NOT NULL,
+  runinscaleout {INT64},
+  useanyworker {INT64} NOT NULL,
+  retry_count {INT64} NOT NULL,
+  enabled {INT64} NOT NULL,
+  last_fired_at {INT64},
+  next_due_at {INT64},
+  created_time {INT64} NOT NULL))",
+    "CREATE INDEX schedules_due ON schedules (enabled, next_due_at)",
+};
+
+// SSIS defaults for catalog.catalog_properties.
+constexpr std::pair<std::string_view, std::string_view> kDefaultCatalogProperties[] = {
+    {"DEFAULT_EXECUTION_MODE", "0"},       {"ENCRYPTION_ALGORITHM", "AES_256"},
+    {"IS_SCALEOUT_ENABLED", "False"},      {"MAX_PROJECT_VERSIONS", "10"},
+    {"OPERATION_CLEANUP_ENABLED", "TRUE"}, {"RETENTION_WINDOW", "365"},
+    {"SCHEMA_BUILD", "scaleout"},          {"SERVER_CUSTOMIZED_LOGGING_LEVEL", ""},
+    {"SERVER_LOGGING_LEVEL", "1"},         {"SERVER_OPERATION_ENCRYPTION_LEVEL", "2"},
+    {"VERSION_CLEANUP_ENABLED", "TRUE"},
+};
+
+constexpr std::string_view kCounters[] = {"folder",    "project",     "object_version", "package",
+                                          "parameter", "environment", "variable",       "reference",
+                                          "operation", "schedule"};
+
+// Lists the database's tables, the one place that needs the dialect's own catalog.
+sdk::Result<std::vector<std::string>> ListTables(sdk::Connection& connection,
+                                                 const sdk::Dialect& dialect) {
+  std::string_view sql =
+      dialect.name == "sqlite"
+          ? "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+          : "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+            "current_schema()";
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, OneOff(connection, sql));
+  std::vector<std::string> tables;
+  for (;;) {
+    SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+    if (!row) break;
+    tables.push_back(q.T(0));
+  }
+  return tables;
+}
+
+sdk::Status ApplyMigration1(sdk::Connection& connection, const sdk::Dialect& dialect) {
+  for (std::string_view ddl : kMigration1) {
+    SCALEOUT_RETURN_IF_ERROR(connection.ExecuteScript(SubstituteDialect(ddl, dialect))
+                                 .WithContext("creating the catalog schema"));
+  }
+  for (std::string_view name : kCounters) {
+    SCALEOUT_ASSIGN_OR_RETURN(Query q, OneOff(connection,
+                                              "INSERT INTO id_counters (name, next_value) "
+                                              "VALUES (?, 1)"));
+    q.Text(name);
+    SCALEOUT_RETURN_IF_ERROR(q.Exec().status());
+  }
+  for (const auto& [name, value] : kDefaultCatalogProperties) {
+    SCALEOUT_ASSIGN_OR_RETURN(Query q, OneOff(connection,
+                                              "INSERT INTO catalog_properties (property_name, "
+                                              "property_value) VALUES (?, ?)"));
+    q.Text(name).Text(value);
+    SCALEOUT_RETURN_IF_ERROR(q.Exec().status());
+  }
+  return sdk::Status::Ok();
+}
+
+using MigrationFn = sdk::Status (*)(sdk::Connection&, const sdk::Dialect&);
+// Index i holds migration i + 1. Append only.
+constexpr MigrationFn kMigrations[] = {&ApplyMigration1};
+static_assert(std::size(kMigrations) == kSchemaVersion);
+
+sdk::Status MigrateInTransaction(sdk::Connection& connection, const sdk::Dialect& dialect,
+                                 std::int64_t now) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t version, ReadSchemaVersion(connection, dialect));
+  if (version > kSchemaVersion) {
+    return sdk::Status::FailedPrecondition("catalog schema version " + std::to_string(version) +
+                                           " is newer than this build supports (" +
+                                           std::to_string(kSchemaVersion) + "); upgrade scaleout");
+  }
+  if (version == 0) {
+    SCALEOUT_RETURN_IF_ERROR(connection.ExecuteScript(SubstituteDialect(
+        "CREATE TABLE schema_version (version {INT64} PRIMARY KEY, applied_time {INT64} NOT NULL)",
+        dialect)));
+  }
+  for (std::int64_t next = version + 1; next <= kSchemaVersion; ++next) {
+    SCALEOUT_RETURN_IF_ERROR(
+        kMigrations[next - 1](connection, dialect)
+            .WithContext("applying catalog migration " + std::to_string(next)));
+    SCALEOUT_ASSIGN_OR_RETURN(
+        Query q,
+        OneOff(connection, "INSERT INTO schema_version (version, applied_time) VALUES (?, ?)"));
+    q.Int(next).Int(now);
+    SCALEOUT_RETURN_IF_ERROR(q.Exec().status());
+  }
+  return sdk::Status::Ok();
+}
+
+}  // namespace
+
+std::string SubstituteDialect(std::string_view sql, const sdk::Dialect& dialect) {
+  const std::pair<std::string_view, const std::string*> names[] = {
+      {"{INT64}", &dialect.int64_type},
+      {"{DOUBLE}", &dialect.double_type},
+      {"{TEXT}", &dialect.text_type},
+      {"{BLOB}", &dialect.blob_type},
+      {"{ID_PK}", &dialect.identity_primary_key},
+  };
+  std::string out;
+  out.reserve(sql.size() + 64);
+  std::size_t i = 0;
+  while (i < sql.size()) {
+    bool replaced = false;
+    if (sql[i] == '{') {
+      for (const auto& [token, value] : names) {
+        if (sql.substr(i, token.size()) == token) {
+          out += *value;
+          i += token.size();
+          replaced = true;
+          break;
+        }
+      }
+    }
+    if (!replaced) out += sql[i++];
+  }
+  return out;
+}
+
+sdk::Result<std::int64_t> ReadSchemaVersion(sdk::Connection& connection,
+                                            const sdk::Dialect& dialect) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::vector<std::string> tables, ListTables(connection, dialect));
+  bool has_version_table = false;
+  for (const std::string& t : tables)
+    has_version_table = has_version_table || t == "schema_version";
+  if (!has_version_table) {
+    if (tables.empty()) return std::int64_t{0};
+    return sdk::Status::FailedPrecondition(
+        "the database has " + std::to_string(tables.size()) +
+        " tables but no schema_version table: it is not a scaleout catalog; point the storage "
+        "configuration at an empty database or an existing scaleout catalog");
+  }
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, OneOff(connection, "SELECT MAX(version) FROM schema_version"));
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (!row || q.IsNull(0)) {
+    return sdk::Status::FailedPrecondition(
+        "the schema_version table is empty: this is not a scaleout catalog (or a migration was "
+        "interrupted outside a transaction); restore the catalog from a backup");
+  }
+  return q.I(0);
+}
+
+sdk::Status Migrate(sdk::Connection& connection, const sdk::Dialect& dialect, std::int64_t now) {
+  return RunInTransaction(connection, sdk::TransactionMode::kWrite, [&](sdk::Connection& c) {
+    return MigrateInTransaction(c, dialect, now);
+  });
+}
+
+sdk::Result<std::unique_ptr<sdk::Connection>> OpenCatalog(sdk::Storage& storage,
+                                                          const Clock& clock) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::unique_ptr<sdk::Connection> connection, storage.Open());
+  SCALEOUT_RETURN_IF_ERROR(Migrate(*connection, storage.GetDialect(), clock.NowUnixMillis())
+                               .WithContext("opening catalog " + storage.Describe()));
+  return connection;
+}
+
+}  // namespace scaleout::core::catalog
