@@ -7,8 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace scaleout::plugins::process {
 namespace {
@@ -45,6 +50,39 @@ struct SpawnSetup {
   posix_spawnattr_t attr;
   posix_spawn_file_actions_t actions;
 };
+
+// True when some live (not zombie) process has process group `pgid`.
+// Reads /proc/<pid>/stat; the fields after the last ')' are
+// "state ppid pgrp ...". A zombie is dead already: an orphan reparented to
+// an init that does not reap stays one, and must not make us wait.
+bool GroupHasLiveMembers(pid_t pgid) {
+  DIR* dir = ::opendir("/proc");
+  if (dir == nullptr) return false;
+  bool found = false;
+  while (const dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+    const std::string path = std::string("/proc/") + entry->d_name + "/stat";
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    char buffer[512];
+    const ssize_t n = ::read(fd, buffer, sizeof buffer - 1);
+    ::close(fd);
+    if (n <= 0) continue;
+    buffer[n] = '\0';
+    const char* paren = std::strrchr(buffer, ')');
+    if (paren == nullptr || paren[1] == '\0' || paren[2] == '\0') continue;
+    const char state = paren[2];
+    char* end = nullptr;
+    std::strtol(paren + 3, &end, 10);  // ppid
+    const long group = std::strtol(end, &end, 10);
+    if (group == pgid && state != 'Z' && state != 'X') {
+      found = true;
+      break;
+    }
+  }
+  ::closedir(dir);
+  return found;
+}
 
 }  // namespace
 
@@ -127,7 +165,7 @@ ChildProcess::ChildProcess(ChildProcess&& other) noexcept
 
 ChildProcess::~ChildProcess() {
   if (pid_ > 0 && !reaped_) {
-    SignalGroup(SIGKILL);
+    (void)KillGroupAndWait(2000);
     (void)Reap();
   }
   CloseFd(&out_fd_);
@@ -140,6 +178,17 @@ void ChildProcess::CloseStderr() { CloseFd(&err_fd_); }
 
 void ChildProcess::SignalGroup(int signo) {
   if (pid_ > 0 && !reaped_) ::kill(-pid_, signo);
+}
+
+bool ChildProcess::KillGroupAndWait(int limit_ms) {
+  if (pid_ <= 0 || reaped_) return true;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(limit_ms);
+  for (;;) {
+    ::kill(-pid_, SIGKILL);  // again each time: a member may have forked meanwhile
+    if (!GroupHasLiveMembers(pid_)) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+    ::usleep(1000);
+  }
 }
 
 bool ChildProcess::HasExited() {

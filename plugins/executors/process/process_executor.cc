@@ -25,6 +25,7 @@ using std::chrono::milliseconds;
 
 constexpr int kTickMs = 50;                  // how often the token and deadlines are checked
 constexpr milliseconds kDrainLimit{1000};    // output still arriving after exit (an escaped holder)
+constexpr int kGroupDeathLimitMs = 2000;     // SIGKILLed processes die in far less
 constexpr std::size_t kMinMaskedLength = 4;  // same rule as the task host's SecretMasker
 constexpr const char* kSource = "executor/process";
 
@@ -203,7 +204,10 @@ sdk::Result<sdk::TaskOutcome> ProcessExecutor::Run(const sdk::TaskSpec& task,
   }
   // The package has exited: what is left of its group goes too, then we
   // collect the output still in the pipes.
-  child.SignalGroup(SIGKILL);
+  if (!child.KillGroupAndWait(kGroupDeathLimitMs)) {
+    logger_.Warn("executor/process: task " + task.task_id +
+                 ": processes of the package's group survived SIGKILL");
+  }
   const int status = child.Reap();
   const auto drain_until = SteadyClock::now() + kDrainLimit;
   while (pump.open() && SteadyClock::now() < drain_until) pump.PollOnce(TickUntil(drain_until));
