@@ -9,6 +9,7 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -680,11 +681,23 @@ Status CheckGuid(const Path& path, std::string* guid) {
   return Status::Ok();
 }
 
-template <typename I>
-Status CheckRange(const Path& path, I value, I min, I max) {
+// "42", "-3", "100.5": integers exactly, floats in the shortest usual form.
+template <typename V>
+std::string FormatNumber(V value) {
+  if constexpr (std::is_floating_point_v<V>) {
+    std::ostringstream out;
+    out << value;
+    return out.str();
+  } else {
+    return std::to_string(value);
+  }
+}
+
+template <typename V>
+Status CheckRange(const Path& path, V value, V min, V max) {
   if (value >= min && value <= max) return Status::Ok();
-  return Invalid(path, "must be " + std::to_string(min) + ".." + std::to_string(max) + ", got " +
-                           std::to_string(value));
+  return Invalid(path, "must be " + FormatNumber(min) + ".." + FormatNumber(max) + ", got " +
+                           FormatNumber(value));
 }
 
 Status CheckName(const Path& path, const std::string& name, bool required) {
@@ -1173,8 +1186,8 @@ Status DecodeBodyImpl(const Message& message, T* out) {
         return ToStatus(error).WithContext("peer");
       }
     }
-    return Status::InvalidArgument("expected a " + std::string(MessageTypeName(T::kType)) +
-                                   ", got a " + std::string(MessageTypeName(message.type())));
+    return Status::InvalidArgument("expected " + std::string(MessageTypeName(T::kType)) + ", got " +
+                                   std::string(MessageTypeName(message.type())));
   }
   *out = T{};
   return DecodeObject(message.parsed().body, Path(MessageTypeName(T::kType)), message.limits(),

@@ -100,6 +100,8 @@ struct ErrorReply {
   static constexpr MessageType kType = MessageType::kErrorReply;
   sdk::StatusCode code = sdk::StatusCode::kInternal;
   std::string message;
+
+  bool operator==(const ErrorReply&) const = default;
 };
 
 // ---- Registration -----------------------------------------------------------
@@ -117,6 +119,8 @@ struct RegisterRequest {
   std::int32_t cpu_count = 0;        // 0..65536
   std::int64_t total_memory_mb = 0;  // >= 0
   std::string version;               // the worker's scaleout version, "0.1.0"
+
+  bool operator==(const RegisterRequest&) const = default;
 };
 
 // The settings the master wants the worker to follow (SSIS names in brackets).
@@ -128,6 +132,8 @@ struct RegisterReply {
   std::int64_t task_heartbeat_interval_ms = 10'000;   // [TaskHeartbeatInterval]
   std::int64_t agent_heartbeat_interval_ms = 60'000;  // [AgentHeartbeatInterval]
   std::int64_t master_time_ms = 0;                    // master's clock, to estimate skew
+
+  bool operator==(const RegisterReply&) const = default;
 };
 
 // ---- Agent heartbeat --------------------------------------------------------
@@ -138,11 +144,15 @@ struct AgentHeartbeatRequest {
   std::int32_t running_tasks = 0;   // 0..kMaxSlots
   double cpu_percent = 0;           // whole machine, 0..100
   std::int64_t free_memory_mb = 0;  // >= 0
+
+  bool operator==(const AgentHeartbeatRequest&) const = default;
 };
 
 struct AgentHeartbeatReply {
   static constexpr MessageType kType = MessageType::kAgentHeartbeatReply;
   bool enabled = false;
+
+  bool operator==(const AgentHeartbeatReply&) const = default;
 };
 
 // ---- Asking for work --------------------------------------------------------
@@ -154,6 +164,8 @@ struct RequestTasksRequest {
   std::string agent_id;         // GUID, required
   std::int32_t free_slots = 0;  // 0..kMaxSlots
   std::int64_t wait_ms = 0;     // 0..kMaxWaitMs; 0 answers at once
+
+  bool operator==(const RequestTasksRequest&) const = default;
 };
 
 // [catalog].[execution_parameter_values].object_type
@@ -167,6 +179,8 @@ struct TaskParameter {
   std::string value;                                // the value as text
   std::string data_type;                            // "String", "Int32", ...
   bool sensitive = false;
+
+  bool operator==(const TaskParameter&) const = default;
 };
 
 // One leased attempt of one execution.
@@ -185,11 +199,15 @@ struct TaskAssignment {
   std::int32_t logging_level = 1;  // LOGGING_LEVEL: 0..4 or 100 (custom)
   std::string executor;            // executor plugin name, "process"; required
   std::vector<TaskParameter> parameters;
+
+  bool operator==(const TaskAssignment&) const = default;
 };
 
 struct RequestTasksReply {
   static constexpr MessageType kType = MessageType::kRequestTasksReply;
   std::vector<TaskAssignment> tasks;  // at most DecodeLimits::max_tasks_per_reply
+
+  bool operator==(const RequestTasksReply&) const = default;
 };
 
 // ---- Project files ----------------------------------------------------------
@@ -201,6 +219,8 @@ struct GetProjectRequest {
   std::string agent_id;              // GUID, required (lets the master check the caller)
   std::int64_t project_id = 0;       // >= 1
   std::int64_t project_version = 0;  // >= 0
+
+  bool operator==(const GetProjectRequest&) const = default;
 };
 
 struct ProjectFile {
@@ -209,11 +229,15 @@ struct ProjectFile {
   std::string path;
   std::string content;  // raw bytes (msgpack bin)
   std::string sha256;   // 64 hex digits, uppercase after decoding; the worker verifies it
+
+  bool operator==(const ProjectFile&) const = default;
 };
 
 struct GetProjectReply {
   static constexpr MessageType kType = MessageType::kGetProjectReply;
   std::vector<ProjectFile> files;
+
+  bool operator==(const GetProjectReply&) const = default;
 };
 
 // ---- Task heartbeat ---------------------------------------------------------
@@ -221,12 +245,16 @@ struct GetProjectReply {
 struct TaskLease {
   std::string task_id;           // GUID, required
   std::int64_t lease_epoch = 0;  // >= 1
+
+  bool operator==(const TaskLease&) const = default;
 };
 
 struct TaskHeartbeatRequest {
   static constexpr MessageType kType = MessageType::kTaskHeartbeatRequest;
   std::string agent_id;          // GUID, required
   std::vector<TaskLease> tasks;  // at most max_tasks_per_reply
+
+  bool operator==(const TaskHeartbeatRequest&) const = default;
 };
 
 // Wire values are fixed: append only.
@@ -242,11 +270,15 @@ struct TaskLeaseStatus {
   std::string task_id;  // GUID, required
   LeaseStatus status = LeaseStatus::kUnknown;
   std::int64_t lease_expires_at_ms = 0;
+
+  bool operator==(const TaskLeaseStatus&) const = default;
 };
 
 struct TaskHeartbeatReply {
   static constexpr MessageType kType = MessageType::kTaskHeartbeatReply;
   std::vector<TaskLeaseStatus> tasks;
+
+  bool operator==(const TaskHeartbeatReply&) const = default;
 };
 
 // ---- Events -----------------------------------------------------------------
@@ -261,6 +293,8 @@ struct EventMessage {
   std::int32_t message_source_type = 0;  // SSIS message_source_type (10..60), 0 = unknown
   std::string message_source;            // the source name
   std::string message;
+
+  bool operator==(const EventMessage&) const = default;
 };
 
 // A batch is idempotent: the master records a batch_id once and answers
@@ -270,11 +304,15 @@ struct ReportEventsRequest {
   std::string agent_id;              // GUID, required
   std::string batch_id;              // GUID, required
   std::vector<EventMessage> events;  // at most max_events_per_batch
+
+  bool operator==(const ReportEventsRequest&) const = default;
 };
 
 struct ReportEventsReply {
   static constexpr MessageType kType = MessageType::kReportEventsReply;
   bool accepted = false;
+
+  bool operator==(const ReportEventsReply&) const = default;
 };
 
 // ---- Results ----------------------------------------------------------------
@@ -296,12 +334,16 @@ struct TaskResult {
   std::string message;
   std::int64_t start_time_ms = 0;
   std::int64_t end_time_ms = 0;  // >= start_time_ms when both are set
+
+  bool operator==(const TaskResult&) const = default;
 };
 
 struct ReportResultsRequest {
   static constexpr MessageType kType = MessageType::kReportResultsRequest;
   std::string agent_id;             // GUID, required
   std::vector<TaskResult> results;  // at most max_tasks_per_reply
+
+  bool operator==(const ReportResultsRequest&) const = default;
 };
 
 // Per result: kOk (recorded, or already recorded: replays are idempotent),
@@ -310,11 +352,15 @@ struct ResultAck {
   std::string task_id;  // GUID, required
   sdk::StatusCode code = sdk::StatusCode::kOk;
   std::string message;
+
+  bool operator==(const ResultAck&) const = default;
 };
 
 struct ReportResultsReply {
   static constexpr MessageType kType = MessageType::kReportResultsReply;
   std::vector<ResultAck> results;
+
+  bool operator==(const ReportResultsReply&) const = default;
 };
 
 // ---- Management (placeholder for the management API) ------------------------
@@ -325,6 +371,8 @@ struct ManageRequest {
   static constexpr MessageType kType = MessageType::kManageRequest;
   std::string operation;                    // required, <= kMaxNameBytes
   std::map<std::string, std::string> args;  // at most DecodeLimits::max_map
+
+  bool operator==(const ManageRequest&) const = default;
 };
 
 struct ManageReply {
@@ -332,6 +380,8 @@ struct ManageReply {
   sdk::StatusCode code = sdk::StatusCode::kOk;
   std::string message;
   std::string json;  // the result document (JSON text), may be empty
+
+  bool operator==(const ManageReply&) const = default;
 };
 
 }  // namespace scaleout::core::protocol
