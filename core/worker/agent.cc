@@ -1,0 +1,739 @@
+#include "core/worker/agent.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "core/common/ids.h"
+#include "core/worker/fs_util.h"
+
+#ifndef SCALEOUT_WORKER_VERSION
+#define SCALEOUT_WORKER_VERSION "0.0.0"
+#endif
+
+namespace scaleout::core::worker {
+namespace {
+
+namespace fs = std::filesystem;
+using sdk::Result;
+using sdk::Status;
+using sdk::StatusCode;
+using std::chrono::milliseconds;
+
+constexpr milliseconds kMaxLongPollWait{15'000};
+constexpr milliseconds kRetryBackoff{5'000};
+constexpr milliseconds kShipInterval{2'000};
+constexpr milliseconds kWatchdogTick{1'000};
+constexpr milliseconds kFinalShipBudget{5'000};
+constexpr const char* kProjectCompleteMarker = ".complete";
+
+std::string HostName() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) return "unknown";
+  return host;
+}
+
+protocol::TaskOutcome ToWire(sdk::TaskResult result) {
+  switch (result) {
+    case sdk::TaskResult::kSucceeded: return protocol::TaskOutcome::kSucceeded;
+    case sdk::TaskResult::kFailed: return protocol::TaskOutcome::kFailed;
+    case sdk::TaskResult::kCancelled: return protocol::TaskOutcome::kCanceled;
+  }
+  return protocol::TaskOutcome::kFailed;
+}
+
+// A project file path from the master must stay inside the cache folder.
+bool IsSafeRelativePath(const std::string& path) {
+  if (path.empty() || path.front() == '/' || path.find('\\') != std::string::npos ||
+      path.find('\0') != std::string::npos) {
+    return false;
+  }
+  for (const auto& part : fs::path(path)) {
+    const std::string s = part.string();
+    if (s.empty() || s == "." || s == "..") return false;
+  }
+  return true;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string StripKind(const std::string& name, std::string_view kind) {
+  const std::string prefix = std::string(kind) + "/";
+  return name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name;
+}
+
+}  // namespace
+
+Agent::Agent(WorkerSettings settings, AgentDependencies deps)
+    : settings_(std::move(settings)),
+      deps_(std::move(deps)),
+      leases_(settings_.heartbeat_error_tolerance.count()) {}
+
+Agent::~Agent() { Stop(); }
+
+MasterClient& Agent::Client(MasterChannel channel) {
+  std::lock_guard lock(clients_mutex_);
+  auto& client = clients_[channel];
+  if (!client) client = deps_.master_clients(channel);
+  return *client;
+}
+
+milliseconds Agent::TaskHeartbeatInterval() const {
+  std::lock_guard lock(mutex_);
+  milliseconds interval = settings_.task_heartbeat_interval;
+  if (master_task_heartbeat_ms_ > 0)
+    interval = std::min(interval, milliseconds(master_task_heartbeat_ms_));
+  return interval;
+}
+
+milliseconds Agent::AgentHeartbeatInterval() const {
+  std::lock_guard lock(mutex_);
+  milliseconds interval = settings_.agent_heartbeat_interval;
+  if (master_agent_heartbeat_ms_ > 0) {
+    interval = std::min(interval, milliseconds(master_agent_heartbeat_ms_));
+  }
+  return interval;
+}
+
+milliseconds Agent::LongPollWait() const {
+  // Short enough that the first renewal of a lease granted at the end of a
+  // long wait still comes well before the fence deadline.
+  return std::min(kMaxLongPollWait, settings_.lease_interval / 4);
+}
+
+void Agent::Nap(std::atomic<bool>& poke, milliseconds duration) {
+  if (stopping_.load()) return;
+  if (duration.count() > 0) deps_.clock->SleepFor(duration, poke);
+  poke.store(false);
+}
+
+void Agent::PokeAll() {
+  for (auto* p : {&control_poke_, &poll_poke_, &heartbeat_poke_, &watchdog_poke_, &shipper_poke_}) {
+    p->store(true);
+  }
+  deps_.clock->WakeAll();
+}
+
+// ---- Lifecycle ----------------------------------------------------------------
+
+Status Agent::OpenSpool() {
+  if (spool_) return Status::Ok();
+  EventSpoolOptions options;
+  options.folder = settings_.execution_log_cache_folder;
+  options.max_events_per_batch =
+      static_cast<std::size_t>(settings_.execution_log_max_buffer_log_count);
+  options.max_in_memory_batches =
+      static_cast<std::size_t>(settings_.execution_log_max_in_memory_buffer_count);
+  options.retry_count = settings_.execution_log_retry_count;
+  options.retry_timeout = settings_.execution_log_retry_timeout;
+  SCALEOUT_ASSIGN_OR_RETURN(spool_, EventSpool::Open(options, *deps_.clock));
+  return Status::Ok();
+}
+
+Status Agent::Start() {
+  if (!deps_.clock || !deps_.master_clients || !deps_.launcher || !deps_.resources) {
+    return Status::InvalidArgument(
+        "Agent: clock, master_clients, launcher and resources are required");
+  }
+  if (started_.exchange(true)) return Status::FailedPrecondition("the agent is already running");
+  SCALEOUT_RETURN_IF_ERROR(OpenSpool());
+  spdlog::info(
+      "worker agent {} starting: masters [{}], MaxTaskCount {}, LeaseInterval {}",
+      settings_.agent_id,
+      [&] {
+        std::string s;
+        for (const auto& e : settings_.master_endpoints) s += (s.empty() ? "" : ", ") + e;
+        return s;
+      }(),
+      settings_.max_task_count, FormatTimeSpan(settings_.lease_interval));
+  threads_.emplace_back([this] { ControlLoop(); });
+  threads_.emplace_back([this] { PollLoop(); });
+  threads_.emplace_back([this] { HeartbeatLoop(); });
+  threads_.emplace_back([this] { WatchdogLoop(); });
+  threads_.emplace_back([this] { ShipperLoop(); });
+  return Status::Ok();
+}
+
+void Agent::Stop(milliseconds drain_timeout) {
+  if (draining_.exchange(true)) {
+    // A second Stop() (or the destructor after Stop()) only has to join.
+  } else {
+    PokeAll();
+    const bool threaded = started_.load();
+    // 1. Drain: running tasks go on (their leases renewed) until they end.
+    if (threaded && drain_timeout.count() > 0) {
+      const std::int64_t until = deps_.clock->SteadyMillis() + drain_timeout.count();
+      std::atomic<bool> never{false};
+      while (stats().running_tasks > 0 && deps_.clock->SteadyMillis() < until) {
+        deps_.clock->SleepFor(milliseconds(200), never);
+      }
+    }
+    // 2. Kill what is left, without a result: the master re-queues those
+    //    tasks when their lease lapses (a worker stop is not a package failure).
+    std::vector<Task> left;
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& [id, task] : tasks_) {
+        spdlog::warn(
+            "worker stopping: killing task {} (execution {}); the master re-queues it "
+            "when its lease lapses",
+            id, task.assignment.execution_id);
+        task.report_result = false;
+        if (task.process) task.process->Kill();
+        leases_.Remove(id);
+        left.push_back(std::move(task));
+      }
+      tasks_.clear();
+      stats_.running_tasks = 0;
+    }
+    for (auto& task : left) {
+      if (task.process) (void)task.process->Wait();
+    }
+    // 3. Ship what can be shipped quickly; the rest stays spooled.
+    if (threaded) {
+      const std::int64_t until = deps_.clock->SteadyMillis() + kFinalShipBudget.count();
+      while (deps_.clock->SteadyMillis() < until) {
+        if (!ShipOnce().ok()) break;
+        auto s = stats();
+        if (s.results_waiting == 0 && s.event_batches_waiting == 0) break;
+      }
+    }
+  }
+  stopping_.store(true);
+  PokeAll();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+  if (spool_) (void)spool_->Seal();
+}
+
+// ---- Thread loops -------------------------------------------------------------
+
+void Agent::ControlLoop() {
+  milliseconds backoff{1'000};
+  while (!stopping_.load()) {
+    if (!stats().registered) {
+      Status s = RegisterOnce();
+      if (!s.ok()) {
+        spdlog::warn("cannot register with the master: {}; retrying in {} s", s.ToString(),
+                     backoff.count() / 1000);
+        Nap(control_poke_, backoff);
+        backoff = std::min(backoff * 2, std::min(AgentHeartbeatInterval(), milliseconds(60'000)));
+        continue;
+      }
+      backoff = milliseconds(1'000);
+      poll_poke_.store(true);
+      deps_.clock->WakeAll();
+    }
+    Nap(control_poke_, AgentHeartbeatInterval());
+    if (stopping_.load()) break;
+    Status s = AgentHeartbeatOnce();
+    if (!s.ok()) spdlog::warn("agent heartbeat failed: {}", s.ToString());
+  }
+}
+
+void Agent::PollLoop() {
+  while (!stopping_.load()) {
+    if (draining_.load() || !stats().registered) {
+      Nap(poll_poke_, milliseconds(1'000));
+      continue;
+    }
+    auto started = PollOnce(LongPollWait());
+    if (!started.ok()) {
+      if (!IsUnreachable(started.status()) || stats().registered) {
+        spdlog::warn("asking for work failed: {}", started.status().ToString());
+      }
+      Nap(poll_poke_, kRetryBackoff);
+    } else if (*started == 0 && stats().running_tasks >= settings_.max_task_count) {
+      Nap(poll_poke_, milliseconds(1'000));  // full: a task ending pokes us
+    } else if (*started == 0) {
+      // Nothing asked (busy machine) or nothing eligible after the wait.
+      Nap(poll_poke_, milliseconds(500));
+    }
+  }
+}
+
+void Agent::HeartbeatLoop() {
+  while (!stopping_.load()) {
+    Nap(heartbeat_poke_, TaskHeartbeatInterval());
+    if (stopping_.load()) break;
+    Status s = TaskHeartbeatOnce();
+    if (!s.ok()) spdlog::warn("task heartbeat failed: {}", s.ToString());
+  }
+}
+
+void Agent::WatchdogLoop() {
+  while (!stopping_.load()) {
+    WatchdogOnce();
+    milliseconds nap = kWatchdogTick;
+    {
+      std::lock_guard lock(mutex_);
+      if (auto next = leases_.NextDeadline()) {
+        nap = std::min(
+            nap, milliseconds(std::max<std::int64_t>(1, *next - deps_.clock->SteadyMillis())));
+      }
+    }
+    Nap(watchdog_poke_, nap);
+  }
+}
+
+void Agent::ShipperLoop() {
+  while (!stopping_.load()) {
+    Status s = ShipOnce();
+    if (!s.ok()) spdlog::debug("shipping to the master: {}", s.ToString());
+    Nap(shipper_poke_, s.ok() ? kShipInterval : kRetryBackoff);
+  }
+}
+
+// ---- Steps --------------------------------------------------------------------
+
+Status Agent::RegisterOnce() {
+  ResourceSample sample = deps_.resources->Sample();
+  protocol::RegisterRequest request;
+  request.agent_id = settings_.agent_id;
+  request.machine_name = HostName();
+  request.display_name = settings_.display_name;
+  request.description = settings_.description;
+  request.max_task_count = settings_.max_task_count;
+  request.cpu_count = sample.cpu_count;
+  request.total_memory_mb = sample.total_memory_mb;
+  request.version = SCALEOUT_WORKER_VERSION;
+  SCALEOUT_ASSIGN_OR_RETURN(protocol::RegisterReply reply,
+                            Client(MasterChannel::kControl).Register(request));
+  {
+    std::lock_guard lock(mutex_);
+    stats_.registered = true;
+    stats_.enabled = reply.enabled;
+    master_task_heartbeat_ms_ = reply.task_heartbeat_interval_ms;
+    master_agent_heartbeat_ms_ = reply.agent_heartbeat_interval_ms;
+  }
+  if (reply.enabled) {
+    spdlog::info("registered with the master as worker {} (enabled)", settings_.agent_id);
+  } else {
+    spdlog::warn(
+        "registered with the master as worker {}, which is disabled: it gets no work "
+        "until enabled ('scaleout manage worker enable {}')",
+        settings_.agent_id, settings_.agent_id);
+  }
+  return Status::Ok();
+}
+
+Status Agent::AgentHeartbeatOnce() {
+  ResourceSample sample = deps_.resources->Sample();
+  protocol::AgentHeartbeatRequest request;
+  request.agent_id = settings_.agent_id;
+  request.running_tasks = stats().running_tasks;
+  request.cpu_percent = std::clamp(sample.cpu_percent, 0.0, 100.0);
+  request.free_memory_mb = static_cast<std::int64_t>(sample.free_memory_mb);
+  auto reply = Client(MasterChannel::kControl).AgentHeartbeat(request);
+  if (!reply.ok()) {
+    if (reply.status().code() == StatusCode::kNotFound) {
+      std::lock_guard lock(mutex_);
+      stats_.registered = false;  // the master lost us: register again
+    }
+    return reply.status();
+  }
+  std::lock_guard lock(mutex_);
+  if (reply->enabled != stats_.enabled) {
+    spdlog::info("worker {} is now {}", settings_.agent_id,
+                 reply->enabled ? "enabled" : "disabled");
+  }
+  stats_.enabled = reply->enabled;
+  return Status::Ok();
+}
+
+Result<int> Agent::PollOnce(milliseconds wait) {
+  if (draining_.load()) return 0;
+  const ResourceSample sample = deps_.resources->Sample();
+  const WorkLimits limits{settings_.max_task_count, settings_.task_request_max_cpu,
+                          settings_.task_request_min_memory_mb};
+  const WorkDecision decision = DecideWorkRequest(limits, stats().running_tasks, sample);
+  if (!decision.ask) {
+    spdlog::debug("not asking for work: {}", decision.reason);
+    return 0;
+  }
+  protocol::RequestTasksRequest request;
+  request.agent_id = settings_.agent_id;
+  request.free_slots = decision.free_slots;
+  request.wait_ms = wait.count();
+  const std::int64_t sent = deps_.clock->SteadyMillis();
+  auto reply = Client(MasterChannel::kPoll).RequestTasks(request);
+  if (!reply.ok()) {
+    if (reply.status().code() == StatusCode::kNotFound) {
+      std::lock_guard lock(mutex_);
+      stats_.registered = false;
+    }
+    return reply.status();
+  }
+  int started = 0;
+  for (const auto& assignment : reply->tasks) {
+    if (draining_.load()) {
+      spdlog::warn(
+          "got task {} while stopping; not started (the master re-queues it when its "
+          "lease lapses)",
+          assignment.task_id);
+      continue;
+    }
+    Status s = StartTask(assignment, sent);
+    if (s.ok()) {
+      ++started;
+      continue;
+    }
+    spdlog::error("cannot start task {} (execution {}): {}", assignment.task_id,
+                  assignment.execution_id, s.ToString());
+    if (s.code() == StatusCode::kAlreadyExists) continue;
+    // Report the failure now rather than let the lease lapse.
+    Task failed;
+    failed.assignment = assignment;
+    failed.start_time_ms = deps_.clock->NowUnixMillis();
+    std::lock_guard lock(mutex_);
+    QueueResult(failed, sdk::TaskOutcome{sdk::TaskResult::kFailed, -1,
+                                         "the worker could not start the task: " + s.message()});
+  }
+  if (started > 0) {
+    heartbeat_poke_.store(true);  // renew the new leases at once
+    deps_.clock->WakeAll();
+  }
+  return started;
+}
+
+Result<std::string> Agent::EnsureProject(const protocol::TaskAssignment& a) {
+  std::error_code ec;
+  const fs::path cache(settings_.project_cache_folder);
+  if (a.project_id <= 0) {
+    const fs::path none = cache / "none";
+    fs::create_directories(none, ec);
+    return none.string();
+  }
+  const fs::path dir = cache / std::to_string(a.project_id) / std::to_string(a.project_version);
+  if (fs::exists(dir / kProjectCompleteMarker, ec)) return dir.string();
+
+  protocol::GetProjectRequest request;
+  request.agent_id = settings_.agent_id;
+  request.project_id = a.project_id;
+  request.project_version = a.project_version;
+  SCALEOUT_ASSIGN_OR_RETURN(protocol::GetProjectReply reply,
+                            Client(MasterChannel::kPoll).GetProject(request));
+  // Build it beside the final folder and rename it into place, so a crash
+  // never leaves a half-written project that looks complete.
+  const fs::path tmp = dir.parent_path() / (".tmp-" + NewGuid());
+  fs::create_directories(tmp, ec);
+  if (ec) return Status::Unavailable("cannot create " + tmp.string() + ": " + ec.message());
+  auto fail = [&](Status s) {
+    fs::remove_all(tmp, ec);
+    return s;
+  };
+  for (const auto& file : reply.files) {
+    if (!IsSafeRelativePath(file.path)) {
+      return fail(Status::InvalidArgument("project file path '" + file.path +
+                                          "' leaves the project folder"));
+    }
+    const std::string digest = Sha256Hex(file.content);
+    if (!EqualsIgnoreCase(digest, file.sha256)) {
+      return fail(Status::DataLoss("project " + std::to_string(a.project_id) + " version " +
+                                   std::to_string(a.project_version) + ": file '" + file.path +
+                                   "' has SHA-256 " + digest + ", the master said " + file.sha256));
+    }
+    const fs::path target = tmp / file.path;
+    fs::create_directories(target.parent_path(), ec);
+    Status written = WriteFileAtomically(target, file.content);
+    if (!written.ok()) return fail(written);
+  }
+  Status marked = WriteFileAtomically(tmp / kProjectCompleteMarker, "");
+  if (!marked.ok()) return fail(marked);
+  fs::rename(tmp, dir, ec);
+  if (ec) {
+    // Another copy got there first (or an incomplete one is in the way).
+    if (fs::exists(dir / kProjectCompleteMarker)) {
+      fs::remove_all(tmp, ec);
+      return dir.string();
+    }
+    fs::remove_all(dir, ec);
+    fs::rename(tmp, dir, ec);
+    if (ec) return fail(Status::Unavailable("cannot move the project into " + dir.string()));
+  }
+  spdlog::info("cached project {} version {} ({} files)", a.project_id, a.project_version,
+               reply.files.size());
+  return dir.string();
+}
+
+Status Agent::StartTask(const protocol::TaskAssignment& a, std::int64_t granted_send_ms) {
+  {
+    std::lock_guard lock(mutex_);
+    if (tasks_.count(a.task_id) != 0) {
+      return Status::AlreadyExists("task " + a.task_id + " is already running here");
+    }
+  }
+  SCALEOUT_ASSIGN_OR_RETURN(std::string project_dir, EnsureProject(a));
+  const fs::path work_dir = fs::path(settings_.tasks_root_folder) / a.task_id;
+  std::error_code ec;
+  fs::create_directories(work_dir, ec);
+  if (ec) {
+    return Status::Unavailable("cannot create " + work_dir.string() + ": " + ec.message() +
+                               "; check 'TasksRootFolder'");
+  }
+
+  TaskLaunch launch;
+  launch.spec.execution_id = a.execution_id;
+  launch.spec.task_id = a.task_id;
+  launch.spec.attempt = a.attempt;
+  launch.spec.project_dir = project_dir;
+  launch.spec.package_name = a.package_name;
+  launch.spec.work_dir = work_dir.string();
+  launch.spec.logging_level = a.logging_level;
+  for (const auto& p : a.parameters) {
+    launch.spec.parameters.push_back(
+        sdk::ExecutionParameter{static_cast<sdk::ParameterObjectType>(p.object_type), p.name,
+                                p.value, p.data_type, p.sensitive});
+  }
+  launch.executor =
+      StripKind(a.executor.empty() ? settings_.plugins.executor : a.executor, "executor");
+  launch.executor_config = settings_.PluginSection("executor." + launch.executor);
+  launch.log_file = settings_.task_log_enabled ? (work_dir / "task.log").string() : "";
+  launch.log_level = static_cast<std::uint32_t>(settings_.task_log_level);
+
+  TaskCallbacks callbacks;
+  callbacks.on_event = [this, a](const sdk::Event& event) { OnTaskEvent(a, event); };
+  callbacks.on_exit = [this] {
+    watchdog_poke_.store(true);
+    deps_.clock->WakeAll();
+  };
+
+  // The lock is held across Launch() so the lease logic never sees a task
+  // without its process; the launcher's callbacks do not take it.
+  std::lock_guard lock(mutex_);
+  leases_.Add(a.task_id, a.lease_epoch, a.lease_interval_ms, granted_send_ms);
+  auto process = deps_.launcher->Launch(launch, std::move(callbacks));
+  if (!process.ok()) {
+    leases_.Remove(a.task_id);
+    return process.status();
+  }
+  Task task;
+  task.assignment = a;
+  task.process = std::move(*process);
+  task.start_time_ms = deps_.clock->NowUnixMillis();
+  tasks_.emplace(a.task_id, std::move(task));
+  ++stats_.tasks_started;
+  stats_.running_tasks = static_cast<int>(tasks_.size());
+  spdlog::info("started task {} (execution {}, attempt {}, epoch {}, package '{}', executor {})",
+               a.task_id, a.execution_id, a.attempt, a.lease_epoch, a.package_name,
+               launch.executor);
+  return Status::Ok();
+}
+
+void Agent::OnTaskEvent(const protocol::TaskAssignment& a, const sdk::Event& event) {
+  if (!spool_) return;
+  protocol::EventMessage m;
+  m.execution_id = a.execution_id;
+  m.task_id = a.task_id;
+  m.message_type = static_cast<std::int32_t>(event.message_type);
+  m.message_source = event.message_source;
+  m.message = event.message;
+  Status s = spool_->Append(std::move(m));
+  if (!s.ok()) spdlog::error("event of task {} lost: {}", a.task_id, s.ToString());
+}
+
+Status Agent::TaskHeartbeatOnce() {
+  protocol::TaskHeartbeatRequest request;
+  request.agent_id = settings_.agent_id;
+  {
+    std::lock_guard lock(mutex_);
+    request.tasks = leases_.LeasesToRenew();
+  }
+  if (request.tasks.empty()) return Status::Ok();
+  const std::int64_t sent = deps_.clock->SteadyMillis();
+  auto reply = Client(MasterChannel::kHeartbeat).TaskHeartbeat(request);
+  std::lock_guard lock(mutex_);
+  if (!reply.ok()) {
+    ApplyLeaseActions(
+        leases_.OnHeartbeatFailure(sent, deps_.clock->SteadyMillis(), reply.status()));
+    return reply.status();
+  }
+  ApplyLeaseActions(leases_.OnHeartbeatReply(sent, *reply));
+  return Status::Ok();
+}
+
+void Agent::ApplyLeaseActions(const std::vector<LeaseAction>& actions) {
+  for (const auto& action : actions) {
+    auto it = tasks_.find(action.task_id);
+    if (it == tasks_.end()) continue;
+    Task& task = it->second;
+    task.end_reason = action.reason;
+    if (!action.report_result) task.report_result = false;
+    if (action.kind == LeaseAction::Kind::kCancel) {
+      spdlog::info("cancelling task {}: {}", action.task_id, action.reason);
+      task.process->Cancel();
+    } else {
+      spdlog::warn("killing task {}: {}", action.task_id, action.reason);
+      if (action.report_result) ++stats_.tasks_killed_for_lease;
+      task.process->Kill();
+    }
+  }
+  if (!actions.empty()) {
+    watchdog_poke_.store(true);
+    deps_.clock->WakeAll();
+  }
+}
+
+void Agent::WatchdogOnce() {
+  std::vector<Task> ended;
+  {
+    std::lock_guard lock(mutex_);
+    ApplyLeaseActions(leases_.CheckDeadlines(deps_.clock->SteadyMillis()));
+    for (auto it = tasks_.begin(); it != tasks_.end();) {
+      if (it->second.process->Done()) {
+        leases_.Remove(it->first);
+        ended.push_back(std::move(it->second));
+        it = tasks_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    stats_.running_tasks = static_cast<int>(tasks_.size());
+  }
+  if (ended.empty()) return;
+  for (auto& task : ended) {
+    const sdk::TaskOutcome outcome = task.process->Wait();  // Done(): does not block
+    std::lock_guard lock(mutex_);
+    QueueResult(task, outcome);
+  }
+  shipper_poke_.store(true);
+  poll_poke_.store(true);  // a slot is free
+  deps_.clock->WakeAll();
+}
+
+void Agent::QueueResult(const Task& task, const sdk::TaskOutcome& outcome) {
+  const auto& a = task.assignment;
+  if (!task.report_result) {
+    spdlog::warn("task {} (epoch {}) ended; its result is not reported: {}", a.task_id,
+                 a.lease_epoch, task.end_reason);
+    ++stats_.results_dropped;
+    return;
+  }
+  protocol::TaskResult result;
+  result.task_id = a.task_id;
+  result.lease_epoch = a.lease_epoch;
+  result.result = ToWire(outcome.result);
+  result.exit_code = outcome.exit_code;
+  result.message = outcome.message;
+  // A lease kill is a failure of the attempt (the master may retry it), not
+  // a user cancel: say why.
+  if (!task.end_reason.empty() && outcome.result != sdk::TaskResult::kSucceeded &&
+      task.end_reason.rfind("stop requested", 0) != 0) {
+    result.result = protocol::TaskOutcome::kFailed;
+    result.message = "killed by the worker: " + task.end_reason;
+  }
+  result.start_time_ms = task.start_time_ms;
+  result.end_time_ms = std::max(task.start_time_ms, deps_.clock->NowUnixMillis());
+  spdlog::info("task {} ended: {} (exit code {}){}", a.task_id,
+               protocol::TaskOutcomeName(result.result), result.exit_code,
+               result.message.empty() ? "" : ": " + result.message);
+  pending_results_.push_back(std::move(result));
+}
+
+Status Agent::ReportResultsOnce() {
+  protocol::ReportResultsRequest request;
+  request.agent_id = settings_.agent_id;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& r : pending_results_) {
+      if (request.results.size() >= 1000) break;  // DecodeLimits::max_tasks_per_reply
+      request.results.push_back(r);
+    }
+  }
+  if (request.results.empty()) return Status::Ok();
+  SCALEOUT_ASSIGN_OR_RETURN(protocol::ReportResultsReply reply,
+                            Client(MasterChannel::kShipper).ReportResults(request));
+  std::lock_guard lock(mutex_);
+  for (const auto& ack : reply.results) {
+    auto it = std::find_if(pending_results_.begin(), pending_results_.end(),
+                           [&](const protocol::TaskResult& r) { return r.task_id == ack.task_id; });
+    if (it == pending_results_.end()) continue;
+    switch (ack.code) {
+      case StatusCode::kOk:
+        ++stats_.results_reported;
+        pending_results_.erase(it);
+        break;
+      case StatusCode::kAborted:
+      case StatusCode::kNotFound:
+      case StatusCode::kInvalidArgument:
+      case StatusCode::kFailedPrecondition:
+        // Retrying cannot change the answer: a stale epoch means another
+        // attempt owns the task now.
+        spdlog::warn("result of task {} (epoch {}) dropped: the master answered {}: {}",
+                     it->task_id, it->lease_epoch, sdk::StatusCodeName(ack.code), ack.message);
+        ++stats_.results_dropped;
+        pending_results_.erase(it);
+        break;
+      default:
+        spdlog::warn("result of task {} not recorded yet ({}: {}); will retry", it->task_id,
+                     sdk::StatusCodeName(ack.code), ack.message);
+        break;
+    }
+  }
+  return Status::Ok();
+}
+
+Status Agent::ShipEventsOnce() {
+  if (!spool_) return Status::Ok();
+  SCALEOUT_RETURN_IF_ERROR(spool_->Seal());
+  spool_->DropExpired();
+  while (true) {
+    SCALEOUT_ASSIGN_OR_RETURN(std::optional<EventBatch> batch, spool_->Next());
+    if (!batch) return Status::Ok();
+    protocol::ReportEventsRequest request;
+    request.agent_id = settings_.agent_id;
+    request.batch_id = batch->batch_id;
+    request.events = std::move(batch->events);
+    auto reply = Client(MasterChannel::kShipper).ReportEvents(request);
+    if (!reply.ok()) {
+      if (IsUnreachable(reply.status())) return reply.status();
+      if (!spool_->RecordRefusal(request.batch_id, reply.status().ToString())) {
+        return reply.status();
+      }
+      continue;  // dropped for good: go on with the next batch
+    }
+    if (!reply->accepted) {
+      if (!spool_->RecordRefusal(request.batch_id, "the master did not accept the batch")) {
+        return Status::Unavailable("the master did not accept event batch " + request.batch_id);
+      }
+      continue;
+    }
+    (void)spool_->Acknowledge(request.batch_id);
+    std::lock_guard lock(mutex_);
+    ++stats_.event_batches_shipped;
+  }
+}
+
+Status Agent::ShipOnce() {
+  Status results = ReportResultsOnce();
+  if (!results.ok() && IsUnreachable(results)) return results;
+  Status events = ShipEventsOnce();
+  return results.ok() ? events : results;
+}
+
+AgentStats Agent::stats() const {
+  std::lock_guard lock(mutex_);
+  AgentStats s = stats_;
+  s.results_waiting = pending_results_.size();
+  s.event_batches_waiting = spool_ ? spool_->sealed_batches() : 0;
+  return s;
+}
+
+std::vector<std::string> Agent::RunningTaskIds() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> ids;
+  for (const auto& [id, task] : tasks_) ids.push_back(id);
+  return ids;
+}
+
+}  // namespace scaleout::core::worker

@@ -1,0 +1,183 @@
+// Agent: the Scale Out Worker service.
+//
+// It registers with the master (a new worker starts disabled, as in SSIS),
+// heartbeats every AgentHeartbeatInterval, asks for work while it has free
+// slots and the machine is not busy, runs each task in a task-host child
+// process, renews every running task's lease every TaskHeartbeatInterval,
+// kills a package whose lease it cannot renew before the master may hand the
+// task on, ships the packages' events through a crash-safe spool and reports
+// each result with its lease epoch until the master acknowledges it.
+//
+// A disabled worker still asks for work; the master answers with no task
+// (so a worker that is enabled gets work at the next long-poll, without
+// waiting for an agent heartbeat).
+//
+// Threads (each loop body is a public *Once() step so tests can drive the
+// agent deterministically without Start()):
+//   control    register, then AgentHeartbeatOnce() every AgentHeartbeatInterval
+//   poll       PollOnce(): long-poll RequestTasks, start the tasks it gets
+//   heartbeat  TaskHeartbeatOnce() every TaskHeartbeatInterval (and at once
+//              when a task starts)
+//   watchdog   WatchdogOnce(): fence deadlines and reaping; never does I/O
+//              with the master, so a hanging call cannot delay a kill
+//   shipper    ShipOnce(): results first, then event batches
+// Each network thread has its own MasterClient (a long-poll must not hold up
+// heartbeats). Every wait reads the injected Clock.
+//
+// Stop(): stops asking for work, lets running tasks finish for up to
+// `drain_timeout` while still renewing their leases, then kills what is left
+// without reporting it (the master re-queues those when their lease lapses),
+// ships the remaining results and events for up to a few seconds, and joins
+// every thread. Spooled events not shipped stay on disk for the next start.
+//
+// Thread-safety: Start() and Stop() from one thread; the *Once() steps are
+// safe to call from any thread but tests should not mix them with Start().
+#ifndef SCALEOUT_CORE_WORKER_AGENT_H_
+#define SCALEOUT_CORE_WORKER_AGENT_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/common/clock.h"
+#include "core/protocol/messages.h"
+#include "core/worker/event_spool.h"
+#include "core/worker/lease_keeper.h"
+#include "core/worker/master_client.h"
+#include "core/worker/resources.h"
+#include "core/worker/settings.h"
+#include "core/worker/task_launcher.h"
+#include "scaleout/sdk/status.h"
+
+namespace scaleout::core::worker {
+
+// Which agent thread a MasterClient is for (so a factory can, say, give the
+// heartbeat client a short call timeout).
+enum class MasterChannel { kControl, kPoll, kHeartbeat, kShipper };
+
+using MasterClientFactory = std::function<std::unique_ptr<MasterClient>(MasterChannel)>;
+
+struct AgentDependencies {
+  Clock* clock = nullptr;              // required; outlives the agent
+  MasterClientFactory master_clients;  // required
+  TaskLauncher* launcher = nullptr;    // required; outlives the agent
+  ResourceProbe* resources = nullptr;  // required; outlives the agent
+};
+
+// What the agent has done, for logs, `scaleout worker` status and tests.
+struct AgentStats {
+  bool registered = false;
+  bool enabled = false;
+  int running_tasks = 0;
+  std::uint64_t tasks_started = 0;
+  std::uint64_t tasks_killed_for_lease = 0;
+  std::uint64_t results_reported = 0;
+  std::uint64_t results_dropped = 0;
+  std::uint64_t event_batches_shipped = 0;
+  std::size_t event_batches_waiting = 0;
+  std::size_t results_waiting = 0;
+};
+
+class Agent {
+ public:
+  // `settings` must have been resolved by LoadWorkerSettings (folders,
+  // AgentId). The spool is opened by Start() (or by OpenSpool() in tests).
+  Agent(WorkerSettings settings, AgentDependencies deps);
+  ~Agent();  // calls Stop() with no drain
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  // Opens the event spool (loading batches left by a crash) and starts the
+  // threads. kFailedPrecondition when called twice.
+  sdk::Status Start();
+  // See the file comment. Idempotent.
+  void Stop(std::chrono::milliseconds drain_timeout = std::chrono::milliseconds(0));
+
+  // ---- single steps (what the threads loop over) ----
+  sdk::Status OpenSpool();
+  sdk::Status RegisterOnce();
+  sdk::Status AgentHeartbeatOnce();
+  // Asks for work if the limits allow (waiting up to `wait` for it) and
+  // starts every task it gets. Returns the number of tasks started.
+  sdk::Result<int> PollOnce(std::chrono::milliseconds wait);
+  sdk::Status TaskHeartbeatOnce();
+  // Enforces fence deadlines and reaps tasks that have ended.
+  void WatchdogOnce();
+  // Reports waiting results, then ships sealed event batches (sealing the
+  // open one first). Stops at the first unreachable-master failure.
+  sdk::Status ShipOnce();
+
+  AgentStats stats() const;
+  const WorkerSettings& settings() const { return settings_; }
+  // Task ids currently running (tests, logs).
+  std::vector<std::string> RunningTaskIds() const;
+
+ private:
+  struct Task {
+    protocol::TaskAssignment assignment;
+    std::unique_ptr<TaskProcess> process;
+    std::int64_t start_time_ms = 0;  // wall clock, for the result
+    bool report_result = true;       // false once another attempt owns it
+    std::string end_reason;          // why we cancelled or killed it
+  };
+
+  // Thread loops.
+  void ControlLoop();
+  void PollLoop();
+  void HeartbeatLoop();
+  void WatchdogLoop();
+  void ShipperLoop();
+
+  MasterClient& Client(MasterChannel channel);
+  // Sleeps up to `duration` of clock time; returns early when poked or stopping.
+  void Nap(std::atomic<bool>& poke, std::chrono::milliseconds duration);
+  void PokeAll();
+
+  sdk::Status StartTask(const protocol::TaskAssignment& assignment, std::int64_t granted_send_ms);
+  sdk::Result<std::string> EnsureProject(const protocol::TaskAssignment& assignment);
+  void OnTaskEvent(const protocol::TaskAssignment& a, const sdk::Event& event);
+  void ApplyLeaseActions(const std::vector<LeaseAction>& actions);
+  void QueueResult(const Task& task, const sdk::TaskOutcome& outcome);
+  sdk::Status ReportResultsOnce();
+  sdk::Status ShipEventsOnce();
+  std::chrono::milliseconds TaskHeartbeatInterval() const;
+  std::chrono::milliseconds AgentHeartbeatInterval() const;
+  std::chrono::milliseconds LongPollWait() const;
+
+  const WorkerSettings settings_;
+  AgentDependencies deps_;
+
+  std::mutex clients_mutex_;
+  std::map<MasterChannel, std::unique_ptr<MasterClient>> clients_;  // guarded by clients_mutex_
+
+  std::unique_ptr<EventSpool> spool_;
+
+  mutable std::mutex mutex_;  // guards everything below
+  std::map<std::string, Task> tasks_;
+  LeaseKeeper leases_;
+  std::vector<protocol::TaskResult> pending_results_;
+  AgentStats stats_;
+  std::int64_t master_task_heartbeat_ms_ = 0;   // from RegisterReply, 0 = unknown
+  std::int64_t master_agent_heartbeat_ms_ = 0;  // from RegisterReply, 0 = unknown
+
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopping_{false};  // no new work; threads wind down
+  std::atomic<bool> draining_{false};  // stop asking for work, keep renewing
+  std::atomic<bool> control_poke_{false};
+  std::atomic<bool> poll_poke_{false};
+  std::atomic<bool> heartbeat_poke_{false};
+  std::atomic<bool> watchdog_poke_{false};
+  std::atomic<bool> shipper_poke_{false};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace scaleout::core::worker
+
+#endif  // SCALEOUT_CORE_WORKER_AGENT_H_

@@ -1,0 +1,320 @@
+#include "core/worker/event_spool.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+#include "core/common/ids.h"
+#include "core/worker/fs_util.h"
+
+namespace scaleout::core::worker {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using sdk::Status;
+
+constexpr std::string_view kSuffix = ".events";
+
+std::string FileName(std::int64_t created_ms, const std::string& batch_id) {
+  char prefix[32];
+  std::snprintf(prefix, sizeof(prefix), "%013lld-", static_cast<long long>(created_ms));
+  return prefix + batch_id + std::string(kSuffix);
+}
+
+Status WriteAll(int fd, std::string_view bytes, const std::string& file) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return Status::Unavailable("cannot write the event spool file " + file + ": " +
+                                 std::strerror(errno));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return Status::Ok();
+}
+
+// Parses a spool file; a torn last line (a crash in the middle of a write)
+// is dropped, any other bad line is skipped with a warning.
+std::vector<protocol::EventMessage> ParseSpoolFile(const std::string& text,
+                                                   const std::string& file) {
+  std::vector<protocol::EventMessage> events;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t newline = text.find('\n', start);
+    if (newline == std::string::npos) {
+      spdlog::warn("event spool {}: dropping a torn last line ({} bytes) left by a crash", file,
+                   text.size() - start);
+      break;
+    }
+    auto event = EventFromJsonLine(std::string_view(text).substr(start, newline - start));
+    if (event.ok()) {
+      events.push_back(std::move(*event));
+    } else {
+      spdlog::warn("event spool {}: skipping a bad line: {}", file, event.status().message());
+    }
+    start = newline + 1;
+  }
+  return events;
+}
+
+}  // namespace
+
+std::string EventToJsonLine(const protocol::EventMessage& e) {
+  json j = {{"execution_id", e.execution_id}, {"task_id", e.task_id},
+            {"guid", e.event_message_guid},   {"time", e.message_time_ms},
+            {"type", e.message_type},         {"source_type", e.message_source_type},
+            {"source", e.message_source},     {"message", e.message}};
+  // Package output is arbitrary bytes: replace invalid UTF-8 rather than throw.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+sdk::Result<protocol::EventMessage> EventFromJsonLine(std::string_view line) {
+  try {
+    const json j = json::parse(line);
+    protocol::EventMessage e;
+    e.execution_id = j.at("execution_id").get<std::int64_t>();
+    e.task_id = j.at("task_id").get<std::string>();
+    e.event_message_guid = j.at("guid").get<std::string>();
+    e.message_time_ms = j.at("time").get<std::int64_t>();
+    e.message_type = j.at("type").get<std::int32_t>();
+    e.message_source_type = j.value("source_type", 0);
+    e.message_source = j.value("source", std::string());
+    e.message = j.value("message", std::string());
+    return e;
+  } catch (const json::exception& ex) {
+    return Status::DataLoss(std::string("bad event line: ") + ex.what());
+  }
+}
+
+EventSpool::EventSpool(EventSpoolOptions options, Clock& clock)
+    : options_(std::move(options)), clock_(clock) {}
+
+EventSpool::~EventSpool() {
+  std::lock_guard lock(mutex_);
+  // Seal what is open so a clean stop leaves complete, synced batches.
+  (void)SealLocked();
+}
+
+sdk::Result<std::unique_ptr<EventSpool>> EventSpool::Open(const EventSpoolOptions& options,
+                                                          Clock& clock) {
+  if (options.folder.empty()) {
+    return Status::InvalidArgument("'ExecutionLogCacheFolder' is empty");
+  }
+  std::error_code ec;
+  fs::create_directories(options.folder, ec);
+  if (ec) {
+    return Status::FailedPrecondition("cannot create 'ExecutionLogCacheFolder' " + options.folder +
+                                      ": " + ec.message());
+  }
+  std::unique_ptr<EventSpool> spool(new EventSpool(options, clock));
+  SCALEOUT_RETURN_IF_ERROR(spool->LoadExisting());
+  return spool;
+}
+
+Status EventSpool::LoadExisting() {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(options_.folder, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() > kSuffix.size() &&
+        name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0) {
+      files.push_back(entry.path());
+    }
+  }
+  if (ec) return Status::Unavailable("cannot list " + options_.folder + ": " + ec.message());
+  std::sort(files.begin(), files.end());  // the time prefix orders them oldest first
+  std::lock_guard lock(mutex_);
+  for (const auto& file : files) {
+    const std::string name = file.filename().string();
+    const auto dash = name.find('-');
+    auto guid = dash == std::string::npos
+                    ? std::nullopt
+                    : NormalizeGuid(name.substr(dash + 1, name.size() - dash - 1 - kSuffix.size()));
+    if (!guid) {
+      spdlog::warn("event spool: ignoring {} (not <time>-<guid>.events)", file.string());
+      continue;
+    }
+    SCALEOUT_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(file));
+    Sealed batch;
+    batch.batch_id = *guid;
+    batch.file = file.string();
+    batch.created_ms = std::atoll(name.substr(0, dash).c_str());
+    auto events = ParseSpoolFile(text, file.string());
+    if (events.empty()) {
+      fs::remove(file, ec);
+      continue;
+    }
+    batch.events = std::move(events);
+    sealed_.push_back(std::move(batch));
+  }
+  if (!sealed_.empty()) {
+    spdlog::info("event spool: {} batch(es) left by an earlier run will be shipped first",
+                 sealed_.size());
+  }
+  TrimMemoryLocked();
+  return Status::Ok();
+}
+
+Status EventSpool::StartOpenBatchLocked() {
+  open_id_ = NewGuid();
+  open_created_ms_ = clock_.NowUnixMillis();
+  open_file_ = (fs::path(options_.folder) / FileName(open_created_ms_, open_id_)).string();
+  fd_ = ::open(open_file_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+  if (fd_ < 0) {
+    return Status::Unavailable("cannot create the event spool file " + open_file_ + ": " +
+                               std::strerror(errno) + "; check 'ExecutionLogCacheFolder'");
+  }
+  return Status::Ok();
+}
+
+Status EventSpool::Append(protocol::EventMessage event) {
+  if (event.event_message_guid.empty()) event.event_message_guid = NewGuid();
+  if (event.message_time_ms == 0) event.message_time_ms = clock_.NowUnixMillis();
+  std::lock_guard lock(mutex_);
+  if (fd_ < 0) SCALEOUT_RETURN_IF_ERROR(StartOpenBatchLocked());
+  const std::string line = EventToJsonLine(event) + "\n";
+  SCALEOUT_RETURN_IF_ERROR(WriteAll(fd_, line, open_file_));
+  open_bytes_ += line.size();
+  open_events_.push_back(std::move(event));
+  if (open_events_.size() >= options_.max_events_per_batch ||
+      open_bytes_ >= options_.max_batch_bytes) {
+    return SealLocked();
+  }
+  return Status::Ok();
+}
+
+Status EventSpool::Seal() {
+  std::lock_guard lock(mutex_);
+  return SealLocked();
+}
+
+Status EventSpool::SealLocked() {
+  if (fd_ < 0) return Status::Ok();
+  Status status;
+  if (::fsync(fd_) != 0) {
+    status = Status::Unavailable("cannot fsync " + open_file_ + ": " + std::strerror(errno));
+  }
+  ::close(fd_);
+  fd_ = -1;
+  if (status.ok()) status = SyncDirectory(options_.folder);
+  Sealed batch;
+  batch.batch_id = open_id_;
+  batch.file = open_file_;
+  batch.created_ms = open_created_ms_;
+  batch.events = std::move(open_events_);
+  open_events_.clear();
+  open_bytes_ = 0;
+  sealed_.push_back(std::move(batch));
+  TrimMemoryLocked();
+  return status;
+}
+
+void EventSpool::TrimMemoryLocked() {
+  std::size_t in_memory = 0;
+  // Keep the newest batches in memory (they were just written); the oldest
+  // are the next to ship, but reading one file back is cheap.
+  for (auto it = sealed_.rbegin(); it != sealed_.rend(); ++it) {
+    if (!it->events) continue;
+    if (++in_memory > options_.max_in_memory_batches) it->events.reset();
+  }
+}
+
+sdk::Result<std::optional<EventBatch>> EventSpool::Next() {
+  std::lock_guard lock(mutex_);
+  while (!sealed_.empty()) {
+    Sealed& first = sealed_.front();
+    if (!first.events) {
+      auto text = ReadWholeFile(first.file);
+      if (!text.ok()) {
+        spdlog::error("event spool: batch {} vanished from disk ({}); its events are lost",
+                      first.batch_id, text.status().message());
+        ++dropped_;
+        sealed_.pop_front();
+        continue;
+      }
+      first.events = ParseSpoolFile(*text, first.file);
+    }
+    return std::optional<EventBatch>(EventBatch{first.batch_id, *first.events});
+  }
+  return std::optional<EventBatch>();
+}
+
+Status EventSpool::Acknowledge(const std::string& batch_id) {
+  std::lock_guard lock(mutex_);
+  auto it = std::find_if(sealed_.begin(), sealed_.end(),
+                         [&](const Sealed& s) { return s.batch_id == batch_id; });
+  if (it == sealed_.end()) return Status::NotFound("no spooled batch " + batch_id);
+  const std::string file = it->file;
+  sealed_.erase(it);
+  std::error_code ec;
+  fs::remove(file, ec);
+  if (ec) return Status::Unavailable("cannot delete " + file + ": " + ec.message());
+  return Status::Ok();
+}
+
+void EventSpool::DropLocked(std::deque<Sealed>::iterator it, const std::string& why) {
+  spdlog::error("event spool: dropping batch {} ({} events): {}", it->batch_id,
+                it->events ? it->events->size() : 0, why);
+  std::error_code ec;
+  fs::remove(it->file, ec);
+  sealed_.erase(it);
+  ++dropped_;
+}
+
+bool EventSpool::RecordRefusal(const std::string& batch_id, const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  auto it = std::find_if(sealed_.begin(), sealed_.end(),
+                         [&](const Sealed& s) { return s.batch_id == batch_id; });
+  if (it == sealed_.end()) return false;
+  ++it->refusals;
+  if (it->refusals > options_.retry_count) {
+    DropLocked(it, "the master refused it " + std::to_string(it->refusals) +
+                       " times (ExecutionLogRetryCount " + std::to_string(options_.retry_count) +
+                       "); last: " + reason);
+    return true;
+  }
+  if (clock_.NowUnixMillis() - it->created_ms > options_.retry_timeout.count()) {
+    DropLocked(it, "older than ExecutionLogRetryTimeout; last refusal: " + reason);
+    return true;
+  }
+  return false;
+}
+
+std::size_t EventSpool::DropExpired() {
+  std::lock_guard lock(mutex_);
+  std::size_t dropped = 0;
+  const std::int64_t now = clock_.NowUnixMillis();
+  // Batches are ordered oldest first, so the expired ones are at the front.
+  while (!sealed_.empty() && now - sealed_.front().created_ms > options_.retry_timeout.count()) {
+    DropLocked(sealed_.begin(), "older than ExecutionLogRetryTimeout");
+    ++dropped;
+  }
+  return dropped;
+}
+
+std::size_t EventSpool::sealed_batches() const {
+  std::lock_guard lock(mutex_);
+  return sealed_.size();
+}
+
+std::size_t EventSpool::open_events() const {
+  std::lock_guard lock(mutex_);
+  return open_events_.size();
+}
+
+std::uint64_t EventSpool::dropped_batches() const {
+  std::lock_guard lock(mutex_);
+  return dropped_;
+}
+
+}  // namespace scaleout::core::worker

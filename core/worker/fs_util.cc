@@ -1,0 +1,83 @@
+#include "core/worker/fs_util.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <openssl/evp.h>
+
+#include "core/common/ids.h"
+
+namespace scaleout::core::worker {
+namespace {
+
+using sdk::Status;
+
+Status Errno(std::string_view what, const std::filesystem::path& path) {
+  return Status::Unavailable(std::string(what) + " " + path.string() + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+Status SyncDirectory(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno("cannot open folder", dir);
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Errno("cannot fsync folder", dir);
+  return Status::Ok();
+}
+
+Status WriteFileAtomically(const std::filesystem::path& path, std::string_view content) {
+  const std::filesystem::path tmp = path.string() + ".tmp-" + NewGuid();
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("cannot create", tmp);
+  std::size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Status s = Errno("cannot write", tmp);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return s;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    Status s = Errno("cannot fsync", tmp);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    Status s = Errno("cannot rename into", path);
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  return SyncDirectory(path.parent_path().empty() ? "." : path.parent_path());
+}
+
+sdk::Result<std::string> ReadWholeFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot read " + path.string());
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
+  std::string hex = HexUpper(std::string_view(reinterpret_cast<const char*>(digest), length));
+  for (char& c : hex) c = static_cast<char>((c >= 'A' && c <= 'F') ? c - 'A' + 'a' : c);
+  return hex;
+}
+
+}  // namespace scaleout::core::worker

@@ -1,0 +1,32 @@
+// Small durable-file helpers for the worker's state (agent id, event spool,
+// project cache). POSIX only.
+//
+// Thread-safety: each call works on the paths it is given; callers serialize
+// access to the same file.
+#ifndef SCALEOUT_CORE_WORKER_FS_UTIL_H_
+#define SCALEOUT_CORE_WORKER_FS_UTIL_H_
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "scaleout/sdk/status.h"
+
+namespace scaleout::core::worker {
+
+// Writes `content` to `path` so that a crash leaves either the old file or
+// the new one: write a temporary beside it, fsync, rename, fsync the folder.
+sdk::Status WriteFileAtomically(const std::filesystem::path& path, std::string_view content);
+
+// fsyncs a folder so a create, rename or unlink in it survives a crash.
+sdk::Status SyncDirectory(const std::filesystem::path& dir);
+
+// Reads a whole file. kNotFound when it does not exist.
+sdk::Result<std::string> ReadWholeFile(const std::filesystem::path& path);
+
+// Lowercase hex SHA-256 of `bytes`.
+std::string Sha256Hex(std::string_view bytes);
+
+}  // namespace scaleout::core::worker
+
+#endif  // SCALEOUT_CORE_WORKER_FS_UTIL_H_

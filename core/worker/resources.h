@@ -1,0 +1,70 @@
+// Machine resources (CPU, memory) and the rule for asking the master for work.
+//
+// SSIS asks for tasks only while the worker holds fewer than MaxTaskCount,
+// the CPU is below TaskRequestMaxCPU percent and more than
+// TaskRequestMinMemory MB are free. CPU is the whole machine's busy share
+// since the previous sample (/proc/stat); free memory is MemAvailable
+// (/proc/meminfo), which counts reclaimable cache, unlike MemFree.
+#ifndef SCALEOUT_CORE_WORKER_RESOURCES_H_
+#define SCALEOUT_CORE_WORKER_RESOURCES_H_
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace scaleout::core::worker {
+
+struct ResourceSample {
+  double cpu_percent = 0;     // 0..100, whole machine
+  double free_memory_mb = 0;  // MemAvailable
+  std::int64_t total_memory_mb = 0;
+  int cpu_count = 0;
+};
+
+// Thread-safety: Sample() may be called from any thread.
+class ResourceProbe {
+ public:
+  virtual ~ResourceProbe() = default;
+  virtual ResourceSample Sample() = 0;
+};
+
+// Reads /proc (the root is injectable so tests can feed their own files).
+class ProcResourceProbe final : public ResourceProbe {
+ public:
+  explicit ProcResourceProbe(std::string proc_root = "/proc");
+  ResourceSample Sample() override;
+
+ private:
+  std::string root_;
+  std::mutex mutex_;
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> last_cpu_;  // (busy, total) jiffies
+};
+
+// The "cpu " line of /proc/stat as (busy, total) jiffies; nullopt if absent.
+std::optional<std::pair<std::uint64_t, std::uint64_t>> ParseProcStatCpu(std::string_view text);
+// Busy percent between two (busy, total) samples; 0 when no time passed.
+double CpuPercentBetween(std::pair<std::uint64_t, std::uint64_t> before,
+                         std::pair<std::uint64_t, std::uint64_t> after);
+// A field of /proc/meminfo ("MemAvailable") in MB; nullopt if absent.
+std::optional<double> ParseMemInfoMb(std::string_view text, std::string_view field);
+
+struct WorkLimits {
+  int max_task_count = 10;            // MaxTaskCount
+  double max_cpu_percent = 70.0;      // TaskRequestMaxCPU
+  double min_free_memory_mb = 100.0;  // TaskRequestMinMemory
+};
+
+struct WorkDecision {
+  bool ask = false;    // request work now
+  int free_slots = 0;  // how many tasks to ask for
+  std::string reason;  // why not, for the log
+};
+
+WorkDecision DecideWorkRequest(const WorkLimits& limits, int running_tasks,
+                               const ResourceSample& sample);
+
+}  // namespace scaleout::core::worker
+
+#endif  // SCALEOUT_CORE_WORKER_RESOURCES_H_
