@@ -1,0 +1,208 @@
+#include "catalog_fixture.h"
+
+#include "core/catalog/types.h"
+
+namespace scaleout::core::catalog::testing {
+
+namespace {
+
+std::string Expand(std::string value, const std::string& dir) {
+  const std::string token = "{dir}";
+  for (std::size_t at = value.find(token); at != std::string::npos; at = value.find(token)) {
+    value.replace(at, token.size(), dir);
+  }
+  return value;
+}
+
+// Every table of schema 1, in a fixed order.
+constexpr const char* kTables[] = {"schema_version",
+                                   "id_counters",
+                                   "folders",
+                                   "projects",
+                                   "object_versions",
+                                   "packages",
+                                   "object_parameters",
+                                   "environments",
+                                   "environment_variables",
+                                   "environment_references",
+                                   "executions",
+                                   "execution_parameter_values",
+                                   "execution_workers",
+                                   "tasks",
+                                   "worker_agents",
+                                   "master_properties",
+                                   "catalog_properties",
+                                   "operations",
+                                   "event_messages",
+                                   "principals",
+                                   "principal_roles",
+                                   "schedules"};
+
+}  // namespace
+
+host::PluginPtr<sdk::Storage> CatalogTest::MakeStorage() {
+  sdk::ConfigView view(config_, GetParam().plugin);
+  auto storage = loader_->CreateStorage(GetParam().plugin, view);
+  EXPECT_TRUE(storage.ok()) << storage.status().ToString();
+  if (!storage.ok()) return nullptr;
+  sdk::Status started = (*storage)->Start();
+  EXPECT_TRUE(started.ok()) << started.ToString();
+  return std::move(storage).value();
+}
+
+void CatalogTest::SetUp() {
+  loader_ = std::make_unique<host::PluginLoader>(logger_);
+  sdk::Status loaded = test::LoadInTreePlugin(*loader_, GetParam().plugin);
+  ASSERT_TRUE(loaded.ok()) << loaded.ToString();
+  for (const auto& [key, value] : GetParam().config)
+    config_[key] = Expand(value, dir_.path().string());
+  storage_ = MakeStorage();
+  ASSERT_NE(storage_, nullptr);
+  auto opened = OpenCatalog(*storage_, clock_);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  connection_ = std::move(opened).value();
+}
+
+void CatalogTest::TearDown() {
+  connection_.reset();
+  if (storage_) storage_->Stop();
+  storage_.reset();
+}
+
+sdk::Status CatalogTest::Tx(const std::function<sdk::Status(Txn&)>& fn) {
+  return RunInTransaction(conn(), sdk::TransactionMode::kWrite, [&](sdk::Connection& c) {
+    Txn txn{c, dialect(), now()};
+    return fn(txn);
+  });
+}
+
+std::string CatalogTest::Snapshot() {
+  std::string out;
+  for (const char* table : kTables) {
+    auto stmt = conn().Prepare(std::string("SELECT * FROM ") + table + " ORDER BY 1");
+    EXPECT_TRUE(stmt.ok()) << stmt.status().ToString();
+    if (!stmt.ok()) return out;
+    out += std::string("## ") + table + "\n";
+    for (;;) {
+      auto row = (*stmt)->Step();
+      EXPECT_TRUE(row.ok()) << row.status().ToString();
+      if (!row.ok() || !*row) break;
+      for (int i = 0; i < (*stmt)->ColumnCount(); ++i) {
+        switch ((*stmt)->ColumnType(i)) {
+          case sdk::ValueType::kNull: out += "NULL"; break;
+          case sdk::ValueType::kInt64: out += std::to_string((*stmt)->ColumnInt64(i)); break;
+          case sdk::ValueType::kDouble: out += std::to_string((*stmt)->ColumnDouble(i)); break;
+          case sdk::ValueType::kText: out += "'" + std::string((*stmt)->ColumnText(i)) + "'"; break;
+          case sdk::ValueType::kBlob:
+            out += "x" + std::to_string((*stmt)->ColumnBlob(i).size());
+            break;
+        }
+        out += "|";
+      }
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+void CatalogTest::DeployBasic() {
+  ASSERT_TRUE(TxR<std::int64_t>([&](Txn& t) { return CreateFolder(t, admin_, "F"); }).ok());
+  ProjectDeployment d;
+  d.folder_name = "F";
+  d.project_name = "P";
+  d.packages = {{"Main.dtsx", "<main/>", true}, {"Child.dtsx", "<child/>", false}};
+  ParameterSpec conn_param;
+  conn_param.object_type = kObjectProject;
+  conn_param.name = "Conn";
+  conn_param.data_type = "String";
+  conn_param.default_value = "db";
+  ParameterSpec rows;
+  rows.object_type = kObjectPackage;
+  rows.object_name = "Main.dtsx";
+  rows.name = "Rows";
+  rows.data_type = "Int32";
+  rows.required = true;
+  ParameterSpec secret;
+  secret.object_type = kObjectProject;
+  secret.name = "Password";
+  secret.default_value = "hunter2";
+  secret.sensitive = true;
+  d.parameters = {conn_param, rows, secret};
+  auto deployed = TxR<DeployResult>([&](Txn& t) { return DeployProject(t, admin_, d); });
+  ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
+}
+
+void CatalogTest::EnableScaleOut() {
+  ASSERT_TRUE(Tx([&](Txn& t) { return EnableScaleout(t, admin_); }).ok());
+}
+
+std::string CatalogTest::AddWorker(char seed, bool enable, std::int64_t max_tasks) {
+  AddWorkerRequest request;
+  request.cert_sha256 = Thumb(seed);
+  request.machine_name = std::string("host-") + seed;
+  auto id = TxR<std::string>([&](Txn& t) { return AddWorkerAgent(t, admin_, request); });
+  EXPECT_TRUE(id.ok()) << id.status().ToString();
+  if (!id.ok()) return "";
+  WorkerRegistration reg;
+  reg.cert_sha256 = Thumb(seed);
+  reg.machine_name = request.machine_name;
+  reg.user_account = "svc";
+  reg.max_task_count = max_tasks;
+  auto registered = TxR<WorkerAgent>([&](Txn& t) { return RegisterWorker(t, reg); });
+  EXPECT_TRUE(registered.ok()) << registered.status().ToString();
+  if (enable) {
+    sdk::Status s = Tx([&](Txn& t) { return EnableWorkerAgent(t, admin_, *id); });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  return *id;
+}
+
+std::int64_t CatalogTest::CreatedExecution(bool useanyworker) {
+  CreateExecutionRequest r;
+  r.folder_name = "F";
+  r.project_name = "P";
+  r.package_name = "Main.dtsx";
+  r.runinscaleout = true;
+  r.useanyworker = useanyworker;
+  auto id = TxR<std::int64_t>([&](Txn& t) { return CreateExecution(t, admin_, r); });
+  EXPECT_TRUE(id.ok()) << id.status().ToString();
+  if (!id.ok()) return 0;
+  sdk::Status s =
+      Tx([&](Txn& t) { return SetExecutionParameterValue(t, admin_, *id, 30, "Rows", "5"); });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return *id;
+}
+
+std::int64_t CatalogTest::StartedExecution(std::int64_t retry_count, bool useanyworker,
+                                           const std::vector<std::string>& workers) {
+  std::int64_t id = CreatedExecution(useanyworker);
+  for (const std::string& w : workers) {
+    sdk::Status s = Tx([&](Txn& t) { return AddExecutionWorker(t, admin_, id, w); });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  sdk::Status s = Tx([&](Txn& t) { return StartExecution(t, admin_, id, retry_count); });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return id;
+}
+
+Execution CatalogTest::Exec(std::int64_t id) {
+  auto e = TxR<Execution>([&](Txn& t) { return GetExecution(t, admin_, id); });
+  EXPECT_TRUE(e.ok()) << e.status().ToString();
+  return e.ok() ? *e : Execution{};
+}
+
+std::vector<Task> CatalogTest::Tasks(std::int64_t id) {
+  auto tasks = TxR<std::vector<Task>>([&](Txn& t) { return ListExecutionTasks(t, admin_, id); });
+  EXPECT_TRUE(tasks.ok()) << tasks.status().ToString();
+  return tasks.ok() ? *tasks : std::vector<Task>{};
+}
+
+std::vector<ClaimedTask> CatalogTest::Claim(const std::string& worker, std::int64_t max,
+                                            std::int64_t lease_ms) {
+  auto claimed =
+      TxR<std::vector<ClaimedTask>>([&](Txn& t) { return ClaimTasks(t, worker, max, lease_ms); });
+  EXPECT_TRUE(claimed.ok()) << claimed.status().ToString();
+  return claimed.ok() ? *claimed : std::vector<ClaimedTask>{};
+}
+
+}  // namespace scaleout::core::catalog::testing

@@ -1,0 +1,112 @@
+// The catalog test fixture: a real catalog database opened through a storage
+// plugin that the host's PluginLoader loads from the build's plugin folder.
+//
+// Parameterized by storage backend, so another driver (odbc + postgresql,
+// odbc + sqlite) runs the same suite by adding a StorageParam. Time comes from
+// a ManualClock.
+#ifndef SCALEOUT_TESTS_CORE_CATALOG_CATALOG_FIXTURE_H_
+#define SCALEOUT_TESTS_CORE_CATALOG_CATALOG_FIXTURE_H_
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/catalog/procedures.h"
+#include "core/catalog/roles.h"
+#include "core/catalog/scheduler.h"
+#include "core/catalog/schema.h"
+#include "core/catalog/transaction.h"
+#include "core/common/clock.h"
+#include "host/plugin_loader.h"
+#include "scaleout/sdk/logger.h"
+#include "tests/support/test_util.h"
+
+namespace scaleout::core::catalog::testing {
+
+struct StorageParam {
+  std::string label;   // test-name suffix
+  std::string plugin;  // "storage/sqlite"
+  // Config; "{dir}" in a value becomes the test's temp folder.
+  std::map<std::string, std::string> config;
+};
+
+class CatalogTest : public ::testing::TestWithParam<StorageParam> {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // Creates the storage (not opened as a catalog); used by schema tests.
+  sdk::Storage& RawStorage() { return *storage_; }
+  sdk::Connection& conn() { return *connection_; }
+  const sdk::Dialect& dialect() { return storage_->GetDialect(); }
+  ManualClock& clock() { return clock_; }
+  std::int64_t now() { return clock_.NowUnixMillis(); }
+  void Advance(std::int64_t ms) { clock_.Advance(Millis(ms)); }
+
+  // Runs `fn` in a write transaction at the clock's time.
+  sdk::Status Tx(const std::function<sdk::Status(Txn&)>& fn);
+  template <typename T>
+  sdk::Result<T> TxR(const std::function<sdk::Result<T>(Txn&)>& fn) {
+    return RunInTransactionWithResult<T>(conn(), sdk::TransactionMode::kWrite,
+                                         [&](sdk::Connection& c) -> sdk::Result<T> {
+                                           Txn txn{c, dialect(), now()};
+                                           return fn(txn);
+                                         });
+  }
+
+  // Every row of every catalog table, for "nothing changed" comparisons.
+  std::string Snapshot();
+
+  // ---- scenario helpers (each ASSERTs success) ----
+  Caller admin_ = Caller::Admin("alice");
+  Caller executor_{"eve", {std::string(kRoleClusterExecutor)}};
+  Caller reader_{"rita", {std::string(kRoleReader)}};
+  Caller worker_caller_{"worker", {std::string(kRoleWorker)}};
+
+  // Folder "F", project "P" with packages "Main.dtsx" (entry point) and
+  // "Child.dtsx" (not), a project parameter "Conn" (String, default "db")
+  // and a required package parameter "Rows" (Int32) on Main.dtsx.
+  void DeployBasic();
+  // Trusts a worker with the given thumbprint seed, registers it and enables it.
+  std::string AddWorker(char seed, bool enable = true, std::int64_t max_tasks = 10);
+  std::string Thumb(char seed) { return std::string(64, seed); }
+  void EnableScaleOut();
+  // create_execution + Rows=5 + start_execution; returns execution id.
+  std::int64_t StartedExecution(std::int64_t retry_count = 0, bool useanyworker = true,
+                                const std::vector<std::string>& workers = {});
+  std::int64_t CreatedExecution(bool useanyworker = true);
+  Execution Exec(std::int64_t id);
+  std::vector<Task> Tasks(std::int64_t id);
+  std::vector<ClaimedTask> Claim(const std::string& worker, std::int64_t max = 10,
+                                 std::int64_t lease_ms = 60000);
+
+  scaleout::test::TempDir dir_;
+
+ private:
+  sdk::NullLogger logger_;
+  ManualClock clock_;
+  std::unique_ptr<host::PluginLoader> loader_;
+  host::PluginPtr<sdk::Storage> storage_;
+  std::unique_ptr<sdk::Connection> connection_;
+
+ protected:
+  // Opens a second storage on the same config (for schema tests). Returns nullptr on failure.
+  host::PluginPtr<sdk::Storage> MakeStorage();
+  sdk::ConfigView::Map config_;
+};
+
+// The status-code shorthand used by the tests.
+inline sdk::StatusCode Code(const sdk::Status& s) { return s.code(); }
+template <typename T>
+sdk::StatusCode Code(const sdk::Result<T>& r) {
+  return r.status().code();
+}
+
+}  // namespace scaleout::core::catalog::testing
+
+#endif  // SCALEOUT_TESTS_CORE_CATALOG_CATALOG_FIXTURE_H_
