@@ -93,7 +93,7 @@ ManageReply SampleOf() {
 }
 
 template <typename T>
-class EveryMessageTest : public ::testing::Test {};
+class ProtocolEveryMessageTest : public ::testing::Test {};
 
 using AllMessages =
     ::testing::Types<ErrorReply, RegisterRequest, RegisterReply, AgentHeartbeatRequest,
@@ -101,9 +101,9 @@ using AllMessages =
                      GetProjectReply, TaskHeartbeatRequest, TaskHeartbeatReply, ReportEventsRequest,
                      ReportEventsReply, ReportResultsRequest, ReportResultsReply, ManageRequest,
                      ManageReply>;
-TYPED_TEST_SUITE(EveryMessageTest, AllMessages);
+TYPED_TEST_SUITE(ProtocolEveryMessageTest, AllMessages);
 
-TYPED_TEST(EveryMessageTest, RoundTrips) {
+TYPED_TEST(ProtocolEveryMessageTest, RoundTrips) {
   const TypeParam sample = SampleOf<TypeParam>();
   const std::string bytes = Encode(sample);
   TypeParam decoded;
@@ -111,7 +111,7 @@ TYPED_TEST(EveryMessageTest, RoundTrips) {
   EXPECT_EQ(decoded, sample);
 }
 
-TYPED_TEST(EveryMessageTest, EncodeToReusesTheBufferAndMatchesEncode) {
+TYPED_TEST(ProtocolEveryMessageTest, EncodeToReusesTheBufferAndMatchesEncode) {
   const TypeParam sample = SampleOf<TypeParam>();
   std::string buffer = "left over from an earlier message";
   EncodeTo(sample, &buffer);
@@ -120,7 +120,7 @@ TYPED_TEST(EveryMessageTest, EncodeToReusesTheBufferAndMatchesEncode) {
   EXPECT_EQ(buffer, Encode(sample));
 }
 
-TYPED_TEST(EveryMessageTest, EnvelopeCarriesVersionAndType) {
+TYPED_TEST(ProtocolEveryMessageTest, EnvelopeCarriesVersionAndType) {
   const std::string bytes = Encode(SampleOf<TypeParam>());
   sdk::Result<Message> message = Message::Parse(bytes);
   ASSERT_TRUE(message.ok()) << message.status().ToString();
@@ -131,7 +131,7 @@ TYPED_TEST(EveryMessageTest, EnvelopeCarriesVersionAndType) {
   EXPECT_EQ(decoded, SampleOf<TypeParam>());
 }
 
-TYPED_TEST(EveryMessageTest, TruncationAtEveryOffsetIsRefused) {
+TYPED_TEST(ProtocolEveryMessageTest, TruncationAtEveryOffsetIsRefused) {
   const std::string bytes = Encode(SampleOf<TypeParam>());
   for (std::size_t size = 0; size < bytes.size(); ++size) {
     TypeParam decoded;
@@ -141,14 +141,14 @@ TYPED_TEST(EveryMessageTest, TruncationAtEveryOffsetIsRefused) {
   }
 }
 
-TYPED_TEST(EveryMessageTest, TrailingBytesAreRefused) {
+TYPED_TEST(ProtocolEveryMessageTest, TrailingBytesAreRefused) {
   TypeParam decoded;
   const sdk::Status status = Decode(Encode(SampleOf<TypeParam>()) + '\xc0', &decoded);
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr("1 unexpected bytes after the message"));
 }
 
-TYPED_TEST(EveryMessageTest, UnknownFieldsAreIgnored) {
+TYPED_TEST(ProtocolEveryMessageTest, UnknownFieldsAreIgnored) {
   MsgpackEdit edit(Encode(SampleOf<TypeParam>()));
   std::map<std::string, std::vector<int>> future = {{"x", {1, 2, 3}}};
   edit.Set(edit.body(), "added_in_a_later_version", edit.Value(future));
@@ -158,7 +158,7 @@ TYPED_TEST(EveryMessageTest, UnknownFieldsAreIgnored) {
   EXPECT_EQ(decoded, SampleOf<TypeParam>());
 }
 
-TYPED_TEST(EveryMessageTest, BodyOfTheWrongTypeIsRefused) {
+TYPED_TEST(ProtocolEveryMessageTest, BodyOfTheWrongTypeIsRefused) {
   MsgpackEdit edit(Encode(SampleOf<TypeParam>()));
   edit.Set(edit.root(), "b", edit.Str("not a map"));
   TypeParam decoded;
@@ -168,7 +168,7 @@ TYPED_TEST(EveryMessageTest, BodyOfTheWrongTypeIsRefused) {
             std::string(MessageTypeName(TypeParam::kType)) + " must be a map, got string");
 }
 
-TYPED_TEST(EveryMessageTest, AnotherMessageTypeIsRefused) {
+TYPED_TEST(ProtocolEveryMessageTest, AnotherMessageTypeIsRefused) {
   // A ManageReply is never what a decoder of another type wants.
   const std::string other = std::is_same_v<TypeParam, ManageReply>
                                 ? Encode(SampleAgentHeartbeatReply())
@@ -182,7 +182,7 @@ TYPED_TEST(EveryMessageTest, AnotherMessageTypeIsRefused) {
 
 // ---- Content edge cases ------------------------------------------------------
 
-TEST(CodecTest, EmptyListsRoundTrip) {
+TEST(ProtocolCodecTest, EmptyListsRoundTrip) {
   RequestTasksReply tasks;
   GetProjectReply files;
   TaskHeartbeatRequest heartbeat;
@@ -213,7 +213,7 @@ TEST(CodecTest, EmptyListsRoundTrip) {
   EXPECT_EQ(m2, manage);
 }
 
-TEST(CodecTest, EmbeddedNulAndUnicodeSurvive) {
+TEST(ProtocolCodecTest, EmbeddedNulAndUnicodeSurvive) {
   GetProjectReply reply = SampleGetProjectReply();
   GetProjectReply decoded;
   ASSERT_TRUE(Decode(Encode(reply), &decoded).ok());
@@ -226,7 +226,7 @@ TEST(CodecTest, EmbeddedNulAndUnicodeSurvive) {
   EXPECT_EQ(events_decoded.events[0].message.size(), kUnicode.size());
 }
 
-TEST(CodecTest, ExtremeIntegersRoundTrip) {
+TEST(ProtocolCodecTest, ExtremeIntegersRoundTrip) {
   ReportResultsRequest request = SampleReportResultsRequest();
   request.results[0].exit_code = std::numeric_limits<std::int32_t>::max();
   request.results[0].lease_epoch = std::numeric_limits<std::int64_t>::max();
@@ -236,7 +236,7 @@ TEST(CodecTest, ExtremeIntegersRoundTrip) {
   EXPECT_EQ(decoded, request);
 }
 
-TEST(CodecTest, MaximumSizedStringAndBinaryAreAccepted) {
+TEST(ProtocolCodecTest, MaximumSizedStringAndBinaryAreAccepted) {
   const DecodeLimits limits;
   RegisterRequest request = SampleRegisterRequest();
   request.description = std::string(limits.max_str, 'd');
@@ -251,7 +251,7 @@ TEST(CodecTest, MaximumSizedStringAndBinaryAreAccepted) {
   EXPECT_EQ(reply_decoded, reply);
 }
 
-TEST(CodecTest, ProjectTransferLimitsAllowLargerProjects) {
+TEST(ProtocolCodecTest, ProjectTransferLimitsAllowLargerProjects) {
   GetProjectReply reply;
   reply.files = {{"big.ispac", std::string(12u << 20, 'x'), kSha}};
   const std::string bytes = Encode(reply);
@@ -263,7 +263,7 @@ TEST(CodecTest, ProjectTransferLimitsAllowLargerProjects) {
 
 // ---- Missing fields and defaults --------------------------------------------------
 
-TEST(CodecTest, MissingFieldsGetDefaults) {
+TEST(ProtocolCodecTest, MissingFieldsGetDefaults) {
   MsgpackEdit edit(Encode(SampleRegisterRequest()));
   for (const char* key : {"machine_name", "display_name", "description", "tags", "max_task_count",
                           "cpu_count", "total_memory_mb", "version"}) {
@@ -277,7 +277,7 @@ TEST(CodecTest, MissingFieldsGetDefaults) {
   EXPECT_EQ(decoded.max_task_count, 10);
 }
 
-TEST(CodecTest, MissingBodyMeansAllDefaults) {
+TEST(ProtocolCodecTest, MissingBodyMeansAllDefaults) {
   MsgpackEdit edit(Encode(SampleAgentHeartbeatReply()));
   edit.Erase(edit.root(), "b");
   AgentHeartbeatReply decoded;
@@ -286,7 +286,7 @@ TEST(CodecTest, MissingBodyMeansAllDefaults) {
   EXPECT_FALSE(decoded.enabled);
 }
 
-TEST(CodecTest, NilMeansDefault) {
+TEST(ProtocolCodecTest, NilMeansDefault) {
   MsgpackEdit edit(Encode(SampleRegisterReply()));
   edit.Set(edit.body(), "lease_interval_ms", msgpack::object());
   RegisterReply decoded;
@@ -294,7 +294,7 @@ TEST(CodecTest, NilMeansDefault) {
   EXPECT_EQ(decoded.lease_interval_ms, RegisterReply{}.lease_interval_ms);
 }
 
-TEST(CodecTest, MissingRequiredGuidIsRefused) {
+TEST(ProtocolCodecTest, MissingRequiredGuidIsRefused) {
   MsgpackEdit edit(Encode(SampleRequestTasksRequest()));
   edit.Erase(edit.body(), "agent_id");
   RequestTasksRequest decoded;
@@ -303,7 +303,7 @@ TEST(CodecTest, MissingRequiredGuidIsRefused) {
   EXPECT_EQ(status.message(), "RequestTasksRequest.agent_id is required (a GUID)");
 }
 
-TEST(CodecTest, MissingResultOutcomeIsRefused) {
+TEST(ProtocolCodecTest, MissingResultOutcomeIsRefused) {
   MsgpackEdit edit(Encode(SampleReportResultsRequest()));
   msgpack::object& results = *MsgpackEdit::Find(edit.body(), "results");
   edit.Erase(results.via.array.ptr[1], "result");
@@ -326,13 +326,13 @@ sdk::Status DecodeWithField(const T& sample, const char* key, const V& value) {
   return Decode(edit.Pack(), &decoded);
 }
 
-TEST(CodecTest, OutOfRangeValueIsRefusedNamingTheField) {
+TEST(ProtocolCodecTest, OutOfRangeValueIsRefusedNamingTheField) {
   const sdk::Status status = DecodeWithField(SampleRequestTasksRequest(), "free_slots", -3);
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(status.message(), "RequestTasksRequest.free_slots must be 0..10000, got -3");
 }
 
-TEST(CodecTest, RangesAreChecked) {
+TEST(ProtocolCodecTest, RangesAreChecked) {
   struct Case {
     sdk::Status status;
     std::string message;
@@ -366,7 +366,7 @@ TEST(CodecTest, RangesAreChecked) {
   }
 }
 
-TEST(CodecTest, WrongTypesAreRefusedNamingTheField) {
+TEST(ProtocolCodecTest, WrongTypesAreRefusedNamingTheField) {
   struct Case {
     sdk::Status status;
     std::string message;
@@ -399,7 +399,7 @@ TEST(CodecTest, WrongTypesAreRefusedNamingTheField) {
   }
 }
 
-TEST(CodecTest, BinaryFieldRefusesAString) {
+TEST(ProtocolCodecTest, BinaryFieldRefusesAString) {
   MsgpackEdit edit(Encode(SampleGetProjectReply()));
   msgpack::object& files = *MsgpackEdit::Find(edit.body(), "files");
   edit.Set(files.via.array.ptr[0], "content", edit.Str("text"));
@@ -408,7 +408,7 @@ TEST(CodecTest, BinaryFieldRefusesAString) {
   EXPECT_EQ(status.message(), "GetProjectReply.files[0].content must be binary, got string");
 }
 
-TEST(CodecTest, NestedFieldErrorsCarryTheFullPath) {
+TEST(ProtocolCodecTest, NestedFieldErrorsCarryTheFullPath) {
   MsgpackEdit edit(Encode(SampleRequestTasksReply()));
   msgpack::object& tasks = *MsgpackEdit::Find(edit.body(), "tasks");
   msgpack::object& parameters = *MsgpackEdit::Find(tasks.via.array.ptr[0], "parameters");
@@ -420,7 +420,7 @@ TEST(CodecTest, NestedFieldErrorsCarryTheFullPath) {
             "RequestTasksReply.tasks[0].parameters[1].name must be a string, got integer");
 }
 
-TEST(CodecTest, GuidsAreNormalized) {
+TEST(ProtocolCodecTest, GuidsAreNormalized) {
   const std::string lower = "{8d3f1a0c-4b7e-4f2a-9c61-0e5b2d7a9f13}";
   MsgpackEdit edit(Encode(SampleAgentHeartbeatRequest()));
   edit.Set(edit.body(), "agent_id", edit.Str(lower));
@@ -429,14 +429,14 @@ TEST(CodecTest, GuidsAreNormalized) {
   EXPECT_EQ(decoded.agent_id, kAgent);
 }
 
-TEST(CodecTest, BadGuidsAreRefused) {
+TEST(ProtocolCodecTest, BadGuidsAreRefused) {
   const sdk::Status status =
       DecodeWithField(SampleReportEventsRequest(), "batch_id", std::string("batch-7\n"));
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(status.message(), "ReportEventsRequest.batch_id must be a GUID, got 'batch-7\\x0A'");
 }
 
-TEST(CodecTest, EnumerationsAreValidated) {
+TEST(ProtocolCodecTest, EnumerationsAreValidated) {
   MsgpackEdit edit(Encode(SampleTaskHeartbeatReply()));
   msgpack::object& tasks = *MsgpackEdit::Find(edit.body(), "tasks");
   edit.Set(tasks.via.array.ptr[1], "status", edit.Value(9));
@@ -460,7 +460,7 @@ TEST(CodecTest, EnumerationsAreValidated) {
             "(package) or 50 (execution), got 40");
 }
 
-TEST(CodecTest, InvalidUtf8IsRefused) {
+TEST(ProtocolCodecTest, InvalidUtf8IsRefused) {
   for (const std::string& bad :
        {std::string("\xc3\x28"), std::string("\xed\xa0\x80"), std::string("\xc0\xaf"),
         std::string("\xf4\x90\x80\x80"), std::string("abc\xe2\x82")}) {
@@ -470,7 +470,7 @@ TEST(CodecTest, InvalidUtf8IsRefused) {
   }
 }
 
-TEST(CodecTest, ProjectFilePathsMustStayInsideTheCache) {
+TEST(ProtocolCodecTest, ProjectFilePathsMustStayInsideTheCache) {
   for (const std::string& bad : {std::string("../etc/passwd"), std::string("/etc/passwd"),
                                  std::string("a//b"), std::string("a/./b"), std::string("a/"),
                                  std::string("a\\..\\b"), std::string("."), std::string("")}) {
@@ -483,7 +483,7 @@ TEST(CodecTest, ProjectFilePathsMustStayInsideTheCache) {
   }
 }
 
-TEST(CodecTest, Sha256IsValidatedAndUppercased) {
+TEST(ProtocolCodecTest, Sha256IsValidatedAndUppercased) {
   GetProjectReply reply = SampleGetProjectReply();
   reply.files[0].sha256 = std::string(64, 'a');
   GetProjectReply decoded;
@@ -494,7 +494,7 @@ TEST(CodecTest, Sha256IsValidatedAndUppercased) {
             "GetProjectReply.files[0].sha256 must be 64 hex digits, got 'abc'");
 }
 
-TEST(CodecTest, EndBeforeStartIsRefused) {
+TEST(ProtocolCodecTest, EndBeforeStartIsRefused) {
   ReportResultsRequest request = SampleReportResultsRequest();
   request.results[0].end_time_ms = request.results[0].start_time_ms - 1;
   ReportResultsRequest decoded;
@@ -504,7 +504,7 @@ TEST(CodecTest, EndBeforeStartIsRefused) {
                                            "be before start_time_ms"));
 }
 
-TEST(CodecTest, OverlongNamesAreRefused) {
+TEST(ProtocolCodecTest, OverlongNamesAreRefused) {
   RegisterRequest request = SampleRegisterRequest();
   request.machine_name = std::string(kMaxNameBytes + 1, 'm');
   RegisterRequest decoded;
@@ -515,7 +515,7 @@ TEST(CodecTest, OverlongNamesAreRefused) {
 
 // ---- Envelope and versions ------------------------------------------------------
 
-TEST(EnvelopeTest, NewerMajorVersionIsRefused) {
+TEST(ProtocolEnvelopeTest, NewerMajorVersionIsRefused) {
   MsgpackEdit edit(Encode(SampleRegisterRequest()));
   edit.Set(edit.root(), "v", edit.Value(kProtocolVersion + 1));
   RegisterRequest decoded;
@@ -525,7 +525,7 @@ TEST(EnvelopeTest, NewerMajorVersionIsRefused) {
             "protocol version 2 is newer than this peer supports (1); upgrade this peer");
 }
 
-TEST(EnvelopeTest, BadVersionsAreRefused) {
+TEST(ProtocolEnvelopeTest, BadVersionsAreRefused) {
   MsgpackEdit edit(Encode(SampleRegisterRequest()));
   RegisterRequest decoded;
   edit.Set(edit.root(), "v", edit.Value(0));
@@ -537,7 +537,7 @@ TEST(EnvelopeTest, BadVersionsAreRefused) {
   EXPECT_EQ(Decode(edit.Pack(), &decoded).message(), "envelope.v is missing");
 }
 
-TEST(EnvelopeTest, UnknownOrMissingTypeIsRefused) {
+TEST(ProtocolEnvelopeTest, UnknownOrMissingTypeIsRefused) {
   MsgpackEdit edit(Encode(SampleRegisterRequest()));
   edit.Set(edit.root(), "t", edit.Value(999));
   sdk::Result<Message> message = Message::Parse(edit.Pack());
@@ -550,14 +550,14 @@ TEST(EnvelopeTest, UnknownOrMissingTypeIsRefused) {
   EXPECT_EQ(Message::Parse(edit.Pack()).status().message(), "envelope.t is missing");
 }
 
-TEST(EnvelopeTest, NonMapAndEmptyInputAreRefused) {
+TEST(ProtocolEnvelopeTest, NonMapAndEmptyInputAreRefused) {
   const std::string array = "\x92\x01\x02";  // [1, 2]
   EXPECT_EQ(Message::Parse(array).status().message(), "envelope must be a map, got array");
   EXPECT_EQ(Message::Parse("").status().message(), "empty message");
   EXPECT_EQ(Message::Parse("\xc1").status().code(), StatusCode::kInvalidArgument);  // reserved
 }
 
-TEST(EnvelopeTest, DispatchOnType) {
+TEST(ProtocolEnvelopeTest, DispatchOnType) {
   const std::string bytes = Encode(SampleTaskHeartbeatRequest());
   sdk::Result<Message> message = Message::Parse(bytes);
   ASSERT_TRUE(message.ok());
@@ -574,7 +574,7 @@ TEST(EnvelopeTest, DispatchOnType) {
   EXPECT_FALSE(IsKnownMessageType(static_cast<MessageType>(2)));
 }
 
-TEST(EnvelopeTest, WireLayoutIsStable) {
+TEST(ProtocolEnvelopeTest, WireLayoutIsStable) {
   // {"v":1,"t":13,"b":{"enabled":true}}: other implementations rely on it.
   const std::string expected =
       "\x83\xa1v\x01\xa1t\x0d\xa1"
@@ -585,7 +585,7 @@ TEST(EnvelopeTest, WireLayoutIsStable) {
 
 // ---- Errors from the peer -----------------------------------------------------
 
-TEST(ErrorReplyTest, ReplyDecoderReturnsThePeersStatus) {
+TEST(ProtocolErrorReplyTest, ReplyDecoderReturnsThePeersStatus) {
   const std::string bytes = EncodeError(sdk::Status::NotFound("no task 7"));
   RegisterReply reply;
   const sdk::Status status = Decode(bytes, &reply);
@@ -596,14 +596,14 @@ TEST(ErrorReplyTest, ReplyDecoderReturnsThePeersStatus) {
   EXPECT_EQ(ToStatus(error).code(), StatusCode::kNotFound);
 }
 
-TEST(ErrorReplyTest, OkStatusIsNeverSentAsSuccess) {
+TEST(ProtocolErrorReplyTest, OkStatusIsNeverSentAsSuccess) {
   ErrorReply error;
   ASSERT_TRUE(Decode(EncodeError(sdk::Status::Ok()), &error).ok());
   EXPECT_EQ(error.code, StatusCode::kInternal);
   EXPECT_EQ(ToStatus(ErrorReply{StatusCode::kOk, "x"}).code(), StatusCode::kInternal);
 }
 
-TEST(ErrorReplyTest, StatusCodesFromNewerPeersAreKept) {
+TEST(ProtocolErrorReplyTest, StatusCodesFromNewerPeersAreKept) {
   ErrorReply error{static_cast<StatusCode>(99), "new failure"};
   ErrorReply decoded;
   ASSERT_TRUE(Decode(Encode(error), &decoded).ok());
@@ -613,7 +613,7 @@ TEST(ErrorReplyTest, StatusCodesFromNewerPeersAreKept) {
 
 // ---- Limits -------------------------------------------------------------------
 
-TEST(LimitsTest, OversizedInputIsRefusedBeforeParsing) {
+TEST(ProtocolLimitsTest, OversizedInputIsRefusedBeforeParsing) {
   DecodeLimits limits;
   limits.max_bytes = 64;
   RegisterRequest decoded;
@@ -622,7 +622,7 @@ TEST(LimitsTest, OversizedInputIsRefusedBeforeParsing) {
   EXPECT_THAT(status.message(), HasSubstr("limit 64 (DecodeLimits.max_bytes)"));
 }
 
-TEST(LimitsTest, TooDeepNestingIsRefused) {
+TEST(ProtocolLimitsTest, TooDeepNestingIsRefused) {
   // The envelope and body are two levels; an unknown field adds the rest.
   auto nested = [](int depth) {
     MsgpackEdit edit(Encode(SampleAgentHeartbeatReply()));
@@ -645,7 +645,7 @@ TEST(LimitsTest, TooDeepNestingIsRefused) {
   EXPECT_EQ(status.message(), "nesting is deeper than 8 levels (DecodeLimits.max_depth)");
 }
 
-TEST(LimitsTest, TooLongArrayIsRefused) {
+TEST(ProtocolLimitsTest, TooLongArrayIsRefused) {
   const DecodeLimits limits;
   AgentHeartbeatReply decoded;
   MsgpackEdit ok(Encode(SampleAgentHeartbeatReply()));
@@ -658,7 +658,7 @@ TEST(LimitsTest, TooLongArrayIsRefused) {
   EXPECT_EQ(status.message(), "an array has more than 100000 elements (DecodeLimits.max_array)");
 }
 
-TEST(LimitsTest, TooBigMapStringAndBinaryAreRefused) {
+TEST(ProtocolLimitsTest, TooBigMapStringAndBinaryAreRefused) {
   DecodeLimits limits;
   limits.max_map = 4;
   limits.max_str = 16;
@@ -681,7 +681,7 @@ TEST(LimitsTest, TooBigMapStringAndBinaryAreRefused) {
   EXPECT_EQ(status.message(), "a binary is longer than 8 bytes (DecodeLimits.max_bin)");
 }
 
-TEST(LimitsTest, TooManyEventsAreRefused) {
+TEST(ProtocolLimitsTest, TooManyEventsAreRefused) {
   const DecodeLimits limits;
   ReportEventsRequest request = SampleReportEventsRequest();
   request.events.resize(limits.max_events_per_batch + 1, request.events[0]);
@@ -695,7 +695,7 @@ TEST(LimitsTest, TooManyEventsAreRefused) {
   EXPECT_TRUE(Decode(Encode(request), &decoded).ok());
 }
 
-TEST(LimitsTest, TooManyTasksAreRefused) {
+TEST(ProtocolLimitsTest, TooManyTasksAreRefused) {
   DecodeLimits limits;
   limits.max_tasks_per_reply = 1;
   RequestTasksReply reply;
@@ -709,7 +709,7 @@ TEST(LimitsTest, TooManyTasksAreRefused) {
             StatusCode::kResourceExhausted);
 }
 
-TEST(LimitsTest, TotalItemsAreBounded) {
+TEST(ProtocolLimitsTest, TotalItemsAreBounded) {
   DecodeLimits limits;
   limits.max_items = 20;
   RequestTasksReply reply;
@@ -718,7 +718,7 @@ TEST(LimitsTest, TotalItemsAreBounded) {
   EXPECT_EQ(status.message(), "the message has more than 20 items (DecodeLimits.max_items)");
 }
 
-TEST(LimitsTest, HeadersDeclaringMoreThanTheInputHoldsAreRefusedCheaply) {
+TEST(ProtocolLimitsTest, HeadersDeclaringMoreThanTheInputHoldsAreRefusedCheaply) {
   // An envelope whose body is an array32 declaring 4 billion elements: were
   // the declared slots allocated up front this would ask for ~96 GiB.
   std::string bytes =
