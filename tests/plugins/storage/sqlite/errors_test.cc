@@ -210,7 +210,7 @@ TEST(SqliteErrorsTest, FileThatIsReadOnlyForTheUserIsPermissionDenied) {
   // SQLite would quietly open such a file read-only; the driver must refuse.
   const std::string result = RunUnprivileged([&] { return StartResult(path); });
   EXPECT_EQ(result.substr(0, result.find('|')), "permission_denied") << result;
-  EXPECT_NE(result.find("'" + path + "' is read-only"), std::string::npos) << result;
+  EXPECT_NE(result.find("'" + path + "' is read-only for this user"), std::string::npos) << result;
   EXPECT_NE(result.find("read_only=true"), std::string::npos) << result;
   EXPECT_EQ(ReadFile(path), before);
 }
@@ -226,6 +226,26 @@ TEST(SqliteErrorsTest, NewFileInReadOnlyDirectoryIsPermissionDenied) {
   EXPECT_EQ(result.substr(0, result.find('|')), "permission_denied") << result;
   EXPECT_NE(result.find(path), std::string::npos) << result;
   EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+TEST(SqliteErrorsTest, WalDatabaseInReadOnlyDirectoryIsPermissionDenied) {
+  // The file itself is writable, but WAL needs to create -wal and -shm files
+  // next to it; the message must point at the directory too.
+  TempDir dir;
+  const std::string sub = dir.File("ro");
+  std::filesystem::create_directory(sub);
+  std::filesystem::permissions(dir.path(), std::filesystem::perms(0755));
+  const std::string path = sub + "/catalog.db";
+  MakeFixtureDatabase(path);
+  ASSERT_EQ(RawExec(path, "PRAGMA journal_mode=WAL;"), "");
+  std::filesystem::permissions(path, std::filesystem::perms(0666));
+  std::filesystem::permissions(sub, std::filesystem::perms(0555));
+  const std::string before = ReadFile(path);
+  const std::string result = RunUnprivileged([&] { return StartResult(path); });
+  EXPECT_EQ(result.substr(0, result.find('|')), "permission_denied") << result;
+  EXPECT_NE(result.find(path), std::string::npos) << result;
+  EXPECT_NE(result.find("directory"), std::string::npos) << result;
+  EXPECT_EQ(ReadFile(path), before);
 }
 
 // Holds BEGIN EXCLUSIVE on `path` through a raw handle, like another master.
