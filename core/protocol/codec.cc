@@ -673,8 +673,25 @@ Status ReadStringMap(const msgpack::object& o, const Path& path,
 // Validators, run after the fields were read so that a missing field is
 // checked like a present one.
 
+// True for the canonical form (36 chars, uppercase hex, dashes at 8, 13, 18,
+// 23), which is what our encoders send: the common case skips
+// NormalizeGuid's copy and its locale-aware character calls.
+bool IsCanonicalGuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 Status CheckGuid(const Path& path, std::string* guid) {
   if (guid->empty()) return Invalid(path, "is required (a GUID)");
+  if (IsCanonicalGuid(*guid)) return Status::Ok();
   std::optional<std::string> normalized = NormalizeGuid(*guid);
   if (!normalized) return Invalid(path, "must be a GUID, got " + Quote(*guid));
   *guid = std::move(*normalized);
