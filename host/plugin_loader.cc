@@ -243,7 +243,10 @@ PluginDeleter::PluginDeleter(std::shared_ptr<const LoadedLibrary> library)
     : library_(std::move(library)) {}
 
 void PluginDeleter::operator()(void* instance) const noexcept {
-  if (instance != nullptr && library_ != nullptr) library_->descriptor().destroy(instance);
+  // Take the reference first: the library may be unloaded when `library`
+  // goes out of scope, after destroy() has returned.
+  std::shared_ptr<const LoadedLibrary> library = std::move(library_);
+  if (instance != nullptr && library != nullptr) library->descriptor().destroy(instance);
 }
 
 PluginLoader::PluginLoader(sdk::Logger& logger) : logger_(logger) {}

@@ -34,7 +34,9 @@ namespace scaleout::host {
 class LoadedLibrary;  // an open library plus its checked descriptor
 
 // Destroys an instance through its plugin's destroy() and keeps the library
-// loaded until then.
+// loaded until then. It lets go of the library right after destroy(), so
+// `ptr.reset()` can unload it; a PluginPtr therefore holds one instance for
+// its whole life (never reset() it to another raw pointer).
 class PluginDeleter {
  public:
   PluginDeleter() = default;
@@ -42,7 +44,8 @@ class PluginDeleter {
   void operator()(void* instance) const noexcept;
 
  private:
-  std::shared_ptr<const LoadedLibrary> library_;
+  // mutable: unique_ptr calls a const deleter, which drops the reference.
+  mutable std::shared_ptr<const LoadedLibrary> library_;
 };
 
 template <typename T>

@@ -1,12 +1,183 @@
 #include "host/commands/master_command.h"
 
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/common/clock.h"
+#include "core/common/logging.h"
+#include "core/master/master.h"
+#include "core/master/settings.h"
+#include "core/security/certificates.h"
 #include "host/commands/command_util.h"
+#include "host/plugin_loader.h"
 
 namespace scaleout::host {
+namespace {
+
+namespace fs = std::filesystem;
+namespace po = boost::program_options;
+
+constexpr const char* kUsage =
+    "Usage: scaleout master --config FILE [--set Key=Value]... [--port-file FILE]\n"
+    "       scaleout master --print-defaults\n"
+    "\n"
+    "Runs the Scale Out Master: the catalog, the scheduler that hands tasks to\n"
+    "workers, the sweeps (expired tasks, cleanup, heartbeat) and the API.\n"
+    "Settings keep the SSIS MasterSettings.config names (PortNumber,\n"
+    "DealWithExpiredTasksIntervalInMs, ...); see docs/operations.md.\n"
+    "Stops cleanly on SIGINT or SIGTERM.\n";
+
+// Blocks SIGINT/SIGTERM in every thread started after this call, so the
+// main thread can wait for them with sigwait().
+sigset_t BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+// The configured certificate must exist, match its key, keep its key
+// private, and match SSLCertThumbprint when that is set.
+sdk::Status CheckMasterCertificate(const core::master::MasterSettings& settings) {
+  if (settings.ssl_cert_file.empty() || settings.ssl_key_file.empty()) {
+    return sdk::Status::InvalidArgument(
+        "SSLCertFile and SSLKeyFile must name the master's certificate and key; create them "
+        "with 'scaleout cert create --cn <master host name>'");
+  }
+  auto info = core::security::ReadCertificateThumbprints(settings.ssl_cert_file);
+  if (!info.ok()) return info.status();
+  SCALEOUT_RETURN_IF_ERROR(
+      core::security::CheckKeyMatchesCertificate(settings.ssl_cert_file, settings.ssl_key_file));
+  if (!settings.ssl_cert_thumbprint.empty() &&
+      core::security::MatchPin(settings.ssl_cert_thumbprint, *info) ==
+          core::security::PinMatch::kNone) {
+    return sdk::Status::InvalidArgument("SSLCertThumbprint " + settings.ssl_cert_thumbprint +
+                                        " does not match " + settings.ssl_cert_file +
+                                        " (SHA-256 " + info->sha256_thumbprint + ", SHA-1 " +
+                                        info->sha1_thumbprint + ")");
+  }
+  return sdk::Status::Ok();
+}
+
+int Fail(const std::string& message) {
+  std::cerr << "scaleout master: " << message << "\n";
+  return kExitFailed;
+}
+
+int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
+              const std::string& port_file) {
+  auto loaded = core::master::LoadMasterSettings(config, overrides);
+  if (!loaded.ok()) return Fail(loaded.status().message());
+  core::master::MasterSettings settings = std::move(loaded).value();
+
+  std::error_code ec;
+  fs::create_directories(settings.log_folder, ec);
+  core::LoggingOptions logging;
+  logging.name = "master";
+  logging.file = (fs::path(settings.log_folder) / "scaleout-master.log").string();
+  logging.level = settings.log_level;
+  std::string error;
+  if (!core::InitLogging(logging, &error)) return Fail(error);
+  core::SpdlogBridge log(spdlog::default_logger());
+
+  if (settings.transport == "https") {
+    if (sdk::Status s = CheckMasterCertificate(settings); !s.ok()) return Fail(s.message());
+  }
+
+  PluginLoader loader(log);
+  const fs::path plugin_dir =
+      settings.plugin_dir.empty() ? DefaultPluginDir() : fs::path(settings.plugin_dir);
+  for (const PluginInfo& refused : loader.LoadDirectory(plugin_dir)) {
+    log.Warn("plugin refused: " + refused.reason);
+  }
+  // Every plugin section is validated (by create) before anything starts.
+  const auto& storage_section = settings.SectionFor("storage", settings.storage);
+  auto storage = loader.CreateStorage(
+      settings.storage, sdk::ConfigView(storage_section, "storage." + settings.storage));
+  if (!storage.ok()) return Fail(storage.status().message());
+  const auto& transport_section = settings.SectionFor("transport", settings.transport);
+  auto transport = loader.CreateTransport(
+      settings.transport, sdk::ConfigView(transport_section, "transport." + settings.transport));
+  if (!transport.ok()) return Fail(transport.status().message());
+
+  if (sdk::Status s = (*storage)->Start(); !s.ok()) return Fail(s.message());
+  if (sdk::Status s = (*transport)->Start(); !s.ok()) return Fail(s.message());
+
+  const sigset_t stop_signals = BlockStopSignals();
+  int exit_code = kExitOk;
+  {
+    core::master::Master master(settings, **storage, **transport,
+                                core::SystemClock::Instance(), log);
+    if (sdk::Status s = master.Start(); !s.ok()) {
+      exit_code = Fail(s.message());
+    } else {
+      std::cout << "scaleout master: listening on " << settings.bind_address << ":"
+                << master.port() << std::endl;
+      if (!port_file.empty()) {
+        std::ofstream(port_file) << master.port() << "\n";
+      }
+      int signal_number = 0;
+      sigwait(&stop_signals, &signal_number);
+      log.Info("stopping on signal " + std::to_string(signal_number));
+      master.Stop();
+    }
+  }
+  (*transport)->Stop();
+  (*storage)->Stop();
+  spdlog::default_logger()->flush();
+  return exit_code;
+}
+
+}  // namespace
 
 int RunMasterCommand(int argc, char** argv) {
-  return RunNotBuiltYet(
-      "master", "Runs the Scale Out Master: catalog, scheduler, sweepers and API.", argc, argv);
+  po::options_description options("Options");
+  options.add_options()("help,h", "show this help")("version", "show the version")(
+      "config,c", po::value<std::string>(), "master settings file (JSON)")(
+      "set", po::value<std::vector<std::string>>()->composing(),
+      "override a setting, e.g. --set PortNumber=0 (repeatable)")(
+      "port-file", po::value<std::string>(), "write the bound port to FILE once listening")(
+      "print-defaults", "print a settings file with every key at its default");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, options), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "scaleout master: " << e.what() << "\n" << kUsage << "\n" << options;
+    return kExitUsage;
+  }
+  if (vm.count("help") != 0) {
+    std::cout << kUsage << "\n" << options;
+    return kExitOk;
+  }
+  if (vm.count("version") != 0) {
+    std::cout << VersionText() << "\n";
+    return kExitOk;
+  }
+  if (vm.count("print-defaults") != 0) {
+    std::cout << core::master::DefaultMasterSettingsJson();
+    return kExitOk;
+  }
+  if (vm.count("config") == 0) {
+    std::cerr << "scaleout master: --config FILE is required (make one with 'scaleout master "
+                 "--print-defaults > master.json')\n"
+              << kUsage;
+    return kExitUsage;
+  }
+  const auto overrides = vm.count("set") != 0 ? vm["set"].as<std::vector<std::string>>()
+                                              : std::vector<std::string>{};
+  return RunMaster(vm["config"].as<std::string>(), overrides,
+                   vm.count("port-file") != 0 ? vm["port-file"].as<std::string>() : "");
 }
 
 }  // namespace scaleout::host
