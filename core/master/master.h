@@ -1,0 +1,98 @@
+// Master: the Scale Out Master service, wired from its parts.
+//
+//   transport server ──► Dispatcher ──► WorkerService (worker protocol)
+//                                   └─► route handlers (management API, ...)
+//   WorkerService / management ──► CatalogWriter (group commit) ──► Storage
+//   Sweeper: expired tasks, cleanup, master heartbeat, offline workers, trust reload
+//
+// The master holds no state the catalog does not: a restarted master (or a
+// second one on the same catalog) picks up where the first left off, after a
+// grace period that lets workers renew their leases.
+//
+// Ownership: the Master borrows the storage, transport, clock and logger
+// (the host owns the plugins) and owns everything it builds on them.
+// Thread-safety: Start/Stop from one controlling thread; the accessors are
+// safe once Start() returned OK.
+#ifndef SCALEOUT_CORE_MASTER_MASTER_H_
+#define SCALEOUT_CORE_MASTER_MASTER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/catalog/catalog_writer.h"
+#include "core/common/clock.h"
+#include "core/master/settings.h"
+#include "core/master/sweeper.h"
+#include "core/master/trust_store.h"
+#include "core/master/worker_service.h"
+#include "scaleout/sdk/logger.h"
+#include "scaleout/sdk/storage.h"
+#include "scaleout/sdk/transport.h"
+
+namespace scaleout::core::master {
+
+// Handles requests whose target starts with a registered prefix. Same
+// contract as sdk::RequestHandler::OnRequest (I/O thread, must not block).
+using RouteHandler =
+    std::function<void(const sdk::Request& request, std::unique_ptr<sdk::Responder> responder)>;
+
+class Master {
+ public:
+  Master(MasterSettings settings, sdk::Storage& storage, sdk::Transport& transport, Clock& clock,
+         sdk::Logger& logger);
+  ~Master();
+  Master(const Master&) = delete;
+  Master& operator=(const Master&) = delete;
+
+  // Adds a handler for targets starting with `prefix` ("/api/v1/").
+  // REQUIRES: before Start().
+  void AddRoute(std::string prefix, RouteHandler handler);
+
+  // Opens (and migrates) the catalog, starts the writer, loads the trust
+  // list, listens, and starts the sweeps. Errors say which step failed.
+  sdk::Status Start();
+  // Stops accepting, answers parked long-polls, stops sweeps, drains the
+  // writer. Idempotent.
+  void Stop();
+
+  std::uint16_t port() const;
+  const MasterSettings& settings() const { return settings_; }
+  catalog::CatalogWriter& writer() { return *writer_; }
+  const sdk::Dialect& dialect() const { return storage_.GetDialect(); }
+  Clock& clock() { return clock_; }
+  WorkerService& workers() { return *workers_; }
+  TrustStore& trust() { return trust_; }
+  Sweeper& sweeper() { return *sweeper_; }
+
+  // Re-reads the trust list from the catalog (after adding or removing a
+  // worker or principal). Blocks until done.
+  sdk::Status ReloadTrust();
+
+  // Runs one expired-task sweep now, ignoring the grace period (tests, admin).
+  sdk::Status SweepExpiredTasks();
+
+ private:
+  class Dispatcher;
+
+  void AddSweeps();
+
+  MasterSettings settings_;
+  sdk::Storage& storage_;
+  sdk::Transport& transport_;
+  Clock& clock_;
+  sdk::Logger& logger_;
+  TrustStore trust_;
+  std::vector<std::pair<std::string, RouteHandler>> routes_;
+  std::unique_ptr<catalog::CatalogWriter> writer_;
+  std::unique_ptr<WorkerService> workers_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<sdk::Server> server_;
+  std::unique_ptr<Sweeper> sweeper_;
+  bool started_ = false;
+};
+
+}  // namespace scaleout::core::master
+
+#endif  // SCALEOUT_CORE_MASTER_MASTER_H_

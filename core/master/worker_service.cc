@@ -1,0 +1,510 @@
+#include "core/master/worker_service.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/catalog/procedures.h"
+#include "core/catalog/project_files.h"
+#include "core/catalog/roles.h"
+#include "core/catalog/scheduler.h"
+#include "core/catalog/transaction.h"
+#include "core/master/responses.h"
+#include "core/master/routes.h"
+#include "core/protocol/codec.h"
+
+namespace scaleout::core::master {
+namespace {
+
+using protocol::LeaseStatus;
+
+// A responder shared between the op and its completion (std::function needs copies).
+using SharedResponder = std::shared_ptr<std::unique_ptr<sdk::Responder>>;
+
+SharedResponder Share(std::unique_ptr<sdk::Responder> responder) {
+  return std::make_shared<std::unique_ptr<sdk::Responder>>(std::move(responder));
+}
+
+void Send(const SharedResponder& responder, sdk::Response response) {
+  if (*responder) {
+    (*responder)->Send(std::move(response));
+    responder->reset();
+  }
+}
+
+catalog::TaskResult ToCatalog(protocol::TaskOutcome outcome) {
+  switch (outcome) {
+    case protocol::TaskOutcome::kSucceeded: return catalog::TaskResult::kSucceeded;
+    case protocol::TaskOutcome::kCanceled: return catalog::TaskResult::kCanceled;
+    default: return catalog::TaskResult::kFailed;
+  }
+}
+
+LeaseStatus ToLeaseStatus(const catalog::LeaseRenewal& renewal) {
+  if (renewal.status.ok()) {
+    return renewal.stop_requested ? LeaseStatus::kStopRequested : LeaseStatus::kRenewed;
+  }
+  if (renewal.status.code() == sdk::StatusCode::kAborted) return LeaseStatus::kStale;
+  return LeaseStatus::kUnknown;
+}
+
+int LoggingLevelOf(const std::vector<catalog::ParameterValue>& parameters) {
+  for (const auto& p : parameters) {
+    if (p.object_type == protocol::kObjectTypeExecution && p.parameter_name == "LOGGING_LEVEL" &&
+        p.value) {
+      try {
+        return std::stoi(*p.value);
+      } catch (...) {
+        return 1;
+      }
+    }
+  }
+  return 1;
+}
+
+}  // namespace
+
+// One parked (or in-flight) request for work.
+struct WorkerService::Waiter {
+  std::string agent_id;
+  std::int32_t slots = 0;
+  std::int64_t deadline = 0;  // steady ms
+  std::unique_ptr<sdk::Responder> responder;
+};
+
+WorkerService::WorkerService(catalog::CatalogWriter& writer, const sdk::Dialect& dialect,
+                             Clock& clock, const TrustStore& trust, sdk::Logger& logger,
+                             WorkerServiceOptions options)
+    : writer_(writer),
+      dialect_(dialect),
+      clock_(clock),
+      trust_(trust),
+      logger_(logger),
+      options_(std::move(options)) {}
+
+WorkerService::~WorkerService() { Stop(); }
+
+void WorkerService::Start() {
+  std::lock_guard lock(mutex_);
+  if (deadline_thread_.joinable()) return;
+  stopping_ = false;
+  deadline_thread_ = std::thread([this] { DeadlineLoop(); });
+}
+
+void WorkerService::Stop() {
+  std::vector<std::shared_ptr<Waiter>> waiters;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    waiters.swap(waiters_);
+  }
+  for (auto& w : waiters) AnswerWaiter(*w, ReplyResponse(protocol::RequestTasksReply{}));
+  wake_deadline_thread_ = true;
+  clock_.WakeAll();
+  if (deadline_thread_.joinable()) deadline_thread_.join();
+  wake_deadline_thread_ = false;
+}
+
+std::size_t WorkerService::parked() const {
+  std::lock_guard lock(mutex_);
+  return waiters_.size();
+}
+
+bool WorkerService::Handle(const sdk::Request& request,
+                           std::unique_ptr<sdk::Responder>& responder) {
+  using Method = void (WorkerService::*)(const sdk::Request&, std::unique_ptr<sdk::Responder>);
+  static const std::pair<std::string_view, Method> kRoutes[] = {
+      {kRouteRequestTasks, &WorkerService::HandleRequestTasks},
+      {kRouteTaskHeartbeat, &WorkerService::HandleTaskHeartbeat},
+      {kRouteReportResults, &WorkerService::HandleReportResults},
+      {kRouteReportEvents, &WorkerService::HandleReportEvents},
+      {kRouteAgentHeartbeat, &WorkerService::HandleAgentHeartbeat},
+      {kRouteRegister, &WorkerService::HandleRegister},
+      {kRouteGetProject, &WorkerService::HandleGetProject},
+  };
+  for (const auto& [route, method] : kRoutes) {
+    if (request.target != route) continue;
+    if (request.peer == nullptr || request.peer->anonymous()) {
+      responder->Send(ErrorResponse(sdk::Status::Unauthenticated(
+          "worker calls need a trusted worker certificate; this connection presented none")));
+      responder.reset();
+      return true;
+    }
+    (this->*method)(request, std::move(responder));
+    return true;
+  }
+  return false;
+}
+
+sdk::Status WorkerService::CheckAgent(const sdk::Request& request,
+                                      const std::string& agent_id) const {
+  std::optional<TrustedPeer> peer = trust_.Find(request.peer->id);
+  if (!peer || peer->kind != TrustedPeer::Kind::kWorker) {
+    return sdk::Status::Unauthenticated("credential " + request.peer->id +
+                                        " is not trusted as a worker");
+  }
+  if (peer->name != agent_id) {
+    return sdk::Status::PermissionDenied("credential " + request.peer->id +
+                                         " belongs to worker " + peer->name +
+                                         ", not to worker " + agent_id);
+  }
+  return sdk::Status::Ok();
+}
+
+// ---- the simple calls: decode, check, one op, answer after commit ----------------------
+
+void WorkerService::HandleRegister(const sdk::Request& request,
+                                   std::unique_ptr<sdk::Responder> responder) {
+  protocol::RegisterRequest message;
+  if (sdk::Status s = protocol::Decode(request.body, &message); !s.ok()) {
+    responder->Send(ErrorResponse(s));
+    return;
+  }
+  auto reply = std::make_shared<protocol::RegisterReply>();
+  auto shared = Share(std::move(responder));
+  catalog::WorkerRegistration registration;
+  registration.cert_sha256 = request.peer->id;
+  registration.worker_agent_id = message.agent_id;
+  registration.machine_name = message.machine_name;
+  registration.max_task_count = message.max_task_count;
+  writer_.Submit(
+      [this, registration, reply](sdk::Connection& c) -> sdk::Status {
+        catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
+        SCALEOUT_ASSIGN_OR_RETURN(catalog::WorkerAgent worker,
+                                  catalog::RegisterWorker(txn, registration));
+        reply->agent_id = worker.worker_agent_id;
+        reply->enabled = worker.is_enabled;
+        reply->master_time_ms = txn.now;
+        NoteWorkMayBeAvailable();  // an online worker may now claim
+        return sdk::Status::Ok();
+      },
+      [this, reply, shared](sdk::Status status) {
+        if (!status.ok()) {
+          logger_.Warn("register refused: " + status.ToString());
+          Send(shared, ErrorResponse(status));
+          return;
+        }
+        reply->lease_interval_ms = options_.lease_interval_ms;
+        reply->task_heartbeat_interval_ms = options_.task_heartbeat_interval_ms;
+        reply->agent_heartbeat_interval_ms = options_.agent_heartbeat_interval_ms;
+        Send(shared, ReplyResponse(*reply));
+      });
+}
+
+void WorkerService::HandleAgentHeartbeat(const sdk::Request& request,
+                                         std::unique_ptr<sdk::Responder> responder) {
+  protocol::AgentHeartbeatRequest message;
+  sdk::Status check = protocol::Decode(request.body, &message);
+  if (check.ok()) check = CheckAgent(request, message.agent_id);
+  if (!check.ok()) {
+    responder->Send(ErrorResponse(check));
+    return;
+  }
+  auto reply = std::make_shared<protocol::AgentHeartbeatReply>();
+  auto shared = Share(std::move(responder));
+  writer_.Submit(
+      [this, message, reply](sdk::Connection& c) -> sdk::Status {
+        catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
+        catalog::WorkerResources resources;
+        resources.cpu_percent = message.cpu_percent;
+        resources.free_memory_mb = static_cast<double>(message.free_memory_mb);
+        resources.running_tasks = message.running_tasks;
+        SCALEOUT_RETURN_IF_ERROR(catalog::WorkerHeartbeat(txn, message.agent_id, resources));
+        // The worker may have been offline; now it is online and may claim.
+        NoteWorkMayBeAvailable();
+        const catalog::Caller self = catalog::Caller::Admin("master");
+        SCALEOUT_ASSIGN_OR_RETURN(catalog::WorkerAgent worker,
+                                  catalog::GetWorkerAgent(txn, self, message.agent_id));
+        reply->enabled = worker.is_enabled;
+        return sdk::Status::Ok();
+      },
+      [reply, shared](sdk::Status status) {
+        Send(shared, status.ok() ? ReplyResponse(*reply) : ErrorResponse(status));
+      });
+}
+
+void WorkerService::HandleTaskHeartbeat(const sdk::Request& request,
+                                        std::unique_ptr<sdk::Responder> responder) {
+  protocol::TaskHeartbeatRequest message;
+  sdk::Status check = protocol::Decode(request.body, &message);
+  if (check.ok()) check = CheckAgent(request, message.agent_id);
+  if (!check.ok()) {
+    responder->Send(ErrorResponse(check));
+    return;
+  }
+  auto reply = std::make_shared<protocol::TaskHeartbeatReply>();
+  auto shared = Share(std::move(responder));
+  std::vector<catalog::LeaseRef> leases;
+  leases.reserve(message.tasks.size());
+  for (const auto& t : message.tasks) leases.push_back({t.task_id, t.lease_epoch});
+  writer_.Submit(
+      [this, agent = message.agent_id, leases = std::move(leases),
+       reply](sdk::Connection& c) -> sdk::Status {
+        catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
+        SCALEOUT_ASSIGN_OR_RETURN(
+            std::vector<catalog::LeaseRenewal> renewals,
+            catalog::RenewLeases(txn, agent, leases, options_.lease_interval_ms));
+        reply->tasks.clear();
+        for (const auto& r : renewals) {
+          reply->tasks.push_back({r.task_id, ToLeaseStatus(r), r.lease_expires_at});
+        }
+        return sdk::Status::Ok();
+      },
+      [reply, shared](sdk::Status status) {
+        Send(shared, status.ok() ? ReplyResponse(*reply) : ErrorResponse(status));
+      });
+}
+
+void WorkerService::HandleReportEvents(const sdk::Request& request,
+                                       std::unique_ptr<sdk::Responder> responder) {
+  auto message = std::make_shared<protocol::ReportEventsRequest>();
+  sdk::Status check = protocol::Decode(request.body, message.get());
+  if (check.ok()) check = CheckAgent(request, message->agent_id);
+  if (!check.ok()) {
+    responder->Send(ErrorResponse(check));
+    return;
+  }
+  auto shared = Share(std::move(responder));
+  writer_.Submit(
+      [this, message](sdk::Connection& c) -> sdk::Status {
+        catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
+        std::vector<catalog::EventMessage> batch;
+        batch.reserve(message->events.size());
+        for (const auto& e : message->events) {
+          catalog::EventMessage m;
+          m.operation_id = e.execution_id;
+          m.message_time = e.message_time_ms;
+          m.message_type = e.message_type;
+          m.message_source_type = e.message_source_type;
+          m.message_source = e.message_source;
+          m.message = e.message;
+          m.event_message_guid = e.event_message_guid;
+          batch.push_back(std::move(m));
+        }
+        return catalog::InsertEvents(txn, batch).status();
+      },
+      [shared](sdk::Status status) {
+        Send(shared, status.ok() ? ReplyResponse(protocol::ReportEventsReply{true})
+                                 : ErrorResponse(status));
+      });
+}
+
+void WorkerService::HandleReportResults(const sdk::Request& request,
+                                        std::unique_ptr<sdk::Responder> responder) {
+  auto message = std::make_shared<protocol::ReportResultsRequest>();
+  sdk::Status check = protocol::Decode(request.body, message.get());
+  if (check.ok()) check = CheckAgent(request, message->agent_id);
+  if (!check.ok()) {
+    responder->Send(ErrorResponse(check));
+    return;
+  }
+  auto reply = std::make_shared<protocol::ReportResultsReply>();
+  auto shared = Share(std::move(responder));
+  writer_.Submit(
+      [this, message, reply](sdk::Connection& c) -> sdk::Status {
+        catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
+        reply->results.clear();
+        for (const auto& r : message->results) {
+          auto outcome = catalog::CompleteTask(txn, message->agent_id, r.task_id, r.lease_epoch,
+                                               ToCatalog(r.result), r.exit_code, r.message);
+          const sdk::Status& s = outcome.status();
+          // A refusal changes nothing and is reported per result; a storage
+          // failure mid-write must roll the whole op back.
+          if (!outcome.ok() && (s.code() == sdk::StatusCode::kUnavailable ||
+                                s.code() == sdk::StatusCode::kInternal)) {
+            return s;
+          }
+          reply->results.push_back({r.task_id, s.code(), s.message()});
+        }
+        NoteWorkMayBeAvailable();  // a freed slot or a queued retry
+        return sdk::Status::Ok();
+      },
+      [reply, shared](sdk::Status status) {
+        Send(shared, status.ok() ? ReplyResponse(*reply) : ErrorResponse(status));
+      });
+}
+
+void WorkerService::HandleGetProject(const sdk::Request& request,
+                                     std::unique_ptr<sdk::Responder> responder) {
+  protocol::GetProjectRequest message;
+  sdk::Status check = protocol::Decode(request.body, &message);
+  if (check.ok()) check = CheckAgent(request, message.agent_id);
+  if (!check.ok()) {
+    responder->Send(ErrorResponse(check));
+    return;
+  }
+  auto reply = std::make_shared<protocol::GetProjectReply>();
+  auto shared = Share(std::move(responder));
+  // A read, but through the writer so it sees every committed deploy; it is rare.
+  writer_.Submit(
+      [this, message, reply](sdk::Connection& c) -> sdk::Status {
+        catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
+        SCALEOUT_ASSIGN_OR_RETURN(
+            std::vector<catalog::ProjectFileContent> files,
+            catalog::ReadProjectFiles(txn, message.project_id, message.project_version));
+        for (auto& f : files) {
+          reply->files.push_back({std::move(f.name), std::move(f.content), std::move(f.sha256)});
+        }
+        return sdk::Status::Ok();
+      },
+      [reply, shared](sdk::Status status) {
+        Send(shared, status.ok() ? ReplyResponse(*reply) : ErrorResponse(status));
+      });
+}
+
+// ---- the long-poll for work ---------------------------------------------------------------
+
+void WorkerService::HandleRequestTasks(const sdk::Request& request,
+                                       std::unique_ptr<sdk::Responder> responder) {
+  protocol::RequestTasksRequest message;
+  sdk::Status check = protocol::Decode(request.body, &message);
+  if (check.ok()) check = CheckAgent(request, message.agent_id);
+  if (!check.ok()) {
+    responder->Send(ErrorResponse(check));
+    return;
+  }
+  auto waiter = std::make_shared<Waiter>();
+  waiter->agent_id = std::move(message.agent_id);
+  waiter->slots = message.free_slots;
+  waiter->deadline =
+      clock_.SteadyMillis() + std::min<std::int64_t>(message.wait_ms, options_.max_long_poll_ms);
+  waiter->responder = std::move(responder);
+  if (waiter->slots <= 0) {
+    AnswerWaiter(*waiter, ReplyResponse(protocol::RequestTasksReply{}));
+    return;
+  }
+  SubmitClaim(std::move(waiter));
+}
+
+std::string WorkerService::ExecutorFor(const std::string& package_name) const {
+  for (const auto& [extension, executor] : options_.executor_by_extension) {
+    if (package_name.size() >= extension.size() &&
+        package_name.compare(package_name.size() - extension.size(), extension.size(),
+                             extension) == 0) {
+      return executor;
+    }
+  }
+  return options_.default_executor;
+}
+
+void WorkerService::SubmitClaim(std::shared_ptr<Waiter> waiter) {
+  struct ClaimState {
+    std::uint64_t generation = 0;
+    protocol::RequestTasksReply reply;
+  };
+  auto state = std::make_shared<ClaimState>();
+  writer_.Submit(
+      [this, waiter, state](sdk::Connection& c) -> sdk::Status {
+        {
+          std::lock_guard lock(mutex_);
+          state->generation = generation_;
+        }
+        catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
+        SCALEOUT_ASSIGN_OR_RETURN(
+            std::vector<catalog::ClaimedTask> claimed,
+            catalog::ClaimTasks(txn, waiter->agent_id, waiter->slots, options_.lease_interval_ms));
+        state->reply.tasks.clear();
+        state->reply.tasks.reserve(claimed.size());
+        for (auto& t : claimed) {
+          protocol::TaskAssignment a;
+          a.task_id = std::move(t.task_id);
+          a.execution_id = t.execution_id;
+          a.attempt = static_cast<std::int32_t>(t.attempt);
+          a.lease_epoch = t.lease_epoch;
+          a.lease_expires_at_ms = t.lease_expires_at;
+          a.lease_interval_ms = options_.lease_interval_ms;
+          a.folder = std::move(t.folder_name);
+          a.project = std::move(t.project_name);
+          a.project_id = t.project_id;
+          a.project_version = t.project_lsn;
+          a.executor = ExecutorFor(t.package_name);
+          a.package_name = std::move(t.package_name);
+          a.logging_level = LoggingLevelOf(t.parameters);
+          for (auto& p : t.parameters) {
+            a.parameters.push_back({p.object_type, std::move(p.parameter_name),
+                                    p.value.value_or(""), std::move(p.data_type), p.sensitive});
+          }
+          state->reply.tasks.push_back(std::move(a));
+        }
+        return sdk::Status::Ok();
+      },
+      [this, waiter, state](sdk::Status status) {
+        if (!status.ok()) {
+          AnswerWaiter(*waiter, ErrorResponse(status));
+        } else if (!state->reply.tasks.empty() || clock_.SteadyMillis() >= waiter->deadline) {
+          AnswerWaiter(*waiter, ReplyResponse(state->reply));
+        } else {
+          ParkOrRetry(waiter, state->generation);
+        }
+      });
+}
+
+void WorkerService::ParkOrRetry(std::shared_ptr<Waiter> waiter, std::uint64_t generation_seen) {
+  bool stopping = false;
+  {
+    std::lock_guard lock(mutex_);
+    stopping = stopping_;
+    if (!stopping && generation_ == generation_seen) {
+      waiters_.push_back(std::move(waiter));
+      wake_deadline_thread_ = true;
+    }
+  }
+  if (!waiter) {
+    clock_.WakeAll();  // the deadline thread recomputes its next deadline
+  } else if (stopping) {
+    AnswerWaiter(*waiter, ReplyResponse(protocol::RequestTasksReply{}));
+  } else {
+    // Something that may make work claimable committed after our claim
+    // looked: look again instead of sleeping through it.
+    SubmitClaim(std::move(waiter));
+  }
+}
+
+void WorkerService::OnCommit() {
+  if (!work_may_be_available_.exchange(false, std::memory_order_relaxed)) return;
+  std::vector<std::shared_ptr<Waiter>> waiters;
+  {
+    std::lock_guard lock(mutex_);
+    ++generation_;
+    waiters.swap(waiters_);
+  }
+  for (auto& w : waiters) SubmitClaim(std::move(w));
+}
+
+void WorkerService::AnswerWaiter(Waiter& waiter, sdk::Response response) {
+  if (waiter.responder) {
+    waiter.responder->Send(std::move(response));
+    waiter.responder.reset();
+  }
+}
+
+void WorkerService::DeadlineLoop() {
+  std::int64_t last_fallback_poll = clock_.SteadyMillis();
+  while (true) {
+    std::vector<std::shared_ptr<Waiter>> expired;
+    std::int64_t next_deadline = INT64_MAX;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      const std::int64_t now = clock_.SteadyMillis();
+      auto keep = std::partition(waiters_.begin(), waiters_.end(),
+                                 [now](const auto& w) { return w->deadline > now; });
+      expired.assign(std::make_move_iterator(keep), std::make_move_iterator(waiters_.end()));
+      waiters_.erase(keep, waiters_.end());
+      for (const auto& w : waiters_) next_deadline = std::min(next_deadline, w->deadline);
+      wake_deadline_thread_ = false;
+    }
+    for (auto& w : expired) AnswerWaiter(*w, ReplyResponse(protocol::RequestTasksReply{}));
+    const std::int64_t now = clock_.SteadyMillis();
+    // Another master on the same catalog can make work claimable without our
+    // writer committing anything: look again once per fallback interval.
+    if (next_deadline != INT64_MAX && now - last_fallback_poll >= options_.fallback_poll_ms) {
+      last_fallback_poll = now;
+      NoteWorkMayBeAvailable();
+      writer_.Submit([](sdk::Connection&) { return sdk::Status::Ok(); }, nullptr);
+    }
+    const std::int64_t wait = next_deadline == INT64_MAX ? 1000 : std::max<std::int64_t>(next_deadline - now, 1);
+    clock_.SleepFor(Millis(std::min<std::int64_t>(wait, options_.fallback_poll_ms)), wake_deadline_thread_);
+  }
+}
+
+}  // namespace scaleout::core::master
