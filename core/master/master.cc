@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "core/catalog/principals.h"
 #include "core/catalog/procedures.h"
 #include "core/catalog/roles.h"
 #include "core/catalog/scheduler.h"
@@ -134,6 +135,17 @@ sdk::Status Master::ReloadTrust() {
   TrustStore::Map peers;
   for (const auto& w : *workers) {
     peers[w.cert_sha256] = TrustedPeer{TrustedPeer::Kind::kWorker, w.worker_agent_id};
+  }
+  // Management principals that authenticate with a client certificate.
+  auto principals = writer_->Execute(
+      [this](sdk::Connection& c) -> sdk::Result<std::vector<catalog::Principal>> {
+        catalog::Txn txn{c, storage_.GetDialect(), clock_.NowUnixMillis()};
+        return catalog::LoadAllPrincipals(txn);
+      });
+  if (!principals.ok()) return principals.status();
+  for (const auto& p : *principals) {
+    if (p.credential_kind != catalog::kCredentialCertificate) continue;
+    peers.emplace(p.credential, TrustedPeer{TrustedPeer::Kind::kPrincipal, p.name});
   }
   trust_.Replace(std::move(peers));
   return sdk::Status::Ok();

@@ -1,0 +1,79 @@
+// The management operations: one table that maps an operation name to the
+// roles it needs and a handler running catalog functions in a transaction.
+//
+// The same table serves the JSON API (POST /api/v1/<name>, GET for reads)
+// and the msgpack ManageRequest route, so both check the same roles and give
+// the same answers. Names are the SSIS procedure and view names where one
+// exists (create_execution, enable_worker_agent, list_worker_agents...).
+//
+// A handler runs inside one catalog transaction (on the CatalogWriter's
+// thread): every check happens before its first write, so a refused call
+// changes nothing. Work that must follow the commit (reloading the trust
+// list or the principals) is requested through Effects.
+//
+// Thread-safety: the table is immutable; handlers are reentrant.
+#ifndef SCALEOUT_CORE_MANAGEMENT_OPERATIONS_H_
+#define SCALEOUT_CORE_MANAGEMENT_OPERATIONS_H_
+
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/catalog/roles.h"
+#include "core/catalog/transaction.h"
+#include "scaleout/sdk/status.h"
+
+namespace scaleout::core::management {
+
+// What must happen after a handler's transaction committed.
+struct Effects {
+  bool reload_trust = false;       // a worker or a certificate principal was added or removed
+  bool reload_principals = false;  // a principal was added or removed
+};
+
+struct OperationContext {
+  catalog::Txn& txn;
+  const catalog::Caller& caller;
+  const nlohmann::json& args;  // a JSON object
+  Effects& effects;
+  // Wakes parked worker long-polls; called inside ops that may make a task claimable.
+  const std::function<void()>& note_work_may_be_available;
+};
+
+using OperationHandler = std::function<sdk::Result<nlohmann::json>(OperationContext&)>;
+
+struct Operation {
+  std::string_view name;
+  std::string_view summary;
+  // Roles that may call it; empty means any authenticated principal.
+  std::vector<std::string_view> roles;
+  bool writes = false;  // false: a read, also served by GET
+  OperationHandler handler;
+};
+
+// Every operation, in documentation order.
+std::span<const Operation> Operations();
+// The operation named `name`, or nullptr.
+const Operation* FindOperation(std::string_view name);
+
+// OK when `caller` holds one of the operation's roles; kPermissionDenied
+// naming the operation and the roles it needs otherwise.
+sdk::Status CheckOperationRole(const Operation& operation, const catalog::Caller& caller);
+
+// Lenient argument readers shared by the handlers: numbers and booleans may
+// arrive as JSON values or as text (the msgpack route and GET query strings
+// carry text). Errors: kInvalidArgument naming the argument.
+sdk::Result<std::string> ArgString(const nlohmann::json& args, std::string_view name);
+std::optional<std::string> ArgOptString(const nlohmann::json& args, std::string_view name);
+sdk::Result<std::int64_t> ArgInt(const nlohmann::json& args, std::string_view name);
+sdk::Result<std::optional<std::int64_t>> ArgOptInt(const nlohmann::json& args,
+                                                   std::string_view name);
+sdk::Result<std::optional<bool>> ArgOptBool(const nlohmann::json& args, std::string_view name);
+
+}  // namespace scaleout::core::management
+
+#endif  // SCALEOUT_CORE_MANAGEMENT_OPERATIONS_H_

@@ -1,0 +1,368 @@
+#include "core/management/service.h"
+
+#include "core/catalog/principals.h"
+#include "core/master/responses.h"
+#include "core/protocol/codec.h"
+#include "core/security/certificates.h"
+#include "scaleout/sdk/version.h"
+
+namespace scaleout::core::management {
+namespace {
+
+using nlohmann::json;
+
+sdk::Response JsonResponse(int status, const json& body) {
+  sdk::Response response;
+  response.status = status;
+  response.content_type = "application/json";
+  response.body = body.dump();
+  return response;
+}
+
+sdk::Response JsonError(const sdk::Status& status) {
+  return JsonResponse(master::HttpStatusFor(status.code()),
+                      json{{"error",
+                            {{"code", std::string(sdk::StatusCodeName(status.code()))},
+                             {"message", status.message()}}}});
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string UrlDecode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%' && i + 2 < text.size() + 0 && HexValue(text[i + 1]) >= 0 &&
+               HexValue(text[i + 2]) >= 0) {
+      out += static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+json QueryArgs(std::string_view query) {
+  json args = json::object();
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    const std::size_t eq = pair.find('=');
+    if (!pair.empty()) {
+      args[UrlDecode(pair.substr(0, eq))] =
+          eq == std::string_view::npos ? std::string() : UrlDecode(pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return args;
+}
+
+json OperationsDocument() {
+  json out = json::array();
+  for (const Operation& op : Operations()) {
+    out.push_back({{"name", op.name},
+                   {"summary", op.summary},
+                   {"roles", op.roles},
+                   {"method", op.writes ? "POST" : "GET or POST"}});
+  }
+  return out;
+}
+
+}  // namespace
+
+sdk::Result<std::optional<std::string>> EnsureFirstAdmin(catalog::Txn& txn, std::string_view name) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t count, catalog::CountPrincipals(txn));
+  if (count > 0) return std::optional<std::string>();
+  SCALEOUT_ASSIGN_OR_RETURN(std::string token, GenerateToken());
+  catalog::Principal admin;
+  admin.name = std::string(name);
+  admin.credential_kind = std::string(catalog::kCredentialToken);
+  admin.credential = HashToken(token);
+  admin.roles = {std::string(catalog::kRoleAdmin)};
+  SCALEOUT_RETURN_IF_ERROR(
+      catalog::CreatePrincipal(txn, catalog::Caller::Admin("master init"), admin));
+  return std::optional<std::string>(token);
+}
+
+std::string FirstAdminNotice(std::string_view name, std::string_view token,
+                             std::string_view master_url, std::string_view master_thumbprint) {
+  std::string text;
+  text += "Created the first admin principal '" + std::string(name) + "' (role ssis_admin).\n";
+  text += "Its API token is shown only this once; keep it secret:\n\n";
+  text += "  " + std::string(token) + "\n\n";
+  text += "Use it from any machine that can reach the master:\n\n";
+  text += "  export SCALEOUT_MASTER=" + std::string(master_url) + "\n";
+  text += "  export SCALEOUT_MASTER_THUMBPRINT=" + std::string(master_thumbprint) + "\n";
+  text += "  export SCALEOUT_TOKEN=" + std::string(token) + "\n";
+  text += "  scaleout manage status\n\n";
+  text +=
+      "Then give everyone their own principal ('scaleout manage user add NAME --role ROLE "
+      "--token') rather than sharing this one.\n";
+  return text;
+}
+
+ManagementService::ManagementService(master::Master& master, sdk::Logger& logger,
+                                     ManagementOptions options)
+    : master_(master), logger_(logger), options_(std::move(options)) {
+  master_.AddRoute(std::string(kJsonApiPrefix),
+                   [this](const sdk::Request& r, std::unique_ptr<sdk::Responder> responder) {
+                     OnJsonRequest(r, std::move(responder));
+                   });
+  master_.AddRoute(std::string(kManageRoute),
+                   [this](const sdk::Request& r, std::unique_ptr<sdk::Responder> responder) {
+                     OnManageRequest(r, std::move(responder));
+                   });
+}
+
+ManagementService::~ManagementService() { Stop(); }
+
+sdk::Status ManagementService::ReloadPrincipals() {
+  auto all = master_.writer().Execute(
+      [this](sdk::Connection& c) -> sdk::Result<std::vector<catalog::Principal>> {
+        catalog::Txn txn{c, master_.dialect(), master_.clock().NowUnixMillis()};
+        return catalog::LoadAllPrincipals(txn);
+      });
+  if (!all.ok()) return all.status().WithContext("loading the principals");
+  principals_.Replace(std::move(all).value());
+  return sdk::Status::Ok();
+}
+
+sdk::Status ManagementService::Start() {
+  auto token = master_.writer().Execute(
+      [this](sdk::Connection& c) -> sdk::Result<std::optional<std::string>> {
+        catalog::Txn txn{c, master_.dialect(), master_.clock().NowUnixMillis()};
+        return EnsureFirstAdmin(txn, options_.first_admin_name);
+      });
+  if (!token.ok()) return token.status().WithContext("creating the first admin");
+  SCALEOUT_RETURN_IF_ERROR(ReloadPrincipals());
+  if (token->has_value()) {
+    logger_.Info("created the first admin principal '" + options_.first_admin_name +
+                 "' (its token was printed once on standard output)");
+    if (options_.notice) {
+      const auto& s = master_.settings();
+      const std::string url = s.master_address.empty()
+                                  ? "https://<master host>:" + std::to_string(master_.port())
+                                  : s.master_address;
+      std::string pin = s.ssl_cert_thumbprint;
+      if (auto info = security::ReadCertificateThumbprints(s.ssl_cert_file); info.ok()) {
+        pin = info->sha256_thumbprint;
+      }
+      options_.notice(FirstAdminNotice(options_.first_admin_name, **token, url, pin));
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    accepting_ = true;
+  }
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.threads); ++i) {
+    pool_.emplace_back([this] { PoolLoop(); });
+  }
+  if (options_.run_schedules) {
+    schedules_ = std::make_unique<ScheduleRunner>(
+        master_.writer(), master_.dialect(), master_.clock(), logger_,
+        [this] { master_.workers().NoteWorkMayBeAvailable(); });
+    schedules_->Start();
+  }
+  return sdk::Status::Ok();
+}
+
+void ManagementService::Stop() {
+  if (schedules_) schedules_->Stop();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    accepting_ = false;
+  }
+  cv_.notify_all();
+  for (std::thread& t : pool_) {
+    if (t.joinable()) t.join();
+  }
+  pool_.clear();
+}
+
+bool ManagementService::Post(std::function<void()> job) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!accepting_) return false;
+    jobs_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void ManagementService::PoolLoop() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      cv_.wait(lock, [this] { return !jobs_.empty() || !accepting_; });
+      if (jobs_.empty()) return;  // stopping and drained
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    try {
+      job();
+    } catch (const std::exception& e) {
+      logger_.Error(std::string("management job failed: ") + e.what());
+    }
+  }
+}
+
+void ManagementService::OnJsonRequest(const sdk::Request& request,
+                                      std::unique_ptr<sdk::Responder> responder) {
+  std::string_view path = request.target.substr(kJsonApiPrefix.size());
+  std::string_view query;
+  if (auto q = path.find('?'); q != std::string_view::npos) {
+    query = path.substr(q + 1);
+    path = path.substr(0, q);
+  }
+  if (path == "health") {
+    responder->Send(
+        JsonResponse(200, json{{"result",
+                                {{"status", "ok"},
+                                 {"version", SCALEOUT_SDK_VERSION_STRING},
+                                 {"time", FormatUtc(master_.clock().NowUnixMillis())}}}}));
+    return;
+  }
+  if (path == "operations") {
+    // Documentation of the API itself; needs a principal like everything else.
+    auto identity = Authenticate(request, master_.trust(), principals_);
+    if (!identity.ok()) return responder->Send(JsonError(identity.status()));
+    if (identity->kind != Identity::Kind::kPrincipal) {
+      return responder->Send(JsonError(sdk::Status::Unauthenticated(
+          "listing the operations needs a principal's token or certificate")));
+    }
+    return responder->Send(JsonResponse(200, json{{"result", OperationsDocument()}}));
+  }
+  const Operation* operation = FindOperation(path);
+  if (operation == nullptr) {
+    return responder->Send(JsonError(sdk::Status::NotFound(
+        "no management operation '" + std::string(path) +
+        "'; GET /api/v1/operations lists them (docs/api.md describes each)")));
+  }
+  json args = json::object();
+  if (request.method == "GET") {
+    if (operation->writes) {
+      sdk::Response r = JsonError(sdk::Status::InvalidArgument(
+          std::string(operation->name) + " changes the catalog; call it with POST"));
+      r.status = 405;
+      return responder->Send(std::move(r));
+    }
+    args = QueryArgs(query);
+  } else if (request.method == "POST") {
+    if (!request.body.empty()) {
+      args = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+      if (args.is_discarded()) {
+        return responder->Send(JsonError(
+            sdk::Status::InvalidArgument("the request body is not valid JSON; send a JSON object "
+                                         "such as {\"worker_agent_id\": \"...\"}")));
+      }
+      if (!args.is_object()) {
+        return responder->Send(JsonError(sdk::Status::InvalidArgument(
+            "the request body must be a JSON object of arguments, got " +
+            std::string(args.type_name()))));
+      }
+    }
+  } else {
+    sdk::Response r = JsonError(sdk::Status::InvalidArgument(
+        "method " + std::string(request.method) + " is not supported; use GET or POST"));
+    r.status = 405;
+    return responder->Send(std::move(r));
+  }
+  std::shared_ptr<sdk::Responder> shared(std::move(responder));
+  Dispatch(
+      request, *operation, std::move(args),
+      [shared](const sdk::Status& status, const json& result) {
+        shared->Send(status.ok() ? JsonResponse(200, json{{"result", result}}) : JsonError(status));
+      });
+}
+
+void ManagementService::OnManageRequest(const sdk::Request& request,
+                                        std::unique_ptr<sdk::Responder> responder) {
+  protocol::ManageRequest message;
+  if (sdk::Status s = protocol::Decode(request.body, &message); !s.ok()) {
+    return responder->Send(master::ErrorResponse(s));
+  }
+  const Operation* operation = FindOperation(message.operation);
+  std::shared_ptr<sdk::Responder> shared(std::move(responder));
+  auto reply = [shared](const sdk::Status& status, const json& result) {
+    protocol::ManageReply out;
+    out.code = status.code();
+    out.message = status.message();
+    if (status.ok()) out.json = result.dump();
+    sdk::Response response = master::ReplyResponse(out);
+    if (!status.ok()) response.status = master::HttpStatusFor(status.code());
+    shared->Send(std::move(response));
+  };
+  if (operation == nullptr) {
+    return reply(sdk::Status::NotFound("no management operation '" + message.operation + "'"),
+                 json());
+  }
+  json args = json::object();
+  for (const auto& [key, value] : message.args) args[key] = value;
+  Dispatch(request, *operation, std::move(args), std::move(reply));
+}
+
+void ManagementService::Dispatch(const sdk::Request& request, const Operation& operation, json args,
+                                 Reply reply) {
+  auto identity = Authenticate(request, master_.trust(), principals_);
+  if (!identity.ok()) return reply(identity.status(), json());
+  if (identity->kind == Identity::Kind::kAnonymous) {
+    return reply(sdk::Status::Unauthenticated(
+                     "this connection has no credential; present a principal's client "
+                     "certificate or 'Authorization: Bearer <token>' (scaleout manage: --token, "
+                     "SCALEOUT_TOKEN, or --cert/--key)"),
+                 json());
+  }
+  if (identity->kind == Identity::Kind::kWorker) {
+    return reply(sdk::Status::PermissionDenied("'" + identity->caller.name +
+                                               "' authenticated with a worker certificate; "
+                                               "workers may call no management operation (" +
+                                               std::string(operation.name) +
+                                               "); use a principal's token or certificate"),
+                 json());
+  }
+  if (sdk::Status s = CheckOperationRole(operation, identity->caller); !s.ok()) {
+    logger_.Info("denied " + std::string(operation.name) + " to '" + identity->caller.name + "'");
+    return reply(s, json());
+  }
+  catalog::Caller caller = identity->caller;
+  const bool posted = Post([this, &operation, caller = std::move(caller), args = std::move(args),
+                            reply]() { RunOperation(operation, caller, args, reply); });
+  if (!posted) reply(sdk::Status::Unavailable("the master is stopping"), json());
+}
+
+void ManagementService::RunOperation(const Operation& operation, const catalog::Caller& caller,
+                                     const json& args, const Reply& reply) {
+  Effects effects;
+  const std::function<void()> note_work = [this] { master_.workers().NoteWorkMayBeAvailable(); };
+  auto result = master_.writer().Execute([&](sdk::Connection& c) -> sdk::Result<json> {
+    effects = Effects{};  // a retried op starts clean
+    catalog::Txn txn{c, master_.dialect(), master_.clock().NowUnixMillis()};
+    OperationContext context{txn, caller, args, effects, note_work};
+    return operation.handler(context);
+  });
+  if (!result.ok()) return reply(result.status(), json());
+  if (operation.writes) {
+    logger_.Info("'" + caller.name + "' called " + std::string(operation.name));
+  }
+  if (effects.reload_principals) {
+    if (sdk::Status s = ReloadPrincipals(); !s.ok()) logger_.Warn(s.message());
+  }
+  if (effects.reload_trust) {
+    if (sdk::Status s = master_.ReloadTrust(); !s.ok()) {
+      logger_.Warn("reloading the trust list: " + s.message());
+    }
+  }
+  if (schedules_ && operation.name.find("schedule") != std::string_view::npos) schedules_->Poke();
+  reply(sdk::Status::Ok(), *result);
+}
+
+}  // namespace scaleout::core::management

@@ -1,0 +1,105 @@
+// ManagementService: the management API of the master.
+//
+//   transport I/O thread ──► route (/api/v1/..., /v1/manage)
+//       authenticate (token / certificate / anonymous), find the operation,
+//       check its roles, parse the arguments      [no blocking, no database]
+//   ──► management pool thread ──► CatalogWriter::Execute(operation)
+//       ──► after commit: reload trust / principals ──► Responder::Send
+//
+// and a ScheduleRunner thread that fires due schedules.
+//
+// Lifetime: construct before Master::Start() (it adds the routes), call
+// Start() after it, Stop() (or destroy) before Master::Stop(). The master
+// must outlive the service. Thread-safety: Start/Stop from the controlling
+// thread; the routes run on transport threads.
+#ifndef SCALEOUT_CORE_MANAGEMENT_SERVICE_H_
+#define SCALEOUT_CORE_MANAGEMENT_SERVICE_H_
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/catalog/transaction.h"
+#include "core/management/auth.h"
+#include "core/management/operations.h"
+#include "core/management/schedule_runner.h"
+#include "core/master/master.h"
+#include "scaleout/sdk/logger.h"
+#include "scaleout/sdk/transport.h"
+
+namespace scaleout::core::management {
+
+inline constexpr std::string_view kJsonApiPrefix = "/api/v1/";
+inline constexpr std::string_view kManageRoute = "/v1/manage";
+
+struct ManagementOptions {
+  std::size_t threads = 2;  // management pool (catalog calls block there, never on I/O threads)
+  bool run_schedules = true;
+  std::string first_admin_name = "admin";
+  // Receives the one-time notice with the first admin's token (the master
+  // prints it on stdout, never in the log). Empty: the notice is dropped.
+  std::function<void(const std::string& text)> notice;
+};
+
+// The first admin: when the catalog has no principal, creates `name` with
+// ssis_admin and a fresh token, and returns the token (shown once; only its
+// digest is stored). Returns nullopt when principals exist already.
+sdk::Result<std::optional<std::string>> EnsureFirstAdmin(catalog::Txn& txn, std::string_view name);
+
+// How to use a token: the environment variables and a first command.
+std::string FirstAdminNotice(std::string_view name, std::string_view token,
+                             std::string_view master_url, std::string_view master_thumbprint);
+
+class ManagementService {
+ public:
+  ManagementService(master::Master& master, sdk::Logger& logger, ManagementOptions options = {});
+  ~ManagementService();
+  ManagementService(const ManagementService&) = delete;
+  ManagementService& operator=(const ManagementService&) = delete;
+
+  // REQUIRES: master.Start() returned OK. Loads the principals, creates the
+  // first admin on a fresh catalog, starts the pool and the schedule runner.
+  sdk::Status Start();
+  void Stop();  // idempotent
+
+  // Re-reads the principals (after a change made elsewhere). Blocks.
+  sdk::Status ReloadPrincipals();
+
+ private:
+  using Reply = std::function<void(const sdk::Status&, const nlohmann::json&)>;
+
+  void OnJsonRequest(const sdk::Request& request, std::unique_ptr<sdk::Responder> responder);
+  void OnManageRequest(const sdk::Request& request, std::unique_ptr<sdk::Responder> responder);
+  // Authenticates and checks the role on the calling (I/O) thread, then runs
+  // the operation on the pool and calls `reply` there.
+  void Dispatch(const sdk::Request& request, const Operation& operation, nlohmann::json args,
+                Reply reply);
+  void RunOperation(const Operation& operation, const catalog::Caller& caller,
+                    const nlohmann::json& args, const Reply& reply);
+  bool Post(std::function<void()> job);
+  void PoolLoop();
+
+  master::Master& master_;
+  sdk::Logger& logger_;
+  ManagementOptions options_;
+  PrincipalDirectory principals_;
+  std::unique_ptr<ScheduleRunner> schedules_;
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;  // guarded by mutex_
+  bool accepting_ = false;                  // guarded by mutex_
+  std::vector<std::thread> pool_;
+};
+
+}  // namespace scaleout::core::management
+
+#endif  // SCALEOUT_CORE_MANAGEMENT_SERVICE_H_
