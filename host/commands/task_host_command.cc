@@ -79,9 +79,9 @@ int RunTask(const Args& args, int records_fd) {
   sdk::ConfigView config(spec->executor_config, "executor." + name);
   auto executor = loader.CreateExecutor(name, config);
   if (!executor.ok()) {
-    return taskhost::ReportTaskHostFailure(
-        records_fd,
-        "task host: cannot create executor/" + name + ": " + executor.status().ToString(), options);
+    // The loader's message names the plugin, the file and the reason.
+    return taskhost::ReportTaskHostFailure(records_fd, "task host: " + executor.status().ToString(),
+                                           options);
   }
   return taskhost::RunTaskHost(**executor, spec->task, records_fd, options);
 }

@@ -1,0 +1,143 @@
+// Record framing: round trips, partial reads, garbage.
+#include "core/taskhost/records.h"
+
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace scaleout::core::taskhost {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Frame(const std::string& payload) {
+  std::string frame(4, '\0');
+  const auto n = static_cast<std::uint32_t>(payload.size());
+  frame[0] = static_cast<char>(n >> 24);
+  frame[1] = static_cast<char>(n >> 16);
+  frame[2] = static_cast<char>(n >> 8);
+  frame[3] = static_cast<char>(n);
+  return frame + payload;
+}
+
+TEST(RecordsTest, EventsAndOutcomeRoundTripEvenOneByteAtATime) {
+  const std::string stream =
+      EncodeEvent({sdk::MessageType::kWarning, "stderr", "disk almost full"}) +
+      EncodeEvent({sdk::MessageType::kInformation, "stdout", ""}) +
+      EncodeOutcome({sdk::TaskResult::kCancelled, 143, "cancelled: package killed by signal 15"});
+  RecordDecoder decoder;
+  std::vector<Record> records;
+  for (char c : stream) ASSERT_TRUE(decoder.Feed(std::string_view(&c, 1), &records).ok());
+  EXPECT_FALSE(decoder.HasPartialFrame());
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].kind, Record::Kind::kEvent);
+  EXPECT_EQ(records[0].event.message_type, sdk::MessageType::kWarning);
+  EXPECT_EQ(records[0].event.message_source, "stderr");
+  EXPECT_EQ(records[0].event.message, "disk almost full");
+  EXPECT_EQ(records[1].event.message, "");
+  EXPECT_EQ(records[2].kind, Record::Kind::kOutcome);
+  EXPECT_EQ(records[2].outcome.result, sdk::TaskResult::kCancelled);
+  EXPECT_EQ(records[2].outcome.exit_code, 143);
+  EXPECT_EQ(records[2].outcome.message, "cancelled: package killed by signal 15");
+}
+
+TEST(RecordsTest, InvalidUtf8IsReplacedNotFatal) {
+  RecordDecoder decoder;
+  std::vector<Record> records;
+  ASSERT_TRUE(decoder
+                  .Feed(EncodeEvent({sdk::MessageType::kInformation, "stdout",
+                                     "a\xff\xfe"
+                                     "b"}),
+                        &records)
+                  .ok());
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].event.message,
+            "a\xEF\xBF\xBD\xEF\xBF\xBD"
+            "b");
+}
+
+TEST(RecordsTest, HugeMessagesAreCutByTheEncoder) {
+  const std::string big(kMaxRecordMessageBytes + 100, 'x');
+  RecordDecoder decoder;
+  std::vector<Record> records;
+  ASSERT_TRUE(
+      decoder.Feed(EncodeEvent({sdk::MessageType::kInformation, "stdout", big}), &records).ok());
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].event.message.size(),
+            kMaxRecordMessageBytes + std::string(" [truncated]").size());
+}
+
+TEST(RecordsTest, PartialFrameIsReportedAndCompletedLater) {
+  const std::string frame = EncodeEvent({sdk::MessageType::kInformation, "stdout", "hello"});
+  RecordDecoder decoder;
+  std::vector<Record> records;
+  ASSERT_TRUE(decoder.Feed(frame.substr(0, 7), &records).ok());
+  EXPECT_TRUE(decoder.HasPartialFrame());
+  EXPECT_TRUE(records.empty());
+  ASSERT_TRUE(decoder.Feed(frame.substr(7), &records).ok());
+  EXPECT_EQ(records.size(), 1u);
+}
+
+TEST(RecordsTest, UnknownRecordKindsAreSkipped) {
+  RecordDecoder decoder;
+  std::vector<Record> records;
+  ASSERT_TRUE(decoder.Feed(Frame(R"({"record":"progress","percent":50})"), &records).ok());
+  EXPECT_TRUE(records.empty());
+}
+
+struct Garbage {
+  std::string bytes;
+  std::string error;
+};
+
+class GarbageTest : public ::testing::TestWithParam<Garbage> {};
+
+TEST_P(GarbageTest, MakesTheStreamCorruptAndStaysSo) {
+  RecordDecoder decoder;
+  std::vector<Record> records;
+  sdk::Status status = decoder.Feed(GetParam().bytes, &records);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), sdk::StatusCode::kDataLoss);
+  EXPECT_THAT(status.message(), HasSubstr(GetParam().error));
+  // Even a good frame afterwards is refused: the framing cannot be trusted.
+  EXPECT_FALSE(decoder.Feed(EncodeOutcome({}), &records).ok());
+  EXPECT_TRUE(records.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Streams, GarbageTest,
+    ::testing::Values(
+        Garbage{"this is not a frame", "outside 1..1048576"},
+        Garbage{std::string(4, '\0'), "record length 0"},
+        Garbage{Frame("hello"), "not a JSON object"}, Garbage{Frame("[1,2]"), "not a JSON object"},
+        Garbage{Frame(R"({"type":70})"), "lacks 'record'"},
+        Garbage{Frame(R"({"record":"event","type":"x","source":"","message":""})"),
+                "'type' is not an integer"},
+        Garbage{Frame(R"({"record":"outcome","result":7,"exit_code":0,"message":""})"),
+                "outcome result 7 is unknown"},
+        Garbage{Frame(R"({"record":"outcome","result":0,"message":""})"), "lacks 'exit_code'"}));
+
+TEST(RecordWriterTest, WritesWholeFramesAndReportsABrokenPipe) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  RecordWriter writer(fds[1]);
+  const std::string frame = EncodeOutcome({sdk::TaskResult::kSucceeded, 0, "ok"});
+  ASSERT_TRUE(writer.Write(frame).ok());
+  std::string read(frame.size(), '\0');
+  ASSERT_EQ(::read(fds[0], read.data(), read.size()), static_cast<ssize_t>(frame.size()));
+  EXPECT_EQ(read, frame);
+  ::close(fds[0]);
+  // Without a reader, write() fails with EPIPE (SIGPIPE is ignored here).
+  struct sigaction ignore {};
+  struct sigaction saved {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &saved);
+  sdk::Status status = writer.Write(frame);
+  ::sigaction(SIGPIPE, &saved, nullptr);
+  EXPECT_EQ(status.code(), sdk::StatusCode::kUnavailable);
+  ::close(fds[1]);
+}
+
+}  // namespace
+}  // namespace scaleout::core::taskhost

@@ -1,0 +1,207 @@
+// RunTaskHost in-process, with small executors written for the purpose: the
+// records it writes to a real pipe, the task log, masking, signals.
+#include "core/taskhost/task_host.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <future>
+#include <stdexcept>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/taskhost/records.h"
+#include "tests/plugins/executors/process/test_util.h"
+
+namespace scaleout::core::taskhost {
+namespace {
+
+using scaleout::testing::ReadFile;
+using scaleout::testing::TempDir;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr const char* kSecret = "hunter2-canary-7d1f";
+
+// Does what a test tells it: emit events, then return, throw, or wait for
+// cancellation. `started` is fulfilled once Run() is entered.
+class TestExecutor final : public sdk::Executor {
+ public:
+  enum class Mode { kReturn, kThrow, kFailStatus, kWaitForCancel, kFailStart };
+  explicit TestExecutor(Mode mode) : mode_(mode) {}
+  sdk::Status Start() override {
+    return mode_ == Mode::kFailStart ? sdk::Status::Unavailable("no database") : sdk::Status::Ok();
+  }
+  void Stop() noexcept override { stopped = true; }
+  sdk::Result<sdk::TaskOutcome> Run(const sdk::TaskSpec&, sdk::EventSink& events,
+                                    const sdk::CancellationToken& cancel) override {
+    events.Emit({sdk::MessageType::kInformation, "stdout", "hello"});
+    events.Emit({sdk::MessageType::kDiagnostic, "executor", "verbose detail"});
+    events.Emit({sdk::MessageType::kError, "stderr", std::string("password ") + kSecret});
+    started.set_value();
+    switch (mode_) {
+      case Mode::kThrow: throw std::runtime_error("boom");
+      case Mode::kFailStatus: return sdk::Status::NotFound("package 'x' not found");
+      case Mode::kWaitForCancel:
+        while (!cancel.WaitFor(std::chrono::milliseconds(20))) {
+        }
+        return sdk::TaskOutcome{sdk::TaskResult::kCancelled, 143, "cancelled"};
+      default: break;
+    }
+    return sdk::TaskOutcome{sdk::TaskResult::kFailed, 2, std::string("exit 2; secret ") + kSecret};
+  }
+  std::promise<void> started;
+  bool stopped = false;
+
+ private:
+  Mode mode_;
+};
+
+class TaskHostTest : public ::testing::Test {
+ protected:
+  TaskHostTest() {
+    int fds[2];
+    EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+    read_fd_ = fds[0];
+    write_fd_ = fds[1];
+    spec_.task_id = "task-7";
+    spec_.package_name = "p.sh";
+    spec_.parameters = {{sdk::ParameterObjectType::kPackage, "Password", kSecret, "String", true}};
+    options_.log_file = dir_ / "task.log";
+    options_.executor_name = "executor/test";
+  }
+  ~TaskHostTest() override {
+    if (read_fd_ >= 0) ::close(read_fd_);
+    if (write_fd_ >= 0) ::close(write_fd_);
+  }
+
+  // Everything written so far (the writer must be done).
+  std::vector<Record> Records() {
+    ::close(write_fd_);
+    write_fd_ = -1;
+    std::string bytes;
+    char buffer[4096];
+    ssize_t n;
+    while ((n = ::read(read_fd_, buffer, sizeof buffer)) > 0)
+      bytes.append(buffer, static_cast<std::size_t>(n));
+    RecordDecoder decoder;
+    std::vector<Record> records;
+    EXPECT_TRUE(decoder.Feed(bytes, &records).ok());
+    return records;
+  }
+
+  TempDir dir_;
+  int read_fd_ = -1;
+  int write_fd_ = -1;
+  sdk::TaskSpec spec_;
+  TaskHostOptions options_;
+};
+
+TEST_F(TaskHostTest, ForwardsMaskedEventsThenTheOutcomeAndWritesTheTaskLog) {
+  TestExecutor executor(TestExecutor::Mode::kReturn);
+  EXPECT_EQ(RunTaskHost(executor, spec_, write_fd_, options_), kTaskHostExitFailed);
+  EXPECT_TRUE(executor.stopped);
+  const auto records = Records();
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_EQ(records[0].event.message, "hello");
+  EXPECT_EQ(records[1].event.message, "verbose detail");
+  EXPECT_EQ(records[2].event.message, "password ***");
+  ASSERT_EQ(records[3].kind, Record::Kind::kOutcome);
+  EXPECT_EQ(records[3].outcome.result, sdk::TaskResult::kFailed);
+  EXPECT_EQ(records[3].outcome.exit_code, 2);
+  EXPECT_EQ(records[3].outcome.message, "exit 2; secret ***");
+
+  const std::string log = ReadFile(options_.log_file);
+  EXPECT_THAT(
+      log,
+      HasSubstr(
+          "task task-7 attempt 1 of execution 0: package 'p.sh' with executor 'executor/test'"));
+  EXPECT_THAT(log, HasSubstr("Z information stdout: hello\n"));
+  EXPECT_THAT(log, HasSubstr("Z error stderr: password ***\n"));
+  EXPECT_THAT(log, Not(HasSubstr("verbose detail")));  // Verbose is not in the default 126
+  EXPECT_THAT(log, HasSubstr("outcome: failed (exit code 2): exit 2; secret ***"));
+  EXPECT_THAT(log, Not(HasSubstr(kSecret)));
+}
+
+TEST_F(TaskHostTest, TaskLogLevelSelectsWhatIsWritten) {
+  options_.log_level = kTaskLogVerbose;
+  TestExecutor executor(TestExecutor::Mode::kReturn);
+  RunTaskHost(executor, spec_, write_fd_, options_);
+  const std::string log = ReadFile(options_.log_file);
+  EXPECT_THAT(log, HasSubstr("diagnostic executor: verbose detail"));
+  EXPECT_THAT(log, Not(HasSubstr("stdout: hello")));
+}
+
+TEST_F(TaskHostTest, NoLogFileMeansNoTaskLog) {
+  options_.log_file.clear();
+  TestExecutor executor(TestExecutor::Mode::kReturn);
+  RunTaskHost(executor, spec_, write_fd_, options_);
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.path()));
+}
+
+TEST_F(TaskHostTest, AnUnwritableLogIsAWarningEventNotAFailure) {
+  options_.log_file = dir_ / "missing-dir/task.log";
+  TestExecutor executor(TestExecutor::Mode::kReturn);
+  RunTaskHost(executor, spec_, write_fd_, options_);
+  const auto records = Records();
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records[0].event.message_type, sdk::MessageType::kWarning);
+  EXPECT_THAT(records[0].event.message, HasSubstr("cannot open task log"));
+  EXPECT_EQ(records.back().kind, Record::Kind::kOutcome);
+}
+
+TEST_F(TaskHostTest, AnExecutorThatThrowsFailsTheTask) {
+  TestExecutor executor(TestExecutor::Mode::kThrow);
+  EXPECT_EQ(RunTaskHost(executor, spec_, write_fd_, options_), kTaskHostExitFailed);
+  const auto records = Records();
+  EXPECT_EQ(records.back().outcome.message, "executor threw: boom");
+}
+
+TEST_F(TaskHostTest, AnExecutorErrorFailsTheTaskWithItsStatus) {
+  TestExecutor executor(TestExecutor::Mode::kFailStatus);
+  RunTaskHost(executor, spec_, write_fd_, options_);
+  EXPECT_EQ(Records().back().outcome.message, "not_found: package 'x' not found");
+}
+
+TEST_F(TaskHostTest, AnExecutorThatDoesNotStartFailsTheTask) {
+  TestExecutor executor(TestExecutor::Mode::kFailStart);
+  RunTaskHost(executor, spec_, write_fd_, options_);
+  const auto records = Records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].outcome.message, "executor did not start: unavailable: no database");
+}
+
+TEST_F(TaskHostTest, SigtermCancelsTheExecutorsToken) {
+  TestExecutor executor(TestExecutor::Mode::kWaitForCancel);
+  std::future<void> started = executor.started.get_future();
+  std::thread signaller([&] {
+    started.wait();  // the handlers are installed before Run() is entered
+    ::kill(::getpid(), SIGTERM);
+  });
+  EXPECT_EQ(RunTaskHost(executor, spec_, write_fd_, options_), kTaskHostExitCancelled);
+  signaller.join();
+  EXPECT_EQ(Records().back().outcome.result, sdk::TaskResult::kCancelled);
+  EXPECT_THAT(ReadFile(options_.log_file), HasSubstr("cancellation requested (signal 15)"));
+}
+
+TEST_F(TaskHostTest, ALostWorkerCancelsTheTask) {
+  ::close(read_fd_);  // nobody will read the records, so nobody would record the result
+  read_fd_ = -1;
+  TestExecutor executor(TestExecutor::Mode::kWaitForCancel);
+  EXPECT_EQ(RunTaskHost(executor, spec_, write_fd_, options_), kTaskHostExitCancelled);
+}
+
+TEST_F(TaskHostTest, EarlyFailuresAreReportedAsAnOutcome) {
+  EXPECT_EQ(ReportTaskHostFailure(write_fd_, "task host: cannot load executor/x", options_),
+            kTaskHostExitFailed);
+  const auto records = Records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].outcome.result, sdk::TaskResult::kFailed);
+  EXPECT_EQ(records[0].outcome.message, "task host: cannot load executor/x");
+}
+
+}  // namespace
+}  // namespace scaleout::core::taskhost
