@@ -6,14 +6,18 @@
 // parent's pipe the moment the ack is seen). The parent kills it with
 // SIGKILL and checks that everything acknowledged is in the catalog.
 //
-// Usage: catalog_crash_child <plugin dir> <database file> <first id> <threads>
-// Lines: "ready", then "i <id>" per committed insert.
+// Each client thread runs execution life cycles with the catalog's real
+// procedures, one CatalogWriter op each: create_execution, start_execution,
+// ClaimTasks, CompleteTask.
+//
+// Usage: catalog_crash_child <plugin dir> <database file> <threads>
+// Lines: "ready", then "<op> <execution id>" per acknowledged op (see
+// crash_workload.h).
 // Exit codes: 2 bad usage, 3 setup failed (message on stderr).
 #include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +40,10 @@ void WriteLine(const std::string& line) {
   if (::write(STDOUT_FILENO, text.data(), text.size()) < 0) std::_Exit(4);
 }
 
+void Ack(char op, std::int64_t execution_id) {
+  WriteLine(std::string(1, op) + " " + std::to_string(execution_id));
+}
+
 [[noreturn]] void Fail(const std::string& what) {
   std::fprintf(stderr, "catalog_crash_child: %s\n", what.c_str());
   std::_Exit(3);
@@ -44,14 +52,13 @@ void WriteLine(const std::string& line) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: %s <plugin dir> <database file> <first id> <threads>\n", argv[0]);
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: %s <plugin dir> <database file> <threads>\n", argv[0]);
     return 2;
   }
   const std::string plugin_dir = argv[1];
   const std::string database = argv[2];
-  const std::int64_t first_id = std::strtoll(argv[3], nullptr, 10);
-  const int threads = std::atoi(argv[4]);
+  const int threads = std::atoi(argv[3]);
 
   scaleout::sdk::NullLogger logger;
   scaleout::host::PluginLoader loader(logger);
@@ -64,16 +71,29 @@ int main(int argc, char** argv) {
   if (!writer.ok()) Fail(writer.status().ToString());
   WriteLine("ready");
 
-  // Each thread writes its own id range, forever; the parent ends it.
+  // Each thread runs life cycles forever; the parent ends it with SIGKILL.
+  CatalogWriter& w = **writer;
+  const scaleout::sdk::Dialect& d = (*storage)->GetDialect();
   std::vector<std::thread> clients;
   for (int t = 0; t < threads; ++t) {
-    clients.emplace_back([&writer, first_id, t] {
-      for (std::int64_t i = 0;; ++i) {
-        const std::int64_t id = first_id + t * 1'000'000 + i;
-        scaleout::sdk::Status s =
-            (*writer)->Execute([id](scaleout::sdk::Connection& c) { return crash::Insert(c, id); });
-        if (!s.ok()) Fail("insert " + std::to_string(id) + ": " + s.ToString());
-        WriteLine("i " + std::to_string(id));
+    clients.emplace_back([&w, &d] {
+      using scaleout::sdk::Connection;
+      while (true) {
+        auto id = w.Execute([&d](Connection& c) { return crash::Create(c, d); });
+        if (!id.ok()) Fail("create_execution: " + id.status().ToString());
+        Ack('c', *id);
+        auto started = w.Execute([&](Connection& c) { return crash::Start(c, d, *id); });
+        if (!started.ok()) Fail("start_execution: " + started.ToString());
+        Ack('s', *id);
+        // Claims take the oldest pending task, which may be another
+        // thread's (or a killed child's); there is always at least one.
+        auto claim = w.Execute([&d](Connection& c) { return crash::ClaimOne(c, d); });
+        if (!claim.ok()) Fail("ClaimTasks: " + claim.status().ToString());
+        if (claim->task_id.empty()) continue;
+        Ack('k', claim->execution_id);
+        auto done = w.Execute([&](Connection& c) { return crash::Complete(c, d, *claim); });
+        if (!done.ok()) Fail("CompleteTask: " + done.ToString());
+        Ack('d', claim->execution_id);
       }
     });
   }

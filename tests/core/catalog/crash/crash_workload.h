@@ -26,26 +26,47 @@ sdk::Result<host::PluginPtr<sdk::Storage>> OpenStorage(host::PluginLoader& loade
                                                        const std::string& plugin_dir,
                                                        const std::string& database);
 
-// Creates the test's tables if they are missing. Idempotent; safe to run in
-// every child before it starts writing.
+// Migrates the catalog and adds the fixtures the stream needs (a folder, a
+// deployed project, scale-out enabled, one enabled worker), all in one
+// transaction. Idempotent; safe to run in every child before it writes.
 sdk::Status PrepareDatabase(sdk::Storage& storage);
 
-// One op: inserts item `id` and bumps the item counter, two writes that must
-// commit together.
-sdk::Status Insert(sdk::Connection& connection, std::int64_t id);
+// The worker every child claims and completes as.
+inline constexpr std::string_view kCrashWorkerId = "C0FFEE00-0000-4000-8000-000000000001";
 
-// What the parent learned from one child's stdout.
+// The four ops of one execution's life cycle, each one CatalogWriter op
+// running the catalog's real procedure. Each returns the execution id the
+// acknowledgement line names.
+sdk::Result<std::int64_t> Create(sdk::Connection& connection, const sdk::Dialect& dialect);
+sdk::Status Start(sdk::Connection& connection, const sdk::Dialect& dialect,
+                  std::int64_t execution_id);
+// The claimed task (empty task_id when nothing was eligible).
+struct Claim {
+  std::int64_t execution_id = 0;
+  std::string task_id;
+  std::int64_t lease_epoch = 0;
+};
+sdk::Result<Claim> ClaimOne(sdk::Connection& connection, const sdk::Dialect& dialect);
+sdk::Status Complete(sdk::Connection& connection, const sdk::Dialect& dialect, const Claim& claim);
+
+// What the parent learned from one child's stdout: one line per
+// acknowledged op, "<op> <execution id>" with op c(reated), s(tarted),
+// k (claimed) or d(one).
+struct Ack {
+  char op = 0;
+  std::int64_t execution_id = 0;
+};
 struct Acknowledged {
-  std::vector<std::int64_t> inserted;  // "i <id>"
-  bool ready = false;                  // "ready" was printed
-  std::string partial_line;            // an unterminated last line (never acknowledged)
+  std::vector<Ack> acks;
+  bool ready = false;        // "ready" was printed
+  std::string partial_line;  // an unterminated last line (never acknowledged)
 };
 Acknowledged ParseLines(std::string_view output);
 
-// Reopens `storage` and checks: PRAGMA integrity_check is "ok", every
-// acknowledged id is present, and the counter equals the number of items
-// (no half-applied op). Returns a description of the first problem.
-sdk::Status Verify(sdk::Storage& storage, const std::vector<std::int64_t>& acknowledged);
+// Checks that PRAGMA integrity_check is "ok" and that every acknowledged op
+// is in the catalog: created exists, started is pending or later, claimed is
+// running or succeeded, done is succeeded. Returns the first problem.
+sdk::Status Verify(sdk::Storage& storage, const std::vector<Ack>& acknowledged);
 
 }  // namespace scaleout::core::catalog::crash
 

@@ -1,0 +1,26 @@
+# Runs `catalog_bench --quick` and checks its JSON: it parses, has the four
+# configurations, and each one completed at least one life cycle.
+# Usage: cmake -DBENCH=<catalog_bench> -DPLUGIN_DIR=<plugins> -P check_quick.cmake
+execute_process(COMMAND "${BENCH}" --quick --plugin-dir "${PLUGIN_DIR}"
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "catalog_bench --quick failed (${rc}):\n${err}\n${out}")
+endif()
+string(JSON name ERROR_VARIABLE json_error GET "${out}" benchmark)
+if(json_error OR NOT name STREQUAL "catalog_bench")
+  message(FATAL_ERROR "catalog_bench printed no valid JSON (${json_error}):\n${out}")
+endif()
+string(JSON count LENGTH "${out}" configs)
+if(NOT count EQUAL 4)
+  message(FATAL_ERROR "expected 4 configurations, got ${count}:\n${out}")
+endif()
+math(EXPR last "${count} - 1")
+foreach(i RANGE ${last})
+  string(JSON lifecycles GET "${out}" configs ${i} lifecycles)
+  string(JSON mode GET "${out}" configs ${i} mode)
+  string(JSON sync GET "${out}" configs ${i} synchronous)
+  if(lifecycles LESS 1)
+    message(FATAL_ERROR "${mode} at synchronous=${sync} completed no life cycle:\n${out}")
+  endif()
+endforeach()
+message(STATUS "catalog_bench --quick produced a complete JSON report")
