@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "ok on attempt ${SCALEOUT_ATTEMPT}"
