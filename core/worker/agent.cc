@@ -171,9 +171,9 @@ void Agent::Stop(milliseconds drain_timeout) {
     // 1. Drain: running tasks go on (their leases renewed) until they end.
     if (threaded && drain_timeout.count() > 0) {
       const std::int64_t until = deps_.clock->SteadyMillis() + drain_timeout.count();
-      std::atomic<bool> never{false};
-      while (stats().running_tasks > 0 && deps_.clock->SteadyMillis() < until) {
-        deps_.clock->SleepFor(milliseconds(200), never);
+      while (stats().running_tasks > 0 && deps_.clock->SteadyMillis() < until &&
+             !drain_cancelled_.load()) {
+        deps_.clock->SleepFor(milliseconds(200), drain_cancelled_);
       }
     }
     // 2. Kill what is left, without a result: the master re-queues those
@@ -214,6 +214,11 @@ void Agent::Stop(milliseconds drain_timeout) {
   }
   threads_.clear();
   if (spool_) (void)spool_->Seal();
+}
+
+void Agent::CancelDrain() {
+  drain_cancelled_.store(true);
+  deps_.clock->WakeAll();
 }
 
 // ---- Thread loops -------------------------------------------------------------
@@ -715,6 +720,11 @@ Status Agent::ShipEventsOnce() {
 }
 
 Status Agent::ShipOnce() {
+  // Seal first: the events are then fsynced even while the master is away.
+  if (spool_) {
+    Status sealed = spool_->Seal();
+    if (!sealed.ok()) spdlog::error("event spool: {}", sealed.ToString());
+  }
   Status results = ReportResultsOnce();
   if (!results.ok() && IsUnreachable(results)) return results;
   Status events = ShipEventsOnce();

@@ -99,6 +99,8 @@ class Agent {
   sdk::Status Start();
   // See the file comment. Idempotent.
   void Stop(std::chrono::milliseconds drain_timeout = std::chrono::milliseconds(0));
+  // Ends a Stop() drain now (a second SIGTERM). Safe from any thread.
+  void CancelDrain();
 
   // ---- single steps (what the threads loop over) ----
   sdk::Status OpenSpool();
@@ -168,8 +170,9 @@ class Agent {
   std::int64_t master_agent_heartbeat_ms_ = 0;  // from RegisterReply, 0 = unknown
 
   std::atomic<bool> started_{false};
-  std::atomic<bool> stopping_{false};  // no new work; threads wind down
-  std::atomic<bool> draining_{false};  // stop asking for work, keep renewing
+  std::atomic<bool> stopping_{false};         // no new work; threads wind down
+  std::atomic<bool> draining_{false};         // stop asking for work, keep renewing
+  std::atomic<bool> drain_cancelled_{false};  // CancelDrain()
   std::atomic<bool> control_poke_{false};
   std::atomic<bool> poll_poke_{false};
   std::atomic<bool> heartbeat_poke_{false};

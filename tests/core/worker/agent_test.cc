@@ -1,0 +1,524 @@
+// The agent against a master double at the MasterClient seam: registration,
+// enabling, work requests, leases, results with their epoch, event batches.
+// Time is a ManualClock and the agent is driven step by step (no Start()),
+// so nothing depends on how fast the machine is.
+#include "core/worker/agent.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "core/common/ids.h"
+#include "core/worker/fs_util.h"
+
+namespace scaleout::core::worker {
+namespace {
+
+namespace fs = std::filesystem;
+using sdk::Result;
+using sdk::Status;
+using std::chrono::milliseconds;
+
+// ---- A master double --------------------------------------------------------
+
+class FakeMaster {
+ public:
+  enum class HeartbeatMode { kRenew, kUnreachable, kStale, kStop };
+
+  std::mutex mutex;
+  bool reachable = true;
+  bool enabled = false;
+  HeartbeatMode heartbeat_mode = HeartbeatMode::kRenew;
+  sdk::StatusCode result_code = sdk::StatusCode::kOk;
+  std::vector<protocol::TaskAssignment> queue;  // handed out to an enabled worker
+  std::map<std::int64_t, protocol::GetProjectReply> projects;
+
+  int registrations = 0;
+  std::vector<protocol::RequestTasksRequest> task_requests;
+  std::vector<protocol::TaskHeartbeatRequest> task_heartbeats;
+  std::vector<protocol::TaskResult> results;   // recorded (acked kOk)
+  std::set<std::string> batches;               // recorded batch ids
+  std::vector<protocol::EventMessage> events;  // recorded events, no duplicates
+  int replayed_batches = 0;
+
+  Status Down() const { return Status::Unavailable("connection refused (test master is down)"); }
+};
+
+class FakeMasterClient final : public MasterClient {
+ public:
+  explicit FakeMasterClient(FakeMaster& m) : m_(m) {}
+
+  Result<protocol::RegisterReply> Register(const protocol::RegisterRequest& r) override {
+    std::lock_guard lock(m_.mutex);
+    if (!m_.reachable) return m_.Down();
+    ++m_.registrations;
+    protocol::RegisterReply reply;
+    reply.agent_id = r.agent_id;
+    reply.enabled = m_.enabled;
+    return reply;
+  }
+  Result<protocol::AgentHeartbeatReply> AgentHeartbeat(
+      const protocol::AgentHeartbeatRequest&) override {
+    std::lock_guard lock(m_.mutex);
+    if (!m_.reachable) return m_.Down();
+    return protocol::AgentHeartbeatReply{m_.enabled};
+  }
+  Result<protocol::RequestTasksReply> RequestTasks(
+      const protocol::RequestTasksRequest& r) override {
+    std::lock_guard lock(m_.mutex);
+    if (!m_.reachable) return m_.Down();
+    m_.task_requests.push_back(r);
+    protocol::RequestTasksReply reply;
+    while (m_.enabled && !m_.queue.empty() && static_cast<int>(reply.tasks.size()) < r.free_slots) {
+      reply.tasks.push_back(m_.queue.front());
+      m_.queue.erase(m_.queue.begin());
+    }
+    return reply;
+  }
+  Result<protocol::GetProjectReply> GetProject(const protocol::GetProjectRequest& r) override {
+    std::lock_guard lock(m_.mutex);
+    if (!m_.reachable) return m_.Down();
+    auto it = m_.projects.find(r.project_id);
+    if (it == m_.projects.end()) return Status::NotFound("peer: no project");
+    return it->second;
+  }
+  Result<protocol::TaskHeartbeatReply> TaskHeartbeat(
+      const protocol::TaskHeartbeatRequest& r) override {
+    std::lock_guard lock(m_.mutex);
+    if (!m_.reachable || m_.heartbeat_mode == FakeMaster::HeartbeatMode::kUnreachable) {
+      return m_.Down();
+    }
+    m_.task_heartbeats.push_back(r);
+    protocol::TaskHeartbeatReply reply;
+    for (const auto& lease : r.tasks) {
+      protocol::LeaseStatus status = protocol::LeaseStatus::kRenewed;
+      if (m_.heartbeat_mode == FakeMaster::HeartbeatMode::kStale) {
+        status = protocol::LeaseStatus::kStale;
+      }
+      if (m_.heartbeat_mode == FakeMaster::HeartbeatMode::kStop) {
+        status = protocol::LeaseStatus::kStopRequested;
+      }
+      reply.tasks.push_back({lease.task_id, status, 0});
+    }
+    return reply;
+  }
+  Result<protocol::ReportEventsReply> ReportEvents(
+      const protocol::ReportEventsRequest& r) override {
+    std::lock_guard lock(m_.mutex);
+    if (!m_.reachable) return m_.Down();
+    if (!m_.batches.insert(r.batch_id).second) {
+      ++m_.replayed_batches;  // recorded once; a replay changes nothing
+      return protocol::ReportEventsReply{true};
+    }
+    m_.events.insert(m_.events.end(), r.events.begin(), r.events.end());
+    return protocol::ReportEventsReply{true};
+  }
+  Result<protocol::ReportResultsReply> ReportResults(
+      const protocol::ReportResultsRequest& r) override {
+    std::lock_guard lock(m_.mutex);
+    if (!m_.reachable) return m_.Down();
+    protocol::ReportResultsReply reply;
+    for (const auto& result : r.results) {
+      reply.results.push_back({result.task_id, m_.result_code, ""});
+      if (m_.result_code == sdk::StatusCode::kOk) m_.results.push_back(result);
+    }
+    return reply;
+  }
+
+ private:
+  FakeMaster& m_;
+};
+
+// ---- A launcher double (for the lease logic) ---------------------------------
+
+class FakeProcess final : public TaskProcess {
+ public:
+  explicit FakeProcess(TaskCallbacks callbacks) : callbacks_(std::move(callbacks)) {}
+  void Cancel() override { End(sdk::TaskResult::kCancelled, "cancelled", &cancelled); }
+  void Kill() override { End(sdk::TaskResult::kCancelled, "killed", &killed); }
+  bool Done() const override { return done.load(); }
+  sdk::TaskOutcome Wait() override { return outcome; }
+  void Finish(sdk::TaskResult result, int exit_code) {
+    outcome = {result, exit_code, "finished"};
+    done = true;
+    if (callbacks_.on_exit) callbacks_.on_exit();
+  }
+  void Emit(const std::string& message) {
+    callbacks_.on_event(sdk::Event{sdk::MessageType::kInformation, "stdout", message});
+  }
+
+  std::atomic<bool> done{false};
+  std::atomic<bool> cancelled{false};
+  std::atomic<bool> killed{false};
+  sdk::TaskOutcome outcome;
+
+ private:
+  void End(sdk::TaskResult result, const char* message, std::atomic<bool>* flag) {
+    *flag = true;
+    if (done) return;
+    outcome = {result, -1, message};
+    done = true;
+  }
+  TaskCallbacks callbacks_;
+};
+
+class FakeLauncher final : public TaskLauncher {
+ public:
+  Result<std::unique_ptr<TaskProcess>> Launch(const TaskLaunch& launch,
+                                              TaskCallbacks callbacks) override {
+    launches.push_back(launch);
+    auto process = std::make_unique<FakeProcess>(std::move(callbacks));
+    processes.push_back(process.get());
+    return std::unique_ptr<TaskProcess>(std::move(process));
+  }
+  std::vector<TaskLaunch> launches;
+  std::vector<FakeProcess*> processes;  // owned by the agent
+};
+
+class FixedProbe final : public ResourceProbe {
+ public:
+  ResourceSample Sample() override { return sample; }
+  ResourceSample sample{5.0, 8000.0, 16000, 4};
+};
+
+// ---- Fixture ------------------------------------------------------------------
+
+class AgentTest : public ::testing::Test {
+ protected:
+  AgentTest() {
+    dir_ = fs::temp_directory_path() / ("scaleout-agent-" + NewGuid());
+    fs::create_directories(dir_);
+    std::ofstream(dir_ / "worker.json") << R"({"MasterEndpoint": "inproc://master"})";
+  }
+  ~AgentTest() override {
+    agent_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  void MakeAgent(std::vector<std::string> overrides = {}) {
+    LoadOptions options;
+    options.settings_file = (dir_ / "worker.json").string();
+    options.overrides = std::move(overrides);
+    auto settings = LoadWorkerSettings(options);
+    ASSERT_TRUE(settings.ok()) << settings.status().ToString();
+    AgentDependencies deps;
+    deps.clock = &clock_;
+    deps.master_clients = [this](MasterChannel) {
+      return std::make_unique<FakeMasterClient>(master_);
+    };
+    deps.launcher = launcher_override_ ? launcher_override_ : &launcher_;
+    deps.resources = &probe_;
+    agent_ = std::make_unique<Agent>(*settings, deps);
+    ASSERT_TRUE(agent_->OpenSpool().ok());
+  }
+
+  protocol::TaskAssignment Assignment(std::int64_t epoch = 1) {
+    protocol::TaskAssignment a;
+    a.task_id = NewGuid();
+    a.execution_id = 42;
+    a.attempt = 1;
+    a.lease_epoch = epoch;
+    a.lease_interval_ms = 60'000;
+    a.package_name = "load.dtsx";
+    a.executor = "noop";
+    return a;
+  }
+
+  fs::path dir_;
+  ManualClock clock_;
+  FakeMaster master_;
+  FakeLauncher launcher_;
+  TaskLauncher* launcher_override_ = nullptr;
+  FixedProbe probe_;
+  std::unique_ptr<Agent> agent_;
+};
+
+TEST_F(AgentTest, NewWorkerIsDisabledGetsNoWorkThenRunsATaskWhenEnabled) {
+  MakeAgent();
+  ASSERT_TRUE(agent_->RegisterOnce().ok());
+  EXPECT_TRUE(agent_->stats().registered);
+  EXPECT_FALSE(agent_->stats().enabled);
+
+  master_.queue.push_back(Assignment(/*epoch=*/7));
+  // Disabled: asks, gets nothing.
+  auto none = agent_->PollOnce(milliseconds(0));
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, 0);
+  EXPECT_EQ(master_.task_requests.back().free_slots, 10);
+
+  master_.enabled = true;
+  ASSERT_TRUE(agent_->AgentHeartbeatOnce().ok());
+  EXPECT_TRUE(agent_->stats().enabled);
+  auto one = agent_->PollOnce(milliseconds(0));
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  ASSERT_EQ(*one, 1);
+  ASSERT_EQ(launcher_.launches.size(), 1u);
+  const TaskLaunch& launch = launcher_.launches[0];
+  EXPECT_EQ(launch.executor, "noop");
+  EXPECT_EQ(launch.spec.execution_id, 42);
+  EXPECT_TRUE(fs::is_directory(launch.spec.work_dir));
+  EXPECT_EQ(fs::path(launch.spec.work_dir).filename(), launch.spec.task_id);
+  EXPECT_EQ(launch.log_file, (fs::path(launch.spec.work_dir) / "task.log").string());
+
+  // The lease is renewed with its epoch.
+  ASSERT_TRUE(agent_->TaskHeartbeatOnce().ok());
+  ASSERT_EQ(master_.task_heartbeats.size(), 1u);
+  EXPECT_EQ(master_.task_heartbeats[0].tasks.at(0).lease_epoch, 7);
+
+  launcher_.processes[0]->Emit("hello");
+  launcher_.processes[0]->Finish(sdk::TaskResult::kSucceeded, 0);
+  agent_->WatchdogOnce();
+  EXPECT_EQ(agent_->stats().running_tasks, 0);
+  ASSERT_TRUE(agent_->ShipOnce().ok());
+  ASSERT_EQ(master_.results.size(), 1u);
+  EXPECT_EQ(master_.results[0].lease_epoch, 7);
+  EXPECT_EQ(master_.results[0].result, protocol::TaskOutcome::kSucceeded);
+  ASSERT_EQ(master_.events.size(), 1u);
+  EXPECT_EQ(master_.events[0].message, "hello");
+  EXPECT_EQ(master_.events[0].execution_id, 42);
+  EXPECT_FALSE(master_.events[0].event_message_guid.empty());
+}
+
+TEST_F(AgentTest, LeaseThatCannotBeRenewedIsKilledBeforeTheMasterMayExpireIt) {
+  MakeAgent();
+  master_.enabled = true;
+  ASSERT_TRUE(agent_->RegisterOnce().ok());
+  master_.queue.push_back(Assignment(3));
+  const std::int64_t granted = clock_.SteadyMillis();
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 1);
+  FakeProcess* process = launcher_.processes.at(0);
+
+  master_.heartbeat_mode = FakeMaster::HeartbeatMode::kUnreachable;
+  // Heartbeat every 10 s (failing), watchdog every second, as the threads do.
+  std::int64_t killed_at = -1;
+  for (int second = 1; second <= 60 && killed_at < 0; ++second) {
+    clock_.Advance(milliseconds(1'000));
+    if (second % 10 == 0) {
+      EXPECT_FALSE(agent_->TaskHeartbeatOnce().ok());
+    }
+    agent_->WatchdogOnce();
+    if (process->killed) killed_at = clock_.SteadyMillis();
+  }
+  ASSERT_GE(killed_at, 0) << "the package was never killed";
+  // The master may re-queue no earlier than 60 s after it granted the lease.
+  EXPECT_LT(killed_at, granted + 60'000);
+  EXPECT_EQ(killed_at, granted + 40'000);
+  EXPECT_EQ(agent_->stats().tasks_killed_for_lease, 1u);
+  EXPECT_EQ(agent_->stats().running_tasks, 0);
+
+  // The master is back and says the epoch is stale: the result is dropped.
+  master_.heartbeat_mode = FakeMaster::HeartbeatMode::kRenew;
+  master_.result_code = sdk::StatusCode::kAborted;
+  ASSERT_TRUE(agent_->ShipOnce().ok());
+  EXPECT_TRUE(master_.results.empty());
+  EXPECT_EQ(agent_->stats().results_dropped, 1u);
+  EXPECT_EQ(agent_->stats().results_waiting, 0u);
+}
+
+TEST_F(AgentTest, RenewedLeaseKeepsTheTaskRunning) {
+  MakeAgent();
+  master_.enabled = true;
+  ASSERT_TRUE(agent_->RegisterOnce().ok());
+  master_.queue.push_back(Assignment());
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 1);
+  for (int second = 1; second <= 600; ++second) {  // ten minutes of heartbeats
+    clock_.Advance(milliseconds(1'000));
+    if (second % 10 == 0) {
+      ASSERT_TRUE(agent_->TaskHeartbeatOnce().ok());
+    }
+    agent_->WatchdogOnce();
+  }
+  EXPECT_FALSE(launcher_.processes[0]->killed);
+  EXPECT_EQ(agent_->stats().running_tasks, 1);
+  EXPECT_EQ(master_.task_heartbeats.size(), 60u);
+}
+
+TEST_F(AgentTest, StaleAnswerKillsWithoutReportingAndStopCancelsAndReports) {
+  MakeAgent();
+  master_.enabled = true;
+  ASSERT_TRUE(agent_->RegisterOnce().ok());
+  master_.queue.push_back(Assignment());
+  master_.queue.push_back(Assignment());
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 2);
+
+  master_.heartbeat_mode = FakeMaster::HeartbeatMode::kStale;
+  // Another attempt owns both tasks now.
+  {
+    std::vector<FakeProcess*> p = launcher_.processes;
+    ASSERT_TRUE(agent_->TaskHeartbeatOnce().ok());
+    EXPECT_TRUE(p[0]->killed && p[1]->killed);
+  }
+  agent_->WatchdogOnce();
+  ASSERT_TRUE(agent_->ShipOnce().ok());
+  EXPECT_TRUE(master_.results.empty());
+  EXPECT_EQ(agent_->stats().results_dropped, 2u);
+
+  master_.heartbeat_mode = FakeMaster::HeartbeatMode::kStop;
+  master_.queue.push_back(Assignment(9));
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 1);
+  ASSERT_TRUE(agent_->TaskHeartbeatOnce().ok());
+  EXPECT_TRUE(launcher_.processes[2]->cancelled);
+  EXPECT_FALSE(launcher_.processes[2]->killed);
+  agent_->WatchdogOnce();
+  ASSERT_TRUE(agent_->ShipOnce().ok());
+  ASSERT_EQ(master_.results.size(), 1u);
+  EXPECT_EQ(master_.results[0].result, protocol::TaskOutcome::kCanceled);
+  EXPECT_EQ(master_.results[0].lease_epoch, 9);
+}
+
+TEST_F(AgentTest, ResultsAndEventsWaitForAnUnreachableMaster) {
+  MakeAgent();
+  master_.enabled = true;
+  ASSERT_TRUE(agent_->RegisterOnce().ok());
+  master_.queue.push_back(Assignment(5));
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 1);
+  launcher_.processes[0]->Emit("one");
+  launcher_.processes[0]->Emit("two");
+  launcher_.processes[0]->Finish(sdk::TaskResult::kFailed, 3);
+  agent_->WatchdogOnce();
+
+  master_.reachable = false;
+  EXPECT_FALSE(agent_->ShipOnce().ok());
+  EXPECT_FALSE(agent_->ShipOnce().ok());
+  EXPECT_EQ(agent_->stats().results_waiting, 1u);
+  EXPECT_EQ(agent_->stats().event_batches_waiting, 1u);
+
+  master_.reachable = true;
+  ASSERT_TRUE(agent_->ShipOnce().ok());
+  ASSERT_EQ(master_.results.size(), 1u);
+  EXPECT_EQ(master_.results[0].result, protocol::TaskOutcome::kFailed);
+  EXPECT_EQ(master_.results[0].exit_code, 3);
+  EXPECT_EQ(master_.events.size(), 2u);
+  EXPECT_EQ(agent_->stats().event_batches_waiting, 0u);
+}
+
+TEST_F(AgentTest, SpooledEventsOfACrashedRunAreShippedOnceAfterRestart) {
+  MakeAgent();
+  master_.enabled = true;
+  ASSERT_TRUE(agent_->RegisterOnce().ok());
+  master_.queue.push_back(Assignment());
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 1);
+  for (int i = 0; i < 5; ++i) launcher_.processes[0]->Emit("event " + std::to_string(i));
+  master_.reachable = false;
+  EXPECT_FALSE(agent_->ShipOnce().ok());
+  // The worker "crashes": the agent goes away without shipping.
+  launcher_.processes[0]->Finish(sdk::TaskResult::kSucceeded, 0);
+  agent_.reset();
+  launcher_.processes.clear();
+
+  master_.reachable = true;
+  MakeAgent();  // same settings file, same ELogCache folder
+  EXPECT_EQ(agent_->stats().event_batches_waiting, 1u);
+  ASSERT_TRUE(agent_->ShipOnce().ok());
+  EXPECT_EQ(master_.events.size(), 5u);
+  std::set<std::string> guids;
+  for (const auto& e : master_.events) guids.insert(e.event_message_guid);
+  EXPECT_EQ(guids.size(), 5u);
+  ASSERT_TRUE(agent_->ShipOnce().ok());
+  EXPECT_EQ(master_.events.size(), 5u);
+}
+
+TEST_F(AgentTest, ResourceGatingAndMaxTaskCountLimitWorkRequests) {
+  MakeAgent({"MaxTaskCount=2", "TaskRequestMaxCPU=50", "TaskRequestMinMemory=1000"});
+  master_.enabled = true;
+  ASSERT_TRUE(agent_->RegisterOnce().ok());
+  for (int i = 0; i < 3; ++i) master_.queue.push_back(Assignment());
+
+  probe_.sample.cpu_percent = 80.0;
+  EXPECT_EQ(*agent_->PollOnce(milliseconds(0)), 0);
+  probe_.sample.cpu_percent = 10.0;
+  probe_.sample.free_memory_mb = 500.0;
+  EXPECT_EQ(*agent_->PollOnce(milliseconds(0)), 0);
+  EXPECT_TRUE(master_.task_requests.empty());  // the master was not even asked
+
+  probe_.sample.free_memory_mb = 4000.0;
+  EXPECT_EQ(*agent_->PollOnce(milliseconds(0)), 2);
+  EXPECT_EQ(master_.task_requests.back().free_slots, 2);
+  EXPECT_EQ(*agent_->PollOnce(milliseconds(0)), 0);  // full
+  EXPECT_EQ(master_.task_requests.size(), 1u);
+}
+
+TEST_F(AgentTest, ProjectFilesAreFetchedVerifiedAndCached) {
+  MakeAgent();
+  master_.enabled = true;
+  ASSERT_TRUE(agent_->RegisterOnce().ok());
+  protocol::GetProjectReply project;
+  project.files.push_back({"load.sh", "echo hi\n", Sha256Hex("echo hi\n")});
+  project.files.push_back({"lib/util.sh", "true\n", Sha256Hex("true\n")});
+  master_.projects[11] = project;
+
+  auto a = Assignment();
+  a.project_id = 11;
+  a.project_version = 2;
+  master_.queue.push_back(a);
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 1);
+  const fs::path dir = launcher_.launches[0].spec.project_dir;
+  EXPECT_EQ(ReadWholeFile(dir / "load.sh").value(), "echo hi\n");
+  EXPECT_EQ(ReadWholeFile(dir / "lib" / "util.sh").value(), "true\n");
+
+  // Cached: a second task of the same version does not fetch it again.
+  master_.projects.clear();
+  auto b = Assignment();
+  b.project_id = 11;
+  b.project_version = 2;
+  master_.queue.push_back(b);
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 1);
+  EXPECT_EQ(launcher_.launches[1].spec.project_dir, dir.string());
+
+  // A corrupted file is refused and the task is reported failed at once.
+  project.files[0].sha256 = Sha256Hex("something else");
+  master_.projects[12] = project;
+  auto c = Assignment(4);
+  c.project_id = 12;
+  master_.queue.push_back(c);
+  EXPECT_EQ(*agent_->PollOnce(milliseconds(0)), 0);
+  ASSERT_TRUE(agent_->ShipOnce().ok());
+  ASSERT_EQ(master_.results.size(), 1u);
+  EXPECT_EQ(master_.results[0].task_id, c.task_id);
+  EXPECT_EQ(master_.results[0].result, protocol::TaskOutcome::kFailed);
+  EXPECT_NE(master_.results[0].message.find("SHA-256"), std::string::npos);
+}
+
+// The real thing: executor/noop in a `scaleout task-host` child process.
+TEST_F(AgentTest, RunsARealTaskHostChildAndReportsItsResult) {
+  const fs::path host = SCALEOUT_TEST_HOST_BINARY;
+  const fs::path plugins = SCALEOUT_TEST_PLUGIN_DIR;
+  if (!fs::exists(host) || !fs::exists(plugins / "libscaleout_executor_noop.so")) {
+    GTEST_SKIP() << "needs the scaleout binary and executor/noop (build targets scaleout and "
+                    "scaleout_executor_noop)";
+  }
+  SystemClock& real = SystemClock::Instance();
+  auto launcher = MakeTaskHostLauncher({host.string(), plugins.string()}, real);
+  launcher_override_ = launcher.get();
+  MakeAgent();
+  master_.enabled = true;
+  ASSERT_TRUE(agent_->RegisterOnce().ok());
+  auto a = Assignment(2);
+  a.parameters.push_back({protocol::kObjectTypePackage, "NOOP_RESULT", "succeed", "String", false});
+  master_.queue.push_back(a);
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 1);
+  ASSERT_TRUE(agent_->TaskHeartbeatOnce().ok());
+  // Wait for the child to end (no time limit asserted: ctest's timeout guards).
+  while (agent_->stats().running_tasks > 0) {
+    agent_->WatchdogOnce();
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  ASSERT_TRUE(agent_->ShipOnce().ok());
+  ASSERT_EQ(master_.results.size(), 1u);
+  EXPECT_EQ(master_.results[0].task_id, a.task_id);
+  EXPECT_EQ(master_.results[0].lease_epoch, 2);
+  EXPECT_EQ(master_.results[0].result, protocol::TaskOutcome::kSucceeded)
+      << master_.results[0].message;
+  EXPECT_FALSE(master_.events.empty());  // noop names its package in one event
+  EXPECT_TRUE(fs::exists(dir_ / "Tasks" / a.task_id));
+  agent_.reset();
+}
+
+}  // namespace
+}  // namespace scaleout::core::worker

@@ -1,0 +1,204 @@
+#include "core/worker/event_spool.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "core/common/ids.h"
+
+namespace scaleout::core::worker {
+namespace {
+
+namespace fs = std::filesystem;
+
+class EventSpoolTest : public ::testing::Test {
+ protected:
+  EventSpoolTest() {
+    folder_ = fs::temp_directory_path() / ("scaleout-spool-" + NewGuid());
+    options_.folder = folder_.string();
+    options_.max_events_per_batch = 3;
+    options_.max_in_memory_batches = 1;
+  }
+  ~EventSpoolTest() override {
+    std::error_code ec;
+    fs::remove_all(folder_, ec);
+  }
+
+  std::unique_ptr<EventSpool> Open() {
+    auto spool = EventSpool::Open(options_, clock_);
+    EXPECT_TRUE(spool.ok()) << spool.status().ToString();
+    return spool.ok() ? std::move(*spool) : nullptr;
+  }
+
+  static protocol::EventMessage Event(int n) {
+    protocol::EventMessage e;
+    e.execution_id = 7;
+    e.task_id = "8D3F1A0C-4B7E-4F2A-9C61-0E5B2D7A9F13";
+    e.message_type = 70;
+    e.message_source = "stdout";
+    e.message = "line " + std::to_string(n) + "\nwith \"quotes\" and \xff bytes";
+    return e;
+  }
+
+  std::size_t FilesOnDisk() const {
+    std::size_t n = 0;
+    for (const auto& entry : fs::directory_iterator(folder_)) {
+      if (entry.path().extension() == ".events") ++n;
+    }
+    return n;
+  }
+
+  // Ships everything the spool offers, the way the agent does; returns the
+  // messages shipped.
+  std::vector<std::string> ShipAll(EventSpool& spool) {
+    std::vector<std::string> shipped;
+    while (true) {
+      auto next = spool.Next();
+      EXPECT_TRUE(next.ok());
+      if (!next.ok() || !*next) break;
+      for (const auto& e : (*next)->events) {
+        EXPECT_TRUE(guids_.insert(e.event_message_guid).second)
+            << "event shipped twice: " << e.event_message_guid;
+        shipped.push_back(e.message.substr(0, e.message.find('\n')));
+      }
+      EXPECT_TRUE(spool.Acknowledge((*next)->batch_id).ok());
+    }
+    return shipped;
+  }
+
+  fs::path folder_;
+  EventSpoolOptions options_;
+  ManualClock clock_;
+  std::set<std::string> guids_;
+};
+
+TEST_F(EventSpoolTest, SealsFullBatchesAndShipsInOrder) {
+  auto spool = Open();
+  for (int i = 0; i < 7; ++i) ASSERT_TRUE(spool->Append(Event(i)).ok());
+  EXPECT_EQ(spool->sealed_batches(), 2u);  // 3 + 3, one event still open
+  EXPECT_EQ(spool->open_events(), 1u);
+  ASSERT_TRUE(spool->Seal().ok());
+  EXPECT_EQ(spool->sealed_batches(), 3u);
+  EXPECT_EQ(FilesOnDisk(), 3u);
+  auto shipped = ShipAll(*spool);
+  EXPECT_EQ(shipped, (std::vector<std::string>{"line 0", "line 1", "line 2", "line 3", "line 4",
+                                               "line 5", "line 6"}));
+  EXPECT_EQ(FilesOnDisk(), 0u);  // acknowledged batches are deleted
+}
+
+TEST_F(EventSpoolTest, BatchesSurviveAReopenWithTheirIdsAndAreNotDuplicated) {
+  std::vector<std::string> first_ids;
+  {
+    auto spool = Open();
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE(spool->Append(Event(i)).ok());
+    // Ship and acknowledge the first batch only.
+    auto first = spool->Next();
+    ASSERT_TRUE(first.ok() && *first);
+    for (const auto& e : (*first)->events) guids_.insert(e.event_message_guid);
+    ASSERT_TRUE(spool->Acknowledge((*first)->batch_id).ok());
+    // The second batch is "sent" but its answer is lost in the crash.
+    auto second = spool->Next();
+    ASSERT_TRUE(second.ok() && *second);
+    first_ids.push_back((*second)->batch_id);
+    first_ids.push_back((*second)->events.front().event_message_guid);
+  }
+  auto reopened = Open();
+  EXPECT_EQ(reopened->sealed_batches(), 1u);
+  auto again = reopened->Next();
+  ASSERT_TRUE(again.ok() && *again);
+  // Same batch id and event GUIDs: the master can drop the replay.
+  EXPECT_EQ((*again)->batch_id, first_ids[0]);
+  EXPECT_EQ((*again)->events.front().event_message_guid, first_ids[1]);
+  auto shipped = ShipAll(*reopened);
+  EXPECT_EQ(shipped, (std::vector<std::string>{"line 3", "line 4", "line 5"}));
+  EXPECT_EQ(FilesOnDisk(), 0u);
+}
+
+// A real crash: a child process appends events and dies with _exit(), never
+// sealing or shipping; the parent reopens the folder and gets them all.
+TEST_F(EventSpoolTest, EventsOfAKilledProcessAreShippedAfterRestart) {
+  fs::create_directories(folder_);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto spool = EventSpool::Open(options_, clock_);
+    if (!spool.ok()) _exit(2);
+    for (int i = 0; i < 5; ++i) {
+      if (!(*spool)->Append(Event(i)).ok()) _exit(3);
+    }
+    // Simulate a torn write of a sixth event in the open batch.
+    for (const auto& entry : fs::directory_iterator(folder_)) {
+      std::ofstream(entry.path(), std::ios::app) << "{\"execution_id\": 7, \"task";
+    }
+    _exit(0);  // no destructor, no seal
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+
+  auto spool = Open();
+  EXPECT_EQ(spool->sealed_batches(), 2u);
+  auto shipped = ShipAll(*spool);
+  EXPECT_EQ(shipped, (std::vector<std::string>{"line 0", "line 1", "line 2", "line 3", "line 4"}));
+  EXPECT_EQ(FilesOnDisk(), 0u);
+}
+
+TEST_F(EventSpoolTest, OldBatchesAreReadBackFromDisk) {
+  options_.max_in_memory_batches = 1;
+  auto spool = Open();
+  for (int i = 0; i < 9; ++i) ASSERT_TRUE(spool->Append(Event(i)).ok());
+  EXPECT_EQ(spool->sealed_batches(), 3u);
+  EXPECT_EQ(ShipAll(*spool).size(), 9u);
+}
+
+TEST_F(EventSpoolTest, RefusedBatchIsDroppedAfterRetryCount) {
+  options_.retry_count = 2;
+  auto spool = Open();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(spool->Append(Event(i)).ok());
+  auto batch = spool->Next();
+  ASSERT_TRUE(batch.ok() && *batch);
+  const std::string id = (*batch)->batch_id;
+  EXPECT_FALSE(spool->RecordRefusal(id, "bad"));
+  EXPECT_FALSE(spool->RecordRefusal(id, "bad"));
+  EXPECT_TRUE(spool->RecordRefusal(id, "bad"));  // the third refusal exceeds 2 retries
+  EXPECT_EQ(spool->sealed_batches(), 0u);
+  EXPECT_EQ(spool->dropped_batches(), 1u);
+  EXPECT_EQ(FilesOnDisk(), 0u);
+}
+
+TEST_F(EventSpoolTest, BatchOlderThanRetryTimeoutIsDropped) {
+  options_.retry_timeout = std::chrono::hours(1);
+  auto spool = Open();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(spool->Append(Event(i)).ok());
+  EXPECT_EQ(spool->DropExpired(), 0u);
+  clock_.Advance(std::chrono::minutes(61));
+  ASSERT_TRUE(spool->Append(Event(3)).ok());
+  ASSERT_TRUE(spool->Seal().ok());
+  EXPECT_EQ(spool->DropExpired(), 1u);  // the old batch; the new one stays
+  EXPECT_EQ(ShipAll(*spool), (std::vector<std::string>{"line 3"}));
+}
+
+TEST_F(EventSpoolTest, EventLineRoundTrips) {
+  auto e = Event(1);
+  e.event_message_guid = NewGuid();
+  e.message_time_ms = 123;
+  e.message_source_type = 40;
+  auto back = EventFromJsonLine(EventToJsonLine(e));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->event_message_guid, e.event_message_guid);
+  EXPECT_EQ(back->execution_id, 7);
+  EXPECT_EQ(back->message_time_ms, 123);
+  EXPECT_EQ(back->message_source_type, 40);
+  EXPECT_EQ(back->message.substr(0, 6), "line 1");
+  EXPECT_EQ(EventToJsonLine(e).find('\n'), std::string::npos);
+  EXPECT_FALSE(EventFromJsonLine("{\"execution_id\": 1}").ok());
+}
+
+}  // namespace
+}  // namespace scaleout::core::worker
