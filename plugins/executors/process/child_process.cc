@@ -165,8 +165,8 @@ ChildProcess::ChildProcess(ChildProcess&& other) noexcept
 
 ChildProcess::~ChildProcess() {
   if (pid_ > 0 && !reaped_) {
-    (void)KillGroupAndWait(2000);
-    (void)Reap();
+    bool survivors = false;
+    (void)KillGroupAndReap(2000, &survivors);
   }
   CloseFd(&out_fd_);
   CloseFd(&err_fd_);
@@ -180,15 +180,28 @@ void ChildProcess::SignalGroup(int signo) {
   if (pid_ > 0 && !reaped_) ::kill(-pid_, signo);
 }
 
-bool ChildProcess::KillGroupAndWait(int limit_ms) {
-  if (pid_ <= 0 || reaped_) return true;
+int ChildProcess::KillGroupAndReap(int limit_ms, bool* survivors) {
+  *survivors = false;
+  if (pid_ <= 0 || reaped_) return status_;
+  // While the leader is unreaped its pid, and so the group id, cannot be
+  // reused: this SIGKILL reaches only the package's processes. A member
+  // killed in the middle of fork() cannot leave a new child behind.
+  ::kill(-pid_, SIGKILL);
+  const pid_t group = pid_;
+  const int status = Reap();
+  // Fast path: no member left at all (zombies included).
+  if (::kill(-group, 0) != 0 && errno == ESRCH) return status;
+  // Slow path (scans /proc): wait for the killed members to die. Only
+  // looks, never signals, so a reused id could not come to harm.
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(limit_ms);
-  for (;;) {
-    ::kill(-pid_, SIGKILL);  // again each time: a member may have forked meanwhile
-    if (!GroupHasLiveMembers(pid_)) return true;
-    if (std::chrono::steady_clock::now() >= until) return false;
+  while (GroupHasLiveMembers(group)) {
+    if (std::chrono::steady_clock::now() >= until) {
+      *survivors = true;
+      break;
+    }
     ::usleep(1000);
   }
+  return status;
 }
 
 bool ChildProcess::HasExited() {

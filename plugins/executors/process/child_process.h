@@ -44,11 +44,11 @@ class ChildProcess {
 
   // Signals the whole process group. A no-op once reaped (the id may be reused).
   void SignalGroup(int signo);
-  // SIGKILLs the group and waits (up to `limit_ms`) until no live process of
-  // it is left, so nothing of the package outlives Run(). Call before Reap():
-  // until then the unreaped leader keeps the group id from being reused.
-  // Returns false when something was still alive at the limit.
-  bool KillGroupAndWait(int limit_ms);
+  // SIGKILLs the group, reaps the child, and waits (up to `limit_ms`) until
+  // no live process of the group is left, so nothing of the package
+  // outlives Run(). Returns the child's wait status; `*survivors` is set
+  // when something was still alive at the limit.
+  int KillGroupAndReap(int limit_ms, bool* survivors);
   // True once the child has exited; does not reap it (so the group id stays ours).
   bool HasExited();
   // Reaps the child (blocks until it exits); returns the wait status.

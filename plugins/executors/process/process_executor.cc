@@ -204,11 +204,12 @@ sdk::Result<sdk::TaskOutcome> ProcessExecutor::Run(const sdk::TaskSpec& task,
   }
   // The package has exited: what is left of its group goes too, then we
   // collect the output still in the pipes.
-  if (!child.KillGroupAndWait(kGroupDeathLimitMs)) {
+  bool survivors = false;
+  const int status = child.KillGroupAndReap(kGroupDeathLimitMs, &survivors);
+  if (survivors) {
     logger_.Warn("executor/process: task " + task.task_id +
                  ": processes of the package's group survived SIGKILL");
   }
-  const int status = child.Reap();
   const auto drain_until = SteadyClock::now() + kDrainLimit;
   while (pump.open() && SteadyClock::now() < drain_until) pump.PollOnce(TickUntil(drain_until));
   pump.Finish();
