@@ -237,7 +237,20 @@ Result<sdk::Response> HttpsClient::CallOnce(const sdk::ClientRequest& request,
   http::response_parser<http::string_body> parser;
   parser.header_limit(kMaxResponseHeaderBytes);
   parser.body_limit(static_cast<std::uint64_t>(options_.max_response_bytes));
-  ec = Run([&](auto handler) { http::async_read(*stream_, buffer_, parser, std::move(handler)); });
+  ec = Run([&](auto handler) {
+    http::async_read_header(*stream_, buffer_, parser, std::move(handler));
+  });
+  // The declared length is checked here as well as by the parser, so a
+  // response that announces too much is refused before its body is read.
+  const auto declared = parser.content_length();
+  if (!ec && declared && *declared > options_.max_response_bytes) ec = http::error::body_limit;
+  if (!ec && !parser.is_done()) {
+    ec =
+        Run([&](auto handler) { http::async_read(*stream_, buffer_, parser, std::move(handler)); });
+  }
+  if (!ec && parser.get().body().size() > options_.max_response_bytes) {
+    ec = http::error::body_limit;
+  }
   if (ec) {
     *retry = reused && !parser.got_some() && IsConnectionLoss(ec);
     return ExchangeFailure(ec, deadline, "reading the response");

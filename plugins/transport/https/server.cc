@@ -85,6 +85,8 @@ class Session : public std::enable_shared_from_this<Session> {
   Stream::executor_type Executor() { return stream_.get_executor(); }
   // On the strand: sends the answer to the request being handled.
   void Deliver(sdk::Response response);
+  // Closes the socket at once. Only while no I/O thread runs (Stop()).
+  void CloseNow();
 
  private:
   void OnHandshake(beast::error_code ec);
@@ -340,6 +342,9 @@ void ServerCore::Stop() noexcept {
     std::lock_guard lock(sessions_mutex_);
     sessions.swap(sessions_);
   }
+  // Sessions with an operation queued stay alive in io_ until it is
+  // destroyed; close their sockets now so peers see the end immediately.
+  for (auto& [raw, session] : sessions) session->CloseNow();
   sessions.clear();
   logger_.Info("https server on port " + std::to_string(port_) + " stopped");
 }
@@ -347,7 +352,9 @@ void ServerCore::Stop() noexcept {
 // ---- Session ---------------------------------------------------------------------
 
 Session::Session(ServerCore& core, tcp::socket socket, std::string remote)
-    : core_(core), stream_(std::move(socket), core.ssl_context()), remote_(std::move(remote)) {}
+    : core_(core), stream_(std::move(socket), core.ssl_context()), remote_(std::move(remote)) {
+  SetRemoteAddress(stream_.native_handle(), &remote_);
+}
 
 void Session::Start() {
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
@@ -372,7 +379,7 @@ void Session::OnHandshake(beast::error_code ec) {
   if (X509* certificate = SSL_get0_peer_certificate(stream_.native_handle())) {
     peer_ = IdentityOf(certificate);
   }
-  ReadNextRequest();
+  ReadHeader();  // the first request must start at once: header_timeout
 }
 
 void Session::ReadNextRequest() {
@@ -554,6 +561,13 @@ void Session::OnWrite(beast::error_code ec, std::size_t) {
 void Session::Shutdown() {
   beast::get_lowest_layer(stream_).expires_after(kShutdownTimeout);
   stream_.async_shutdown([self = shared_from_this()](beast::error_code) { self->Finish(); });
+}
+
+void Session::CloseNow() {
+  finished_ = true;
+  beast::error_code ignored;
+  beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+  beast::get_lowest_layer(stream_).socket().close(ignored);
 }
 
 void Session::Finish() {

@@ -1,8 +1,5 @@
 #include "tls.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <cctype>
@@ -195,28 +192,23 @@ Status LoadCredential(SSL_CTX* context, const std::string& cert_file, const std:
   return Status::Ok();
 }
 
-std::string PeerAddressOfFd(int fd) {
-  sockaddr_storage address{};
-  socklen_t length = sizeof(address);
-  if (fd < 0 || ::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return "";
-  char text[INET6_ADDRSTRLEN] = {};
-  if (address.ss_family == AF_INET) {
-    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&address);
-    inet_ntop(AF_INET, &v4->sin_addr, text, sizeof(text));
-    return std::string(text) + ":" + std::to_string(ntohs(v4->sin_port));
-  }
-  if (address.ss_family == AF_INET6) {
-    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&address);
-    inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof(text));
-    return "[" + std::string(text) + "]:" + std::to_string(ntohs(v6->sin6_port));
-  }
-  return "";
+namespace {
+int RemoteAddressIndex() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+}  // namespace
+
+void SetRemoteAddress(SSL* ssl, const std::string* address) {
+  SSL_set_ex_data(ssl, RemoteAddressIndex(), const_cast<std::string*>(address));
 }
 
 std::string RemoteAddressOf(X509_STORE_CTX* store) {
   auto* ssl =
       static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
-  return ssl == nullptr ? "" : PeerAddressOfFd(SSL_get_fd(ssl));
+  if (ssl == nullptr) return "";
+  const auto* address = static_cast<const std::string*>(SSL_get_ex_data(ssl, RemoteAddressIndex()));
+  return address == nullptr ? "" : *address;
 }
 
 // ---- server ------------------------------------------------------------------

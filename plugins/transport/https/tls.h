@@ -60,12 +60,14 @@ sdk::Status ApplyTlsPolicy(SSL_CTX* context);
 sdk::Status LoadCredential(SSL_CTX* context, const std::string& cert_file,
                            const std::string& key_file);
 
-// The remote address of the connection an X509_STORE_CTX belongs to
-// ("127.0.0.1:53122"), or "" when it cannot be told.
-std::string RemoteAddressOf(X509_STORE_CTX* store);
+// Attaches the remote address text to a connection's SSL object so the
+// verifier can name it (Asio drives OpenSSL through a BIO pair, so the SSL
+// has no socket to ask). `address` must outlive `ssl`'s handshake.
+void SetRemoteAddress(SSL* ssl, const std::string* address);
 
-// "127.0.0.1:53122" / "[::1]:53122" from a socket's peer.
-std::string PeerAddressOfFd(int fd);
+// The remote address of the connection an X509_STORE_CTX belongs to
+// ("127.0.0.1:53122"), or "" when none was attached.
+std::string RemoteAddressOf(X509_STORE_CTX* store);
 
 // Server side: admits a client certificate when the PeerAuthenticator does.
 // Installed with SSL_CTX_set_cert_verify_callback, so it replaces OpenSSL's
