@@ -411,7 +411,7 @@ fs::path DefaultPluginDir() {
   if (ec) return fs::path(SCALEOUT_RELATIVE_PLUGIN_DIR);
   const fs::path prefix = exe.parent_path().parent_path();
   // Installed: <prefix>/<libdir>/scaleout/plugins; the build tree always uses lib/.
-  const fs::path installed = prefix / SCALEOUT_RELATIVE_PLUGIN_DIR;
+  fs::path installed = prefix / SCALEOUT_RELATIVE_PLUGIN_DIR;
   if (fs::is_directory(installed, ec)) return installed;
   return prefix / "lib" / "scaleout" / "plugins";
 }

@@ -211,11 +211,11 @@ class Registry {
   std::map<std::string, std::shared_ptr<Endpoint>> endpoints_;
 };
 
-std::string Trim(std::string text) {
-  const char* space = " \t\r\n";
-  const auto first = text.find_first_not_of(space);
-  if (first == std::string::npos) return {};
-  return text.substr(first, text.find_last_not_of(space) - first + 1);
+std::string Trim(std::string_view text) {
+  constexpr std::string_view kSpace = " \t\r\n";
+  const auto first = text.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return {};
+  return std::string(text.substr(first, text.find_last_not_of(kSpace) - first + 1));
 }
 
 // A peer's identity is the text of its cert_file; no file means anonymous.
