@@ -121,7 +121,10 @@ Status MapDiagnostics(const std::vector<Diagnostic>& diagnostics, const ErrorCon
     return Status::Unauthenticated("login failed for user '" + user + "' on " + context.target +
                                    " (" + detail + "); check Uid/Pwd in connection_string");
   }
-  if (s == "IM002") {
+  // unixODBC reports a Driver= name it cannot find in odbcinst.ini as a
+  // library path it failed to open, with only a warning state.
+  const bool cannot_open_lib = d->message.find("Can't open lib") != std::string::npos;
+  if (s == "IM002" || (cannot_open_lib && d->message.find("file not found") != std::string::npos)) {
     if (!context.driver.empty()) {
       return Status::NotFound("ODBC driver '" + context.driver + "' is not installed (" + detail +
                               "); install it (odbc-postgresql for PostgreSQL, libsqliteodbc for "
@@ -132,7 +135,7 @@ Status MapDiagnostics(const std::vector<Diagnostic>& diagnostics, const ErrorCon
                             "); add it to odbc.ini (odbcinst -q -s lists them) or use "
                             "Driver=... in connection_string");
   }
-  if (s == "IM003") {
+  if (s == "IM003" || cannot_open_lib) {
     return Status::NotFound("ODBC driver '" + context.driver +
                             "' is registered but its library "
                             "could not be loaded (" +

@@ -40,8 +40,8 @@ std::string_view TrimBlank(std::string_view text) {
   return text;
 }
 
-// True when `text` holds nothing but blanks and comments.
-bool OnlyComments(std::string_view text) {
+// `text` without the blanks and comments it starts with ("" when that is all).
+std::string_view SkipLeadingComments(std::string_view text) {
   std::size_t i = 0;
   while (i < text.size()) {
     if (IsBlank(text[i])) {
@@ -49,10 +49,10 @@ bool OnlyComments(std::string_view text) {
       continue;
     }
     const std::size_t next = SkipComment(text, i);
-    if (next == i) return false;
+    if (next == i) break;
     i = next;
   }
-  return true;
+  return text.substr(i);
 }
 
 }  // namespace
@@ -62,8 +62,8 @@ std::vector<std::string_view> SplitStatements(std::string_view script) {
   std::size_t start = 0;
   std::size_t i = 0;
   auto flush = [&](std::size_t end) {
-    std::string_view statement = TrimBlank(script.substr(start, end - start));
-    if (!statement.empty() && !OnlyComments(statement)) out.push_back(statement);
+    std::string_view statement = SkipLeadingComments(script.substr(start, end - start));
+    if (!statement.empty()) out.push_back(TrimBlank(statement));
   };
   while (i < script.size()) {
     const char c = script[i];

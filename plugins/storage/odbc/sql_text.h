@@ -12,8 +12,10 @@ namespace scaleout::plugins::odbc {
 
 // Splits a script at the `;` that end statements, skipping those inside
 // quotes ('...', "..."), comments (--, /* */) and PostgreSQL dollar quotes
-// ($$...$$, $tag$...$tag$). Blank statements are dropped. The views point
-// into `script`. (Not for SQLite trigger bodies, whose `;` end nothing.)
+// ($$...$$, $tag$...$tag$). Leading comments are dropped (the SQLite driver
+// takes a statement that starts with one for a second statement), and so
+// are blank statements. The views point into `script`. (Not for SQLite trigger bodies, whose `;`
+// end nothing.)
 std::vector<std::string_view> SplitStatements(std::string_view script);
 
 // The first keyword, upper-cased, after blanks, comments and '('.

@@ -51,16 +51,19 @@ bool ParseDouble(std::string_view text, double& out) {
 
 Result<std::unique_ptr<OdbcStatement>> OdbcStatement::Create(OdbcConnection* connection,
                                                              std::string_view sql) {
-  if (FirstKeyword(sql).empty() && SplitStatements(sql).empty()) {
+  const std::vector<std::string_view> parts = SplitStatements(sql);
+  if (parts.empty()) {
     return Status::InvalidArgument("the SQL text is empty (only blanks or comments): '" +
                                    Shorten(sql) + "'");
   }
-  if (SplitStatements(sql).size() > 1) {
+  if (parts.size() > 1) {
     return Status::InvalidArgument(
         "Prepare() takes one statement, but the SQL continues after the first one: '" +
         Shorten(sql) + "'; use ExecuteScript() for several statements");
   }
-  std::unique_ptr<OdbcStatement> statement(new OdbcStatement(connection, std::string(sql)));
+  // The driver gets the statement without leading comments or a trailing ';'
+  // (the SQLite driver would take either for a second statement).
+  std::unique_ptr<OdbcStatement> statement(new OdbcStatement(connection, std::string(parts[0])));
   SCALEOUT_RETURN_IF_ERROR(statement->EnsurePrepared());
   return statement;
 }
