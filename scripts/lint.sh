@@ -35,10 +35,15 @@ if [ -n "$build_dir" ]; then
   fi
   mapfile -t sources < <(printf '%s\n' "${files[@]}" | grep -E '\.(cc|cpp)$' || true)
   echo "lint: clang-tidy on ${#sources[@]} files"
+  failed=0
   for f in "${sources[@]}"; do
     # The build uses GCC-only warning flags; clang-tidy must not trip over them.
     clang-tidy --quiet -p "$build_dir" --extra-arg=-Wno-unknown-warning-option \
-      --warnings-as-errors="*" "$f"
+      --warnings-as-errors="*" "$f" || failed=$((failed + 1))
   done
+  if [ "$failed" -ne 0 ]; then
+    echo "lint: clang-tidy found problems in $failed file(s)" >&2
+    exit 1
+  fi
 fi
 echo "lint: clean"
