@@ -23,9 +23,12 @@ using sdk::Status;
 
 constexpr std::string_view kSuffix = ".events";
 
-std::string FileName(std::int64_t created_ms, const std::string& batch_id) {
-  char prefix[32];
-  std::snprintf(prefix, sizeof(prefix), "%013lld-", static_cast<long long>(created_ms));
+// "<sequence, 16 digits>-<created unix ms>-<batch GUID>.events": the
+// sequence orders batches (it continues after a restart), the time ages them.
+std::string FileName(std::uint64_t sequence, std::int64_t created_ms, const std::string& batch_id) {
+  char prefix[64];
+  std::snprintf(prefix, sizeof(prefix), "%016llu-%lld-", static_cast<unsigned long long>(sequence),
+                static_cast<long long>(created_ms));
   return prefix + batch_id + std::string(kSuffix);
 }
 
@@ -132,23 +135,25 @@ Status EventSpool::LoadExisting() {
     }
   }
   if (ec) return Status::Unavailable("cannot list " + options_.folder + ": " + ec.message());
-  std::sort(files.begin(), files.end());  // the time prefix orders them oldest first
+  std::sort(files.begin(), files.end());  // the sequence prefix orders them oldest first
   std::lock_guard lock(mutex_);
   for (const auto& file : files) {
     const std::string name = file.filename().string();
-    const auto dash = name.find('-');
-    auto guid = dash == std::string::npos
-                    ? std::nullopt
-                    : NormalizeGuid(name.substr(dash + 1, name.size() - dash - 1 - kSuffix.size()));
+    const std::string stem = name.substr(0, name.size() - kSuffix.size());
+    const auto dash1 = stem.find('-');
+    const auto dash2 = dash1 == std::string::npos ? dash1 : stem.find('-', dash1 + 1);
+    auto guid = dash2 == std::string::npos ? std::nullopt : NormalizeGuid(stem.substr(dash2 + 1));
     if (!guid) {
-      spdlog::warn("event spool: ignoring {} (not <time>-<guid>.events)", file.string());
+      spdlog::warn("event spool: ignoring {} (not <sequence>-<time>-<guid>.events)", file.string());
       continue;
     }
+    next_sequence_ =
+        std::max<std::uint64_t>(next_sequence_, std::strtoull(stem.c_str(), nullptr, 10) + 1);
     SCALEOUT_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(file));
     Sealed batch;
     batch.batch_id = *guid;
     batch.file = file.string();
-    batch.created_ms = std::atoll(name.substr(0, dash).c_str());
+    batch.created_ms = std::atoll(stem.substr(dash1 + 1, dash2 - dash1 - 1).c_str());
     auto events = ParseSpoolFile(text, file.string());
     if (events.empty()) {
       fs::remove(file, ec);
@@ -168,7 +173,8 @@ Status EventSpool::LoadExisting() {
 Status EventSpool::StartOpenBatchLocked() {
   open_id_ = NewGuid();
   open_created_ms_ = clock_.NowUnixMillis();
-  open_file_ = (fs::path(options_.folder) / FileName(open_created_ms_, open_id_)).string();
+  open_file_ =
+      (fs::path(options_.folder) / FileName(next_sequence_++, open_created_ms_, open_id_)).string();
   fd_ = ::open(open_file_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
   if (fd_ < 0) {
     return Status::Unavailable("cannot create the event spool file " + open_file_ + ": " +

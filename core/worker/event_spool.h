@@ -2,7 +2,7 @@
 // a worker crash loses none (SSIS ExecutionLogCacheFolder).
 //
 // Layout: one append-only file per batch in the cache folder,
-//   <created unix ms, 13 digits>-<batch GUID>.events
+//   <sequence, 16 digits>-<created unix ms>-<batch GUID>.events
 // holding one JSON object per line (an EventMessage). Append() writes each
 // event to the open batch's file as it arrives (so a killed worker process
 // loses nothing: the bytes are in the kernel); Seal() fsyncs the file and its
@@ -125,6 +125,7 @@ class EventSpool {
   std::size_t open_bytes_ = 0;
   std::deque<Sealed> sealed_;  // oldest first
   std::uint64_t dropped_ = 0;
+  std::uint64_t next_sequence_ = 1;  // continues after the highest one found on disk
 };
 
 // One event as one line of the spool file (no trailing newline), and back.

@@ -694,7 +694,7 @@ sdk::Status CheckReadyToRun(const WorkerSettings& s) {
     if (s.worker_cert_file.empty() || s.worker_key_file.empty()) {
       return Status::InvalidArgument(
           "'WorkerCertFile' and 'WorkerKeyFile' must name the worker's PEM certificate and key "
-          "for an https master; create them with 'scaleout cert create-worker'");
+          "for an https master; create them with 'scaleout cert create'");
     }
   }
   if (s.agent_id.empty()) {
