@@ -15,8 +15,10 @@
 #include "core/common/logging.h"
 #include "core/master/master.h"
 #include "core/master/settings.h"
+#include "core/management/service.h"
 #include "core/security/certificates.h"
 #include "host/commands/command_util.h"
+#include "host/commands/manage_init.h"
 #include "host/plugin_loader.h"
 
 namespace scaleout::host {
@@ -118,8 +120,13 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
   {
     core::master::Master master(settings, **storage, **transport,
                                 core::SystemClock::Instance(), log);
-    if (sdk::Status s = master.Start(); !s.ok()) {
-      exit_code = Fail(s.message());
+    // The management API (routes now; pool, first admin and schedules after Start).
+    core::management::ManagementService management(
+        master, log, {.notice = [](const std::string& text) { std::cout << text << std::flush; }});
+    sdk::Status started = master.Start();
+    if (started.ok()) started = management.Start();
+    if (!started.ok()) {
+      exit_code = Fail(started.message());
     } else {
       std::cout << "scaleout master: listening on " << settings.bind_address << ":"
                 << master.port() << std::endl;
@@ -129,6 +136,7 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
       int signal_number = 0;
       sigwait(&stop_signals, &signal_number);
       log.Info("stopping on signal " + std::to_string(signal_number));
+      management.Stop();
       master.Stop();
     }
   }
@@ -141,6 +149,7 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
 }  // namespace
 
 int RunMasterCommand(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "init") return RunMasterInitCommand(argc - 1, argv + 1);
   po::options_description options("Options");
   options.add_options()("help,h", "show this help")("version", "show the version")(
       "config,c", po::value<std::string>(), "master settings file (JSON)")(
