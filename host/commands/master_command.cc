@@ -50,7 +50,8 @@ sigset_t BlockStopSignals() {
 
 // The configured certificate must exist, match its key, keep its key
 // private, and match SSLCertThumbprint when that is set.
-sdk::Status CheckMasterCertificate(const core::master::MasterSettings& settings) {
+// Fills SSLCertThumbprint (shown in master_properties) from the file when unset.
+sdk::Status CheckMasterCertificate(core::master::MasterSettings& settings) {
   if (settings.ssl_cert_file.empty() || settings.ssl_key_file.empty()) {
     return sdk::Status::InvalidArgument(
         "SSLCertFile and SSLKeyFile must name the master's certificate and key; create them "
@@ -68,6 +69,7 @@ sdk::Status CheckMasterCertificate(const core::master::MasterSettings& settings)
                                         " (SHA-256 " + info->sha256_thumbprint + ", SHA-1 " +
                                         info->sha1_thumbprint + ")");
   }
+  if (settings.ssl_cert_thumbprint.empty()) settings.ssl_cert_thumbprint = info->sha256_thumbprint;
   return sdk::Status::Ok();
 }
 
