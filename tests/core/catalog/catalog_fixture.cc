@@ -1,6 +1,7 @@
 #include "catalog_fixture.h"
 
 #include "core/catalog/types.h"
+#include "tests/support/postgres_server.h"
 
 namespace scaleout::core::catalog::testing {
 
@@ -56,6 +57,15 @@ void CatalogTest::SetUp() {
   ASSERT_TRUE(loaded.ok()) << loaded.ToString();
   for (const auto& [key, value] : GetParam().config)
     config_[key] = Expand(value, dir_.path().string());
+  for (auto& [key, value] : config_) {
+    if (value != "{postgres}") continue;
+    auto server = test::PostgresServer::Shared();
+    if (Code(server) == sdk::StatusCode::kNotFound) GTEST_SKIP() << server.status().ToString();
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    auto database = (*server)->CreateDatabase("catalog");
+    ASSERT_TRUE(database.ok()) << database.status().ToString();
+    value = (*server)->ConnectionString(*database);
+  }
   storage_ = MakeStorage();
   ASSERT_NE(storage_, nullptr);
   auto opened = OpenCatalog(*storage_, clock_);

@@ -5,6 +5,7 @@
 #include "catalog_fixture.h"
 #include "core/catalog/state_machine.h"
 #include "core/catalog/transaction.h"
+#include "tests/support/postgres_server.h"
 
 namespace scaleout::core::catalog::testing {
 namespace {
@@ -57,6 +58,16 @@ TEST_P(CatalogTest, DatabaseWithForeignTablesIsNotACatalog) {
   sdk::ConfigView::Map other = config_;
   for (auto& [key, value] : other) {
     if (key == "path") value = (dir_.path() / "other.db").string();
+    // storage/odbc: another file, or another database on the test server.
+    if (key == "connection_string" && dialect().name == "sqlite") {
+      value.replace(value.find("catalog.db"), 10, "other.db");
+    } else if (key == "connection_string") {
+      auto server = test::PostgresServer::Shared();
+      ASSERT_TRUE(server.ok()) << server.status().ToString();
+      auto database = (*server)->CreateDatabase("other");
+      ASSERT_TRUE(database.ok()) << database.status().ToString();
+      value = (*server)->ConnectionString(*database);
+    }
   }
   config_.swap(other);
   auto storage = MakeStorage();
@@ -69,7 +80,10 @@ TEST_P(CatalogTest, DatabaseWithForeignTablesIsNotACatalog) {
   EXPECT_EQ(Code(migrated), sdk::StatusCode::kFailedPrecondition);
   EXPECT_THAT(migrated.message(), HasSubstr("not a scaleout catalog"));
   // Nothing was created next to the foreign table.
-  auto probe = (*c)->Prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'");
+  auto probe = (*c)->Prepare(dialect().name == "sqlite"
+                                 ? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+                                 : "SELECT COUNT(*) FROM information_schema.tables WHERE "
+                                   "table_schema = current_schema()");
   ASSERT_TRUE(probe.ok());
   ASSERT_TRUE(*(*probe)->Step());
   EXPECT_EQ((*probe)->ColumnInt64(0), 1);
@@ -141,15 +155,25 @@ TEST(StateMachine, SsisStatusCodes) {
   EXPECT_FALSE(StatusFromCode(10).has_value());
 }
 
+// Add a backend here and the whole suite runs on it too.
+std::vector<StorageParam> Backends() {
+  std::vector<StorageParam> backends = {StorageParam{
+      "sqlite", "storage/sqlite", {{"path", "{dir}/catalog.db"}, {"synchronous", "NORMAL"}}}};
+#ifdef SCALEOUT_TEST_WITH_ODBC
+  // "{postgres}": a fresh database on this binary's PostgreSQL test server.
+  backends.push_back({"odbc_postgresql", "storage/odbc", {{"connection_string", "{postgres}"}}});
+  backends.push_back({"odbc_sqlite",
+                      "storage/odbc",
+                      {{"connection_string", "Driver=SQLite3;Database={dir}/catalog.db"}}});
+#endif
+  return backends;
+}
+
 }  // namespace
 
-// Add a backend here and the whole suite runs on it too.
-INSTANTIATE_TEST_SUITE_P(
-    Storage, CatalogTest,
-    ::testing::Values(StorageParam{
-        "sqlite", "storage/sqlite", {{"path", "{dir}/catalog.db"}, {"synchronous", "NORMAL"}}}),
-    [](const ::testing::TestParamInfo<StorageParam>& param_info) {
-      return param_info.param.label;
-    });
+INSTANTIATE_TEST_SUITE_P(Storage, CatalogTest, ::testing::ValuesIn(Backends()),
+                         [](const ::testing::TestParamInfo<StorageParam>& param_info) {
+                           return param_info.param.label;
+                         });
 
 }  // namespace scaleout::core::catalog::testing
