@@ -15,7 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
+struct RunResult {
   int exit_code = -1;
   std::string output;  // stdout and stderr together
 };
@@ -26,9 +26,9 @@ std::string Quote(const std::string& text) {
   return out + "'";
 }
 
-Run Scaleout(const std::string& arguments) {
+RunResult Scaleout(const std::string& arguments) {
   const std::string command = Quote(SCALEOUT_TEST_HOST_BINARY) + " " + arguments + " 2>&1";
-  Run run;
+  RunResult run;
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return run;
   char buffer[4096];
@@ -56,7 +56,7 @@ class CertCommandTest : public ::testing::Test {
 };
 
 TEST_F(CertCommandTest, CreatePrintsPathsThumbprintsAndTheTrustHint) {
-  Run run = Scaleout(
+  RunResult run = Scaleout(
       "cert create --cn worker1 --dns worker1 --dns worker1.example.com --ip 10.0.0.5"
       " --days 30 --out-cert " +
       Quote(File("w.crt")) + " --out-key " + Quote(File("w.key")));
@@ -82,12 +82,12 @@ TEST_F(CertCommandTest, CreateRefusesToOverwriteWithoutForce) {
       " --out-cert " + Quote(File("m.crt")) + " --out-key " + Quote(File("m.key"));
   ASSERT_EQ(Scaleout("cert create --cn master" + paths).exit_code, 0);
   auto before = ReadCertificateThumbprints(File("m.crt"));
-  Run again = Scaleout("cert create --cn master" + paths);
+  RunResult again = Scaleout("cert create --cn master" + paths);
   EXPECT_EQ(again.exit_code, 1) << again.output;
   EXPECT_NE(again.output.find("--force"), std::string::npos) << again.output;
   EXPECT_EQ(ReadCertificateThumbprints(File("m.crt"))->sha256_thumbprint,
             before->sha256_thumbprint);
-  Run forced = Scaleout("cert create --cn master --force --key-type rsa" + paths);
+  RunResult forced = Scaleout("cert create --cn master --force --key-type rsa" + paths);
   EXPECT_EQ(forced.exit_code, 0) << forced.output;
   EXPECT_NE(ReadCertificateThumbprints(File("m.crt"))->sha256_thumbprint,
             before->sha256_thumbprint);
@@ -101,7 +101,7 @@ TEST_F(CertCommandTest, CreateUsageErrorsExitWith2AndWriteNothing) {
         "cert create --cn x --days 0" + paths, "cert create --cn x --key-type dsa" + paths,
         "cert create --cn x --bogus" + paths, "cert create --cn 'a b' --dns 'bad name'" + paths,
         std::string("cert frobnicate"), std::string("cert")}) {
-    Run run = Scaleout(arguments);
+    RunResult run = Scaleout(arguments);
     EXPECT_EQ(run.exit_code, 2) << arguments << "\n" << run.output;
     EXPECT_FALSE(run.output.empty()) << arguments;
   }
@@ -117,13 +117,13 @@ TEST_F(CertCommandTest, ThumbprintPrintsTextAndJson) {
   auto info = CreateSelfSignedCertificate(request);
   ASSERT_TRUE(info.ok());
 
-  Run text = Scaleout("cert thumbprint " + Quote(File("m.crt")));
+  RunResult text = Scaleout("cert thumbprint " + Quote(File("m.crt")));
   ASSERT_EQ(text.exit_code, 0) << text.output;
   EXPECT_NE(text.output.find("SHA-256 thumbprint: " + info->sha256_thumbprint), std::string::npos)
       << text.output;
   EXPECT_NE(text.output.find("SHA-1 thumbprint:   " + info->sha1_thumbprint), std::string::npos);
 
-  Run json = Scaleout("cert thumbprint --json " + Quote(File("m.crt")));
+  RunResult json = Scaleout("cert thumbprint --json " + Quote(File("m.crt")));
   ASSERT_EQ(json.exit_code, 0) << json.output;
   EXPECT_NE(json.output.find("\"sha256\": \"" + info->sha256_thumbprint + "\""), std::string::npos)
       << json.output;
@@ -132,18 +132,18 @@ TEST_F(CertCommandTest, ThumbprintPrintsTextAndJson) {
 }
 
 TEST_F(CertCommandTest, ThumbprintOfBadFilesFails) {
-  Run missing = Scaleout("cert thumbprint " + Quote(File("missing.crt")));
+  RunResult missing = Scaleout("cert thumbprint " + Quote(File("missing.crt")));
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.output.find("missing.crt"), std::string::npos) << missing.output;
-  Run none = Scaleout("cert thumbprint");
+  RunResult none = Scaleout("cert thumbprint");
   EXPECT_EQ(none.exit_code, 2) << none.output;
-  Run two = Scaleout("cert thumbprint a b");
+  RunResult two = Scaleout("cert thumbprint a b");
   EXPECT_EQ(two.exit_code, 2) << two.output;
 }
 
 TEST_F(CertCommandTest, HelpOnEveryCommand) {
   for (const char* arguments : {"cert --help", "cert create --help", "cert thumbprint --help"}) {
-    Run run = Scaleout(arguments);
+    RunResult run = Scaleout(arguments);
     EXPECT_EQ(run.exit_code, 0) << arguments << "\n" << run.output;
     EXPECT_NE(run.output.find("Usage: scaleout cert"), std::string::npos) << run.output;
   }
