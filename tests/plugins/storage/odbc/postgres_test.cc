@@ -4,7 +4,9 @@
 // an acknowledged write).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "plugins/storage/odbc/connection.h"
@@ -92,6 +94,35 @@ TEST_F(OdbcPostgresTest, SkipLockedSkipsTheRowAnotherConnectionLocked) {
   EXPECT_EQ(Ids(*other, "SELECT id FROM jobs ORDER BY id FOR UPDATE SKIP LOCKED"),
             (std::vector<std::int64_t>{1, 2, 3}));
   ASSERT_TRUE(other->Rollback().ok());
+}
+
+TEST_F(OdbcPostgresTest, ConnectionsOpenedAndUsedFromManyThreadsAtOnce) {
+  constexpr int kThreads = 4;
+  constexpr int kRowsEach = 25;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto opened = storage_->Open();  // Open() is thread-safe; each connection is per thread
+      if (!opened.ok()) {
+        ++failures;
+        return;
+      }
+      sdk::Connection& c = **opened;
+      for (int n = 0; n < kRowsEach; ++n) {
+        bool ok = c.Begin(TransactionMode::kWrite).ok();
+        auto insert = c.PrepareCached("INSERT INTO jobs VALUES (?, ?)");
+        ok = ok && insert.ok() && (*insert)->BindInt64(1, t * 1000 + n).ok() &&
+             (*insert)->BindText(2, "thread").ok() && (*insert)->Step().ok();
+        ok = ok && c.Commit().ok();
+        if (!ok) ++failures;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(QueryText(*connection_, "SELECT count(*) FROM jobs"),
+            std::to_string(kThreads * kRowsEach));
 }
 
 TEST_F(OdbcPostgresTest, AFailedStatementInATransactionNeedsARollbackAndSavepointsWork) {
