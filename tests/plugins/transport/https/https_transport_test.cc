@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <iostream>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -604,6 +605,43 @@ TEST_F(TrustedWorkerTest, TransportStopStopsItsServers) {
   EXPECT_FALSE(after.ok());
   auto listen = (*transport_)->Listen(ServerOptionsFor(), *handler_, authenticator_);
   EXPECT_EQ(listen.status().code(), StatusCode::kFailedPrecondition);
+}
+
+// Not a benchmark gate: it checks many calls in a row and in parallel all
+// succeed, and prints the rate so a regression is visible in test logs.
+TEST_F(TrustedWorkerTest, ManySequentialAndParallelCallsSucceed) {
+  StartServer(ServerOptionsFor(), Echo());
+  constexpr int kCalls = 500;
+  auto client = Connect(ClientOptionsFor(&client_cert_));
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kCalls; ++i) ASSERT_TRUE(client->Call(Post("/v1/worker/heartbeat")).ok());
+  const double sequential_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  constexpr int kClients = 4;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  const auto parallel_start = std::chrono::steady_clock::now();
+  for (int c = 0; c < kClients; ++c) {
+    threads.emplace_back([&] {
+      auto own = (*transport_)->Connect(ClientOptionsFor(&client_cert_));
+      if (!own.ok()) {
+        failures += kCalls;
+        return;
+      }
+      for (int i = 0; i < kCalls; ++i) {
+        if (!own.value()->Call(Post("/v1/worker/heartbeat")).ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  const double parallel_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - parallel_start).count();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(authenticator_.calls(), 1 + kClients) << "one handshake per connection";
+  std::cout << "[ figures  ] keep-alive round trips: " << static_cast<int>(kCalls / sequential_s)
+            << "/s on one connection, " << static_cast<int>(kClients * kCalls / parallel_s)
+            << "/s with " << kClients << " clients\n";
 }
 
 // ---- bad configuration -----------------------------------------------------------
