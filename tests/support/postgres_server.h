@@ -4,8 +4,8 @@
 // 127.0.0.1 at a free port (its Unix socket in the same folder, fsync on),
 // waits until it accepts connections, and creates a login role with a
 // password and a database it owns. ConnectionString() is what psqlODBC needs
-// to reach it. The destructor stops the server (fast shutdown) and removes
-// the folder.
+// to reach it. Stop() is a fast shutdown; the destructor stops the server
+// without a shutdown checkpoint (immediate) and removes the folder.
 //
 // PostgreSQL refuses to run as root, and tests often run as root: then the
 // server and the admin tools run as an unprivileged account ("postgres" when
@@ -78,6 +78,9 @@ class PostgresServer {
   PostgresServer() = default;
 
   sdk::Status Launch();
+  // Sends `signal` to the server and waits for it to exit (SIGINT: fast
+  // shutdown, SIGQUIT: immediate). Idempotent.
+  void Signal(int signal);
   sdk::Status WaitReady();
   std::string LogTail() const;
 
