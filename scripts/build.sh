@@ -5,5 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=${1:-default}
 jobs=${SCALEOUT_JOBS:-$(nproc)}
+# ccache hits across clones: paths under the source tree are made relative.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$(pwd)}"
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$jobs"

@@ -70,7 +70,12 @@ export SCALEOUT_MASTER="https://127.0.0.1:$port" SCALEOUT_MASTER_THUMBPRINT="$ma
        SCALEOUT_TOKEN="$token" SCALEOUT_PLUGIN_DIR="$plugins"
 manage() { "$bin" manage "$@"; }
 say "master listening at $SCALEOUT_MASTER"
+say "enable Scale Out and make it the default execution mode (catalog.enable_scaleout, configure_catalog)"
+manage enable-scaleout >/dev/null
+manage catalog set DEFAULT_EXECUTION_MODE ScaleOut >/dev/null
 
+# TaskRequestMaxCPU is raised to 100 % because this job often runs right
+# after a build on the same machine; a real worker keeps the SSIS 70 %.
 for w in w1 w2; do
   agent=$(cat /proc/sys/kernel/random/uuid | tr 'a-f' 'A-F')
   cat > "$work/$w/worker.json" <<JSON
@@ -81,6 +86,7 @@ for w in w1 w2; do
   "WorkerKeyFile": "worker.key",
   "AgentId": "$agent",
   "MaxTaskCount": 4,
+  "TaskRequestMaxCPU": 100.0,
   "AgentHeartbeatInterval": "00:00:05",
   "TaskHeartbeatInterval": "00:00:02",
   "Plugins": {"Directory": "$plugins", "Transport": "https", "Executor": "process"}

@@ -450,7 +450,9 @@ Result<std::string> Agent::EnsureProject(const protocol::TaskAssignment& a) {
     }
     const fs::path target = tmp / file.path;
     fs::create_directories(target.parent_path(), ec);
-    Status written = WriteFileAtomically(target, file.content);
+    // The catalog keeps no file modes and packages are programs the
+    // executor runs, so project files are executable by their owner.
+    Status written = WriteFileAtomically(target, file.content, 0755);
     if (!written.ok()) return fail(written);
   }
   Status marked = WriteFileAtomically(tmp / kProjectCompleteMarker, "");

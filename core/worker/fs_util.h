@@ -16,7 +16,8 @@ namespace scaleout::core::worker {
 
 // Writes `content` to `path` so that a crash leaves either the old file or
 // the new one: write a temporary beside it, fsync, rename, fsync the folder.
-sdk::Status WriteFileAtomically(const std::filesystem::path& path, std::string_view content);
+sdk::Status WriteFileAtomically(const std::filesystem::path& path, std::string_view content,
+                                unsigned mode = 0644);
 
 // fsyncs a folder so a create, rename or unlink in it survives a crash.
 sdk::Status SyncDirectory(const std::filesystem::path& dir);

@@ -160,6 +160,8 @@ void Cluster::StartMaster() {
   if (port_ == 0) {
     port_ = port;
     WriteMasterSettings();  // keep the port across restarts: workers know it
+    ManageJson({"enable-scaleout"});
+    ManageJson({"catalog", "set", "DEFAULT_EXECUTION_MODE", "ScaleOut"});
   }
 }
 
@@ -190,6 +192,8 @@ std::string Cluster::AddWorker(const std::string& name, WorkerOptions options) {
       {"WorkerKeyFile", "worker.key"},
       {"AgentId", w.agent_id},
       {"MaxTaskCount", options.max_task_count},
+      // The test machine is shared and busy; CPU gating is tested in the worker's unit tests.
+      {"TaskRequestMaxCPU", 100.0},
       {"AgentHeartbeatInterval", "00:00:01"},
       {"TaskHeartbeatInterval", "00:00:00.500"},
       {"Plugins", {{"Directory", InTreePluginDir().string()}, {"Transport", options_.transport}}},
