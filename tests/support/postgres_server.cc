@@ -183,7 +183,9 @@ Result<fs::path> MakeTempDir(const std::string& prefix, const Account& account) 
 }
 
 // The initialized cluster every server starts from (see the header).
-Result<fs::path> TemplateCluster(const fs::path& bin_dir, const Account& account) {
+// With `rebuild`, a template that exists is moved aside and made again (a
+// temp-dir cleaner may have removed files from it).
+Result<fs::path> TemplateCluster(const fs::path& bin_dir, const Account& account, bool rebuild) {
   std::error_code ec;
   const fs::path postgres = bin_dir / "postgres";
   const auto stamp = fs::last_write_time(postgres, ec).time_since_epoch().count();
@@ -193,6 +195,11 @@ Result<fs::path> TemplateCluster(const fs::path& bin_dir, const Account& account
   std::ostringstream name;
   name << "scaleout-pg-template-" << std::hex << key;
   const fs::path dir = fs::temp_directory_path() / name.str();
+  if (rebuild && fs::exists(dir, ec)) {
+    const fs::path aside = dir.string() + ".stale-" + std::to_string(getpid());
+    fs::rename(dir, aside, ec);
+    fs::remove_all(aside, ec);
+  }
   if (fs::exists(dir / "data" / "PG_VERSION", ec)) return dir / "data";
 
   // Made aside and renamed into place, so parallel test processes never see
@@ -276,13 +283,22 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
         "PostgreSQL server binaries (initdb, postgres) are not installed; install postgresql "
         "(scripts/setup-debian.sh does)");
   }
+  // A kept template that no longer starts is made again, once.
+  Result<std::unique_ptr<PostgresServer>> started = StartFrom(*bin_dir, false);
+  if (!started.ok()) started = StartFrom(*bin_dir, true);
+  return started;
+}
+
+Result<std::unique_ptr<PostgresServer>> PostgresServer::StartFrom(const fs::path& bin_dir,
+                                                                  bool rebuild_template) {
   std::unique_ptr<PostgresServer> server(new PostgresServer());
-  server->bin_dir_ = *bin_dir;
+  server->bin_dir_ = bin_dir;
   const Account account = PickAccount();
   server->switch_user_ = account.switch_user;
   server->run_uid_ = account.uid;
   server->run_gid_ = account.gid;
-  SCALEOUT_ASSIGN_OR_RETURN(fs::path template_data, TemplateCluster(*bin_dir, account));
+  SCALEOUT_ASSIGN_OR_RETURN(fs::path template_data,
+                            TemplateCluster(bin_dir, account, rebuild_template));
   SCALEOUT_ASSIGN_OR_RETURN(server->root_, MakeTempDir("scaleout-pg-", account));
   SCALEOUT_RETURN_IF_ERROR(
       RunTool({"/bin/cp", "-a", template_data.string(), (server->root_ / "data").string()}, account,

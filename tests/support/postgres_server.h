@@ -77,6 +77,9 @@ class PostgresServer {
  private:
   PostgresServer() = default;
 
+  static sdk::Result<std::unique_ptr<PostgresServer>> StartFrom(
+      const std::filesystem::path& bin_dir, bool rebuild_template);
+
   sdk::Status Launch();
   // Sends `signal` to the server and waits for it to exit (SIGINT: fast
   // shutdown, SIGQUIT: immediate). Idempotent.
