@@ -160,8 +160,11 @@ void Cluster::StartMaster() {
   if (port_ == 0) {
     port_ = port;
     WriteMasterSettings();  // keep the port across restarts: workers know it
-    ManageJson({"enable-scaleout"});
-    ManageJson({"catalog", "set", "DEFAULT_EXECUTION_MODE", "ScaleOut"});
+    for (const auto& step : std::vector<std::vector<std::string>>{
+             {"enable-scaleout"}, {"catalog", "set", "DEFAULT_EXECUTION_MODE", "ScaleOut"}}) {
+      ProcessResult r = Manage(step);
+      ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    }
   }
 }
 
