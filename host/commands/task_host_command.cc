@@ -91,7 +91,7 @@ int RunTask(const Args& args, int records_fd) {
 int RunTaskHostCommand(int argc, char** argv) {
   po::options_description described("Options");
   Args args;
-  described.add_options()("help,h", "show this help")(
+  described.add_options()("help,h", "show this help")("version", "show the version")(
       "spec", po::value(&args.spec), "the task's spec file (written by the worker, mode 0600)")(
       "plugin-dir", po::value(&args.plugin_dir), "where to load the executor plugin from")(
       "executor", po::value(&args.executor), "the executor, e.g. process or executor/process");
@@ -105,6 +105,10 @@ int RunTaskHostCommand(int argc, char** argv) {
   }
   if (vm.count("help") != 0) {
     std::cout << kUsage << "\n" << described;
+    return kExitOk;
+  }
+  if (vm.count("version") != 0) {
+    std::cout << VersionText() << "\n";
     return kExitOk;
   }
   for (const auto& [value, flag] :
