@@ -460,8 +460,10 @@ Result<json> StopOperation(OperationContext& ctx) {
 
 Result<json> ListExecutions(OperationContext& ctx) {
   catalog::ExecutionFilter filter;
-  SCALEOUT_ASSIGN_OR_RETURN(auto status, ArgOptInt(ctx.args, "status"));
-  if (!status) {
+  std::optional<std::int64_t> status;
+  if (auto given = ArgOptInt(ctx.args, "status"); given.ok()) {
+    status = *given;
+  } else {
     // Also accept a status name ("succeeded", "ended unexpectedly").
     if (auto name = ArgOptString(ctx.args, "status")) {
       for (int code = 1; code <= 9; ++code) {

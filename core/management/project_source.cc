@@ -192,9 +192,29 @@ std::string EncodeBase64(std::string_view bytes) {
   return out;
 }
 
+namespace {
+sdk::Result<json> BuildDeployArgumentsOrThrow(const std::vector<ProjectFile>& files,
+                                              const std::string& folder_name,
+                                              const std::string& project_name);
+}  // namespace
+
 sdk::Result<json> BuildDeployArguments(const std::vector<ProjectFile>& files,
                                        const std::string& folder_name,
                                        const std::string& project_name) {
+  try {
+    return BuildDeployArgumentsOrThrow(files, folder_name, project_name);
+  } catch (const json::exception& e) {
+    // A value of the wrong type in project.json ("required": "maybe").
+    return Status::InvalidArgument(std::string("project.json: a value has the wrong type (") +
+                                   e.what() + ")");
+  }
+}
+
+namespace {
+
+sdk::Result<json> BuildDeployArgumentsOrThrow(const std::vector<ProjectFile>& files,
+                                              const std::string& folder_name,
+                                              const std::string& project_name) {
   json manifest = json::object();
   std::vector<const ProjectFile*> packages;
   for (const ProjectFile& f : files) {
@@ -282,5 +302,7 @@ sdk::Result<json> BuildDeployArguments(const std::vector<ProjectFile>& files,
   args["parameters"] = std::move(parameters);
   return args;
 }
+
+}  // namespace
 
 }  // namespace scaleout::core::management

@@ -1,5 +1,7 @@
 #include "core/management/service.h"
 
+#include <unistd.h>
+
 #include "core/catalog/principals.h"
 #include "core/master/responses.h"
 #include "core/protocol/codec.h"
@@ -148,8 +150,13 @@ sdk::Status ManagementService::Start() {
                  "' (its token was printed once on standard output)");
     if (options_.notice) {
       const auto& s = master_.settings();
+      std::string host = s.bind_address;
+      if (host.empty() || host == "0.0.0.0" || host == "::") {
+        char name[256] = {};
+        host = gethostname(name, sizeof(name) - 1) == 0 ? name : "<master host>";
+      }
       const std::string url = s.master_address.empty()
-                                  ? "https://<master host>:" + std::to_string(master_.port())
+                                  ? "https://" + host + ":" + std::to_string(master_.port())
                                   : s.master_address;
       std::string pin = s.ssl_cert_thumbprint;
       if (auto info = security::ReadCertificateThumbprints(s.ssl_cert_file); info.ok()) {
