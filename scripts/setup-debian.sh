@@ -14,7 +14,7 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   odbc-postgresql libsqliteodbc postgresql-15 postgresql-client-15
-  curl procps python3 zip unzip
+  curl procps python3 zip unzip zlib1g-dev
 )
 
 missing=()
