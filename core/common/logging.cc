@@ -26,7 +26,9 @@ spdlog::level::level_enum ToSpdlog(sdk::LogLevel level) {
 bool InitLogging(const LoggingOptions& options, std::string* error) {
   auto level = spdlog::level::from_str(options.level);
   if (level == spdlog::level::off && options.level != "off") {
-    if (error) *error = "unknown log level '" + options.level + "' (use trace, debug, info, warn, error, critical or off)";
+    if (error)
+      *error = "unknown log level '" + options.level +
+               "' (use trace, debug, info, warn, error, critical or off)";
     return false;
   }
   std::vector<spdlog::sink_ptr> sinks;

@@ -21,7 +21,7 @@ struct LoggingOptions {
   std::string name = "scaleout";  // logger name, shown in each line
   std::string file;               // rotating log file; empty for none
   bool to_stderr = true;
-  std::string level = "info";     // trace, debug, info, warn, error, critical, off
+  std::string level = "info";  // trace, debug, info, warn, error, critical, off
   std::size_t max_file_bytes = 10u << 20;
   std::size_t max_files = 5;
 };

@@ -127,18 +127,19 @@ void Master::Stop() {
 std::uint16_t Master::port() const { return server_ ? server_->port() : 0; }
 
 sdk::Status Master::ReloadTrust() {
-  auto workers = writer_->Execute([this](sdk::Connection& c) -> sdk::Result<std::vector<catalog::WorkerAgent>> {
-    catalog::Txn txn{c, storage_.GetDialect(), clock_.NowUnixMillis()};
-    return catalog::ListWorkerAgents(txn, catalog::Caller::Admin("master"));
-  });
+  auto workers = writer_->Execute(
+      [this](sdk::Connection& c) -> sdk::Result<std::vector<catalog::WorkerAgent>> {
+        catalog::Txn txn{c, storage_.GetDialect(), clock_.NowUnixMillis()};
+        return catalog::ListWorkerAgents(txn, catalog::Caller::Admin("master"));
+      });
   if (!workers.ok()) return workers.status();
   TrustStore::Map peers;
   for (const auto& w : *workers) {
     peers[w.cert_sha256] = TrustedPeer{TrustedPeer::Kind::kWorker, w.worker_agent_id};
   }
   // Management principals that authenticate with a client certificate.
-  auto principals = writer_->Execute(
-      [this](sdk::Connection& c) -> sdk::Result<std::vector<catalog::Principal>> {
+  auto principals =
+      writer_->Execute([this](sdk::Connection& c) -> sdk::Result<std::vector<catalog::Principal>> {
         catalog::Txn txn{c, storage_.GetDialect(), clock_.NowUnixMillis()};
         return catalog::LoadAllPrincipals(txn);
       });
@@ -153,16 +154,17 @@ sdk::Status Master::ReloadTrust() {
 
 sdk::Status Master::SweepExpiredTasks() {
   while (true) {
-    auto summary = writer_->Execute([this](sdk::Connection& c) -> sdk::Result<catalog::ExpireSummary> {
-      catalog::Txn txn{c, storage_.GetDialect(), clock_.NowUnixMillis()};
-      auto result = catalog::ExpireLeases(txn, 1000);
-      if (result.ok() && result->retried > 0) workers_->NoteWorkMayBeAvailable();
-      return result;
-    });
+    auto summary =
+        writer_->Execute([this](sdk::Connection& c) -> sdk::Result<catalog::ExpireSummary> {
+          catalog::Txn txn{c, storage_.GetDialect(), clock_.NowUnixMillis()};
+          auto result = catalog::ExpireLeases(txn, 1000);
+          if (result.ok() && result->retried > 0) workers_->NoteWorkMayBeAvailable();
+          return result;
+        });
     if (!summary.ok()) return summary.status();
     if (summary->expired > 0) {
-      logger_.Info("expired " + std::to_string(summary->expired) + " task(s): " +
-                   std::to_string(summary->retried) + " retried, " +
+      logger_.Info("expired " + std::to_string(summary->expired) +
+                   " task(s): " + std::to_string(summary->retried) + " retried, " +
                    std::to_string(summary->ended) + " ended");
     }
     if (summary->expired < 1000) return sdk::Status::Ok();
@@ -189,22 +191,22 @@ void Master::AddSweeps() {
   info.master_address = settings_.master_address.empty()
                             ? "https://" + info.machine_name + ":" + std::to_string(port())
                             : settings_.master_address;
-  sweeper_->Add({"master-heartbeat", settings_.master_heartbeat_interval_ms, 0,
-                 [this, &dialect, info] {
-                   return writer_->Execute([&](sdk::Connection& c) {
-                     catalog::Txn txn{c, dialect, clock_.NowUnixMillis()};
-                     return catalog::WriteMasterHeartbeat(txn, info);
-                   });
-                 }});
-  const std::int64_t offline_check =
-      std::max<std::int64_t>(1, std::min<std::int64_t>(settings_.worker_offline_timeout_ms / 3, 10'000));
-  sweeper_->Add({"offline-workers", offline_check, offline_check, [this, &dialect] {
-                   return writer_->Execute([&](sdk::Connection& c) {
-                     catalog::Txn txn{c, dialect, clock_.NowUnixMillis()};
-                     return catalog::MarkWorkersOffline(txn, settings_.worker_offline_timeout_ms)
-                         .status();
-                   });
-                 }});
+  sweeper_->Add(
+      {"master-heartbeat", settings_.master_heartbeat_interval_ms, 0, [this, &dialect, info] {
+         return writer_->Execute([&](sdk::Connection& c) {
+           catalog::Txn txn{c, dialect, clock_.NowUnixMillis()};
+           return catalog::WriteMasterHeartbeat(txn, info);
+         });
+       }});
+  const std::int64_t offline_check = std::max<std::int64_t>(
+      1, std::min<std::int64_t>(settings_.worker_offline_timeout_ms / 3, 10'000));
+  sweeper_->Add(
+      {"offline-workers", offline_check, offline_check, [this, &dialect] {
+         return writer_->Execute([&](sdk::Connection& c) {
+           catalog::Txn txn{c, dialect, clock_.NowUnixMillis()};
+           return catalog::MarkWorkersOffline(txn, settings_.worker_offline_timeout_ms).status();
+         });
+       }});
   sweeper_->Add({"trust-reload", 5'000, 5'000, [this] { return ReloadTrust(); }});
 }
 

@@ -69,7 +69,8 @@ sdk::Status ReadSection(const json& value, std::string_view key, sdk::ConfigView
 
 using Handler = std::function<sdk::Status(const json&, MasterSettings*)>;
 
-Handler Int(std::int64_t MasterSettings::*field, std::string key, std::int64_t min, std::int64_t max) {
+Handler Int(std::int64_t MasterSettings::*field, std::string key, std::int64_t min,
+            std::int64_t max) {
   return [=](const json& v, MasterSettings* s) { return ReadInt(v, key, min, max, &(s->*field)); };
 }
 
@@ -97,28 +98,26 @@ const std::map<std::string, Handler, std::less<>>& TopLevelHandlers() {
       {"DealWithExpiredTasksIntervalInMs",
        Int(&MasterSettings::deal_with_expired_tasks_interval_ms, "DealWithExpiredTasksIntervalInMs",
            1, INT64_C(86'400'000))},
-      {"MasterHeartbeatIntervalInMs",
-       Int(&MasterSettings::master_heartbeat_interval_ms, "MasterHeartbeatIntervalInMs", 1,
-           INT64_C(86'400'000))},
-      {"SqlConnectionTimeoutInSecs",
-       SmallInt(&MasterSettings::sql_connection_timeout_secs, "SqlConnectionTimeoutInSecs", 1, 3600)},
+      {"MasterHeartbeatIntervalInMs", Int(&MasterSettings::master_heartbeat_interval_ms,
+                                          "MasterHeartbeatIntervalInMs", 1, INT64_C(86'400'000))},
+      {"SqlConnectionTimeoutInSecs", SmallInt(&MasterSettings::sql_connection_timeout_secs,
+                                              "SqlConnectionTimeoutInSecs", 1, 3600)},
       {"BindAddress", Str(&MasterSettings::bind_address, "BindAddress")},
       {"SSLCertFile", Str(&MasterSettings::ssl_cert_file, "SSLCertFile")},
       {"SSLKeyFile", Str(&MasterSettings::ssl_key_file, "SSLKeyFile")},
       {"MasterAddress", Str(&MasterSettings::master_address, "MasterAddress")},
-      {"WorkerOfflineTimeoutInMs",
-       Int(&MasterSettings::worker_offline_timeout_ms, "WorkerOfflineTimeoutInMs", 1,
-           INT64_C(86'400'000))},
-      {"RestartGracePeriodInMs",
-       Int(&MasterSettings::restart_grace_period_ms, "RestartGracePeriodInMs", 0,
-           INT64_C(86'400'000))},
+      {"WorkerOfflineTimeoutInMs", Int(&MasterSettings::worker_offline_timeout_ms,
+                                       "WorkerOfflineTimeoutInMs", 1, INT64_C(86'400'000))},
+      {"RestartGracePeriodInMs", Int(&MasterSettings::restart_grace_period_ms,
+                                     "RestartGracePeriodInMs", 0, INT64_C(86'400'000))},
       {"MaxLongPollInMs",
        Int(&MasterSettings::max_long_poll_ms, "MaxLongPollInMs", 0, INT64_C(600'000))},
       {"LeaseIntervalInMs",
        Int(&MasterSettings::lease_interval_ms, "LeaseIntervalInMs", 100, INT64_C(86'400'000))},
       {"MaxRequestBytes",
        Int(&MasterSettings::max_request_bytes, "MaxRequestBytes", 1024, INT64_C(1) << 30)},
-      {"MaxConnections", SmallInt(&MasterSettings::max_connections, "MaxConnections", 1, 1'000'000)},
+      {"MaxConnections",
+       SmallInt(&MasterSettings::max_connections, "MaxConnections", 1, 1'000'000)},
       {"GroupCommitMaxBatch",
        SmallInt(&MasterSettings::group_commit_max_batch, "GroupCommitMaxBatch", 1, 100'000)},
       {"LogFolder", Str(&MasterSettings::log_folder, "LogFolder")},
@@ -134,8 +133,9 @@ const std::map<std::string, Handler, std::less<>>& TopLevelHandlers() {
            if (k == "Storage") target = &s->storage;
            if (k == "Executor") target = &s->executor;
            if (target == nullptr) {
-             return Bad("Plugins." + k, "is not a known setting (known: Directory, Transport, "
-                                        "Storage, Executor)");
+             return Bad("Plugins." + k,
+                        "is not a known setting (known: Directory, Transport, "
+                        "Storage, Executor)");
            }
            SCALEOUT_RETURN_IF_ERROR(ReadString(item, "Plugins." + k, target));
          }
@@ -214,7 +214,8 @@ sdk::Result<MasterSettings> ParseMasterSettings(std::string_view json_text,
         "the master settings are not valid JSON; check for a missing comma or quote "
         "(see 'scaleout master --print-defaults' for a correct file)");
   }
-  if (!doc.is_object()) return sdk::Status::InvalidArgument("the master settings must be a JSON object");
+  if (!doc.is_object())
+    return sdk::Status::InvalidArgument("the master settings must be a JSON object");
   for (const std::string& assignment : overrides) {
     SCALEOUT_RETURN_IF_ERROR(ApplyOverride(assignment, &doc));
   }
@@ -222,14 +223,15 @@ sdk::Result<MasterSettings> ParseMasterSettings(std::string_view json_text,
   for (const auto& [key, value] : doc.items()) {
     auto it = TopLevelHandlers().find(key);
     if (it == TopLevelHandlers().end()) {
-      return sdk::Status::InvalidArgument("unknown setting '" + key + "'; known settings: " +
-                                          KnownKeys());
+      return sdk::Status::InvalidArgument("unknown setting '" + key +
+                                          "'; known settings: " + KnownKeys());
     }
     SCALEOUT_RETURN_IF_ERROR(it->second(value, &settings));
   }
   if (settings.data_dir.empty()) settings.data_dir = base_dir.string();
   settings.data_dir = ResolvePath(settings.data_dir, base_dir);
-  if (settings.log_folder.empty()) settings.log_folder = (fs::path(settings.data_dir) / "Master").string();
+  if (settings.log_folder.empty())
+    settings.log_folder = (fs::path(settings.data_dir) / "Master").string();
   settings.log_folder = ResolvePath(settings.log_folder, base_dir);
   settings.ssl_cert_file = ResolvePath(settings.ssl_cert_file, base_dir);
   settings.ssl_key_file = ResolvePath(settings.ssl_key_file, base_dir);

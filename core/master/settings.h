@@ -29,42 +29,42 @@ namespace scaleout::core::master {
 
 struct MasterSettings {
   // --- SSIS MasterSettings.config keys (table 2.1), with SSIS defaults ---
-  int port_number = 8391;                                     // PortNumber
-  std::string ssl_cert_thumbprint;                            // SSLCertThumbprint (checked against the file)
-  std::string sql_server_name;                                // SqlServerName (informational; storage plugins connect)
+  int port_number = 8391;           // PortNumber
+  std::string ssl_cert_thumbprint;  // SSLCertThumbprint (checked against the file)
+  std::string sql_server_name;      // SqlServerName (informational; storage plugins connect)
   std::int64_t cleanup_completed_jobs_interval_ms = 43'200'000;  // CleanupCompletedJobsIntervalInMs
   std::int64_t deal_with_expired_tasks_interval_ms = 300'000;    // DealWithExpiredTasksIntervalInMs
   std::int64_t master_heartbeat_interval_ms = 30'000;            // MasterHeartbeatIntervalInMs
   int sql_connection_timeout_secs = 15;                          // SqlConnectionTimeoutInSecs
 
   // --- scaleout keys ---
-  std::string bind_address = "0.0.0.0";         // BindAddress
-  std::string ssl_cert_file;                    // SSLCertFile: PEM certificate of the master
-  std::string ssl_key_file;                     // SSLKeyFile: PEM private key (mode 0600)
-  std::string master_address;                   // MasterAddress: how workers reach us (master_properties)
+  std::string bind_address = "0.0.0.0";  // BindAddress
+  std::string ssl_cert_file;             // SSLCertFile: PEM certificate of the master
+  std::string ssl_key_file;              // SSLKeyFile: PEM private key (mode 0600)
+  std::string master_address;            // MasterAddress: how workers reach us (master_properties)
   // A worker whose last heartbeat is older than this is offline (SSIS does
   // not document the rule; 3 agent heartbeats of 1 min is the inference).
   std::int64_t worker_offline_timeout_ms = 180'000;  // WorkerOfflineTimeoutInMs
   // After a restart, leases are not expired for this long, so workers that
   // were running tasks can reconnect and renew instead of all expiring at once.
-  std::int64_t restart_grace_period_ms = 60'000;     // RestartGracePeriodInMs
+  std::int64_t restart_grace_period_ms = 60'000;  // RestartGracePeriodInMs
   // Longest a request for work may wait on the master (long-poll).
-  std::int64_t max_long_poll_ms = 30'000;            // MaxLongPollInMs
+  std::int64_t max_long_poll_ms = 30'000;  // MaxLongPollInMs
   // The lease a worker holds on a task; renewed by task heartbeats. Workers
   // are told this value and kill a package they cannot renew in time.
-  std::int64_t lease_interval_ms = 60'000;           // LeaseIntervalInMs
-  std::int64_t max_request_bytes = 8 << 20;          // MaxRequestBytes
-  int max_connections = 1024;                        // MaxConnections
-  int group_commit_max_batch = 512;                  // GroupCommitMaxBatch
-  std::string log_folder;                            // LogFolder (default <data dir>/Master)
-  std::string log_level = "info";                    // LogLevel
-  std::string data_dir;                              // DataDir (default: the config file's folder)
+  std::int64_t lease_interval_ms = 60'000;   // LeaseIntervalInMs
+  std::int64_t max_request_bytes = 8 << 20;  // MaxRequestBytes
+  int max_connections = 1024;                // MaxConnections
+  int group_commit_max_batch = 512;          // GroupCommitMaxBatch
+  std::string log_folder;                    // LogFolder (default <data dir>/Master)
+  std::string log_level = "info";            // LogLevel
+  std::string data_dir;                      // DataDir (default: the config file's folder)
 
   // --- plugins ---
-  std::string plugin_dir;             // Plugins.Directory (default: the host's plugin folder)
-  std::string transport = "https";    // Plugins.Transport
-  std::string storage = "sqlite";     // Plugins.Storage
-  std::string executor = "process";   // Plugins.Executor (server-mode executions on the master)
+  std::string plugin_dir;            // Plugins.Directory (default: the host's plugin folder)
+  std::string transport = "https";   // Plugins.Transport
+  std::string storage = "sqlite";    // Plugins.Storage
+  std::string executor = "process";  // Plugins.Executor (server-mode executions on the master)
   // "transport.https" → its key/value section.
   std::map<std::string, sdk::ConfigView::Map, std::less<>> plugin_sections;
 

@@ -5,9 +5,7 @@ namespace scaleout::core::master {
 TrustStore::TrustStore(sdk::Logger& logger)
     : logger_(logger), peers_(std::make_shared<const Map>()) {}
 
-void TrustStore::Replace(Map peers) {
-  peers_.store(std::make_shared<const Map>(std::move(peers)));
-}
+void TrustStore::Replace(Map peers) { peers_.store(std::make_shared<const Map>(std::move(peers))); }
 
 sdk::Status TrustStore::Admit(const sdk::PeerIdentity& peer) const noexcept {
   try {

@@ -143,9 +143,8 @@ sdk::Status WorkerService::CheckAgent(const sdk::Request& request,
                                         " is not trusted as a worker");
   }
   if (peer->name != agent_id) {
-    return sdk::Status::PermissionDenied("credential " + request.peer->id +
-                                         " belongs to worker " + peer->name +
-                                         ", not to worker " + agent_id);
+    return sdk::Status::PermissionDenied("credential " + request.peer->id + " belongs to worker " +
+                                         peer->name + ", not to worker " + agent_id);
   }
   return sdk::Status::Ok();
 }
@@ -378,8 +377,8 @@ void WorkerService::HandleRequestTasks(const sdk::Request& request,
 std::string WorkerService::ExecutorFor(const std::string& package_name) const {
   for (const auto& [extension, executor] : options_.executor_by_extension) {
     if (package_name.size() >= extension.size() &&
-        package_name.compare(package_name.size() - extension.size(), extension.size(),
-                             extension) == 0) {
+        package_name.compare(package_name.size() - extension.size(), extension.size(), extension) ==
+            0) {
       return executor;
     }
   }
@@ -502,8 +501,10 @@ void WorkerService::DeadlineLoop() {
       NoteWorkMayBeAvailable();
       writer_.Submit([](sdk::Connection&) { return sdk::Status::Ok(); }, nullptr);
     }
-    const std::int64_t wait = next_deadline == INT64_MAX ? 1000 : std::max<std::int64_t>(next_deadline - now, 1);
-    clock_.SleepFor(Millis(std::min<std::int64_t>(wait, options_.fallback_poll_ms)), wake_deadline_thread_);
+    const std::int64_t wait =
+        next_deadline == INT64_MAX ? 1000 : std::max<std::int64_t>(next_deadline - now, 1);
+    clock_.SleepFor(Millis(std::min<std::int64_t>(wait, options_.fallback_poll_ms)),
+                    wake_deadline_thread_);
   }
 }
 

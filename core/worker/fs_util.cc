@@ -35,8 +35,8 @@ Status SyncDirectory(const std::filesystem::path& dir) {
 Status WriteFileAtomically(const std::filesystem::path& path, std::string_view content,
                            unsigned mode) {
   const std::filesystem::path tmp = path.string() + ".tmp-" + NewGuid();
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                        static_cast<mode_t>(mode));
+  const int fd =
+      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
   if (fd < 0) return Errno("cannot create", tmp);
   std::size_t done = 0;
   while (done < content.size()) {

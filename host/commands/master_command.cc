@@ -8,14 +8,14 @@
 #include <string>
 #include <vector>
 
-#include <boost/program_options.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/program_options.hpp>
 
 #include "core/common/clock.h"
 #include "core/common/logging.h"
+#include "core/management/service.h"
 #include "core/master/master.h"
 #include "core/master/settings.h"
-#include "core/management/service.h"
 #include "core/security/certificates.h"
 #include "host/commands/command_util.h"
 #include "host/commands/manage_init.h"
@@ -65,8 +65,8 @@ sdk::Status CheckMasterCertificate(core::master::MasterSettings& settings) {
       core::security::MatchPin(settings.ssl_cert_thumbprint, *info) ==
           core::security::PinMatch::kNone) {
     return sdk::Status::InvalidArgument("SSLCertThumbprint " + settings.ssl_cert_thumbprint +
-                                        " does not match " + settings.ssl_cert_file +
-                                        " (SHA-256 " + info->sha256_thumbprint + ", SHA-1 " +
+                                        " does not match " + settings.ssl_cert_file + " (SHA-256 " +
+                                        info->sha256_thumbprint + ", SHA-1 " +
                                         info->sha1_thumbprint + ")");
   }
   if (settings.ssl_cert_thumbprint.empty()) settings.ssl_cert_thumbprint = info->sha256_thumbprint;
@@ -120,8 +120,8 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
   const sigset_t stop_signals = BlockStopSignals();
   int exit_code = kExitOk;
   {
-    core::master::Master master(settings, **storage, **transport,
-                                core::SystemClock::Instance(), log);
+    core::master::Master master(settings, **storage, **transport, core::SystemClock::Instance(),
+                                log);
     // The management API (routes now; pool, first admin and schedules after Start).
     core::management::ManagementService management(
         master, log, {.notice = [](const std::string& text) { std::cout << text << std::flush; }});
@@ -130,8 +130,8 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
     if (!started.ok()) {
       exit_code = Fail(started.message());
     } else {
-      std::cout << "scaleout master: listening on " << settings.bind_address << ":"
-                << master.port() << std::endl;
+      std::cout << "scaleout master: listening on " << settings.bind_address << ":" << master.port()
+                << std::endl;
       if (!port_file.empty()) {
         std::ofstream(port_file) << master.port() << "\n";
       }
@@ -151,7 +151,8 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
 }  // namespace
 
 int RunMasterCommand(int argc, char** argv) {
-  if (argc > 1 && std::string_view(argv[1]) == "init") return RunMasterInitCommand(argc - 1, argv + 1);
+  if (argc > 1 && std::string_view(argv[1]) == "init")
+    return RunMasterInitCommand(argc - 1, argv + 1);
   po::options_description options("Options");
   options.add_options()("help,h", "show this help")("version", "show the version")(
       "config,c", po::value<std::string>(), "master settings file (JSON)")(
@@ -185,8 +186,8 @@ int RunMasterCommand(int argc, char** argv) {
               << kUsage;
     return kExitUsage;
   }
-  const auto overrides = vm.count("set") != 0 ? vm["set"].as<std::vector<std::string>>()
-                                              : std::vector<std::string>{};
+  const auto overrides =
+      vm.count("set") != 0 ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
   return RunMaster(vm["config"].as<std::string>(), overrides,
                    vm.count("port-file") != 0 ? vm["port-file"].as<std::string>() : "");
 }

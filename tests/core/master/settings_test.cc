@@ -30,7 +30,8 @@ TEST(MasterSettingsTest, ReadsEveryKindOfKeyAndResolvesPaths) {
     "DealWithExpiredTasksIntervalInMs": "1000",
     "Plugins": {"Transport": "zmq", "Storage": "odbc"},
     "PluginSettings": {"storage.sqlite": {"path": "cat.db", "busy_timeout_ms": 100, "x": true}}
-  })", "/srv/m");
+  })",
+                               "/srv/m");
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->port_number, 9000);
   EXPECT_EQ(s->ssl_cert_file, "/srv/m/certs/m.crt");
@@ -56,7 +57,8 @@ TEST(MasterSettingsTest, OverridesApplyWithTheSameChecks) {
 
   auto bad = ParseMasterSettings("{}", "/d", {"PortNumber=70000"});
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("'PortNumber' must be 0..65535, got 70000"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("'PortNumber' must be 0..65535, got 70000"),
+            std::string::npos);
   EXPECT_FALSE(ParseMasterSettings("{}", "/d", {"NoEquals"}).ok());
 }
 
@@ -73,7 +75,8 @@ TEST(MasterSettingsTest, BadInputNamesTheKey) {
       {R"({"SSLCertFile": 5})", "'SSLCertFile' must be a string"},
       {R"({"Plugins": {"Storag": "x"}})", "'Plugins.Storag' is not a known setting"},
       {R"({"PluginSettings": {"sqlite": {}}})", "must be named kind.name"},
-      {R"({"PluginSettings": {"storage.sqlite": {"path": [1]}}})", "'PluginSettings.storage.sqlite.path'"},
+      {R"({"PluginSettings": {"storage.sqlite": {"path": [1]}}})",
+       "'PluginSettings.storage.sqlite.path'"},
       {R"({"LogLevel": "loud"})", "'LogLevel' must be one of"},
       {R"({"PortNumber": 1,})", "not valid JSON"},
       {R"([1, 2])", "must be a JSON object"},

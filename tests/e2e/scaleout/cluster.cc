@@ -99,9 +99,9 @@ Cluster::~Cluster() {
 
 void Cluster::CreateCertificate(const std::string& cn, const fs::path& cert, const fs::path& key,
                                 std::string* sha256) const {
-  ProcessResult r = RunProcess(HostBinary(), {"cert", "create", "--cn", cn, "--ip", "127.0.0.1",
-                                              "--dns", "localhost", "--out-cert", cert.string(),
-                                              "--out-key", key.string(), "--force"});
+  ProcessResult r = RunProcess(
+      HostBinary(), {"cert", "create", "--cn", cn, "--ip", "127.0.0.1", "--dns", "localhost",
+                     "--out-cert", cert.string(), "--out-key", key.string(), "--force"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   ProcessResult t = RunProcess(HostBinary(), {"cert", "thumbprint", cert.string(), "--json"});
   ASSERT_EQ(t.exit_code, 0) << t.out << t.err;
@@ -120,9 +120,10 @@ void Cluster::WriteMasterSettings() {
       {"BindAddress", "127.0.0.1"},
       {"SSLCertFile", "master.crt"},
       {"SSLKeyFile", "master.key"},
-      {"Plugins", {{"Directory", InTreePluginDir().string()},
-                   {"Transport", options_.transport},
-                   {"Storage", options_.storage}}},
+      {"Plugins",
+       {{"Directory", InTreePluginDir().string()},
+        {"Transport", options_.transport},
+        {"Storage", options_.storage}}},
       {"PluginSettings", {{"storage.sqlite", {{"path", "catalog.db"}, {"synchronous", "FULL"}}}}},
   };
   WriteFile(mdir / "master.json", settings.dump(2));
@@ -203,8 +204,8 @@ std::string Cluster::AddWorker(const std::string& name, WorkerOptions options) {
   };
   for (const auto& [key, value] : options.settings.items()) settings[key] = value;
   WriteFile(w.dir / "worker.json", settings.dump(2));
-  json added = ManageJson({"worker", "add", "--cert", (w.dir / "worker.crt").string(),
-                           "--agent-id", w.agent_id, "--display-name", name, "--yes"});
+  json added = ManageJson({"worker", "add", "--cert", (w.dir / "worker.crt").string(), "--agent-id",
+                           w.agent_id, "--display-name", name, "--yes"});
   StartWorker(name);
   const std::string id = w.agent_id;
   EXPECT_TRUE(WaitUntil(
@@ -223,8 +224,8 @@ std::string Cluster::AddWorker(const std::string& name, WorkerOptions options) {
 
 void Cluster::StartWorker(const std::string& name) {
   Worker& w = workers_.at(name);
-  w.process = ChildProcess::Start(HostBinary(), {"worker", "--config", (w.dir / "worker.json").string()},
-                                  w.dir / "worker.out");
+  w.process = ChildProcess::Start(
+      HostBinary(), {"worker", "--config", (w.dir / "worker.json").string()}, w.dir / "worker.out");
   ASSERT_NE(w.process, nullptr);
 }
 
@@ -239,11 +240,10 @@ void Cluster::StopWorker(const std::string& name, int signal_number) {
 ProcessResult Cluster::Manage(const std::vector<std::string>& args) const {
   std::vector<std::string> full = {"manage"};
   full.insert(full.end(), args.begin(), args.end());
-  return RunProcess(HostBinary(), full,
-                    {"SCALEOUT_MASTER=" + master_url(),
-                     "SCALEOUT_MASTER_THUMBPRINT=" + master_sha256_,
-                     "SCALEOUT_TOKEN=" + admin_token_,
-                     "SCALEOUT_PLUGIN_DIR=" + InTreePluginDir().string()});
+  return RunProcess(
+      HostBinary(), full,
+      {"SCALEOUT_MASTER=" + master_url(), "SCALEOUT_MASTER_THUMBPRINT=" + master_sha256_,
+       "SCALEOUT_TOKEN=" + admin_token_, "SCALEOUT_PLUGIN_DIR=" + InTreePluginDir().string()});
 }
 
 json Cluster::ManageJson(const std::vector<std::string>& args) const {
@@ -270,7 +270,9 @@ std::int64_t Cluster::Run(const std::string& folder, const std::string& project,
   return run.value("execution_id", std::int64_t{0});
 }
 
-json Cluster::Show(std::int64_t id) const { return ManageJson({"exec", "show", std::to_string(id)}); }
+json Cluster::Show(std::int64_t id) const {
+  return ManageJson({"exec", "show", std::to_string(id)});
+}
 
 std::vector<json> Cluster::WaitAll(const std::vector<std::int64_t>& ids,
                                    std::chrono::seconds timeout) {
@@ -280,8 +282,8 @@ std::vector<json> Cluster::WaitAll(const std::vector<std::int64_t>& ids,
     json s;
     while (true) {
       s = Show(id);
-      const int status = s.contains("execution") ? s["execution"].value("status", 0)
-                                                 : s.value("status", 0);
+      const int status =
+          s.contains("execution") ? s["execution"].value("status", 0) : s.value("status", 0);
       if (IsTerminalStatus(status) || std::chrono::steady_clock::now() >= deadline) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }

@@ -54,10 +54,12 @@ struct ClusterOptions {
   std::string transport = "https";
   std::string storage = "sqlite";
   // Extra `--set Key=Value` for the master (short sweep intervals by default).
-  std::vector<std::string> master_settings = {
-      "DealWithExpiredTasksIntervalInMs=500", "WorkerOfflineTimeoutInMs=6000",
-      "MasterHeartbeatIntervalInMs=1000",     "RestartGracePeriodInMs=3000",
-      "LeaseIntervalInMs=3000",               "MaxLongPollInMs=5000"};
+  std::vector<std::string> master_settings = {"DealWithExpiredTasksIntervalInMs=500",
+                                              "WorkerOfflineTimeoutInMs=6000",
+                                              "MasterHeartbeatIntervalInMs=1000",
+                                              "RestartGracePeriodInMs=3000",
+                                              "LeaseIntervalInMs=3000",
+                                              "MaxLongPollInMs=5000"};
 };
 
 struct WorkerOptions {
@@ -133,7 +135,8 @@ class Cluster {
   std::map<std::string, Worker> workers_;
 };
 
-// True for the SSIS terminal statuses (3 canceled, 4 failed, 6 ended unexpectedly, 7 succeeded, 9 completed).
+// True for the SSIS terminal statuses (3 canceled, 4 failed, 6 ended unexpectedly, 7 succeeded, 9
+// completed).
 bool IsTerminalStatus(int status);
 
 }  // namespace scaleout::test

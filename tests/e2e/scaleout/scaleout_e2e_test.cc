@@ -62,7 +62,8 @@ void ExpectNoOverlappingAttempts(const std::vector<LedgerLine>& ledger) {
     std::int64_t previous_start = 0;
     for (const auto& [attempt, span] : attempts) {
       if (previous_start != 0) {
-        EXPECT_GT(span.first, previous_start) << "execution " << execution << " attempt " << attempt;
+        EXPECT_GT(span.first, previous_start)
+            << "execution " << execution << " attempt " << attempt;
         if (previous_end != 0) {
           EXPECT_GT(span.first, previous_end)
               << "execution " << execution << ": attempt " << attempt
@@ -149,12 +150,12 @@ TEST_F(ScaleoutEndToEnd, KilledWorkersTasksRunAgainElsewhereWithoutOverlap) {
   const fs::path ledger = cluster_.dir() / "ledger.txt";
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 3; ++i) {
-    ids.push_back(cluster_.Run("e2e", "packages", "ledger.sh",
-                               {"--retry", "2", "--param", "LEDGER=" + ledger.string(), "--param",
-                                "SECONDS=4"}));
+    ids.push_back(cluster_.Run(
+        "e2e", "packages", "ledger.sh",
+        {"--retry", "2", "--param", "LEDGER=" + ledger.string(), "--param", "SECONDS=4"}));
   }
-  ASSERT_TRUE(Cluster::WaitUntil([&] { return ReadLedger(ledger).size() >= 3; },
-                                 std::chrono::seconds(60)));
+  ASSERT_TRUE(
+      Cluster::WaitUntil([&] { return ReadLedger(ledger).size() >= 3; }, std::chrono::seconds(60)));
   cluster_.StopWorker("w1", SIGKILL);
   const std::string w2 = cluster_.AddWorker("w2", options);
   for (const json& s : cluster_.WaitAll(ids, std::chrono::seconds(120))) {
@@ -170,8 +171,8 @@ TEST_F(ScaleoutEndToEnd, KilledWorkersTasksRunAgainElsewhereWithoutOverlap) {
 TEST_F(ScaleoutEndToEnd, StopOperationKillsTheProcessGroupAndCancels) {
   cluster_.AddWorker("w1");
   const fs::path ledger = cluster_.dir() / "workdirs.txt";
-  const std::int64_t id = cluster_.Run("e2e", "packages", "sleeper.sh",
-                                       {"--param", "LEDGER=" + ledger.string()});
+  const std::int64_t id =
+      cluster_.Run("e2e", "packages", "sleeper.sh", {"--param", "LEDGER=" + ledger.string()});
   fs::path work_dir;
   ASSERT_TRUE(Cluster::WaitUntil(
       [&] {
@@ -211,9 +212,9 @@ TEST_F(ScaleoutEndToEnd, UntrustedWorkerAndWrongMasterPinAreRefusedAtTls) {
   // A worker whose certificate nobody trusted: create its files but do not add it.
   const fs::path dir = cluster_.dir() / "intruder";
   fs::create_directories(dir);
-  ProcessResult cert = RunProcess(HostBinary(), {"cert", "create", "--cn", "intruder", "--out-cert",
-                                                 (dir / "w.crt").string(), "--out-key",
-                                                 (dir / "w.key").string()});
+  ProcessResult cert =
+      RunProcess(HostBinary(), {"cert", "create", "--cn", "intruder", "--out-cert",
+                                (dir / "w.crt").string(), "--out-key", (dir / "w.key").string()});
   ASSERT_EQ(cert.exit_code, 0) << cert.err;
   json settings = {{"MasterEndpoint", cluster_.master_url()},
                    {"MasterHttpsCertThumbprint", cluster_.master_thumbprint()},
@@ -240,7 +241,8 @@ TEST_F(ScaleoutEndToEnd, UntrustedWorkerAndWrongMasterPinAreRefusedAtTls) {
   const json after = cluster_.ManageJson({"worker", "list"});
   auto ids = [](const json& list) {
     std::set<std::string> out;
-    for (const json& w : list) out.insert(w.value("worker_agent_id", "") + w.value("cert_sha256", ""));
+    for (const json& w : list)
+      out.insert(w.value("worker_agent_id", "") + w.value("cert_sha256", ""));
     return out;
   };
   EXPECT_EQ(ids(before), ids(after)) << "a refused worker changed the catalog: " << after.dump();
@@ -254,9 +256,9 @@ TEST_F(ScaleoutEndToEnd, MasterKilledDuringHundredExecutionsLosesNone) {
   const fs::path ledger = cluster_.dir() / "ledger.txt";
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 100; ++i) {
-    ids.push_back(cluster_.Run("e2e", "packages", "ledger.sh",
-                               {"--retry", "3", "--param", "LEDGER=" + ledger.string(), "--param",
-                                "SECONDS=1"}));
+    ids.push_back(cluster_.Run(
+        "e2e", "packages", "ledger.sh",
+        {"--retry", "3", "--param", "LEDGER=" + ledger.string(), "--param", "SECONDS=1"}));
   }
   ASSERT_TRUE(Cluster::WaitUntil([&] { return ReadLedger(ledger).size() >= 10; },
                                  std::chrono::seconds(120)));
@@ -278,21 +280,21 @@ TEST_F(ScaleoutEndToEnd, MalformedRequestsGetClearErrorsAndTheMasterKeepsServing
   // the master itself must answer bad bodies on every worker route.
   for (const char* route : {"/v1/register", "/v1/heartbeat", "/v1/tasks/request",
                             "/v1/tasks/heartbeat", "/v1/events", "/v1/results"}) {
-    ProcessResult r = RunProcess(
-        "/usr/bin/curl",
-        {"-sS", "-k", "--cert", (wdir / "worker.crt").string(), "--key",
-         (wdir / "worker.key").string(), "-X", "POST", "--data-binary", "\x93\x01\xff garbage",
-         "-w", "\n%{http_code}", cluster_.master_url() + route});
+    ProcessResult r =
+        RunProcess("/usr/bin/curl",
+                   {"-sS", "-k", "--cert", (wdir / "worker.crt").string(), "--key",
+                    (wdir / "worker.key").string(), "-X", "POST", "--data-binary",
+                    "\x93\x01\xff garbage", "-w", "\n%{http_code}", cluster_.master_url() + route});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const std::string code = r.out.substr(r.out.rfind('\n') + 1);
     EXPECT_EQ(code, "400") << route << ": " << r.out;
   }
-  ProcessResult big = RunProcess(
-      "/bin/sh", {"-c", "head -c 20000000 /dev/zero | /usr/bin/curl -sS -k --cert " +
-                            (wdir / "worker.crt").string() + " --key " +
-                            (wdir / "worker.key").string() +
-                            " -X POST --data-binary @- -o /dev/null -w '%{http_code}' " +
-                            cluster_.master_url() + "/v1/events"});
+  ProcessResult big =
+      RunProcess("/bin/sh", {"-c", "head -c 20000000 /dev/zero | /usr/bin/curl -sS -k --cert " +
+                                       (wdir / "worker.crt").string() + " --key " +
+                                       (wdir / "worker.key").string() +
+                                       " -X POST --data-binary @- -o /dev/null -w '%{http_code}' " +
+                                       cluster_.master_url() + "/v1/events"});
   EXPECT_TRUE(big.out == "413" || big.exit_code != 0) << big.out << big.err;
   // Still serving: an execution runs to success.
   const std::int64_t id = cluster_.Run("e2e", "packages", "ok.sh");

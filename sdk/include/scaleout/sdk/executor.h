@@ -29,13 +29,14 @@ struct ExecutionParameter {
 // What to run. Paths are absolute and exist when Run() is called.
 struct TaskSpec {
   std::int64_t execution_id = 0;
-  std::string task_id;           // GUID of this attempt
-  std::int64_t attempt = 1;      // 1 for the first run, 2 for the first retry, ...
-  std::string project_dir;       // the deployed project's files (read-only)
-  std::string package_name;      // relative to project_dir, e.g. "load.sh"
-  std::string work_dir;          // TasksRootFolder/<task id>/, writable, owned by this task
+  std::string task_id;       // GUID of this attempt
+  std::int64_t attempt = 1;  // 1 for the first run, 2 for the first retry, ...
+  std::string project_dir;   // the deployed project's files (read-only)
+  std::string package_name;  // relative to project_dir, e.g. "load.sh"
+  std::string work_dir;      // TasksRootFolder/<task id>/, writable, owned by this task
   std::vector<ExecutionParameter> parameters;
-  int logging_level = 1;         // SSIS LOGGING_LEVEL: 0 none, 1 basic, 2 performance, 3 verbose, 4 runtime lineage
+  int logging_level =
+      1;  // SSIS LOGGING_LEVEL: 0 none, 1 basic, 2 performance, 3 verbose, 4 runtime lineage
 };
 
 // SSIS event_messages.message_type values used by executors.

@@ -79,8 +79,9 @@ struct PluginContext {
 #define SCALEOUT_STRINGIFY_INNER_(x) #x
 #define SCALEOUT_STRINGIFY_(x) SCALEOUT_STRINGIFY_INNER_(x)
 #if defined(_GLIBCXX_RELEASE)
-#define SCALEOUT_STDLIB_ID_ \
-  "libstdc++" SCALEOUT_STRINGIFY_(_GLIBCXX_RELEASE) ";cxx11abi=" SCALEOUT_STRINGIFY_(_GLIBCXX_USE_CXX11_ABI)
+#define SCALEOUT_STDLIB_ID_                                                           \
+  "libstdc++" SCALEOUT_STRINGIFY_(_GLIBCXX_RELEASE) ";cxx11abi=" SCALEOUT_STRINGIFY_( \
+      _GLIBCXX_USE_CXX11_ABI)
 #elif defined(_LIBCPP_VERSION)
 #define SCALEOUT_STDLIB_ID_ "libc++" SCALEOUT_STRINGIFY_(_LIBCPP_ABI_VERSION)
 #else
@@ -91,9 +92,10 @@ struct PluginContext {
 #else
 #define SCALEOUT_STDLIB_DEBUG_ ""
 #endif
-#define SCALEOUT_BUILD_FINGERPRINT                                                    \
-  ("sdk=" SCALEOUT_STRINGIFY_(SCALEOUT_SDK_VERSION_MAJOR) ";" SCALEOUT_STDLIB_ID_ \
-       SCALEOUT_STDLIB_DEBUG_ ";ptr=" SCALEOUT_STRINGIFY_(__SIZEOF_POINTER__))
+#define SCALEOUT_BUILD_FINGERPRINT                                               \
+  ("sdk=" SCALEOUT_STRINGIFY_(                                                   \
+      SCALEOUT_SDK_VERSION_MAJOR) ";" SCALEOUT_STDLIB_ID_ SCALEOUT_STDLIB_DEBUG_ \
+                                  ";ptr=" SCALEOUT_STRINGIFY_(__SIZEOF_POINTER__))
 
 }  // namespace scaleout::sdk
 
@@ -184,24 +186,24 @@ void DestroyInstance(void* instance) noexcept {
 //   NAME, VERSION, DESCRIPTION: string literals
 //   IMPL: the class; it must derive from the kind's interface and have
 //         `static Result<std::unique_ptr<IMPL>> Create(const PluginContext&)`.
-#define SCALEOUT_PLUGIN(KIND, NAME, VERSION, DESCRIPTION, IMPL)                                \
-  static_assert(std::is_base_of_v<SCALEOUT_INTERFACE_OF_##KIND, IMPL>,                          \
-                "SCALEOUT_PLUGIN: " #IMPL " must derive from the interface of " #KIND);         \
-  extern "C" SCALEOUT_PLUGIN_EXPORT const ::scaleout::sdk::PluginDescriptor*                   \
-  scaleout_plugin_descriptor() noexcept {                                                      \
-    static const ::scaleout::sdk::PluginDescriptor descriptor = {                              \
-        ::scaleout::sdk::kAbiMajor,                                                            \
-        ::scaleout::sdk::kAbiMinor,                                                            \
-        static_cast<std::uint32_t>(sizeof(::scaleout::sdk::PluginDescriptor)),                \
-        static_cast<std::uint32_t>(::scaleout::sdk::PluginKind::KIND),                         \
-        NAME,                                                                                  \
-        VERSION,                                                                               \
-        DESCRIPTION,                                                                           \
-        SCALEOUT_BUILD_FINGERPRINT,                                                            \
-        &::scaleout::sdk::detail::CreateInstance<SCALEOUT_INTERFACE_OF_##KIND, IMPL>,          \
-        &::scaleout::sdk::detail::DestroyInstance<SCALEOUT_INTERFACE_OF_##KIND>,               \
-    };                                                                                         \
-    return &descriptor;                                                                        \
+#define SCALEOUT_PLUGIN(KIND, NAME, VERSION, DESCRIPTION, IMPL)                         \
+  static_assert(std::is_base_of_v<SCALEOUT_INTERFACE_OF_##KIND, IMPL>,                  \
+                "SCALEOUT_PLUGIN: " #IMPL " must derive from the interface of " #KIND); \
+  extern "C" SCALEOUT_PLUGIN_EXPORT const ::scaleout::sdk::PluginDescriptor*            \
+  scaleout_plugin_descriptor() noexcept {                                               \
+    static const ::scaleout::sdk::PluginDescriptor descriptor = {                       \
+        ::scaleout::sdk::kAbiMajor,                                                     \
+        ::scaleout::sdk::kAbiMinor,                                                     \
+        static_cast<std::uint32_t>(sizeof(::scaleout::sdk::PluginDescriptor)),          \
+        static_cast<std::uint32_t>(::scaleout::sdk::PluginKind::KIND),                  \
+        NAME,                                                                           \
+        VERSION,                                                                        \
+        DESCRIPTION,                                                                    \
+        SCALEOUT_BUILD_FINGERPRINT,                                                     \
+        &::scaleout::sdk::detail::CreateInstance<SCALEOUT_INTERFACE_OF_##KIND, IMPL>,   \
+        &::scaleout::sdk::detail::DestroyInstance<SCALEOUT_INTERFACE_OF_##KIND>,        \
+    };                                                                                  \
+    return &descriptor;                                                                 \
   }
 
 #endif  // SCALEOUT_SDK_PLUGIN_H_

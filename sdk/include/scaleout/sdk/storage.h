@@ -28,15 +28,16 @@ namespace scaleout::sdk {
 
 // How a database spells what differs. Core writes portable SQL with these.
 struct Dialect {
-  std::string name;                  // "sqlite", "postgresql"
-  std::string int64_type;            // "INTEGER" / "BIGINT"
-  std::string double_type;           // "REAL" / "DOUBLE PRECISION"
-  std::string text_type;             // "TEXT"
-  std::string blob_type;             // "BLOB" / "BYTEA"
-  std::string identity_primary_key;  // "INTEGER PRIMARY KEY AUTOINCREMENT" / "BIGSERIAL PRIMARY KEY"
-  bool supports_returning = false;   // INSERT ... RETURNING
-  bool supports_skip_locked = false; // SELECT ... FOR UPDATE SKIP LOCKED
-  int max_bind_parameters = 999;     // per statement
+  std::string name;         // "sqlite", "postgresql"
+  std::string int64_type;   // "INTEGER" / "BIGINT"
+  std::string double_type;  // "REAL" / "DOUBLE PRECISION"
+  std::string text_type;    // "TEXT"
+  std::string blob_type;    // "BLOB" / "BYTEA"
+  std::string
+      identity_primary_key;         // "INTEGER PRIMARY KEY AUTOINCREMENT" / "BIGSERIAL PRIMARY KEY"
+  bool supports_returning = false;  // INSERT ... RETURNING
+  bool supports_skip_locked = false;  // SELECT ... FOR UPDATE SKIP LOCKED
+  int max_bind_parameters = 999;      // per statement
 };
 
 enum class ValueType : std::uint8_t { kNull = 0, kInt64, kDouble, kText, kBlob };
