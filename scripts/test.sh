@@ -16,6 +16,8 @@ phase() {  # prints how long the previous phase took, then the next phase's name
 }
 
 bash scripts/setup-debian.sh
+phase "format check (clang-format, .clang-format)"
+git ls-files '*.cc' '*.h' | xargs clang-format --dry-run --Werror
 phase "build (RelWithDebInfo)"
 bash scripts/build.sh default
 phase "test (RelWithDebInfo)"
