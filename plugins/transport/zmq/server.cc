@@ -385,7 +385,7 @@ void ServerCore::ReadRequests() {
 }
 
 void ServerCore::HandleMessage(std::vector<::zmq::message_t>& parts, std::size_t total_parts) {
-  if (parts.empty()) return;
+  if (parts.size() < 2) return;  // a routing id alone carries nothing to answer
   const std::string routing_id(View(parts[0]));
   std::vector<std::string_view> frames;
   for (std::size_t i = 1; i < parts.size(); ++i) frames.push_back(View(parts[i]));
@@ -409,14 +409,16 @@ void ServerCore::HandleMessage(std::vector<::zmq::message_t>& parts, std::size_t
     SendError(routing_id, error);
     return;
   }
-  // libzmq attaches the ZAP user id and the peer's address to every frame.
+  // libzmq attaches the ZAP user id and the peer's address to every frame
+  // that came over the wire (not to the routing id the ROUTER prepends).
   sdk::PeerIdentity peer;
-  const char* user = zmq_msg_gets(parts[0].handle(), "User-Id");
+  ::zmq::message_t& wire = parts[1];
+  const char* user = zmq_msg_gets(wire.handle(), "User-Id");
   if (user != nullptr && *user != '\0' && user != AnonymousKeyPair().public_key) {
     peer.scheme = "curve";
     peer.id = user;
   }
-  const char* address = zmq_msg_gets(parts[0].handle(), "Peer-Address");
+  const char* address = zmq_msg_gets(wire.handle(), "Peer-Address");
   const std::string remote = address != nullptr ? address : "";
 
   const std::uint64_t sequence = next_sequence_++;
@@ -616,8 +618,10 @@ void ServerCore::Stop() noexcept {
   if (stopped_) return;
   stopped_ = true;
   outbox_->Close();
+  bool from_io_thread = false;
   if (io_thread_.joinable()) {
     if (io_thread_.get_id() == std::this_thread::get_id()) {
+      from_io_thread = true;
       io_thread_.detach();  // Stop() from a handler: the loop ends after it
     } else {
       io_thread_.join();
@@ -632,6 +636,10 @@ void ServerCore::Stop() noexcept {
     zap_.reset();
     monitor_.reset();
   }
+  // Every socket is closed now: terminating the context waits for the
+  // answers sent while stopping (up to the linger) and closes the listener,
+  // so the port is free when Stop() returns.
+  if (!from_io_thread) context_.close();
   if (port_ != 0) logger_.Info("zmq server on " + where_ + " stopped");
 }
 
