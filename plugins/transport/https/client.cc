@@ -242,8 +242,11 @@ Result<sdk::Response> HttpsClient::CallOnce(const sdk::ClientRequest& request,
   });
   // The declared length is checked here as well as by the parser, so a
   // response that announces too much is refused before its body is read.
-  const auto declared = parser.content_length();
-  if (!ec && declared && *declared > options_.max_response_bytes) ec = http::error::body_limit;
+  // content_length() requires a complete header, so only after a good read.
+  if (!ec) {
+    const auto declared = parser.content_length();
+    if (declared && *declared > options_.max_response_bytes) ec = http::error::body_limit;
+  }
   if (!ec && !parser.is_done()) {
     ec =
         Run([&](auto handler) { http::async_read(*stream_, buffer_, parser, std::move(handler)); });
