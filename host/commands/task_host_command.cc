@@ -76,7 +76,9 @@ int RunTask(const Args& args, int records_fd) {
     return taskhost::ReportTaskHostFailure(
         records_fd, "task host: cannot load executor/" + name + ": " + loaded.ToString(), options);
   }
-  sdk::ConfigView config(spec->executor_config, "executor." + name);
+  // ConfigView keeps a view of the section name: the string must outlive it.
+  const std::string section = "executor." + name;
+  sdk::ConfigView config(spec->executor_config, section);
   auto executor = loader.CreateExecutor(name, config);
   if (!executor.ok()) {
     // The loader's message names the plugin, the file and the reason.
