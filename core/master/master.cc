@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "core/catalog/principals.h"
 #include "core/catalog/procedures.h"
 #include "core/catalog/roles.h"
@@ -84,6 +86,9 @@ sdk::Status Master::Start() {
   worker_options.max_long_poll_ms = settings_.max_long_poll_ms;
   worker_options.lease_interval_ms = settings_.lease_interval_ms;
   worker_options.default_executor = settings_.executor;
+  worker_options.on_work_may_be_available = [this] {
+    if (ServerTaskHost* host = server_tasks_to_wake_.load()) host->WakeForWork();
+  };
   workers_ = std::make_unique<WorkerService>(*writer_, storage_.GetDialect(), clock_, trust_,
                                              logger_, worker_options);
   SCALEOUT_RETURN_IF_ERROR(ReloadTrust().WithContext("loading the trusted workers"));
@@ -106,6 +111,11 @@ sdk::Status Master::Start() {
   }
   server_ = std::move(server).value();
 
+  if (sdk::Status s = StartServerTasks(); !s.ok()) {
+    Stop();
+    return s.WithContext("starting the server-mode task host");
+  }
+
   sweeper_ = std::make_unique<Sweeper>(clock_, logger_);
   AddSweeps();
   sweeper_->Start();
@@ -115,8 +125,33 @@ sdk::Status Master::Start() {
   return sdk::Status::Ok();
 }
 
+sdk::Status Master::StartServerTasks() {
+  if (server_launcher_ == nullptr || settings_.server_max_task_count <= 0) return sdk::Status::Ok();
+  ServerTaskHostOptions options;
+  options.max_task_count = settings_.server_max_task_count;
+  options.lease_interval_ms = settings_.lease_interval_ms;
+  options.max_long_poll_ms = std::max<std::int64_t>(settings_.max_long_poll_ms, 1);
+  options.data_folder = (std::filesystem::path(settings_.data_dir) / "Server").string();
+  options.executor = settings_.executor;
+  for (const auto& [section, values] : settings_.plugin_sections) {
+    if (section.rfind("executor.", 0) == 0) options.plugin_sections[section] = values;
+  }
+  options.executor_for = [this](const std::string& package) {
+    return workers_->ExecutorFor(package);
+  };
+  server_tasks_ = std::make_unique<ServerTaskHost>(*writer_, storage_.GetDialect(), clock_,
+                                                   *server_launcher_, std::move(options));
+  SCALEOUT_RETURN_IF_ERROR(server_tasks_->Start());
+  server_tasks_to_wake_.store(server_tasks_.get());
+  logger_.Info("server mode: up to " + std::to_string(settings_.server_max_task_count) +
+               " task(s) at once on the master's task host");
+  return sdk::Status::Ok();
+}
+
 void Master::Stop() {
   if (server_) server_->Stop();
+  // Before the writer stops: the task host reports through it.
+  if (server_tasks_) server_tasks_->Stop();
   if (sweeper_) sweeper_->Stop();
   if (workers_) workers_->Stop();
   if (writer_) writer_->Stop();

@@ -16,6 +16,7 @@
 #ifndef SCALEOUT_CORE_MASTER_MASTER_H_
 #define SCALEOUT_CORE_MASTER_MASTER_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -23,6 +24,7 @@
 
 #include "core/catalog/catalog_writer.h"
 #include "core/common/clock.h"
+#include "core/master/server_task_host.h"
 #include "core/master/settings.h"
 #include "core/master/sweeper.h"
 #include "core/master/trust_store.h"
@@ -50,6 +52,12 @@ class Master {
   // REQUIRES: before Start().
   void AddRoute(std::string prefix, RouteHandler handler);
 
+  // Runs server-mode executions (runinscaleout = 0) with `launcher` (which
+  // must outlive the master), up to ServerMaxTaskCount at once. Without it,
+  // or with ServerMaxTaskCount = 0, such executions wait for a master that
+  // runs them. REQUIRES: before Start().
+  void EnableServerTasks(worker::TaskLauncher& launcher) { server_launcher_ = &launcher; }
+
   // Opens (and migrates) the catalog, starts the writer, loads the trust
   // list, listens, and starts the sweeps. Errors say which step failed.
   sdk::Status Start();
@@ -65,6 +73,8 @@ class Master {
   WorkerService& workers() { return *workers_; }
   TrustStore& trust() { return trust_; }
   Sweeper& sweeper() { return *sweeper_; }
+  // The master's own task host; nullptr when server mode is off.
+  ServerTaskHost* server_tasks() { return server_tasks_.get(); }
 
   // Re-reads the trust list from the catalog (after adding or removing a
   // worker or principal). Blocks until done.
@@ -77,6 +87,7 @@ class Master {
   class Dispatcher;
 
   void AddSweeps();
+  sdk::Status StartServerTasks();
 
   MasterSettings settings_;
   sdk::Storage& storage_;
@@ -90,6 +101,10 @@ class Master {
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<sdk::Server> server_;
   std::unique_ptr<Sweeper> sweeper_;
+  worker::TaskLauncher* server_launcher_ = nullptr;
+  std::unique_ptr<ServerTaskHost> server_tasks_;
+  // What the writer thread's after-commit hook reads (set once started).
+  std::atomic<ServerTaskHost*> server_tasks_to_wake_{nullptr};
   bool started_ = false;
 };
 

@@ -56,9 +56,13 @@ struct MasterSettings {
   std::int64_t max_request_bytes = 8 << 20;  // MaxRequestBytes
   int max_connections = 1024;                // MaxConnections
   int group_commit_max_batch = 512;          // GroupCommitMaxBatch
-  std::string log_folder;                    // LogFolder (default <data dir>/Master)
-  std::string log_level = "info";            // LogLevel
-  std::string data_dir;                      // DataDir (default: the config file's folder)
+  // Server mode: how many executions with runinscaleout = 0 the master runs
+  // at once on its own task host (SSIS MaxTaskCount, for the master); 0
+  // turns server mode off (such executions then wait).
+  int server_max_task_count = 4;   // ServerMaxTaskCount
+  std::string log_folder;          // LogFolder (default <data dir>/Master)
+  std::string log_level = "info";  // LogLevel
+  std::string data_dir;            // DataDir (default: the config file's folder)
 
   // --- plugins ---
   std::string plugin_dir;            // Plugins.Directory (default: the host's plugin folder)

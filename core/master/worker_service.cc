@@ -4,18 +4,16 @@
 #include <utility>
 
 #include "core/catalog/procedures.h"
-#include "core/catalog/project_files.h"
 #include "core/catalog/roles.h"
 #include "core/catalog/scheduler.h"
 #include "core/catalog/transaction.h"
 #include "core/master/responses.h"
 #include "core/master/routes.h"
+#include "core/master/worker_ops.h"
 #include "core/protocol/codec.h"
 
 namespace scaleout::core::master {
 namespace {
-
-using protocol::LeaseStatus;
 
 // A responder shared between the op and its completion (std::function needs copies).
 using SharedResponder = std::shared_ptr<std::unique_ptr<sdk::Responder>>;
@@ -29,36 +27,6 @@ void Send(const SharedResponder& responder, sdk::Response response) {
     (*responder)->Send(std::move(response));
     responder->reset();
   }
-}
-
-catalog::TaskResult ToCatalog(protocol::TaskOutcome outcome) {
-  switch (outcome) {
-    case protocol::TaskOutcome::kSucceeded: return catalog::TaskResult::kSucceeded;
-    case protocol::TaskOutcome::kCanceled: return catalog::TaskResult::kCanceled;
-    default: return catalog::TaskResult::kFailed;
-  }
-}
-
-LeaseStatus ToLeaseStatus(const catalog::LeaseRenewal& renewal) {
-  if (renewal.status.ok()) {
-    return renewal.stop_requested ? LeaseStatus::kStopRequested : LeaseStatus::kRenewed;
-  }
-  if (renewal.status.code() == sdk::StatusCode::kAborted) return LeaseStatus::kStale;
-  return LeaseStatus::kUnknown;
-}
-
-int LoggingLevelOf(const std::vector<catalog::ParameterValue>& parameters) {
-  for (const auto& p : parameters) {
-    if (p.object_type == protocol::kObjectTypeExecution && p.parameter_name == "LOGGING_LEVEL" &&
-        p.value) {
-      try {
-        return std::stoi(*p.value);
-      } catch (...) {
-        return 1;
-      }
-    }
-  }
-  return 1;
 }
 
 }  // namespace
@@ -232,21 +200,11 @@ void WorkerService::HandleTaskHeartbeat(const sdk::Request& request,
   }
   auto reply = std::make_shared<protocol::TaskHeartbeatReply>();
   auto shared = Share(std::move(responder));
-  std::vector<catalog::LeaseRef> leases;
-  leases.reserve(message.tasks.size());
-  for (const auto& t : message.tasks) leases.push_back({t.task_id, t.lease_epoch});
   writer_.Submit(
-      [this, agent = message.agent_id, leases = std::move(leases),
-       reply](sdk::Connection& c) -> sdk::Status {
+      [this, message = std::move(message), reply](sdk::Connection& c) -> sdk::Status {
         catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
-        SCALEOUT_ASSIGN_OR_RETURN(
-            std::vector<catalog::LeaseRenewal> renewals,
-            catalog::RenewLeases(txn, agent, leases, options_.lease_interval_ms));
-        reply->tasks.clear();
-        for (const auto& r : renewals) {
-          reply->tasks.push_back({r.task_id, ToLeaseStatus(r), r.lease_expires_at});
-        }
-        return sdk::Status::Ok();
+        return RenewLeasesOp(txn, message.agent_id, message, options_.lease_interval_ms,
+                             reply.get());
       },
       [reply, shared](sdk::Status status) {
         Send(shared, status.ok() ? ReplyResponse(*reply) : ErrorResponse(status));
@@ -266,20 +224,7 @@ void WorkerService::HandleReportEvents(const sdk::Request& request,
   writer_.Submit(
       [this, message](sdk::Connection& c) -> sdk::Status {
         catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
-        std::vector<catalog::EventMessage> batch;
-        batch.reserve(message->events.size());
-        for (const auto& e : message->events) {
-          catalog::EventMessage m;
-          m.operation_id = e.execution_id;
-          m.message_time = e.message_time_ms;
-          m.message_type = e.message_type;
-          m.message_source_type = e.message_source_type;
-          m.message_source = e.message_source;
-          m.message = e.message;
-          m.event_message_guid = e.event_message_guid;
-          batch.push_back(std::move(m));
-        }
-        return catalog::InsertEvents(txn, batch).status();
+        return InsertEventsOp(txn, *message);
       },
       [shared](sdk::Status status) {
         Send(shared, status.ok() ? ReplyResponse(protocol::ReportEventsReply{true})
@@ -301,19 +246,7 @@ void WorkerService::HandleReportResults(const sdk::Request& request,
   writer_.Submit(
       [this, message, reply](sdk::Connection& c) -> sdk::Status {
         catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
-        reply->results.clear();
-        for (const auto& r : message->results) {
-          auto outcome = catalog::CompleteTask(txn, message->agent_id, r.task_id, r.lease_epoch,
-                                               ToCatalog(r.result), r.exit_code, r.message);
-          const sdk::Status& s = outcome.status();
-          // A refusal changes nothing and is reported per result; a storage
-          // failure mid-write must roll the whole op back.
-          if (!outcome.ok() && (s.code() == sdk::StatusCode::kUnavailable ||
-                                s.code() == sdk::StatusCode::kInternal)) {
-            return s;
-          }
-          reply->results.push_back({r.task_id, s.code(), s.message()});
-        }
+        SCALEOUT_RETURN_IF_ERROR(CompleteTasksOp(txn, message->agent_id, *message, reply.get()));
         NoteWorkMayBeAvailable();  // a freed slot or a queued retry
         return sdk::Status::Ok();
       },
@@ -337,13 +270,7 @@ void WorkerService::HandleGetProject(const sdk::Request& request,
   writer_.Submit(
       [this, message, reply](sdk::Connection& c) -> sdk::Status {
         catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
-        SCALEOUT_ASSIGN_OR_RETURN(
-            std::vector<catalog::ProjectFileContent> files,
-            catalog::ReadProjectFiles(txn, message.project_id, message.project_version));
-        for (auto& f : files) {
-          reply->files.push_back({std::move(f.name), std::move(f.content), std::move(f.sha256)});
-        }
-        return sdk::Status::Ok();
+        return GetProjectOp(txn, message, reply.get());
       },
       [reply, shared](sdk::Status status) {
         Send(shared, status.ok() ? ReplyResponse(*reply) : ErrorResponse(status));
@@ -404,25 +331,9 @@ void WorkerService::SubmitClaim(std::shared_ptr<Waiter> waiter) {
         state->reply.tasks.clear();
         state->reply.tasks.reserve(claimed.size());
         for (auto& t : claimed) {
-          protocol::TaskAssignment a;
-          a.task_id = std::move(t.task_id);
-          a.execution_id = t.execution_id;
-          a.attempt = static_cast<std::int32_t>(t.attempt);
-          a.lease_epoch = t.lease_epoch;
-          a.lease_expires_at_ms = t.lease_expires_at;
-          a.lease_interval_ms = options_.lease_interval_ms;
-          a.folder = std::move(t.folder_name);
-          a.project = std::move(t.project_name);
-          a.project_id = t.project_id;
-          a.project_version = t.project_lsn;
-          a.executor = ExecutorFor(t.package_name);
-          a.package_name = std::move(t.package_name);
-          a.logging_level = LoggingLevelOf(t.parameters);
-          for (auto& p : t.parameters) {
-            a.parameters.push_back({p.object_type, std::move(p.parameter_name),
-                                    p.value.value_or(""), std::move(p.data_type), p.sensitive});
-          }
-          state->reply.tasks.push_back(std::move(a));
+          std::string executor = ExecutorFor(t.package_name);
+          state->reply.tasks.push_back(
+              ToAssignment(std::move(t), options_.lease_interval_ms, std::move(executor)));
         }
         return sdk::Status::Ok();
       },
@@ -467,6 +378,7 @@ void WorkerService::OnCommit() {
     waiters.swap(waiters_);
   }
   for (auto& w : waiters) SubmitClaim(std::move(w));
+  if (options_.on_work_may_be_available) options_.on_work_may_be_available();
 }
 
 void WorkerService::AnswerWaiter(Waiter& waiter, sdk::Response response) {

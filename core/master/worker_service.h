@@ -21,6 +21,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -49,6 +50,10 @@ struct WorkerServiceOptions {
   // (".noop" → "noop"); packages matching none use default_executor.
   std::string default_executor = "process";
   std::map<std::string, std::string> executor_by_extension = {{".noop", "noop"}};
+  // Called on the writer thread after a commit that may have made work
+  // claimable, once the parked long-polls were handed to the writer (the
+  // master's own task host waits on it). Must not block.
+  std::function<void()> on_work_may_be_available;
 };
 
 class WorkerService {
@@ -80,6 +85,9 @@ class WorkerService {
   // Number of parked long-polls (for metrics and tests).
   std::size_t parked() const;
 
+  // The executor plugin for a package (by the name's extension).
+  std::string ExecutorFor(const std::string& package_name) const;
+
  private:
   struct Waiter;
 
@@ -98,8 +106,6 @@ class WorkerService {
   void ParkOrRetry(std::shared_ptr<Waiter> waiter, std::uint64_t generation_seen);
   void AnswerWaiter(Waiter& waiter, sdk::Response response);
   void DeadlineLoop();
-
-  std::string ExecutorFor(const std::string& package_name) const;
 
   catalog::CatalogWriter& writer_;
   const sdk::Dialect& dialect_;

@@ -17,6 +17,8 @@
 #include "core/master/master.h"
 #include "core/master/settings.h"
 #include "core/security/certificates.h"
+#include "core/security/curve_keys.h"
+#include "core/worker/task_launcher.h"
 #include "host/commands/command_util.h"
 #include "host/commands/manage_init.h"
 #include "host/plugin_loader.h"
@@ -73,6 +75,12 @@ sdk::Status CheckMasterCertificate(core::master::MasterSettings& settings) {
   return sdk::Status::Ok();
 }
 
+std::string SelfExecutable() {
+  std::error_code ec;
+  auto path = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : path.string();
+}
+
 int Fail(const std::string& message) {
   std::cerr << "scaleout master: " << message << "\n";
   return kExitFailed;
@@ -96,6 +104,11 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
 
   if (settings.transport == "https") {
     if (sdk::Status s = CheckMasterCertificate(settings); !s.ok()) return Fail(s.message());
+  } else if (settings.transport == "zmq" && !settings.ssl_key_file.empty()) {
+    // CURVE keys: SSLCertFile/SSLKeyFile name the public/secret key files.
+    auto key = core::security::CheckCurveKeyFiles(settings.ssl_cert_file, settings.ssl_key_file);
+    if (!key.ok()) return Fail(key.status().WithContext("SSLKeyFile").message());
+    if (settings.ssl_cert_thumbprint.empty()) settings.ssl_cert_thumbprint = *key;
   }
 
   PluginLoader loader(log);
@@ -119,9 +132,14 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
 
   const sigset_t stop_signals = BlockStopSignals();
   int exit_code = kExitOk;
+  // Server mode: runinscaleout = 0 executions run in task-host children of
+  // the master, exactly as a worker runs its tasks.
+  auto server_launcher = core::worker::MakeTaskHostLauncher({SelfExecutable(), plugin_dir.string()},
+                                                            core::SystemClock::Instance());
   {
     core::master::Master master(settings, **storage, **transport, core::SystemClock::Instance(),
                                 log);
+    master.EnableServerTasks(*server_launcher);
     // The management API (routes now; pool, first admin and schedules after Start).
     core::management::ManagementService management(
         master, log, {.notice = [](const std::string& text) { std::cout << text << std::flush; }});
