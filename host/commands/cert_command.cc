@@ -3,6 +3,8 @@
 //   scaleout cert create --cn NAME [--dns N]... [--ip A]... [--days D]
 //                        [--key-type ec|rsa] [--out-cert F] [--out-key F] [--force]
 //   scaleout cert thumbprint FILE [--json]
+//   scaleout cert curve create --name N [--out-dir DIR] [--force]
+//   scaleout cert curve public FILE [--json]
 //
 // Exit codes: 0 ok, 1 failure (files, OpenSSL), 2 usage (bad options).
 #include "host/commands/cert_command.h"
@@ -17,6 +19,7 @@
 #include <vector>
 
 #include "core/security/certificates.h"
+#include "core/security/curve_keys.h"
 #include "host/commands/command_util.h"
 
 namespace scaleout::host {
@@ -26,11 +29,13 @@ namespace po = boost::program_options;
 namespace security = core::security;
 
 constexpr const char* kOverview =
-    "Usage: scaleout cert <create|thumbprint> [options]\n"
+    "Usage: scaleout cert <create|thumbprint|curve> [options]\n"
     "\n"
     "Creates certificates for mutual TLS and prints their thumbprints.\n"
-    "  create      make a self-signed certificate and its private key\n"
-    "  thumbprint  print the SHA-256 and SHA-1 thumbprints of a certificate\n"
+    "  create        make a self-signed certificate and its private key\n"
+    "  thumbprint    print the SHA-256 and SHA-1 thumbprints of a certificate\n"
+    "  curve create  make a CURVE key pair for the zmq transport\n"
+    "  curve public  print the CURVE public key of a key file\n"
     "\n"
     "Run 'scaleout cert <command> --help' for the options of each.\n";
 
@@ -186,6 +191,134 @@ int RunThumbprint(int argc, char** argv) {
   return kExitOk;
 }
 
+int RunCurveCreate(int argc, char** argv) {
+  static constexpr const char* kSynopsis =
+      "Usage: scaleout cert curve create (--name NAME [--out-dir DIR] |\n"
+      "                                   --out-public FILE --out-secret FILE) [--force] [--json]\n"
+      "\n"
+      "Creates a CURVE key pair for the zmq transport: DIR/NAME.curve (public key) and\n"
+      "DIR/NAME.curve_secret (secret key, file mode 0600), in the ZeroMQ zcert text format.\n";
+  po::options_description options("Options");
+  std::string name, out_dir = ".", out_public, out_secret;
+  options.add_options()("help,h", "show this help")(
+      "name", po::value(&name), "key name, e.g. the host name (names both files)")(
+      "out-dir", po::value(&out_dir)->default_value("."), "folder for both files (with --name)")(
+      "out-public", po::value(&out_public), "public key file (instead of --name)")(
+      "out-secret", po::value(&out_secret), "secret key file (instead of --name)")(
+      "force", "replace existing files")("json", "print one JSON object");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(options).run(), vm);
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    return Usage(e.what(), options, kSynopsis);
+  }
+  if (vm.count("help") != 0) {
+    std::cout << kSynopsis << "\n" << options;
+    return kExitOk;
+  }
+  security::CurveKeyRequest request;
+  if (!out_public.empty() || !out_secret.empty()) {
+    if (out_public.empty() || out_secret.empty()) {
+      return Usage("--out-public and --out-secret go together", options, kSynopsis);
+    }
+    request.public_file = out_public;
+    request.secret_file = out_secret;
+    request.name = name;
+  } else {
+    if (name.empty())
+      return Usage("give --name (or --out-public and --out-secret)", options, kSynopsis);
+    const std::string base = (out_dir.empty() ? std::string(".") : out_dir) + "/" + FileStem(name);
+    request.public_file = base + ".curve";
+    request.secret_file = base + ".curve_secret";
+    request.name = name;
+  }
+  request.overwrite = vm.count("force") != 0;
+  sdk::Result<security::CurveKeyPair> pair = security::CreateCurveKeyFiles(request);
+  if (!pair.ok()) {
+    if (pair.status().code() == sdk::StatusCode::kInvalidArgument) {
+      return Usage(pair.status().message(), options, kSynopsis);
+    }
+    std::cerr << "scaleout cert curve create: " << pair.status().message() << "\n";
+    return kExitFailed;
+  }
+  if (vm.count("json") != 0) {
+    std::cout << nlohmann::json{{"public_file", request.public_file},
+                                {"secret_file", request.secret_file},
+                                {"public_key", pair->public_key}}
+                     .dump(2)
+              << "\n";
+    return kExitOk;
+  }
+  std::cout << "Public key file:    " << request.public_file << "\n"
+            << "Secret key file:    " << request.secret_file << " (mode 0600; keep it secret)\n"
+            << "CURVE public key:   " << pair->public_key << "\n"
+            << "\n"
+            << "A master uses both files as SSLCertFile/SSLKeyFile with Plugins.Transport zmq;\n"
+            << "workers pin its public key (MasterHttpsCertThumbprint). A worker uses them as\n"
+            << "WorkerCertFile/WorkerKeyFile; the master trusts it by its public key.\n";
+  return kExitOk;
+}
+
+int RunCurvePublic(int argc, char** argv) {
+  static constexpr const char* kSynopsis =
+      "Usage: scaleout cert curve public FILE [--json]\n"
+      "\n"
+      "Prints the CURVE public key (Z85) held by a public or secret key file.\n";
+  po::options_description options("Options");
+  options.add_options()("help,h", "show this help")("json", "print one JSON object");
+  po::options_description hidden;
+  std::vector<std::string> files;
+  hidden.add_options()("file", po::value(&files));
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("file", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    return Usage(e.what(), options, kSynopsis);
+  }
+  if (vm.count("help") != 0) {
+    std::cout << kSynopsis << "\n" << options;
+    return kExitOk;
+  }
+  if (files.size() != 1) return Usage("give exactly one key FILE", options, kSynopsis);
+  sdk::Result<std::string> key = security::ReadCurvePublicKey(files[0]);
+  if (!key.ok()) {
+    std::cerr << "scaleout cert curve public: " << key.status().message() << "\n";
+    return kExitFailed;
+  }
+  if (vm.count("json") != 0) {
+    std::cout << nlohmann::json{{"file", files[0]}, {"public_key", *key}}.dump(2) << "\n";
+  } else {
+    std::cout << *key << "\n";
+  }
+  return kExitOk;
+}
+
+int RunCurve(int argc, char** argv) {
+  static constexpr const char* kCurveUsage =
+      "Usage: scaleout cert curve <create|public> [options]\n"
+      "  create  make a CURVE key pair (NAME.curve, NAME.curve_secret)\n"
+      "  public  print the public key of a key file\n";
+  if (argc < 2) {
+    std::cerr << kCurveUsage;
+    return kExitUsage;
+  }
+  const std::string command = argv[1];
+  if (command == "create") return RunCurveCreate(argc - 1, argv + 1);
+  if (command == "public") return RunCurvePublic(argc - 1, argv + 1);
+  if (command == "--help" || command == "-h") {
+    std::cout << kCurveUsage;
+    return kExitOk;
+  }
+  std::cerr << "scaleout cert curve: unknown command '" << command << "'\n\n" << kCurveUsage;
+  return kExitUsage;
+}
+
 }  // namespace
 
 int RunCertCommand(int argc, char** argv) {
@@ -206,6 +339,7 @@ int RunCertCommand(int argc, char** argv) {
     // The sub-command's own argv: argv[0] is "create" / "thumbprint".
     if (command == "create") return RunCreate(argc - 1, argv + 1);
     if (command == "thumbprint") return RunThumbprint(argc - 1, argv + 1);
+    if (command == "curve") return RunCurve(argc - 1, argv + 1);
   } catch (const std::exception& e) {
     std::cerr << "scaleout cert " << command << ": " << e.what() << "\n";
     return kExitFailed;
