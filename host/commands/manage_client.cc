@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/security/certificates.h"
+#include "core/security/curve_keys.h"
 
 namespace scaleout::host {
 namespace {
@@ -141,7 +142,14 @@ sdk::Status CheckConnection(const ConnectionSettings& s) {
         "'MasterThumbprint' (the SHA-256 of the master certificate: 'scaleout cert thumbprint "
         "master.crt', also printed by 'scaleout master init')");
   }
-  if (auto pin = core::security::NormalizePin(s.master_thumbprint); !pin.ok()) {
+  if (s.master.rfind("tcp://", 0) == 0) {
+    // transport/zmq: the pin is the master's CURVE public key.
+    if (!core::security::Z85DecodeKey(s.master_thumbprint)) {
+      return Status::InvalidArgument(
+          "for a tcp:// (zmq) master, --master-thumbprint is the master's CURVE public key (40 "
+          "Z85 characters): 'scaleout cert curve public' prints it");
+    }
+  } else if (auto pin = core::security::NormalizePin(s.master_thumbprint); !pin.ok()) {
     return pin.status();
   }
   if (s.token.empty() && s.cert_file.empty()) {

@@ -25,6 +25,7 @@
 #include "core/common/clock.h"
 #include "core/common/logging.h"
 #include "core/security/certificates.h"
+#include "core/security/curve_keys.h"
 #include "core/worker/agent.h"
 #include "core/worker/master_client.h"
 #include "core/worker/resources.h"
@@ -80,6 +81,11 @@ int Usage(const std::string& message) {
 // and match WorkerHttpsCertThumbprint when that is set.
 sdk::Status CheckWorkerCertificate(const worker::WorkerSettings& s) {
   if (s.worker_cert_file.empty() && s.worker_key_file.empty()) return sdk::Status::Ok();
+  if (s.plugins.transport == "zmq") {
+    // CURVE key files (scaleout cert curve create) instead of a certificate.
+    auto key = core::security::CheckCurveKeyFiles(s.worker_cert_file, s.worker_key_file);
+    return key.ok() ? sdk::Status::Ok() : key.status().WithContext("'WorkerKeyFile'");
+  }
   auto info = core::security::ReadCertificateThumbprints(s.worker_cert_file);
   if (!info.ok()) return info.status().WithContext("'WorkerCertFile'");
   SCALEOUT_RETURN_IF_ERROR(
