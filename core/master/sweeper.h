@@ -6,6 +6,24 @@
 // completed-job cleanup every CleanupCompletedJobsIntervalInMs, the master
 // heartbeat every MasterHeartbeatIntervalInMs, offline-worker marking, and a
 // trust-list reload. A failing job logs and runs again at its next interval.
+//
+// Two masters on one catalog (PostgreSQL): each master runs its own sweeper,
+// and no lease row serializes them. That is safe because every job is
+// idempotent under concurrency, which the catalog guarantees row by row:
+// - expired tasks: an attempt is ended by `UPDATE tasks ... WHERE task_id = ?
+//   AND lease_epoch = ? AND status = 2`, and its retry is queued only when
+//   that update changed the row. Under READ COMMITTED the second master's
+//   update waits for the first one's row lock, re-reads the row, finds it
+//   ended and changes nothing, so a lost attempt is ended and retried once;
+// - completed-job cleanup and offline-worker marking are single DELETE and
+//   UPDATE statements whose result does not depend on who runs them;
+// - the master heartbeat writes master_properties: the last master to write
+//   wins (the catalog shows one of the live masters), nothing else depends
+//   on it;
+// - the trust reload only reads.
+// The masters' clocks must agree to well within LeaseInterval / 3 (NTP),
+// since each master compares lease expiry times another may have written.
+// A new job must keep this property or take a lease of its own.
 #ifndef SCALEOUT_CORE_MASTER_SWEEPER_H_
 #define SCALEOUT_CORE_MASTER_SWEEPER_H_
 
