@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -606,6 +607,42 @@ TEST_F(ZmqTransportTest, SecretKeyFileReadableByOthersIsRefused) {
   ASSERT_FALSE(server.ok());
   EXPECT_EQ(server.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(server.status().message().find(client_key_.public_key), std::string::npos);
+}
+
+TEST_F(ZmqTransportTest, ManySequentialAndParallelCallsWithTheRatePrinted) {
+  StartServer(ServerOptionsFor(), Echo());
+  constexpr int kSequential = 2000;
+  auto client = Connect(ClientOptionsFor(&client_key_));
+  const std::string body(200, 'm');  // about the size of a heartbeat
+  auto start = std::chrono::steady_clock::now();
+  int ok = 0;
+  for (int i = 0; i < kSequential; ++i) ok += client->Call(Post("/hb", body)).ok() ? 1 : 0;
+  const double sequential_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(ok, kSequential);
+
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 500;
+  std::atomic<int> parallel_ok{0};
+  start = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      auto own = (*transport_)->Connect(ClientOptionsFor(&client_key_));
+      if (!own.ok()) return;
+      for (int i = 0; i < kPerThread; ++i) {
+        if ((*own)->Call(Post("/hb", body)).ok()) ++parallel_ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double parallel_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(parallel_ok.load(), kThreads * kPerThread);
+  std::cout << "{\"transport\": \"zmq\", \"sequential_calls_per_s\": "
+            << static_cast<int>(kSequential / sequential_s)
+            << ", \"parallel_clients\": " << kThreads << ", \"parallel_calls_per_s\": "
+            << static_cast<int>(kThreads * kPerThread / parallel_s) << "}" << std::endl;
 }
 
 TEST_F(ZmqTransportTest, NothingListeningIsUnavailable) {
