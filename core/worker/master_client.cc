@@ -57,21 +57,43 @@ Result<sdk::Response> TransportMasterClient::Call(std::string_view route, const 
       request.body = body;
       request.timeout = timeout;
       auto response = client_->Call(request);
-      if (response.ok()) return response;
+      if (response.ok()) {
+        consecutive_timeouts_ = 0;
+        return response;
+      }
       last = response.status().WithContext(endpoint + std::string(route));
-      // A timeout is not a reason to fail over: the master may be busy with
-      // this very call (a long-poll), and repeating it elsewhere would not help.
+      if (response.status().code() == StatusCode::kDeadlineExceeded) {
+        NoteTimeout(endpoint);
+        return last;
+      }
       if (response.status().code() != StatusCode::kUnavailable) return last;
       client_.reset();
     }
     if (last.code() == StatusCode::kUnauthenticated) return last;  // a pin mismatch: say so
     if (options_.endpoints.size() > 1) {
+      consecutive_timeouts_ = 0;
       current_ = (current_ + 1) % options_.endpoints.size();
       spdlog::warn("master {} unreachable ({}); failing over to {}", endpoint, last.message(),
                    options_.endpoints[current_]);
     }
   }
   return last;
+}
+
+void TransportMasterClient::NoteTimeout(const std::string& endpoint) {
+  // A timeout is not repeated elsewhere at once: the master may be busy with
+  // this very call, and the caller retries anyway. But a master that stopped
+  // answering without closing its connections (a hung process, a lost
+  // network) would hold the worker forever, so after kTimeoutsBeforeFailover
+  // timeouts in a row the next call goes to the next endpoint. The timed-out
+  // connection is dropped either way: a late answer must not be read as the
+  // answer to the next call.
+  client_.reset();
+  if (++consecutive_timeouts_ < kTimeoutsBeforeFailover || options_.endpoints.size() < 2) return;
+  consecutive_timeouts_ = 0;
+  current_ = (current_ + 1) % options_.endpoints.size();
+  spdlog::warn("master {} did not answer {} calls in a row; failing over to {}", endpoint,
+               kTimeoutsBeforeFailover, options_.endpoints[current_]);
 }
 
 template <typename Reply, typename Request>

@@ -61,9 +61,14 @@ class MasterClient {
       const protocol::ReportResultsRequest& r) = 0;
 };
 
+// Calls that time out in a row at one endpoint before the next call goes to
+// the next endpoint (a master that hangs without closing its connections).
+inline constexpr int kTimeoutsBeforeFailover = 2;
+
 struct MasterClientOptions {
   // Tried in order; on a connection failure the client moves to the next
   // one and stays there while it answers (failover, SSIS MasterEndpoint).
+  // After kTimeoutsBeforeFailover timeouts in a row it moves on as well.
   std::vector<std::string> endpoints;
   std::string cert_file;                       // WorkerCertFile
   std::string key_file;                        // WorkerKeyFile
@@ -104,10 +109,14 @@ class TransportMasterClient final : public MasterClient {
   sdk::Result<sdk::Response> Call(std::string_view route, const std::string& body,
                                   std::chrono::milliseconds timeout);
 
+  // REQUIRES: mutex_ held. Drops the connection; fails over after repeated timeouts.
+  void NoteTimeout(const std::string& endpoint);
+
   sdk::Transport& transport_;
   const MasterClientOptions options_;
   mutable std::mutex mutex_;
   std::size_t current_ = 0;              // guarded by mutex_
+  int consecutive_timeouts_ = 0;         // guarded by mutex_
   std::unique_ptr<sdk::Client> client_;  // guarded by mutex_; for endpoints[current_]
 };
 
