@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -167,17 +168,35 @@ class FakeProcess final : public TaskProcess {
   TaskCallbacks callbacks_;
 };
 
+// What the agent owns: a handle on a FakeProcess the launcher keeps, so a
+// test can still read the flags of a task the agent has already reaped.
+class FakeProcessHandle final : public TaskProcess {
+ public:
+  explicit FakeProcessHandle(std::shared_ptr<FakeProcess> process) : process_(std::move(process)) {}
+  void Cancel() override { process_->Cancel(); }
+  void Kill() override { process_->Kill(); }
+  bool Done() const override { return process_->Done(); }
+  sdk::TaskOutcome Wait() override { return process_->Wait(); }
+
+ private:
+  std::shared_ptr<FakeProcess> process_;
+};
+
 class FakeLauncher final : public TaskLauncher {
  public:
   Result<std::unique_ptr<TaskProcess>> Launch(const TaskLaunch& launch,
                                               TaskCallbacks callbacks) override {
     launches.push_back(launch);
-    auto process = std::make_unique<FakeProcess>(std::move(callbacks));
+    auto process = std::make_shared<FakeProcess>(std::move(callbacks));
     processes.push_back(process.get());
-    return std::unique_ptr<TaskProcess>(std::move(process));
+    kept_.push_back(process);
+    return std::unique_ptr<TaskProcess>(std::make_unique<FakeProcessHandle>(std::move(process)));
   }
   std::vector<TaskLaunch> launches;
-  std::vector<FakeProcess*> processes;  // owned by the agent
+  std::vector<FakeProcess*> processes;  // kept alive by the launcher
+
+ private:
+  std::vector<std::shared_ptr<FakeProcess>> kept_;
 };
 
 class FixedProbe final : public ResourceProbe {
