@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "core/catalog/sql.h"
+
 namespace scaleout::core::catalog {
 namespace {
 
@@ -191,7 +193,7 @@ void CatalogWriter::RunBatch(Request* batch, std::size_t count) {
 
   std::uint64_t failed_ops = 0;
   for (Request* r = batch; r != nullptr && status.ok(); r = r->next_) {
-    status = RunInSavepoint(*r);
+    status = r->CatalogOpsOnly() ? RunWithoutSavepoint(*r) : RunInSavepoint(*r);
     if (!r->status_.ok()) ++failed_ops;
   }
   if (status.ok()) {
@@ -217,16 +219,39 @@ void CatalogWriter::RunBatch(Request* batch, std::size_t count) {
   }
 }
 
+sdk::Status CatalogWriter::RunGuarded(Request& request) {
+  try {
+    return request.Run(*connection_);
+  } catch (const std::exception& e) {
+    return sdk::Status::Internal(std::string("catalog op threw: ") + e.what());
+  } catch (...) {
+    return sdk::Status::Internal("catalog op threw a non-standard exception");
+  }
+}
+
+sdk::Status CatalogWriter::RunWithoutSavepoint(Request& request) {
+  // Writes are counted per thread, and ops run on this (the writer) thread.
+  const std::uint64_t writes_before = internal::WriteCount();
+  sdk::Status op_status = RunGuarded(request);
+  if (!connection_->InTransaction()) {
+    request.status_ = op_status.ok() ? sdk::Status::Internal("op ended the writer's transaction")
+                                     : std::move(op_status);
+    return sdk::Status::Aborted("a catalog op ended the transaction: " +
+                                request.status_.ToString());
+  }
+  if (op_status.ok()) return sdk::Status::Ok();
+  request.status_ = std::move(op_status);
+  // Refused before its first write: nothing of it is in the transaction.
+  if (internal::WriteCount() == writes_before) return sdk::Status::Ok();
+  // Failed after writing, with no savepoint to undo it alone: the batch goes.
+  return sdk::Status::Aborted(
+      "a catalog operation failed after it had written (" + request.status_.ToString() +
+      "), so its whole batch was rolled back; nothing of the batch was stored, retry it");
+}
+
 sdk::Status CatalogWriter::RunInSavepoint(Request& request) {
   SCALEOUT_RETURN_IF_ERROR(StepOnce(savepoint_).WithContext("opening an op's savepoint"));
-  sdk::Status op_status;
-  try {
-    op_status = request.Run(*connection_);
-  } catch (const std::exception& e) {
-    op_status = sdk::Status::Internal(std::string("catalog op threw: ") + e.what());
-  } catch (...) {
-    op_status = sdk::Status::Internal("catalog op threw a non-standard exception");
-  }
+  sdk::Status op_status = RunGuarded(request);
   // An op that committed, rolled back, or hit an error that made the database
   // roll back the whole transaction leaves nothing to release: the batch is lost.
   if (!connection_->InTransaction()) {

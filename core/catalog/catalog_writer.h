@@ -11,6 +11,9 @@
 // `max_batch_size`), runs BEGIN IMMEDIATE, runs each op inside its own
 // SAVEPOINT (an op that fails is rolled back alone and the rest of the batch
 // still commits), COMMITs, and only then acknowledges every op of the batch.
+// Ops made only of catalog operations (Request::CatalogOpsOnly) skip the
+// savepoint: those refuse before their first write, so a refused one leaves
+// nothing behind, and one that fails after writing fails its whole batch.
 // If BEGIN or COMMIT fails, every op of the batch gets that error and nothing
 // of the batch is in the catalog. A busy database (kUnavailable) is retried
 // with bounded exponential backoff before the batch fails.
@@ -103,8 +106,18 @@ class CatalogWriter {
   class Request {
    public:
     virtual ~Request() = default;
-    // Runs inside the writer's transaction, in its own savepoint.
+    // Runs inside the writer's transaction, in its own savepoint (unless
+    // CatalogOpsOnly()).
     virtual sdk::Status Run(sdk::Connection& connection) = 0;
+    // True when Run() writes only through the catalog's own operations
+    // (procedures.h, scheduler.h, ...: every write they make is counted, and
+    // every refusal comes before their first write). The writer then runs it
+    // without a savepoint (two statements fewer per op): a failed op that
+    // wrote nothing needs no rollback, and one that failed after writing (a
+    // storage failure in the middle of an operation) fails its whole batch,
+    // which is rolled back, so nothing of it stays either way. Default false:
+    // an arbitrary op gets its savepoint and fails alone.
+    virtual bool CatalogOpsOnly() const { return false; }
     // OK when Run() succeeded and its transaction committed; Run()'s error
     // when it failed (its changes rolled back); otherwise the BEGIN/COMMIT
     // error or kUnavailable when refused after Stop().
@@ -165,6 +178,11 @@ class CatalogWriter {
   // transaction as a whole is lost (the batch must fail), OK otherwise; the
   // request's own outcome goes to request.status_.
   sdk::Status RunInSavepoint(Request& request);
+  // Runs a CatalogOpsOnly() request without a savepoint; same contract as
+  // RunInSavepoint, and a failure after a write loses the batch.
+  sdk::Status RunWithoutSavepoint(Request& request);
+  // Runs request.Run(), turning an exception into kInternal.
+  sdk::Status RunGuarded(Request& request);
   sdk::Status PrepareSavepointStatements();
   sdk::Status StepOnce(sdk::Statement* statement);
   // Retries `attempt` while it returns kUnavailable and `can_retry` holds,

@@ -14,6 +14,7 @@
 #include "core/catalog/state_machine.h"
 #include "core/catalog/values.h"
 #include "core/common/ids.h"
+#include "core/common/peer_id.h"
 
 namespace scaleout::core::catalog {
 
@@ -226,6 +227,32 @@ Result<PackageRow> RequirePackage(sdk::Connection& c, std::int64_t lsn,
   return PackageRow{q.I(0) != 0};
 }
 
+struct ProjectAndPackage {
+  ProjectRow project;
+  PackageRow package;
+};
+
+// The project (current version) and package of a create_execution request:
+// one joined query when all three exist, else the step-by-step lookups that
+// say which one is missing.
+Result<ProjectAndPackage> FindProjectAndPackage(sdk::Connection& c,
+                                                const CreateExecutionRequest& r) {
+  {
+    SCALEOUT_ASSIGN_OR_RETURN(
+        Query q, Cached(c,
+                        "SELECT p.project_id, p.object_version_lsn, k.entry_point FROM folders f "
+                        "JOIN projects p ON p.folder_id = f.folder_id JOIN packages k ON "
+                        "k.project_version_lsn = p.object_version_lsn AND k.name = ? WHERE "
+                        "f.name = ? AND p.name = ?"));
+    q.Text(r.package_name).Text(r.folder_name).Text(r.project_name);
+    SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+    if (row) return ProjectAndPackage{ProjectRow{q.I(0), q.I(1)}, PackageRow{q.I(2) != 0}};
+  }
+  SCALEOUT_ASSIGN_OR_RETURN(ProjectRow project, RequireProject(c, r.folder_name, r.project_name));
+  SCALEOUT_ASSIGN_OR_RETURN(PackageRow package, RequirePackage(c, project.lsn, r));
+  return ProjectAndPackage{project, package};
+}
+
 Status RequireReference(sdk::Connection& c, std::int64_t project_id, std::int64_t reference_id) {
   SCALEOUT_ASSIGN_OR_RETURN(
       Query q, Cached(c,
@@ -237,6 +264,16 @@ Status RequireReference(sdk::Connection& c, std::int64_t project_id, std::int64_
   return Status::NotFound("environment reference " + std::to_string(reference_id) +
                           " does not belong to this project; create it with "
                           "create_environment_reference or omit reference_id");
+}
+
+std::string SystemParameterInsertSql() {
+  std::string sql =
+      "INSERT INTO execution_parameter_values (execution_id, object_type, parameter_name, "
+      "data_type, parameter_value, sensitive, required, value_set) VALUES ";
+  for (std::size_t i = 0; i < internal::SystemParameters().size(); ++i) {
+    sql += i == 0 ? "(?, 50, ?, ?, ?, 0, 0, 0)" : ", (?, 50, ?, ?, ?, 0, 0, 0)";
+  }
+  return sql;
 }
 
 Status InsertExecutionParameters(sdk::Connection& c, std::int64_t execution_id, std::int64_t lsn,
@@ -252,20 +289,21 @@ Status InsertExecutionParameters(sdk::Connection& c, std::int64_t execution_id, 
           .status());
   SCALEOUT_ASSIGN_OR_RETURN(std::optional<std::string> server_level,
                             internal::GetCatalogProperty(c, "SERVER_LOGGING_LEVEL"));
+  // Every system parameter in one INSERT with one VALUES row each (the SQL
+  // is fixed: the list of system parameters is).
+  static const std::string sql = SystemParameterInsertSql();
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c, sql));
   for (const internal::SystemParameter& p : internal::SystemParameters()) {
-    std::optional<std::string> value;
-    if (p.default_value) value = std::string(*p.default_value);
-    if (p.name == "LOGGING_LEVEL" && server_level) value = *server_level;
-    SCALEOUT_RETURN_IF_ERROR(
-        Execute(
-            c,
-            "INSERT INTO execution_parameter_values (execution_id, object_type, "
-            "parameter_name, data_type, parameter_value, sensitive, required, value_set) "
-            "VALUES (?, 50, ?, ?, ?, 0, 0, 0)",
-            [&](Query& q) { q.Int(execution_id).Text(p.name).Text(p.data_type).OptText(value); })
-            .status());
+    q.Int(execution_id).Text(p.name).Text(p.data_type);
+    if (p.name == "LOGGING_LEVEL" && server_level) {
+      q.Text(*server_level);
+    } else if (p.default_value) {
+      q.Text(*p.default_value);
+    } else {
+      q.Null();
+    }
   }
-  return Status::Ok();
+  return q.Exec().status();
 }
 
 Status RequireCreated(const Execution& e, std::string_view what) {
@@ -556,8 +594,9 @@ Result<std::int64_t> CreateExecution(Txn& txn, const Caller& caller,
   SCALEOUT_RETURN_IF_ERROR(CheckName("folder_name", r.folder_name, kMaxNameChars));
   SCALEOUT_RETURN_IF_ERROR(CheckName("project_name", r.project_name, kMaxNameChars));
   SCALEOUT_RETURN_IF_ERROR(CheckName("package_name", r.package_name, kMaxPackageNameChars));
-  SCALEOUT_ASSIGN_OR_RETURN(ProjectRow project, RequireProject(c, r.folder_name, r.project_name));
-  SCALEOUT_ASSIGN_OR_RETURN(PackageRow package, RequirePackage(c, project.lsn, r));
+  SCALEOUT_ASSIGN_OR_RETURN(ProjectAndPackage found, FindProjectAndPackage(c, r));
+  const ProjectRow& project = found.project;
+  const PackageRow& package = found.package;
   if (!package.entry_point) {
     return Status::FailedPrecondition("package " + Quoted(r.package_name) +
                                       " is not an entry-point package; only entry-point packages "
@@ -701,17 +740,27 @@ Status StartExecution(Txn& txn, const Caller& caller, std::int64_t execution_id,
                                       " cannot start: required parameters have no value: " + names +
                                       "; set them with set_execution_parameter_value");
   }
+  // One UPDATE per table: retry count and start time together with what
+  // WriteExecutionStatus would write (the operation's start_time is now, so
+  // its COALESCE there would keep it).
+  const std::optional<std::int64_t> end = internal::EndTimeFor(to, txn.now);
   SCALEOUT_RETURN_IF_ERROR(
-      Execute(c,
-              "UPDATE executions SET retry_count = ?, start_time = ? WHERE "
-              "execution_id = ?",
-              [&](Query& b) { b.Int(retry_count).Int(txn.now).Int(execution_id); })
+      Execute(
+          c,
+          "UPDATE executions SET retry_count = ?, start_time = ?, "
+          "status = ?, end_time = COALESCE(?, end_time) WHERE "
+          "execution_id = ?",
+          [&](Query& b) {
+            b.Int(retry_count).Int(txn.now).Int(static_cast<int>(to)).OptInt(end).Int(execution_id);
+          })
           .status());
   SCALEOUT_RETURN_IF_ERROR(
-      Execute(c, "UPDATE operations SET start_time = ? WHERE operation_id = ?", [&](Query& b) {
-        b.Int(txn.now).Int(execution_id);
-      }).status());
-  SCALEOUT_RETURN_IF_ERROR(internal::WriteExecutionStatus(c, execution_id, to, txn.now));
+      Execute(
+          c,
+          "UPDATE operations SET start_time = ?, status = ?, end_time = "
+          "COALESCE(?, end_time) WHERE operation_id = ?",
+          [&](Query& b) { b.Int(txn.now).Int(static_cast<int>(to)).OptInt(end).Int(execution_id); })
+          .status());
   return internal::QueueTask(c, execution_id, 1, !e.runinscaleout, txn.now).status();
 }
 
@@ -766,10 +815,11 @@ Status StopOperation(Txn& txn, const Caller& caller, std::int64_t operation_id) 
 
 Result<std::string> AddWorkerAgent(Txn& txn, const Caller& caller, const AddWorkerRequest& r) {
   SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "add a worker agent", kAdmin));
-  std::optional<std::string> sha256 = NormalizeThumbprint(r.cert_sha256, 64);
+  std::optional<std::string> sha256 = NormalizePeerId(r.cert_sha256);  // or a CURVE key
   if (!sha256) {
     return Status::InvalidArgument("certificate thumbprint '" + r.cert_sha256.substr(0, 80) +
-                                   "' is not a SHA-256 thumbprint (64 hex digits); print it with "
+                                   "' is not a SHA-256 thumbprint (64 hex digits) nor a CURVE "
+                                   "public key (40 Z85 characters); print it with "
                                    "'scaleout cert thumbprint'");
   }
   std::string sha1;

@@ -242,17 +242,26 @@ sdk::Result<std::optional<WorkerAgent>> LoadWorker(sdk::Connection& connection,
   return std::optional<WorkerAgent>(ReadWorker(q));
 }
 
+std::optional<std::int64_t> EndTimeFor(ExecutionStatus status, std::int64_t now) {
+  if (IsTerminal(status)) return now;
+  return std::nullopt;
+}
+
 sdk::Status WriteExecutionStatus(sdk::Connection& connection, std::int64_t execution_id,
                                  ExecutionStatus status, std::int64_t now) {
-  const bool terminal = IsTerminal(status);
-  std::optional<std::int64_t> end;
-  if (terminal) end = now;
+  const std::optional<std::int64_t> end = EndTimeFor(status, now);
   SCALEOUT_RETURN_IF_ERROR(
       Execute(connection,
               "UPDATE executions SET status = ?, end_time = COALESCE(?, end_time) "
               "WHERE execution_id = ?",
               [&](Query& q) { q.Int(static_cast<int>(status)).OptInt(end).Int(execution_id); })
           .status());
+  return WriteOperationStatus(connection, execution_id, status, now);
+}
+
+sdk::Status WriteOperationStatus(sdk::Connection& connection, std::int64_t execution_id,
+                                 ExecutionStatus status, std::int64_t now) {
+  const std::optional<std::int64_t> end = EndTimeFor(status, now);
   return Execute(connection,
                  "UPDATE operations SET status = ?, end_time = COALESCE(?, end_time), "
                  "start_time = COALESCE(start_time, ?) WHERE operation_id = ?",

@@ -71,6 +71,15 @@ sdk::Result<std::optional<WorkerAgent>> LoadWorker(sdk::Connection& connection,
 // Sets the execution's status (and end_time when terminal), mirrored on its operation.
 sdk::Status WriteExecutionStatus(sdk::Connection& connection, std::int64_t execution_id,
                                  ExecutionStatus status, std::int64_t now);
+// The operations half of WriteExecutionStatus, for callers that fold the
+// executions half into an UPDATE of their own (one statement fewer on the
+// hot path). Sets status, end_time when terminal, start_time when running and
+// not set yet.
+sdk::Status WriteOperationStatus(sdk::Connection& connection, std::int64_t operation_id,
+                                 ExecutionStatus status, std::int64_t now);
+// What WriteExecutionStatus writes to executions.end_time (as COALESCE(?,
+// end_time)): `now` for a terminal status, nothing otherwise.
+std::optional<std::int64_t> EndTimeFor(ExecutionStatus status, std::int64_t now);
 
 // Inserts a pending attempt; returns its task id.
 sdk::Result<std::string> QueueTask(sdk::Connection& connection, std::int64_t execution_id,

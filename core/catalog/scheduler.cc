@@ -11,6 +11,7 @@
 #include "core/catalog/state_machine.h"
 #include "core/common/clock.h"
 #include "core/common/ids.h"
+#include "core/common/peer_id.h"
 
 namespace scaleout::core::catalog {
 
@@ -59,7 +60,7 @@ Result<std::int64_t> FreeSlots(sdk::Connection& c, const WorkerAgent& worker) {
   return std::max<std::int64_t>(0, worker.max_task_count - running);
 }
 
-std::string EligibleSql(const sdk::Dialect& dialect, bool server_only) {
+std::string EligibleSql(bool skip_locked, bool server_only) {
   std::string sql =
       "SELECT t.task_id FROM tasks t JOIN executions e ON e.execution_id = t.execution_id "
       "WHERE t.status = 5 AND e.status = 5 AND t.server_only = ";
@@ -71,13 +72,20 @@ std::string EligibleSql(const sdk::Dialect& dialect, bool server_only) {
         "w.execution_id = t.execution_id AND w.worker_agent_id = ?))";
   }
   sql += " ORDER BY t.created_time, t.task_id LIMIT ?";
-  if (dialect.supports_skip_locked) sql += " FOR UPDATE OF t SKIP LOCKED";
+  if (skip_locked) sql += " FOR UPDATE OF t SKIP LOCKED";
   return sql;
+}
+
+// EligibleSql depends only on these two flags: built once each, not per claim.
+const std::string& EligibleSqlFor(bool skip_locked, bool server_only) {
+  static const std::string kSql[2][2] = {{EligibleSql(false, false), EligibleSql(false, true)},
+                                         {EligibleSql(true, false), EligibleSql(true, true)}};
+  return kSql[skip_locked ? 1 : 0][server_only ? 1 : 0];
 }
 
 Result<std::vector<std::string>> FindEligible(Txn& txn, std::string_view worker_id,
                                               bool server_only, std::int64_t limit) {
-  const std::string sql = EligibleSql(txn.dialect, server_only);
+  const std::string& sql = EligibleSqlFor(txn.dialect.supports_skip_locked, server_only);
   SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(txn.connection, sql));
   if (!server_only) q.Text(worker_id);
   q.Int(limit);
@@ -155,14 +163,23 @@ Result<std::optional<ClaimedTask>> ClaimOne(Txn& txn, std::string_view worker_id
                     .Text(task_id);
               }));
   if (claimed != 1) return std::optional<ClaimedTask>();  // taken meanwhile: nothing written
-  SCALEOUT_RETURN_IF_ERROR(
-      Execute(c,
-              "UPDATE executions SET lease_epoch = ?, worker_agent_id = ?, "
-              "executed_count = executed_count + 1, start_time = "
-              "COALESCE(start_time, ?) WHERE execution_id = ?",
-              [&](Query& q) { q.Int(epoch).Text(worker_id).Int(txn.now).Int(e.execution_id); })
-          .status());
-  SCALEOUT_RETURN_IF_ERROR(internal::WriteExecutionStatus(c, e.execution_id, *exec_to, txn.now));
+  // The lease and the status move in one UPDATE of the execution (what
+  // WriteExecutionStatus would write to it), then the operation's mirror.
+  SCALEOUT_RETURN_IF_ERROR(Execute(c,
+                                   "UPDATE executions SET lease_epoch = ?, worker_agent_id = ?, "
+                                   "executed_count = executed_count + 1, start_time = "
+                                   "COALESCE(start_time, ?), status = ?, end_time = "
+                                   "COALESCE(?, end_time) WHERE execution_id = ?",
+                                   [&](Query& q) {
+                                     q.Int(epoch)
+                                         .Text(worker_id)
+                                         .Int(txn.now)
+                                         .Int(static_cast<int>(*exec_to))
+                                         .OptInt(internal::EndTimeFor(*exec_to, txn.now))
+                                         .Int(e.execution_id);
+                                   })
+                               .status());
+  SCALEOUT_RETURN_IF_ERROR(internal::WriteOperationStatus(c, e.execution_id, *exec_to, txn.now));
 
   ClaimedTask out;
   out.task_id = std::string(task_id);
@@ -271,9 +288,11 @@ Status StaleLease(const Task& task, std::string_view worker_id, std::int64_t epo
 // ---- workers ------------------------------------------------------------------------------
 
 Result<WorkerAgent> RegisterWorker(Txn& txn, const WorkerRegistration& r) {
-  std::optional<std::string> sha256 = NormalizeThumbprint(r.cert_sha256, 64);
+  std::optional<std::string> sha256 = NormalizePeerId(r.cert_sha256);  // or a CURVE key
   if (!sha256) {
-    return Status::InvalidArgument("the worker certificate thumbprint is not 64 hex digits");
+    return Status::InvalidArgument(
+        "the worker identity is neither a certificate thumbprint (64 hex digits) nor a CURVE "
+        "public key (40 Z85 characters)");
   }
   SCALEOUT_RETURN_IF_ERROR(CheckText("MachineName", r.machine_name, kMaxWorkerTextChars));
   SCALEOUT_RETURN_IF_ERROR(CheckText("UserAccount", r.user_account, kMaxWorkerTextChars));
@@ -371,9 +390,7 @@ Result<bool> HasClaimableTask(Txn& txn, std::string_view worker_agent_id) {
   SCALEOUT_ASSIGN_OR_RETURN(std::int64_t free, FreeSlots(txn.connection, worker));
   if (free <= 0) return false;
   // Without the dialect's row locks: this only reads.
-  sdk::Dialect plain = txn.dialect;
-  plain.supports_skip_locked = false;
-  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(txn.connection, EligibleSql(plain, false)));
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(txn.connection, EligibleSqlFor(false, false)));
   q.Text(id).Int(1);
   return q.Next();
 }

@@ -4,6 +4,13 @@
 
 namespace scaleout::core::catalog::internal {
 
+namespace {
+thread_local std::uint64_t writes_on_this_thread = 0;
+}  // namespace
+
+std::uint64_t WriteCount() noexcept { return writes_on_this_thread; }
+void CountWrite() noexcept { ++writes_on_this_thread; }
+
 Query::Query(Query&& other) noexcept
     : owned_(std::move(other.owned_)),
       statement_(std::exchange(other.statement_, nullptr)),
@@ -49,6 +56,7 @@ Query& Query::OptText(const std::optional<std::string>& value) {
 
 sdk::Result<std::int64_t> Query::Exec() {
   SCALEOUT_RETURN_IF_ERROR(bind_status_);
+  CountWrite();
   for (;;) {
     SCALEOUT_ASSIGN_OR_RETURN(bool row, statement_->Step());
     if (!row) break;

@@ -62,6 +62,14 @@ class Query {
   sdk::Status bind_status_;
 };
 
+// Writes run through Query on the calling thread: Exec() counts one, and so
+// does CountWrite() (for a write read through Next(), UPDATE ... RETURNING).
+// Counted before the statement runs, so a write that fails counts too. The
+// CatalogWriter compares the count around a catalog op to know whether a
+// failed op wrote anything (see CatalogWriter::Request::CatalogOpsOnly).
+std::uint64_t WriteCount() noexcept;
+void CountWrite() noexcept;
+
 // A cached statement for fixed SQL (hot and repeated statements).
 sdk::Result<Query> Cached(sdk::Connection& connection, std::string_view sql);
 // A one-off statement for SQL assembled from fixed fragments (filters).

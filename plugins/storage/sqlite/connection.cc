@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <climits>
+#include <cstdint>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -83,6 +84,7 @@ SqliteConnection::SqliteConnection(sqlite3* db, const Options& options)
 SqliteConnection::~SqliteConnection() {
   // Every statement must be finalized before the handle is closed; close_v2
   // still defers the close if a caller leaked a Prepare()d statement.
+  for (FrontEntry& entry : front_) entry = FrontEntry{};
   cache_.clear();
   begin_write_.reset();
   begin_read_.reset();
@@ -185,9 +187,20 @@ Result<std::unique_ptr<sdk::Statement>> SqliteConnection::Prepare(std::string_vi
   return std::unique_ptr<sdk::Statement>(std::make_unique<SqliteStatement>(db_, stmt, &context_));
 }
 
+std::size_t SqliteConnection::FrontSlot(std::string_view sql) noexcept {
+  const auto address = reinterpret_cast<std::uintptr_t>(sql.data());
+  return ((address >> 3) ^ (address >> 11) ^ sql.size()) & (kFrontSize - 1);
+}
+
 Result<sdk::Statement*> SqliteConnection::PrepareCached(std::string_view sql) {
+  FrontEntry& front = front_[FrontSlot(sql)];
+  if (front.data == sql.data() && front.key != nullptr && std::string_view(*front.key) == sql) {
+    SCALEOUT_RETURN_IF_ERROR(front.statement->Reset());
+    return static_cast<sdk::Statement*>(front.statement);
+  }
   if (auto it = cache_.find(sql); it != cache_.end()) {
     SCALEOUT_RETURN_IF_ERROR(it->second->Reset());
+    front = FrontEntry{sql.data(), &it->first, it->second.get()};
     return static_cast<sdk::Statement*>(it->second.get());
   }
   if (cache_.size() >= static_cast<std::size_t>(options_.statement_cache_size)) {
@@ -201,7 +214,8 @@ Result<sdk::Statement*> SqliteConnection::PrepareCached(std::string_view sql) {
   SCALEOUT_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, PrepareRaw(sql, SQLITE_PREPARE_PERSISTENT));
   auto statement = std::make_unique<SqliteStatement>(db_, stmt, &context_);
   SqliteStatement* result = statement.get();
-  cache_.emplace(std::string(sql), std::move(statement));
+  auto it = cache_.emplace(std::string(sql), std::move(statement)).first;
+  front = FrontEntry{sql.data(), &it->first, result};
   return static_cast<sdk::Statement*>(result);
 }
 

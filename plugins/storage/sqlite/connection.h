@@ -88,6 +88,20 @@ class SqliteConnection final : public sdk::Connection {
   StmtPtr rollback_;
   std::unordered_map<std::string, std::unique_ptr<SqliteStatement>, SqlHash, std::equal_to<>>
       cache_;
+
+  // In front of cache_: the hot statements are fixed SQL whose text sits at
+  // a fixed address (a literal or a static string), so a small table keyed by
+  // that address finds them without hashing the whole text. A hit is checked
+  // against the cached text (size and bytes), so a different text that comes
+  // to live at a remembered address is never mistaken for it.
+  struct FrontEntry {
+    const char* data = nullptr;        // the caller's text address when cached
+    const std::string* key = nullptr;  // the text itself (cache_'s key; nodes are stable)
+    SqliteStatement* statement = nullptr;
+  };
+  static constexpr std::size_t kFrontSize = 128;  // a power of two
+  static std::size_t FrontSlot(std::string_view sql) noexcept;
+  FrontEntry front_[kFrontSize];
 };
 
 }  // namespace scaleout::plugins::sqlite

@@ -30,6 +30,7 @@ SqliteStatement::SqliteStatement(sqlite3* db, sqlite3_stmt* stmt,
 SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
 
 Status SqliteStatement::CheckBind(int rc, int index) {
+  bound_ = true;
   if (rc == SQLITE_OK) return Status::Ok();
   if (rc == SQLITE_RANGE) {
     return Status::InvalidArgument("bind index " + std::to_string(index) +
@@ -73,6 +74,7 @@ Status SqliteStatement::BindBlob(int index, sdk::ByteView value) {
 }
 
 Result<bool> SqliteStatement::Step() {
+  stepped_ = true;
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) {
     has_row_ = true;
@@ -143,8 +145,10 @@ Status SqliteStatement::Reset() {
   has_row_ = false;
   // sqlite3_reset returns the error of the last failed step, which Step()
   // already reported; resetting itself cannot fail.
-  sqlite3_reset(stmt_);
-  sqlite3_clear_bindings(stmt_);
+  if (stepped_) sqlite3_reset(stmt_);
+  if (bound_) sqlite3_clear_bindings(stmt_);
+  stepped_ = false;
+  bound_ = false;
   return Status::Ok();
 }
 

@@ -54,6 +54,11 @@ class SqliteStatement final : public sdk::Statement {
   sqlite3_stmt* stmt_;           // owned
   const ErrorContext* context_;  // borrowed from the connection
   bool has_row_ = false;
+  // What Reset() has to undo: a Step() since the last reset, a binding since
+  // the last clear. A cached statement is reset when fetched and when its
+  // user is done with it; the second reset of the pair then costs nothing.
+  bool stepped_ = false;
+  bool bound_ = false;
   std::int64_t rows_affected_ = 0;
 };
 

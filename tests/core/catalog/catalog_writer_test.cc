@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/catalog/sql.h"
 #include "core/common/clock.h"
 #include "host/plugin_loader.h"
 #include "scaleout/sdk/config.h"
@@ -128,6 +129,47 @@ class Outcomes {
   std::mutex mutex_;
   std::condition_variable cv_;
   std::map<int, Status> statuses_;
+};
+
+// A request that declares CatalogOpsOnly(): it writes through the catalog's
+// counted Query (as the procedures do), so the writer runs it without a
+// savepoint. Writes item `id` unless `write` is false, then returns `result`.
+class CatalogOpRequest final : public CatalogWriter::Request {
+ public:
+  CatalogOpRequest(std::int64_t id, bool write, Status result)
+      : id_(id), write_(write), result_(std::move(result)) {}
+  Status Run(Connection& c) override {
+    ++runs;
+    if (write_) {
+      SCALEOUT_ASSIGN_OR_RETURN(internal::Query q,
+                                internal::Cached(c, "INSERT INTO item(id) VALUES (?)"));
+      q.Int(id_);
+      SCALEOUT_RETURN_IF_ERROR(q.Exec().status());
+    }
+    return result_;
+  }
+  bool CatalogOpsOnly() const override { return true; }
+  void Done(Status status) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    outcome_ = std::move(status);
+    done_ = true;
+    cv_.notify_all();
+  }
+  Status Wait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait(lock, [this] { return done_; });
+    return outcome_;
+  }
+  int runs = 0;  // written on the writer thread, read after Wait()
+
+ private:
+  std::int64_t id_;
+  bool write_;
+  Status result_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  Status outcome_;
 };
 
 class CatalogWriterTest : public ::testing::Test {
@@ -299,6 +341,85 @@ TEST_F(CatalogWriterTest, FailingOpIsRolledBackAloneOthersCommit) {
   EXPECT_EQ(after.batches - before.batches, 2u) << "the six ops must share one transaction";
   EXPECT_EQ(after.failed_ops, 3u);
   EXPECT_EQ(after.failed_batches, 0u);
+}
+
+TEST_F(CatalogWriterTest, CatalogOpRefusedBeforeWritingFailsAloneWithoutSavepoint) {
+  auto writer = MakeWriter();
+  Gate gate;
+  Outcomes outcomes;
+  writer->Submit(gate.op(), outcomes.Callback(0));
+  gate.WaitEntered();
+  CatalogOpRequest first(1, true, Status::Ok());
+  CatalogOpRequest refused(2, false, Status::FailedPrecondition("refused before writing"));
+  CatalogOpRequest duplicate(1, true, Status::Ok());  // its only INSERT fails: a write counted
+  CatalogOpRequest last(3, true, Status::Ok());
+  writer->Submit(first);
+  writer->Submit(refused);
+  writer->Submit(last);
+  const CatalogWriterStats before = writer->stats();
+  gate.Open();
+  EXPECT_TRUE(first.Wait().ok());
+  EXPECT_EQ(refused.Wait().code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(last.Wait().ok());
+  const CatalogWriterStats after = writer->stats();
+  EXPECT_EQ(after.batches - before.batches, 2u) << "the three ops must share one transaction";
+  EXPECT_EQ(after.failed_ops - before.failed_ops, 1u);
+  EXPECT_EQ(after.failed_batches, 0u);
+  auto reader = Reader();
+  EXPECT_TRUE(ItemExists(*reader, 1));
+  EXPECT_TRUE(ItemExists(*reader, 3));
+  EXPECT_EQ(Count("item"), 2);
+
+  // A catalog op whose write fails counts as having written: with no
+  // savepoint to undo it alone, its batch is rolled back and every op of it
+  // fails, so nothing of the batch is stored.
+  Gate gate2;
+  writer->Submit(gate2.op(), outcomes.Callback(1));
+  gate2.WaitEntered();
+  CatalogOpRequest before_it(10, true, Status::Ok());
+  CatalogOpRequest after_it(11, true, Status::Ok());
+  writer->Submit(before_it);
+  writer->Submit(duplicate);
+  writer->Submit(after_it);
+  gate2.Open();
+  const Status s1 = before_it.Wait();
+  const Status s2 = duplicate.Wait();
+  const Status s3 = after_it.Wait();
+  for (const Status& s : {s1, s2, s3}) {
+    EXPECT_EQ(s.code(), StatusCode::kAborted) << s.ToString();
+    EXPECT_NE(s.message().find("whole batch was rolled back"), std::string::npos) << s.ToString();
+  }
+  EXPECT_EQ(after_it.runs, 0) << "ops after the failure must not run";
+  EXPECT_EQ(Count("item"), 2) << "items 10 and 11 must be rolled back with the batch";
+  EXPECT_EQ(writer->stats().failed_batches, 1u);
+
+  // The writer recovers: the next batch commits.
+  CatalogOpRequest again(12, true, Status::Ok());
+  writer->Submit(again);
+  EXPECT_TRUE(again.Wait().ok());
+  EXPECT_EQ(Count("item"), 3);
+  writer->Stop();
+}
+
+TEST_F(CatalogWriterTest, CatalogOpFailingAfterAnEarlierWriteRollsBackItsBatch) {
+  auto writer = MakeWriter();
+  Gate gate;
+  Outcomes outcomes;
+  writer->Submit(gate.op(), outcomes.Callback(0));
+  gate.WaitEntered();
+  // Writes successfully, then fails (a storage failure in the middle of an
+  // operation looks like this): its write must not be committed.
+  CatalogOpRequest writes_then_fails(5, true, Status::Internal("disk went away"));
+  CatalogOpRequest plain(6, true, Status::Ok());
+  writer->Submit(plain);
+  writer->Submit(writes_then_fails);
+  gate.Open();
+  EXPECT_EQ(plain.Wait().code(), StatusCode::kAborted);
+  const Status failed = writes_then_fails.Wait();
+  EXPECT_EQ(failed.code(), StatusCode::kAborted) << failed.ToString();
+  EXPECT_NE(failed.message().find("disk went away"), std::string::npos) << failed.ToString();
+  EXPECT_EQ(Count("item"), 0);
+  writer->Stop();
 }
 
 TEST_F(CatalogWriterTest, CommitFailureFailsEveryOpOfTheBatch) {
