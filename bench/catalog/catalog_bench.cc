@@ -8,7 +8,8 @@
 // does not fail on them (machines differ), only on errors.
 //
 //   catalog_bench [--quick] [--seconds S] [--clients N] [--inflight M]
-//                 [--batch B] [--workload catalog|shape] [--dir D] [--plugin-dir P]
+//                 [--batch B] [--workload catalog|shape] [--synchronous FULL|NORMAL]
+//                 [--mode single|group] [--dir D] [--plugin-dir P]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -22,6 +23,10 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <pthread.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
@@ -50,7 +55,9 @@ struct Settings {
   int inflight = 512;        // life cycles each client keeps in flight
   std::size_t batch = 4096;  // CatalogWriter max_batch_size
   std::string workload = "catalog";
-  fs::path dir;  // where the database files go
+  std::string only_synchronous;  // "FULL" or "NORMAL": run just that one
+  std::string only_mode;         // "single" or "group": run just that one
+  fs::path dir;                  // where the database files go
   fs::path plugin_dir;
 };
 
@@ -64,7 +71,19 @@ struct Measurement {
   std::uint64_t transactions = 0;
   double seconds = 0;
   double average_batch_size = 0;
+  // CPU time of the thread that runs the catalog operations (the writer, or
+  // the one thread of "single") and of the whole process. On a shared
+  // machine the wall-clock rate depends on what else runs; CPU per life cycle
+  // does not, and says what one dedicated core would reach.
+  double writer_cpu_seconds = 0;
+  double process_cpu_seconds = 0;
   double lifecycles_per_s() const { return seconds > 0 ? lifecycles / seconds : 0; }
+  double writer_cpu_us_per_lifecycle() const {
+    return lifecycles > 0 ? writer_cpu_seconds * 1e6 / lifecycles : 0;
+  }
+  double lifecycles_per_writer_cpu_s() const {
+    return writer_cpu_seconds > 0 ? lifecycles / writer_cpu_seconds : 0;
+  }
   double ops_per_s() const { return seconds > 0 ? ops / seconds : 0; }
 };
 
@@ -98,6 +117,15 @@ class Database {
   Status status_;
 };
 
+// CPU seconds consumed so far by the clock `id` (a thread's or the process's).
+double CpuSeconds(clockid_t id) {
+  timespec ts{};
+  if (clock_gettime(id, &ts) != 0) return 0;
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+double ProcessCpuSeconds() { return CpuSeconds(CLOCK_PROCESS_CPUTIME_ID); }
+
 Clock::time_point Deadline(Clock::time_point start, double seconds) {
   return start +
          std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
@@ -111,6 +139,8 @@ sdk::Result<Measurement> RunSingle(sdk::Storage& storage, const Workload& worklo
   const sdk::Dialect& dialect = storage.GetDialect();
   Measurement m;
   m.mode = "single";
+  const double cpu_start = CpuSeconds(CLOCK_THREAD_CPUTIME_ID);
+  const double process_start = ProcessCpuSeconds();
   const auto start = Clock::now();
   const Clock::time_point deadline = Deadline(start, settings.seconds);
   Lifecycle lc;
@@ -127,6 +157,8 @@ sdk::Result<Measurement> RunSingle(sdk::Storage& storage, const Workload& worklo
     if (lc.step == 0) ++m.lifecycles;
   }
   m.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  m.writer_cpu_seconds = CpuSeconds(CLOCK_THREAD_CPUTIME_ID) - cpu_start;
+  m.process_cpu_seconds = ProcessCpuSeconds() - process_start;
   m.average_batch_size = 1.0;
   return m;
 }
@@ -144,6 +176,7 @@ class LifecycleRequest final : public CatalogWriter::Request {
   Status Run(sdk::Connection& connection) override {
     return workload_->Step(connection, *dialect_, lifecycle);
   }
+  bool CatalogOpsOnly() const override { return workload_->CatalogOpsOnly(); }
   void Done(Status status) override;
 
   Lifecycle lifecycle;
@@ -241,18 +274,31 @@ sdk::Result<Measurement> RunGroup(sdk::Storage& storage, const Workload& workloa
   core::catalog::CatalogWriterOptions options;
   options.max_batch_size = settings.batch;
   SCALEOUT_ASSIGN_OR_RETURN(auto writer, CatalogWriter::Open(storage, options));
+  // The writer thread's CPU clock, read from an op (ops run on that thread).
+  clockid_t writer_clock{};
+  SCALEOUT_RETURN_IF_ERROR(writer->Execute([&writer_clock](sdk::Connection&) -> Status {
+    if (pthread_getcpuclockid(pthread_self(), &writer_clock) != 0) {
+      return Status::Internal("pthread_getcpuclockid failed");
+    }
+    return Status::Ok();
+  }));
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < settings.clients; ++i) {
     clients.push_back(std::make_unique<Client>(*writer, workload, storage.GetDialect(),
                                                settings.inflight,
                                                static_cast<std::size_t>(i) * settings.inflight));
   }
+  const double writer_cpu_start = CpuSeconds(writer_clock);
+  const double process_start = ProcessCpuSeconds();
   const auto start = Clock::now();
   const Clock::time_point deadline = Deadline(start, settings.seconds);
   std::vector<std::thread> threads;
   for (auto& c : clients) threads.emplace_back([&c, deadline] { c->Run(deadline); });
   for (auto& t : threads) t.join();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  // Read while the writer thread still exists (its clock dies with it).
+  const double writer_cpu = CpuSeconds(writer_clock) - writer_cpu_start;
+  const double process_cpu = ProcessCpuSeconds() - process_start;
   writer->Stop();
 
   Measurement m;
@@ -260,6 +306,8 @@ sdk::Result<Measurement> RunGroup(sdk::Storage& storage, const Workload& workloa
   m.clients = settings.clients;
   m.inflight = settings.inflight;
   m.seconds = seconds;
+  m.writer_cpu_seconds = writer_cpu;
+  m.process_cpu_seconds = process_cpu;
   for (auto& c : clients) {
     SCALEOUT_RETURN_IF_ERROR(c->error);
     m.ops += c->ops;
@@ -302,7 +350,11 @@ nlohmann::json ToJson(const Measurement& m) {
           {"seconds", m.seconds},
           {"lifecycles_per_s", m.lifecycles_per_s()},
           {"ops_per_s", m.ops_per_s()},
-          {"average_batch_size", m.average_batch_size}};
+          {"average_batch_size", m.average_batch_size},
+          {"writer_cpu_seconds", m.writer_cpu_seconds},
+          {"process_cpu_seconds", m.process_cpu_seconds},
+          {"writer_cpu_us_per_lifecycle", m.writer_cpu_us_per_lifecycle()},
+          {"lifecycles_per_writer_cpu_s", m.lifecycles_per_writer_cpu_s()}};
 }
 
 int Main(int argc, char** argv) {
@@ -317,6 +369,8 @@ int Main(int argc, char** argv) {
       "inflight", po::value(&s.inflight), "life cycles in flight per client (default 512)")(
       "batch", po::value(&s.batch), "CatalogWriter max_batch_size (default 4096)")(
       "workload", po::value(&s.workload), "catalog (real procedures) or shape (default catalog)")(
+      "synchronous", po::value(&s.only_synchronous), "run only FULL or NORMAL (default both)")(
+      "mode", po::value(&s.only_mode), "run only single or group (default both)")(
       "dir", po::value(&dir), "folder for the database files (default: a new temp folder)")(
       "plugin-dir", po::value(&plugin_dir), "where libscaleout_storage_sqlite.so is");
   po::variables_map vm;
@@ -336,7 +390,11 @@ int Main(int argc, char** argv) {
     if (!vm.count("clients")) s.clients = 2;
     if (!vm.count("inflight")) s.inflight = 16;
   }
-  if (MakeWorkload(s.workload) == nullptr || s.clients < 1 || s.inflight < 1 || s.batch < 1) {
+  const bool bad_only = !(s.only_synchronous.empty() || s.only_synchronous == "FULL" ||
+                          s.only_synchronous == "NORMAL") ||
+                        !(s.only_mode.empty() || s.only_mode == "single" || s.only_mode == "group");
+  if (MakeWorkload(s.workload) == nullptr || s.clients < 1 || s.inflight < 1 || s.batch < 1 ||
+      bad_only) {
     std::cerr << "catalog_bench: bad options\n" << desc;
     return 2;
   }
@@ -358,7 +416,9 @@ int Main(int argc, char** argv) {
   std::map<std::string, Measurement> by_key;
   int rc = 0;
   for (const std::string sync : {"FULL", "NORMAL"}) {
+    if (!s.only_synchronous.empty() && s.only_synchronous != sync) continue;
     for (const std::string mode : {"single", "group"}) {
+      if (!s.only_mode.empty() && s.only_mode != mode) continue;
       auto m = RunOne(loader, s, mode, sync);
       if (!m.ok()) {
         std::cerr << "catalog_bench: " << mode << " " << sync << ": " << m.status().ToString()

@@ -39,6 +39,7 @@ class CatalogWorkload final : public Workload {
            "CompleteTask(succeeded)";
   }
   std::size_t workers() const override { return workers_.size(); }
+  bool CatalogOpsOnly() const override { return true; }
 
   Status Setup(Connection& connection, const sdk::Dialect& dialect) override {
     SCALEOUT_RETURN_IF_ERROR(core::catalog::Migrate(connection, dialect, Now()));

@@ -45,6 +45,9 @@ class Workload {
   // Prepares a fresh database (schema, fixtures) in transactions of its own.
   // REQUIRES: `connection` is not in a transaction.
   virtual sdk::Status Setup(sdk::Connection& connection, const sdk::Dialect& dialect) = 0;
+  // True when Step() writes only through the catalog's operations (see
+  // CatalogWriter::Request::CatalogOpsOnly): the writer needs no savepoint.
+  virtual bool CatalogOpsOnly() const { return false; }
   // How many workers claim; Lifecycle::worker is below this.
   virtual std::size_t workers() const = 0;
   // Runs operation `lifecycle.step` inside the caller's transaction. A claim
