@@ -182,7 +182,9 @@ Status ZmqClient::HandshakeWithPin(const std::string& pin, Clock::time_point dea
         return Status::Unauthenticated(
             "the server at " + options_.endpoint + " refused our CURVE key " + keys_.public_key +
             " (ZAP status " + std::to_string(event->value) +
-            "). The master trusts a worker only after an administrator adds its public key");
+            "): the key is not trusted, or the server has reached max_connections (its log "
+            "says which). The master trusts a worker only after an administrator adds its "
+            "public key");
       case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
         if (event->value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
           return Status::Unauthenticated(

@@ -581,7 +581,9 @@ ServerCore::ZapVerdict ServerCore::Decide(std::string_view domain, std::string_v
   if (connections_.size() > options_.max_connections) {
     logger_.Info("zmq: refused a handshake from " + from + ": max_connections (" +
                  std::to_string(options_.max_connections) + ") reached");
-    return {"300", "too many connections", ""};
+    // 400, not 300: libzmq 4.3 sends no ERROR to the client for a 300, which
+    // would leave it waiting for the handshake timeout.
+    return {"400", "too many connections", ""};
   }
   sdk::PeerIdentity peer;
   if (mechanism == "CURVE" && !settings_.insecure_plain) {

@@ -645,6 +645,31 @@ TEST_F(ZmqTransportTest, ManySequentialAndParallelCallsWithTheRatePrinted) {
             << static_cast<int>(kThreads * kPerThread / parallel_s) << "}" << std::endl;
 }
 
+TEST_F(ZmqTransportTest, ConnectionsAboveMaxConnectionsAreRefusedByZap) {
+  sdk::ServerOptions options = ServerOptionsFor();
+  options.max_connections = 1;
+  StartServer(options, Echo());
+  auto first = Connect(ClientOptionsFor(&client_key_));
+  ASSERT_TRUE(first->Call(Post("/one", "1")).ok());
+  auto second = Connect(ClientOptionsFor(&client_key_));
+  auto busy = second->Call(Post("/two", "2"));
+  ASSERT_FALSE(busy.ok());
+  // ZAP can only refuse: the client cannot tell "busy" from "not trusted",
+  // so its message names both and the server's log says which.
+  EXPECT_EQ(busy.status().code(), StatusCode::kUnauthenticated) << busy.status().ToString();
+  EXPECT_NE(busy.status().message().find("max_connections"), std::string::npos)
+      << busy.status().ToString();
+  EXPECT_TRUE(logger_.Contains("max_connections (1) reached")) << logger_.All();
+  EXPECT_TRUE(first->Call(Post("/one", "again")).ok());  // the admitted one keeps working
+  first.reset();                                         // frees the slot
+  bool admitted = false;
+  for (int i = 0; i < 50 && !admitted; ++i) {
+    admitted = second->Call(Post("/two", "retry")).ok();
+    if (!admitted) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(admitted) << logger_.All();
+}
+
 TEST_F(ZmqTransportTest, NothingListeningIsUnavailable) {
   StartServer(ServerOptionsFor(), Echo());
   sdk::ClientOptions options = ClientOptionsFor(&client_key_);
