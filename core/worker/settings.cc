@@ -244,7 +244,9 @@ Status ParseEndpoints(const Reader& r, const json& root, WorkerSettings& s) {
   std::string single;
   SCALEOUT_RETURN_IF_ERROR(r.String("MasterEndpoint", &single));
   s.master_endpoints.clear();
-  if (!Trim(single).empty()) s.master_endpoints.push_back(Trim(single));
+  // SSIS has one URL here; scaleout also takes a comma-separated list, so a
+  // worker can name every master of a shared catalog in the SSIS key.
+  for (auto& e : SplitList(single)) s.master_endpoints.push_back(e);
   if (const json* list = r.Find("MasterEndpoints")) {
     if (list->is_string()) {
       for (auto& e : SplitList(list->get<std::string>())) s.master_endpoints.push_back(e);

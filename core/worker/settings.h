@@ -41,7 +41,8 @@ struct WorkerSettings {
   // --- SSIS keys (table 2.2), with their SSIS defaults ---
   std::string display_name;  // default: the machine's host name
   std::string description;
-  // `MasterEndpoint` first, then every `MasterEndpoints` entry; tried in order.
+  // `MasterEndpoint` (one URL, or a comma-separated list) first, then every
+  // `MasterEndpoints` entry; duplicates dropped; tried in order (failover).
   std::vector<std::string> master_endpoints;
   // Pins for the master (normalized uppercase hex for certificates); a
   // comma-separated `MasterHttpsCertThumbprint` gives several (rotation).

@@ -215,6 +215,25 @@ TEST(WorkerSettingsTest, RefusesBadValuesNamingTheKey) {
   EXPECT_THAT(ParseError("{").message(), HasSubstr("not valid JSON"));
 }
 
+TEST(WorkerSettingsTest, MasterEndpointTakesACommaSeparatedFailoverList) {
+  // Two masters on one catalog: both in the SSIS key, then MasterEndpoints;
+  // duplicates dropped, order kept (the first is tried first).
+  auto s = ParseWorkerSettings(
+      R"({"MasterEndpoint": " https://a:8391 ,https://b:8391,, https://a:8391",
+          "MasterEndpoints": "https://c:8391, https://b:8391"})",
+      "w.json");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_THAT(s->master_endpoints,
+              ::testing::ElementsAre("https://a:8391", "https://b:8391", "https://c:8391"));
+  auto over = ParseWorkerSettings("{}", "w.json", {"MasterEndpoint=tcp://a:5555,tcp://b:5555"});
+  ASSERT_TRUE(over.ok()) << over.status().ToString();
+  EXPECT_THAT(over->master_endpoints, ::testing::ElementsAre("tcp://a:5555", "tcp://b:5555"));
+  // Every entry is checked, not just the first.
+  auto bad = ParseError(R"({"MasterEndpoint": "https://a:8391,b:8391"})");
+  EXPECT_EQ(bad.code(), sdk::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.message(), HasSubstr("'b:8391' needs a scheme"));
+}
+
 TEST(WorkerSettingsTest, OverridesApplyOnTopAndAreChecked) {
   auto s = ParseWorkerSettings(
       R"({"MaxTaskCount": 2})", "w.json",
