@@ -8,9 +8,49 @@
 #   SCALEOUT_TEST_SOURCE_DIR   the source tree (fixtures, examples)
 #   SCALEOUT_TEST_BINARY_DIR   the build tree
 # SERIAL marks tests that start many processes or measure, so CTest runs them alone.
+#
+# GoogleTest and GoogleMock are precompiled once (target scaleout_test_pch)
+# and the header is reused by every test executable (SCALEOUT_TEST_PCH). It is
+# on by default only for unoptimized builds: with a precompiled header GCC 12
+# reports a false -Warray-bounds inside std::string at -O2, which -Werror turns
+# into a failure. With ccache, set CCACHE_SLOPPINESS=pch_defines,time_macros
+# (scripts/build.sh does) or test sources are not cached.
 if(COMMAND scaleout_add_test)
   return()
 endif()
+set(_scaleout_test_pch_default OFF)
+if(CMAKE_BUILD_TYPE STREQUAL "Debug")
+  set(_scaleout_test_pch_default ON)
+endif()
+option(SCALEOUT_TEST_PCH "Precompile the GoogleTest headers for the test executables"
+       ${_scaleout_test_pch_default})
+
+# The test executables' compile definitions; the PCH donor gets the same.
+function(_scaleout_test_definitions target)
+  target_compile_definitions(${target} PRIVATE
+    SCALEOUT_TEST_PLUGIN_DIR="${SCALEOUT_PLUGIN_OUTPUT_DIR}"
+    SCALEOUT_TEST_HOST_BINARY="${SCALEOUT_HOST_BINARY}"
+    SCALEOUT_TEST_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    SCALEOUT_TEST_BINARY_DIR="${PROJECT_BINARY_DIR}")
+endfunction()
+
+# An executable (so its flags, -fPIE included, match the tests') that only
+# builds the precompiled header the tests reuse.
+function(_scaleout_test_pch_donor)
+  if(TARGET scaleout_test_pch)
+    return()
+  endif()
+  set(source "${PROJECT_BINARY_DIR}/scaleout_test_pch.cc")
+  if(NOT EXISTS "${source}")
+    file(WRITE "${source}" "int main() { return 0; }\n")
+  endif()
+  add_executable(scaleout_test_pch "${source}")
+  set_target_properties(scaleout_test_pch PROPERTIES RUNTIME_OUTPUT_DIRECTORY
+                                                     "${PROJECT_BINARY_DIR}/tests/pch")
+  target_link_libraries(scaleout_test_pch PRIVATE GTest::gtest GTest::gmock Threads::Threads)
+  _scaleout_test_definitions(scaleout_test_pch)
+  target_precompile_headers(scaleout_test_pch PRIVATE <gtest/gtest.h> <gmock/gmock.h>)
+endfunction()
 
 function(scaleout_add_test)
   cmake_parse_arguments(T "SERIAL" "NAME;TIMEOUT" "SOURCES;LIBRARIES;LABELS" ${ARGN})
@@ -23,11 +63,11 @@ function(scaleout_add_test)
   set_target_properties(${T_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/tests")
   target_link_libraries(${T_NAME} PRIVATE GTest::gtest GTest::gtest_main GTest::gmock Threads::Threads
                                           ${T_LIBRARIES})
-  target_compile_definitions(${T_NAME} PRIVATE
-    SCALEOUT_TEST_PLUGIN_DIR="${SCALEOUT_PLUGIN_OUTPUT_DIR}"
-    SCALEOUT_TEST_HOST_BINARY="${SCALEOUT_HOST_BINARY}"
-    SCALEOUT_TEST_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-    SCALEOUT_TEST_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  _scaleout_test_definitions(${T_NAME})
+  if(SCALEOUT_TEST_PCH)
+    _scaleout_test_pch_donor()
+    target_precompile_headers(${T_NAME} REUSE_FROM scaleout_test_pch)
+  endif()
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
   endif()
