@@ -113,7 +113,10 @@ std::string FirstAdminNotice(std::string_view name, std::string_view token,
 
 ManagementService::ManagementService(master::Master& master, sdk::Logger& logger,
                                      ManagementOptions options)
-    : master_(master), logger_(logger), options_(std::move(options)) {
+    : master_(master),
+      logger_(logger),
+      options_(std::move(options)),
+      note_work_([this] { master_.workers().NoteWorkMayBeAvailable(); }) {
   master_.AddRoute(std::string(kJsonApiPrefix),
                    [this](const sdk::Request& r, std::unique_ptr<sdk::Responder> responder) {
                      OnJsonRequest(r, std::move(responder));
@@ -168,6 +171,7 @@ sdk::Status ManagementService::Start() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     accepting_ = true;
+    pool_open_ = true;
   }
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.threads); ++i) {
     pool_.emplace_back([this] { PoolLoop(); });
@@ -184,8 +188,12 @@ sdk::Status ManagementService::Start() {
 void ManagementService::Stop() {
   if (schedules_) schedules_->Stop();
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    // Refuse new calls, then let every submitted one be answered (its
+    // acknowledgement may still need the pool) before closing the pool.
+    std::unique_lock<std::mutex> lock(mutex_);
     accepting_ = false;
+    drained_.wait(lock, [this] { return in_flight_ == 0; });
+    pool_open_ = false;
   }
   cv_.notify_all();
   for (std::thread& t : pool_) {
@@ -197,7 +205,7 @@ void ManagementService::Stop() {
 bool ManagementService::Post(std::function<void()> job) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!accepting_) return false;
+    if (!pool_open_) return false;
     jobs_.push_back(std::move(job));
   }
   cv_.notify_one();
@@ -209,7 +217,7 @@ void ManagementService::PoolLoop() {
     std::function<void()> job;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      cv_.wait(lock, [this] { return !jobs_.empty() || !accepting_; });
+      cv_.wait(lock, [this] { return !jobs_.empty() || !pool_open_; });
       if (jobs_.empty()) return;  // stopping and drained
       job = std::move(jobs_.front());
       jobs_.pop_front();
@@ -340,36 +348,89 @@ void ManagementService::Dispatch(const sdk::Request& request, const Operation& o
     logger_.Info("denied " + std::string(operation.name) + " to '" + identity->caller.name + "'");
     return reply(s, json());
   }
-  catalog::Caller caller = identity->caller;
-  const bool posted = Post([this, &operation, caller = std::move(caller), args = std::move(args),
-                            reply]() { RunOperation(operation, caller, args, reply); });
-  if (!posted) reply(sdk::Status::Unavailable("the master is stopping"), json());
+  SubmitOperation(operation, identity->caller, std::move(args), std::move(reply));
 }
 
-void ManagementService::RunOperation(const Operation& operation, const catalog::Caller& caller,
-                                     const json& args, const Reply& reply) {
+// One call between its submission and its answer; shared by the op (run on
+// the writer thread) and its acknowledgement.
+struct ManagementService::PendingCall {
+  const Operation& operation;
+  catalog::Caller caller;
+  json args;
+  Reply reply;
   Effects effects;
-  const std::function<void()> note_work = [this] { master_.workers().NoteWorkMayBeAvailable(); };
-  auto result = master_.writer().Execute([&](sdk::Connection& c) -> sdk::Result<json> {
-    effects = Effects{};  // a retried op starts clean
-    catalog::Txn txn{c, master_.dialect(), master_.clock().NowUnixMillis()};
-    OperationContext context{txn, caller, args, effects, note_work};
-    return operation.handler(context);
-  });
-  if (!result.ok()) return reply(result.status(), json());
-  if (operation.writes) {
-    logger_.Info("'" + caller.name + "' called " + std::string(operation.name));
-  }
-  if (effects.reload_principals) {
-    if (sdk::Status s = ReloadPrincipals(); !s.ok()) logger_.Warn(s.message());
-  }
-  if (effects.reload_trust) {
-    if (sdk::Status s = master_.ReloadTrust(); !s.ok()) {
-      logger_.Warn("reloading the trust list: " + s.message());
+  json result;  // the handler's result, valid when the op succeeded
+};
+
+void ManagementService::SubmitOperation(const Operation& operation, catalog::Caller caller,
+                                        json args, Reply reply) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!accepting_) {
+      reply(sdk::Status::Unavailable("the master is stopping"), json());
+      return;
     }
+    ++in_flight_;
   }
-  if (schedules_ && operation.name.find("schedule") != std::string_view::npos) schedules_->Poke();
-  reply(sdk::Status::Ok(), *result);
+  auto call = std::shared_ptr<PendingCall>(new PendingCall{
+      operation, std::move(caller), std::move(args), std::move(reply), Effects{}, json()});
+  master_.writer().Submit([this, call](sdk::Connection& c) { return RunOperation(*call, c); },
+                          [this, call](sdk::Status status) { FinishOperation(call, status); });
+}
+
+sdk::Status ManagementService::RunOperation(PendingCall& call, sdk::Connection& connection) {
+  call.effects = Effects{};  // a retried op starts clean
+  catalog::Txn txn{connection, master_.dialect(), master_.clock().NowUnixMillis()};
+  OperationContext context{txn, call.caller, call.args, call.effects, note_work_};
+  try {
+    auto result = call.operation.handler(context);
+    if (!result.ok()) return result.status();
+    call.result = std::move(result).value();
+    return sdk::Status::Ok();
+  } catch (const std::exception& e) {
+    // An exception must not reach the writer thread; the savepoint rolls back.
+    return sdk::Status::Internal(std::string(call.operation.name) + " failed: " + e.what());
+  }
+}
+
+void ManagementService::FinishOperation(const std::shared_ptr<PendingCall>& call,
+                                        const sdk::Status& status) {
+  if (!status.ok()) return ReplyAndRelease(*call, status, json());
+  if (call->operation.writes) {
+    logger_.Info("'" + call->caller.name + "' called " + std::string(call->operation.name));
+  }
+  if (schedules_ && call->operation.name.find("schedule") != std::string_view::npos) {
+    schedules_->Poke();
+  }
+  if (!call->effects.reload_principals && !call->effects.reload_trust) {
+    return ReplyAndRelease(*call, sdk::Status::Ok(), call->result);
+  }
+  // Reloading reads the catalog through the writer: not from its own thread.
+  const bool posted = Post([this, call] {
+    if (call->effects.reload_principals) {
+      if (sdk::Status s = ReloadPrincipals(); !s.ok()) logger_.Warn(s.message());
+    }
+    if (call->effects.reload_trust) {
+      if (sdk::Status s = master_.ReloadTrust(); !s.ok()) {
+        logger_.Warn("reloading the trust list: " + s.message());
+      }
+    }
+    ReplyAndRelease(*call, sdk::Status::Ok(), call->result);
+  });
+  if (!posted) ReplyAndRelease(*call, sdk::Status::Ok(), call->result);
+}
+
+void ManagementService::ReplyAndRelease(PendingCall& call, const sdk::Status& status,
+                                        const json& result) {
+  try {
+    call.reply(status, result);
+  } catch (const std::exception& e) {
+    // For example text that is not UTF-8 in the result; the responder then
+    // answers 503 when it is destroyed.
+    logger_.Error("answering " + std::string(call.operation.name) + ": " + e.what());
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (--in_flight_ == 0) drained_.notify_all();
 }
 
 }  // namespace scaleout::core::management

@@ -2,11 +2,17 @@
 //
 //   transport I/O thread ──► route (/api/v1/..., /v1/manage)
 //       authenticate (token / certificate / anonymous), find the operation,
-//       check its roles, parse the arguments      [no blocking, no database]
-//   ──► management pool thread ──► CatalogWriter::Execute(operation)
-//       ──► after commit: reload trust / principals ──► Responder::Send
+//       check its roles, parse the arguments, CatalogWriter::Submit(op, done)
+//                                                  [no blocking, no database]
+//   ──► writer thread: the operation runs in the next group commit, with
+//       every other call queued meanwhile (one fsync for all of them)
+//   ──► after commit, on the writer thread: Responder::Send; or, when the
+//       operation changed the trust list or the principals, a pool thread
+//       reloads them first and then sends.
 //
-// and a ScheduleRunner thread that fires due schedules.
+// No thread waits for a commit, so hundreds of concurrent calls share one
+// transaction (see bench/management). A ScheduleRunner thread fires due
+// schedules.
 //
 // Lifetime: construct before Master::Start() (it adds the routes), call
 // Start() after it, Stop() (or destroy) before Master::Stop(). The master
@@ -41,7 +47,9 @@ inline constexpr std::string_view kJsonApiPrefix = "/api/v1/";
 inline constexpr std::string_view kManageRoute = "/v1/manage";
 
 struct ManagementOptions {
-  std::size_t threads = 2;  // management pool (catalog calls block there, never on I/O threads)
+  // Pool for the work that follows some commits (reloading the trust list or
+  // the principals blocks on the catalog); operations themselves never wait.
+  std::size_t threads = 2;
   bool run_schedules = true;
   std::string first_admin_name = "admin";
   // Receives the one-time notice with the first admin's token (the master
@@ -78,12 +86,20 @@ class ManagementService {
 
   void OnJsonRequest(const sdk::Request& request, std::unique_ptr<sdk::Responder> responder);
   void OnManageRequest(const sdk::Request& request, std::unique_ptr<sdk::Responder> responder);
-  // Authenticates and checks the role on the calling (I/O) thread, then runs
-  // the operation on the pool and calls `reply` there.
+  struct PendingCall;
+
+  // Authenticates and checks the role on the calling (I/O) thread, then
+  // submits the operation to the catalog writer; `reply` is called once,
+  // after the commit (writer or pool thread) or at once when refused.
   void Dispatch(const sdk::Request& request, const Operation& operation, nlohmann::json args,
                 Reply reply);
-  void RunOperation(const Operation& operation, const catalog::Caller& caller,
-                    const nlohmann::json& args, const Reply& reply);
+  void SubmitOperation(const Operation& operation, catalog::Caller caller, nlohmann::json args,
+                       Reply reply);
+  // Runs on the writer thread inside the transaction.
+  sdk::Status RunOperation(PendingCall& call, sdk::Connection& connection);
+  // The acknowledgement (writer thread): replies, or hands reloads to the pool.
+  void FinishOperation(const std::shared_ptr<PendingCall>& call, const sdk::Status& status);
+  void ReplyAndRelease(PendingCall& call, const sdk::Status& status, const nlohmann::json& result);
   bool Post(std::function<void()> job);
   void PoolLoop();
 
@@ -93,10 +109,15 @@ class ManagementService {
   PrincipalDirectory principals_;
   std::unique_ptr<ScheduleRunner> schedules_;
 
+  const std::function<void()> note_work_;  // wakes parked worker long-polls
+
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> jobs_;  // guarded by mutex_
-  bool accepting_ = false;                  // guarded by mutex_
+  bool accepting_ = false;                  // guarded by mutex_: new API calls admitted
+  bool pool_open_ = false;                  // guarded by mutex_: the pool takes jobs
+  std::size_t in_flight_ = 0;               // guarded by mutex_: submitted, not yet answered
+  std::condition_variable drained_;         // in_flight_ reached 0
   std::vector<std::thread> pool_;
 };
 

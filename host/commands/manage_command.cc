@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/common/peer_id.h"
 #include "core/management/project_source.h"
 #include "core/security/certificates.h"
 #include "host/commands/command_util.h"
@@ -251,7 +252,8 @@ int WorkerSet(Context& ctx) {
 
 // What `worker add` learned about the worker before doing anything.
 struct WorkerPlan {
-  std::string sha256;
+  std::string sha256;  // the trusted identity: a SHA-256 thumbprint or a CURVE public key
+  bool curve = false;  // sha256 holds a CURVE public key (Z85) from --curve-key
   std::string sha1;
   std::string common_name;
   std::string worker_agent_id;
@@ -268,9 +270,27 @@ WorkerPlan PlanWorkerAdd(Context& ctx) {
   WorkerPlan plan;
   std::string cert_file = ctx.args.Get("cert-file");
   std::string thumbprint = ctx.args.Get("thumbprint");
+  const std::string curve_key = ctx.args.Get("curve-key");
   plan.settings_file = ctx.args.Get("settings");
   const int sources = !cert_file.empty() + !thumbprint.empty() + !plan.settings_file.empty();
-  if (sources == 0) Usage("give the worker's --cert file, --thumbprint or --settings file");
+  if (sources == 0 && curve_key.empty()) {
+    Usage("give the worker's --cert file, --thumbprint, --settings file or --curve-key");
+  }
+  if (!curve_key.empty()) {
+    // A worker on a CURVE transport is known by its public key, which the
+    // trust list keys exactly as the transport reports it.
+    if (!cert_file.empty() || !thumbprint.empty()) {
+      Usage("--curve-key replaces --cert and --thumbprint; give one of them");
+    }
+    if (!core::IsCurvePublicKey(curve_key)) {
+      Usage(
+          "--curve-key needs the worker's CURVE public key: 40 Z85 characters (as written by "
+          "zmq_curve_keypair), got '" +
+          curve_key.substr(0, 80) + "'");
+    }
+    plan.sha256 = curve_key;
+    plan.curve = true;
+  }
   if (!plan.settings_file.empty()) {
     std::ifstream in(plan.settings_file);
     if (!in) Failed("cannot read the worker settings file " + plan.settings_file);
@@ -283,14 +303,18 @@ WorkerPlan PlanWorkerAdd(Context& ctx) {
     if (cert_file.empty() && settings.contains("WorkerCertFile")) {
       cert_file = ResolveNear(settings.value("WorkerCertFile", ""), plan.settings_file);
     }
-    if (thumbprint.empty()) thumbprint = settings.value("WorkerHttpsCertThumbprint", "");
+    if (thumbprint.empty() && !plan.curve) {
+      thumbprint = settings.value("WorkerHttpsCertThumbprint", "");
+    }
     plan.worker_agent_id = settings.value("AgentId", "");
     std::error_code ec;
     const auto perms = fs::status(plan.settings_file, ec).permissions();
     plan.settings_writable =
         !ec && access(plan.settings_file.c_str(), W_OK) == 0 && perms != fs::perms::unknown;
   }
-  if (!cert_file.empty()) {
+  if (plan.curve) {
+    // Known already; a certificate named by the settings file is not used.
+  } else if (!cert_file.empty()) {
     auto info = core::security::ReadCertificateThumbprints(cert_file);
     if (!info.ok()) Failed("cannot use the worker certificate: " + info.status().message());
     plan.sha256 = info->sha256_thumbprint;
@@ -314,8 +338,8 @@ WorkerPlan PlanWorkerAdd(Context& ctx) {
   if (ctx.args.values.contains("id")) plan.worker_agent_id = ctx.args.Get("id");
   for (const json& w : Call(ctx, "list_worker_agents")) {
     if (w.value("cert_sha256", "") == plan.sha256) {
-      Failed("certificate " + plan.sha256 + " is already trusted as worker " +
-             w.value("worker_agent_id", "") + "; nothing to do");
+      Failed(std::string(plan.curve ? "CURVE key " : "certificate ") + plan.sha256 +
+             " is already trusted as worker " + w.value("worker_agent_id", "") + "; nothing to do");
     }
   }
   return plan;
@@ -323,8 +347,8 @@ WorkerPlan PlanWorkerAdd(Context& ctx) {
 
 void PrintWorkerPlan(Context& ctx, const WorkerPlan& plan) {
   ctx.out << "Scale Out Manager will:\n";
-  ctx.out << "  1. trust the worker certificate " << plan.sha256
-          << (plan.common_name.empty() ? "" : " (CN=" + plan.common_name + ")")
+  ctx.out << "  1. trust the worker " << (plan.curve ? "CURVE public key " : "certificate ")
+          << plan.sha256 << (plan.common_name.empty() ? "" : " (CN=" + plan.common_name + ")")
           << " as a new worker" << (plan.worker_agent_id.empty() ? "" : " " + plan.worker_agent_id)
           << " (disabled until you enable it)\n";
   if (plan.settings_file.empty()) {
@@ -634,7 +658,9 @@ int ExecLog(Context& ctx) {
 }
 
 int Wait(Context& ctx, const std::vector<std::int64_t>& ids, std::int64_t timeout_s) {
-  const bool live = !ctx.json_output && isatty(STDOUT_FILENO) != 0;
+  // Live progress goes to stderr when that is a terminal, so that the result
+  // on stdout stays clean when it is redirected or piped.
+  const bool live = !ctx.json_output && isatty(STDERR_FILENO) != 0;
   const auto start = std::chrono::steady_clock::now();
   std::map<std::int64_t, json> last;
   for (;;) {
@@ -649,15 +675,15 @@ int Wait(Context& ctx, const std::vector<std::int64_t>& ids, std::int64_t timeou
     }
     const auto elapsed =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start);
-    if (live) ctx.out << "\r\033[K" << line << "  (" << elapsed.count() << "s)" << std::flush;
+    if (live) ctx.err << "\r\033[K" << line << "  (" << elapsed.count() << "s)" << std::flush;
     if (all_done) break;
     if (timeout_s > 0 && elapsed.count() >= timeout_s) {
-      if (live) ctx.out << "\n";
+      if (live) ctx.err << "\n";
       Failed("timed out after " + std::to_string(timeout_s) + " s; still waiting: " + line);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
-  if (live) ctx.out << "\n";
+  if (live) ctx.err << "\n";
   bool all_succeeded = true;
   json out = json::array();
   for (std::int64_t id : ids) {
@@ -829,9 +855,9 @@ const std::vector<Command>& Commands() {
       {{"worker", "list"}, "the Worker Manager list", {}, {}, WorkerList},
       {{"worker", "show"}, "ID", {}, {}, WorkerShow},
       {{"worker", "add"},
-       "(--cert F | --thumbprint SHA256 | --settings WORKER.json) [--agent-id GUID] "
-       "[--display-name N] [--description D] [--yes]",
-       {"cert-file", "thumbprint", "settings", "id", "display-name", "description"},
+       "(--cert F | --thumbprint SHA256 | --settings WORKER.json | --curve-key Z85KEY) "
+       "[--agent-id GUID] [--display-name N] [--description D] [--yes]",
+       {"cert-file", "thumbprint", "settings", "curve-key", "id", "display-name", "description"},
        {"yes"},
        WorkerAdd},
       {{"worker", "enable"},

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 
 #include "tests/e2e/manage/master_process.h"
 
@@ -146,6 +147,56 @@ TEST_F(ManageTest, WorkerAddFromSettingsWritesTheMasterIntoThem) {
       master_.ManageAsAdmin({"worker", "add", "--thumbprint", std::string(40, 'A'), "--yes"});
   EXPECT_EQ(sha1_only.exit_code, 2);
   EXPECT_TRUE(Contains(sha1_only.err, "SHA-1")) << sha1_only.err;
+}
+
+TEST_F(ManageTest, WorkerAddFromAThumbprintAndFromACurveKey) {
+  // From the SHA-256 thumbprint alone (any case, with separators).
+  const TestCertificate worker = MakeCertificate(master_.dir(), "worker3");
+  std::string spaced;
+  for (std::size_t i = 0; i < worker.sha256.size(); i += 2) {
+    spaced += (spaced.empty() ? "" : ":") + worker.sha256.substr(i, 2);
+  }
+  const ProcessResult by_thumbprint =
+      master_.ManageAsAdmin({"worker", "add", "--thumbprint", spaced, "--yes"});
+  ASSERT_EQ(by_thumbprint.exit_code, 0) << by_thumbprint.err;
+  EXPECT_TRUE(Contains(by_thumbprint.out, "trust the worker certificate " + worker.sha256))
+      << by_thumbprint.out;
+
+  // A CURVE public key (Z85, as the ZeroMQ transport reports a peer) is
+  // trusted exactly as given: Z85 is case-sensitive.
+  const std::string key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+  const ProcessResult by_key = master_.ManageAsAdmin(
+      {"worker", "add", "--curve-key", key, "--display-name", "zmq-1", "--yes"});
+  ASSERT_EQ(by_key.exit_code, 0) << by_key.err;
+  EXPECT_TRUE(Contains(by_key.out, "trust the worker CURVE public key " + key)) << by_key.out;
+  json list = master_.Json({"worker", "list"});
+  ASSERT_EQ(list.size(), 2u);
+  std::set<std::string> identities;
+  for (const json& w : list) identities.insert(w["cert_sha256"].get<std::string>());
+  EXPECT_EQ(identities, (std::set<std::string>{worker.sha256, key}));
+  const ProcessResult again = master_.ManageAsAdmin({"worker", "add", "--curve-key", key, "--yes"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_TRUE(Contains(again.err, "CURVE key " + key + " is already trusted")) << again.err;
+
+  // Refusals: usage errors (exit 2) that change nothing.
+  for (const std::string& bad : {key.substr(0, 39), key.substr(0, 39) + "~",
+                                 std::string(40, 'A') /* hex: a SHA-1 thumbprint */}) {
+    const ProcessResult refused =
+        master_.ManageAsAdmin({"worker", "add", "--curve-key", bad, "--yes"});
+    EXPECT_EQ(refused.exit_code, 2) << bad;
+    EXPECT_TRUE(Contains(refused.err, "40 Z85 characters")) << refused.err;
+  }
+  const ProcessResult both = master_.ManageAsAdmin(
+      {"worker", "add", "--curve-key", key, "--cert-file", worker.cert.string(), "--yes"});
+  EXPECT_EQ(both.exit_code, 2);
+  // The JSON API refuses a malformed identity with the same rule.
+  RawApi api;
+  const sdk::Response raw =
+      api.Call(master_.url(), master_.thumbprint(), "POST", "/api/v1/add_worker_agent",
+               json{{"cert_sha256", "not-a-key"}}.dump(), master_.admin_token());
+  EXPECT_EQ(raw.status, 400) << raw.body;
+  EXPECT_TRUE(Contains(raw.body, "CURVE public key")) << raw.body;
+  EXPECT_EQ(master_.Json({"worker", "list"}).size(), 2u);
 }
 
 TEST_F(ManageTest, ConnectionAndTrustErrorsSayWhatToDo) {

@@ -1,7 +1,8 @@
-// Schedules on a real master: a one-second schedule fires and each tick
-// creates and starts an execution. The master has no worker here (and does
-// not yet run server-mode tasks itself), so the executions are asserted to be
-// created and started (pending); with workers they run to success.
+// Schedules on a real master without workers: the command's refusals, the
+// schedule life cycle (add, list, disable, enable, remove), and each tick
+// creating and starting an execution in the catalog's default mode. That the
+// executions then run to success on a worker, and the missed-tick rule across
+// a master restart with a worker attached, are in schedule_worker_test.cc.
 #include <gtest/gtest.h>
 
 #include <chrono>
