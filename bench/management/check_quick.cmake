@@ -1,0 +1,27 @@
+# Runs `management_bench --quick` and checks its JSON: it parses, and every
+# configuration created and started executions without an error.
+# Usage: cmake -DBENCH=<management_bench> -P check_quick.cmake
+execute_process(COMMAND "${BENCH}" --quick
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "management_bench --quick failed (${rc}):\n${err}\n${out}")
+endif()
+string(JSON name ERROR_VARIABLE json_error GET "${out}" benchmark)
+if(json_error OR NOT name STREQUAL "management_bench")
+  message(FATAL_ERROR "management_bench printed no valid JSON (${json_error}):\n${out}")
+endif()
+string(JSON count LENGTH "${out}" configs)
+if(count LESS 1)
+  message(FATAL_ERROR "no configuration measured:\n${out}")
+endif()
+math(EXPR last "${count} - 1")
+foreach(i RANGE ${last})
+  string(JSON executions GET "${out}" configs ${i} executions)
+  string(JSON errors GET "${out}" configs ${i} errors)
+  string(JSON api GET "${out}" configs ${i} api)
+  string(JSON clients GET "${out}" configs ${i} clients)
+  if(executions LESS 1 OR NOT errors EQUAL 0)
+    message(FATAL_ERROR "${api} API with ${clients} clients: ${executions} executions, ${errors} errors:\n${out}")
+  endif()
+endforeach()
+message(STATUS "management_bench --quick produced a complete JSON report")
