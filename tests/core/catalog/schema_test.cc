@@ -48,8 +48,8 @@ TEST_P(CatalogTest, NewerSchemaIsRefusedWithUpgradeAdvice) {
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(Code(opened), sdk::StatusCode::kFailedPrecondition);
   EXPECT_THAT(opened.status().message(),
-              HasSubstr("catalog schema version 99 is newer than this build supports (1); "
-                        "upgrade scaleout"));
+              HasSubstr("catalog schema version 99 is newer than this build supports (" +
+                        std::to_string(kSchemaVersion) + "); upgrade scaleout"));
   EXPECT_EQ(Snapshot(), before);
 }
 
