@@ -1,0 +1,514 @@
+// dispatch_bench: end-to-end dispatch through a real cluster — a `scaleout
+// master` (catalog at synchronous=FULL) and two `scaleout worker` processes on
+// 127.0.0.1 with real credentials (tests/e2e/scaleout/cluster.h) — driven
+// through the management API by concurrent clients inside this process.
+//
+// Measures (see ../README.md, "dispatch_bench"):
+//   noop        N executions of executor/noop created and started, until all
+//               are terminal: executions/s
+//   latency     start_execution → the attempt's start time in the catalog, on
+//               idle workers, sequential samples: p50/p99
+//   process     N executions of executor/process running /bin/true, and a
+//               bare posix_spawn+waitpid loop of /bin/true on two threads: ratio
+//   master_rss  the master's peak RSS (VmHWM)
+//
+// Prints one JSON document on stdout (progress on stderr). Fails only when the
+// cluster cannot be set up or an execution cannot be created or started, never
+// on a target.
+//
+//   dispatch_bench [--quick] [-n N] [--process-n N] [--latency-samples S] [--clients C]
+//                  [--transport https|zmq] [--storage sqlite|odbc_postgresql]
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include "host/commands/manage_client.h"
+#include "tests/e2e/scaleout/cluster.h"
+#include "tests/support/test_util.h"
+
+extern char** environ;
+
+namespace scaleout::bench {
+namespace {
+
+namespace fs = std::filesystem;
+namespace po = boost::program_options;
+using nlohmann::json;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr char kFolder[] = "Bench";
+constexpr char kProject[] = "Dispatch";
+constexpr char kNoopPackage[] = "throughput.noop";
+constexpr char kLatencyPackage[] = "latency.noop";
+constexpr char kProcessPackage[] = "true.cmd.json";
+
+// Targets of issue 4 ("Benchmark and targets").
+constexpr double kTargetNoopPerSecond = 5000;
+constexpr double kTargetLatencyP50Ms = 1;
+constexpr double kTargetLatencyP99Ms = 5;
+constexpr double kTargetProcessRatio = 0.75;
+
+struct Settings {
+  bool quick = false;
+  int noop_n = 10000;
+  int process_n = 2000;
+  int latency_samples = 200;
+  int clients = 32;
+  int worker_tasks = 16;  // MaxTaskCount of each worker
+  std::string transport = "https";
+  std::string storage = "sqlite";
+};
+
+[[noreturn]] void Fail(const std::string& message) {
+  std::cerr << "dispatch_bench: " << message << "\n";
+  std::exit(1);
+}
+
+void Progress(const std::string& message) { std::cerr << "dispatch_bench: " << message << "\n"; }
+
+// The cluster harness reports setup failures as GoogleTest failures; outside a
+// test they only reach the listeners, so count them here and stop the run.
+class FailureCounter : public ::testing::EmptyTestEventListener {
+ public:
+  void OnTestPartResult(const ::testing::TestPartResult& result) override {
+    if (!result.failed()) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (first_.empty()) first_ = result.message();
+    ++count_;
+  }
+  void CheckNone(const std::string& step) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (count_ > 0) Fail(step + " failed: " + first_);
+  }
+
+ private:
+  std::mutex mutex_;
+  int count_ = 0;
+  std::string first_;
+};
+
+// "2026-11-21T23:54:05.123Z" → Unix milliseconds; nullopt for anything else.
+std::optional<std::int64_t> ParseUtcMillis(const json& value) {
+  if (!value.is_string()) return std::nullopt;
+  std::tm tm{};
+  int millis = 0;
+  if (std::sscanf(value.get<std::string>().c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year,
+                  &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &millis) != 7) {
+    return std::nullopt;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<std::int64_t>(timegm(&tm)) * 1000 + millis;
+}
+
+double NowUnixMillis() {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+double SecondsSince(SteadyClock::time_point begin) {
+  return std::chrono::duration<double>(SteadyClock::now() - begin).count();
+}
+
+double Percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[static_cast<std::size_t>(p * static_cast<double>(values.size() - 1))];
+}
+
+// The master is this process's child `scaleout master --config <dir>/...`:
+// the harness does not hand out its pid, /proc does.
+pid_t FindMasterPid(const fs::path& cluster_dir) {
+  const std::string self = std::to_string(getpid());
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream status(entry.path() / "status");
+    std::string line;
+    std::string ppid;
+    while (std::getline(status, line)) {
+      if (line.rfind("PPid:", 0) == 0) ppid = line.substr(line.find_first_not_of(" \t", 5));
+    }
+    if (ppid != self) continue;
+    std::ifstream cmdline_file(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(cmdline_file)), {});
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(" master --config " + (cluster_dir / "master").string()) !=
+        std::string::npos) {
+      return static_cast<pid_t>(std::stol(name));
+    }
+  }
+  return -1;
+}
+
+// "VmHWM:    12345 kB" → 12345; -1 when not found.
+std::int64_t StatusKb(pid_t pid, const std::string& key) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(key + ":", 0) == 0) return std::stoll(line.substr(key.size() + 1));
+  }
+  return -1;
+}
+
+// Management clients of the admin principal; one per thread (ManageClient is
+// single-threaded).
+class Api {
+ public:
+  Api(const test::Cluster& cluster, std::string token) {
+    settings_.master = cluster.master_url();
+    settings_.master_thumbprint = cluster.master_thumbprint();
+    settings_.token = std::move(token);
+    settings_.plugin_dir = test::InTreePluginDir().string();
+  }
+  std::unique_ptr<host::ManageClient> Connect() const {
+    auto client = host::ManageClient::Create(settings_);
+    if (!client.ok()) Fail("cannot make a management client: " + client.status().ToString());
+    return std::move(*client);
+  }
+
+ private:
+  host::ConnectionSettings settings_;
+};
+
+json CallOrFail(host::ManageClient& client, const std::string& operation, const json& args) {
+  auto result = client.Call(operation, args);
+  if (!result.ok()) Fail(operation + ": " + result.status().ToString());
+  return *result;
+}
+
+// Creates the execution of `package`; returns its id.
+std::int64_t Create(host::ManageClient& client, const std::string& package) {
+  const json created =
+      CallOrFail(client, "create_execution",
+                 {{"folder_name", kFolder}, {"project_name", kProject}, {"package_name", package}});
+  return created.at("execution_id").get<std::int64_t>();
+}
+
+// How many executions of `package` have SSIS status `status` (up to `limit`).
+std::size_t CountWithStatus(host::ManageClient& client, const std::string& package, int status,
+                            int limit) {
+  const json rows = CallOrFail(client, "list_executions",
+                               {{"package_name", package}, {"status", status}, {"limit", limit}});
+  return rows.size();
+}
+
+// Whether any execution of `package` is still created (1), running (2),
+// pending (5) or stopping (8).
+bool AnyActive(host::ManageClient& client, const std::string& package) {
+  for (int status : {1, 2, 5, 8}) {
+    if (CountWithStatus(client, package, status, 1) > 0) return true;
+  }
+  return false;
+}
+
+struct Throughput {
+  int executions = 0;
+  double submit_seconds = 0;  // until the last start_execution answered
+  double seconds = 0;         // until every execution was terminal
+  std::size_t succeeded = 0;
+  bool timed_out = false;
+};
+
+// Creates and starts `n` executions of `package` from `clients` threads, then
+// waits (polling list_executions every 20 ms) until none is active.
+Throughput RunMany(const Api& api, const std::string& package, int n, int clients,
+                   std::chrono::seconds timeout) {
+  std::vector<std::unique_ptr<host::ManageClient>> connections;
+  for (int i = 0; i < clients; ++i) connections.push_back(api.Connect());
+  auto watcher = api.Connect();
+  // Warm every connection (TLS handshake) before the clock starts.
+  for (auto& c : connections) CallOrFail(*c, "list_folders", json::object());
+  CallOrFail(*watcher, "list_folders", json::object());
+
+  Throughput t;
+  t.executions = n;
+  std::atomic<int> next{0};
+  const auto begin = SteadyClock::now();
+  std::vector<std::thread> threads;
+  for (auto& c : connections) {
+    threads.emplace_back([&, client = c.get()] {
+      while (next.fetch_add(1) < n) {
+        const std::int64_t id = Create(*client, package);
+        CallOrFail(*client, "start_execution", {{"execution_id", id}});
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  t.submit_seconds = SecondsSince(begin);
+  const auto deadline = begin + timeout;
+  while (AnyActive(*watcher, package)) {
+    if (SteadyClock::now() > deadline) {
+      t.timed_out = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  t.seconds = SecondsSince(begin);
+  t.succeeded = CountWithStatus(*watcher, package, 7, n + 1);
+  return t;
+}
+
+json ThroughputJson(const Throughput& t) {
+  return {{"executions", t.executions},
+          {"succeeded", t.succeeded},
+          {"timed_out", t.timed_out},
+          {"submit_seconds", t.submit_seconds},
+          {"seconds", t.seconds},
+          {"executions_per_second", static_cast<double>(t.executions) / t.seconds},
+          {"submitted_per_second", static_cast<double>(t.executions) / t.submit_seconds}};
+}
+
+struct Latency {
+  std::vector<double> dispatch_ms;    // start_execution sent → attempt start_time
+  std::vector<double> start_call_ms;  // start_execution round trip
+  int missing = 0;                    // samples without an attempt start time
+};
+
+// One execution at a time on idle workers: create it, note the wall clock,
+// start it, wait until it is terminal, read its attempt's start time.
+Latency MeasureLatency(const Api& api, int samples) {
+  auto client = api.Connect();
+  CallOrFail(*client, "list_folders", json::object());
+  Latency l;
+  for (int i = 0; i < samples; ++i) {
+    const std::int64_t id = Create(*client, kLatencyPackage);
+    const double sent_ms = NowUnixMillis();
+    const auto call_begin = SteadyClock::now();
+    CallOrFail(*client, "start_execution", {{"execution_id", id}});
+    l.start_call_ms.push_back(SecondsSince(call_begin) * 1000);
+    json shown;
+    const auto deadline = SteadyClock::now() + std::chrono::seconds(60);
+    while (true) {
+      shown = CallOrFail(*client, "get_execution", {{"execution_id", id}});
+      if (test::IsTerminalStatus(shown.value("status", 0)) || SteadyClock::now() > deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    std::optional<std::int64_t> started;
+    if (shown.contains("attempts") && !shown["attempts"].empty()) {
+      started = ParseUtcMillis(shown["attempts"][0].value("start_time", json()));
+    }
+    if (!started) {
+      ++l.missing;
+      continue;
+    }
+    l.dispatch_ms.push_back(static_cast<double>(*started) - sent_ms);
+    // Let the worker go back to its long poll before the next sample.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return l;
+}
+
+// Spawns /bin/true `n` times from two threads (posix_spawn + waitpid): what
+// the machine can do with no framework in the way. Returns spawns per second.
+double BareSpawnRate(int n) {
+  std::atomic<int> next{0};
+  std::atomic<int> failures{0};
+  const auto begin = SteadyClock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&] {
+      char program[] = "/bin/true";
+      char* argv[] = {program, nullptr};
+      while (next.fetch_add(1) < n) {
+        pid_t pid = 0;
+        if (posix_spawn(&pid, program, nullptr, nullptr, argv, environ) != 0) {
+          ++failures;
+          continue;
+        }
+        int status = 0;
+        waitpid(pid, &status, 0);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  if (failures > 0) Fail("posix_spawn of /bin/true failed");
+  return static_cast<double>(n) / SecondsSince(begin);
+}
+
+Settings ParseArgs(int argc, char** argv) {
+  Settings s;
+  int n = -1;
+  int process_n = -1;
+  int samples = -1;
+  po::options_description desc("dispatch_bench options");
+  desc.add_options()("help", "show this help")("quick", po::bool_switch(&s.quick),
+                                               "a short smoke run")(
+      "executions,n", po::value(&n), "executor/noop executions (default 10000, quick 100)")(
+      "process-n", po::value(&process_n),
+      "executor/process executions of /bin/true (default 2000, quick 50)")(
+      "latency-samples", po::value(&samples), "sequential latency samples (default 200)")(
+      "clients", po::value(&s.clients), "concurrent management clients (default 32)")(
+      "worker-tasks", po::value(&s.worker_tasks), "MaxTaskCount of each worker (default 16)")(
+      "transport", po::value(&s.transport), "https (default) or zmq")(
+      "storage", po::value(&s.storage), "sqlite (default) or odbc_postgresql");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n" << desc;
+    std::exit(2);
+  }
+  if (vm.count("help")) {
+    std::cout << desc;
+    std::exit(0);
+  }
+  if (s.quick) {
+    s.noop_n = 100;
+    s.process_n = 50;
+    s.latency_samples = 20;
+    s.clients = std::min(s.clients, 8);
+  }
+  if (n >= 0) s.noop_n = n;
+  if (process_n >= 0) s.process_n = process_n;
+  if (samples >= 0) s.latency_samples = samples;
+  if (s.transport != "https" && s.transport != "zmq") Fail("--transport must be https or zmq");
+  if (s.storage != "sqlite" && s.storage != "odbc_postgresql") {
+    Fail("--storage must be sqlite or odbc_postgresql");
+  }
+  if (s.noop_n < 1 || s.process_n < 1 || s.latency_samples < 1 || s.clients < 1 ||
+      s.worker_tasks < 1) {
+    Fail("-n, --process-n, --latency-samples, --clients and --worker-tasks must be at least 1");
+  }
+  return s;
+}
+
+// Writes the project: the noop packages (executor/noop by their extension)
+// and a manifest that runs /bin/true directly (executor/process).
+fs::path WriteProject(const fs::path& dir) {
+  const fs::path project = dir / "dispatch_project";
+  fs::create_directories(project);
+  std::ofstream(project / kNoopPackage) << "noop\n";
+  std::ofstream(project / kLatencyPackage) << "noop\n";
+  std::ofstream(project / kProcessPackage) << R"({"command": ["/bin/true"]})"
+                                           << "\n";
+  std::ofstream(project / "project.json") << R"({"description": "dispatch benchmark"})"
+                                          << "\n";
+  return project;
+}
+
+int Main(int argc, char** argv) {
+  const Settings settings = ParseArgs(argc, argv);
+  // stdout carries only the JSON document: anything else written there (the
+  // harness's GoogleTest messages) goes to stderr.
+  std::fflush(stdout);
+  const int json_fd = dup(1);
+  dup2(2, 1);
+  auto* failures = new FailureCounter;  // owned by the listener list
+  ::testing::UnitTest::GetInstance()->listeners().Append(failures);
+
+  test::ClusterOptions options;
+  options.transport = settings.transport;
+  options.storage = settings.storage;
+  if (const std::string why = options.backend().Unavailable(); !why.empty()) Fail(why);
+  Progress("starting the master (" + options.backend().Name() + ")");
+  test::Cluster cluster(options);
+  cluster.StartMaster();
+  failures->CheckNone("starting the master");
+  for (const char* name : {"worker1", "worker2"}) {
+    Progress(std::string("starting ") + name);
+    test::WorkerOptions worker;
+    worker.max_task_count = settings.worker_tasks;
+    cluster.AddWorker(name, worker);
+    failures->CheckNone(std::string("adding ") + name);
+  }
+  cluster.Deploy(kFolder, kProject, WriteProject(cluster.dir()));
+  const json principal =
+      cluster.ManageJson({"user", "add", "dispatch-bench", "--role", "admin", "--token"});
+  failures->CheckNone("deploying the project and adding the benchmark's principal");
+  if (!principal.contains("token")) Fail("no token in: " + principal.dump());
+  const pid_t master_pid = FindMasterPid(cluster.dir());
+  if (master_pid <= 0) Fail("cannot find the master's process");
+  const Api api(cluster, principal["token"].get<std::string>());
+
+  Progress("noop: " + std::to_string(settings.noop_n) + " executions");
+  const Throughput noop = RunMany(api, kNoopPackage, settings.noop_n, settings.clients,
+                                  std::chrono::seconds(120 + settings.noop_n / 20));
+  Progress("latency: " + std::to_string(settings.latency_samples) + " samples");
+  const Latency latency = MeasureLatency(api, settings.latency_samples);
+  Progress("process: " + std::to_string(settings.process_n) + " executions of /bin/true");
+  const Throughput process = RunMany(api, kProcessPackage, settings.process_n, settings.clients,
+                                     std::chrono::seconds(120 + settings.process_n / 5));
+  Progress("bare: " + std::to_string(settings.process_n) + " spawns of /bin/true");
+  const double bare_rate = BareSpawnRate(settings.process_n);
+  const std::int64_t peak_kb = StatusKb(master_pid, "VmHWM");
+  const std::int64_t rss_kb = StatusKb(master_pid, "VmRSS");
+
+  const double noop_rate = static_cast<double>(noop.executions) / noop.seconds;
+  const double process_rate = static_cast<double>(process.executions) / process.seconds;
+  const double ratio = process_rate / bare_rate;
+  const double p50 = Percentile(latency.dispatch_ms, 0.50);
+  const double p99 = Percentile(latency.dispatch_ms, 0.99);
+  const bool complete = !noop.timed_out && !process.timed_out && !latency.dispatch_ms.empty();
+  json process_json = ThroughputJson(process);
+  process_json["bare_spawns_per_second"] = bare_rate;
+  process_json["bare_threads"] = 2;
+  process_json["ratio_to_bare"] = ratio;
+  const json report = {
+      {"benchmark", "dispatch_bench"},
+      {"quick", settings.quick},
+      {"transport", settings.transport},
+      {"storage", settings.storage + (settings.storage == "sqlite" ? " synchronous=FULL" : "")},
+      {"workers", 2},
+      {"worker_max_task_count", settings.worker_tasks},
+      {"clients", settings.clients},
+      {"hardware_threads", std::thread::hardware_concurrency()},
+      {"complete", complete},
+      {"noop", ThroughputJson(noop)},
+      {"latency",
+       {{"samples", latency.dispatch_ms.size()},
+        {"missing", latency.missing},
+        {"measure",
+         "attempt start_time in the catalog (master clock, ms resolution) minus the client's "
+         "wall clock when it sent start_execution; sequential, idle workers"},
+        {"p50_ms", p50},
+        {"p99_ms", p99},
+        {"max_ms", Percentile(latency.dispatch_ms, 1.0)},
+        {"start_call_p50_ms", Percentile(latency.start_call_ms, 0.50)},
+        {"start_call_p99_ms", Percentile(latency.start_call_ms, 0.99)}}},
+      {"process", process_json},
+      {"master_rss", {{"peak_kb", peak_kb}, {"current_kb", rss_kb}}},
+      {"targets",
+       {{"noop_executions_per_second",
+         {{"target", kTargetNoopPerSecond}, {"met", noop_rate >= kTargetNoopPerSecond}}},
+        {"latency_p50_ms",
+         {{"target", kTargetLatencyP50Ms}, {"met", complete && p50 <= kTargetLatencyP50Ms}}},
+        {"latency_p99_ms",
+         {{"target", kTargetLatencyP99Ms}, {"met", complete && p99 <= kTargetLatencyP99Ms}}},
+        {"process_ratio_to_bare",
+         {{"target", kTargetProcessRatio}, {"met", ratio >= kTargetProcessRatio}}}}}};
+  const std::string text = report.dump(2) + "\n";
+  if (write(json_fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    Fail("cannot write the report");
+  }
+  close(json_fd);
+  return 0;
+}
+
+}  // namespace
+}  // namespace scaleout::bench
+
+int main(int argc, char** argv) { return scaleout::bench::Main(argc, argv); }
