@@ -6,8 +6,8 @@
 // Measures (see ../README.md, "dispatch_bench"):
 //   noop        N executions of executor/noop created and started, until all
 //               are terminal: executions/s
-//   latency     start_execution → the attempt's start time in the catalog, on
-//               idle workers, sequential samples: p50/p99
+//   latency     start_execution → the attempt's start time in the catalog (the
+//               worker's claim), on idle workers, sequential samples: p50/p99
 //   process     N executions of executor/process running /bin/true, and a
 //               bare posix_spawn+waitpid loop of /bin/true on two threads: ratio
 //   master_rss  the master's peak RSS (VmHWM)
@@ -229,6 +229,8 @@ struct Throughput {
   double submit_seconds = 0;  // until the last start_execution answered
   double seconds = 0;         // until every execution was terminal
   std::size_t succeeded = 0;
+  json by_status = json::object();  // terminal status name → count
+  std::string first_problem;        // the first attempt message of an unsuccessful execution
   bool timed_out = false;
 };
 
@@ -268,12 +270,26 @@ Throughput RunMany(const Api& api, const std::string& package, int n, int client
   }
   t.seconds = SecondsSince(begin);
   t.succeeded = CountWithStatus(*watcher, package, 7, n + 1);
+  for (const auto& [status, name] :
+       {std::pair{3, "canceled"}, std::pair{4, "failed"}, std::pair{6, "ended unexpectedly"},
+        std::pair{7, "succeeded"}, std::pair{9, "completed"}}) {
+    const json rows = CallOrFail(*watcher, "list_executions",
+                                 {{"package_name", package}, {"status", status}, {"limit", n + 1}});
+    t.by_status[name] = rows.size();
+    if (status != 7 && !rows.empty() && t.first_problem.empty()) {
+      const json shown =
+          CallOrFail(*watcher, "get_execution", {{"execution_id", rows[0]["execution_id"]}});
+      t.first_problem = shown.dump();
+    }
+  }
   return t;
 }
 
 json ThroughputJson(const Throughput& t) {
   return {{"executions", t.executions},
           {"succeeded", t.succeeded},
+          {"by_status", t.by_status},
+          {"first_unsuccessful", t.first_problem},
           {"timed_out", t.timed_out},
           {"submit_seconds", t.submit_seconds},
           {"seconds", t.seconds},
@@ -482,8 +498,9 @@ int Main(int argc, char** argv) {
        {{"samples", latency.dispatch_ms.size()},
         {"missing", latency.missing},
         {"measure",
-         "attempt start_time in the catalog (master clock, ms resolution) minus the client's "
-         "wall clock when it sent start_execution; sequential, idle workers"},
+         "attempt start_time in the catalog (written when a worker's claim commits; master "
+         "clock, ms resolution) minus the client's wall clock when it sent start_execution; "
+         "sequential, idle workers"},
         {"p50_ms", p50},
         {"p99_ms", p99},
         {"max_ms", Percentile(latency.dispatch_ms, 1.0)},
