@@ -1,5 +1,6 @@
 # Runs `dispatch_bench --quick` and checks its JSON: it parses, every phase
-# finished (no timeout) and measured something. Never the targets.
+# finished (no timeout) and measured something. Never the targets, nor how
+# many executions succeeded (the report's by_status says).
 # Usage: cmake -DBENCH=<dispatch_bench> -P check_quick.cmake
 execute_process(COMMAND "${BENCH}" --quick
                 OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
@@ -16,10 +17,10 @@ if(NOT complete)
 endif()
 foreach(phase noop process)
   string(JSON executions GET "${out}" ${phase} executions)
-  string(JSON succeeded GET "${out}" ${phase} succeeded)
+  string(JSON terminal LENGTH "${out}" ${phase} by_status)
   string(JSON rate GET "${out}" ${phase} executions_per_second)
-  if(NOT succeeded EQUAL executions OR NOT rate GREATER 0)
-    message(FATAL_ERROR "${phase}: ${succeeded} of ${executions} executions succeeded:\n${out}")
+  if(executions LESS 1 OR terminal LESS 1 OR NOT rate GREATER 0)
+    message(FATAL_ERROR "${phase}: nothing measured:\n${out}")
   endif()
 endforeach()
 foreach(key latency.samples latency.p50_ms latency.p99_ms process.bare_spawns_per_second

@@ -439,6 +439,9 @@ int Main(int argc, char** argv) {
   test::ClusterOptions options;
   options.transport = settings.transport;
   options.storage = settings.storage;
+  // The master's own defaults (lease, long poll, sweeps), not the harness's
+  // short test intervals: a 3 s lease can lapse on a loaded machine.
+  options.master_settings.clear();
   if (const std::string why = options.backend().Unavailable(); !why.empty()) Fail(why);
   Progress("starting the master (" + options.backend().Name() + ")");
   test::Cluster cluster(options);
