@@ -278,7 +278,9 @@ class ZmqTransportTest : public ::testing::Test {
     return client.ok() ? std::move(client).value() : nullptr;
   }
 
-  static sdk::ClientRequest Post(const std::string& target, const std::string& body,
+  // The request views `body`: pass a literal, or call within one full
+  // expression (Call(Post(...))) when `body` is a temporary.
+  static sdk::ClientRequest Post(const std::string& target, std::string_view body,
                                  std::chrono::milliseconds timeout = 10s) {
     sdk::ClientRequest request;
     request.target = target;
