@@ -266,12 +266,22 @@ Status RequireReference(sdk::Connection& c, std::int64_t project_id, std::int64_
                           "create_environment_reference or omit reference_id");
 }
 
+// LOGGING_LEVEL starts at the catalog's SERVER_LOGGING_LEVEL, read by the
+// INSERT itself (the bound default stands when the property is absent).
+constexpr std::string_view kServerLoggingLevelValue =
+    "COALESCE((SELECT property_value FROM catalog_properties WHERE property_name = "
+    "'SERVER_LOGGING_LEVEL'), ?)";
+
 std::string SystemParameterInsertSql() {
   std::string sql =
       "INSERT INTO execution_parameter_values (execution_id, object_type, parameter_name, "
       "data_type, parameter_value, sensitive, required, value_set) VALUES ";
-  for (std::size_t i = 0; i < internal::SystemParameters().size(); ++i) {
-    sql += i == 0 ? "(?, 50, ?, ?, ?, 0, 0, 0)" : ", (?, 50, ?, ?, ?, 0, 0, 0)";
+  bool first = true;
+  for (const internal::SystemParameter& p : internal::SystemParameters()) {
+    sql += first ? "(?, 50, ?, ?, " : ", (?, 50, ?, ?, ";
+    sql += p.name == "LOGGING_LEVEL" ? kServerLoggingLevelValue : "?";
+    sql += ", 0, 0, 0)";
+    first = false;
   }
   return sql;
 }
@@ -287,23 +297,38 @@ Status InsertExecutionParameters(sdk::Connection& c, std::int64_t execution_id, 
               "(object_type = 20 OR (object_type = 30 AND object_name = ?))",
               [&](Query& q) { q.Int(execution_id).Int(lsn).Text(package_name); })
           .status());
-  SCALEOUT_ASSIGN_OR_RETURN(std::optional<std::string> server_level,
-                            internal::GetCatalogProperty(c, "SERVER_LOGGING_LEVEL"));
   // Every system parameter in one INSERT with one VALUES row each (the SQL
   // is fixed: the list of system parameters is).
   static const std::string sql = SystemParameterInsertSql();
   SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c, sql));
   for (const internal::SystemParameter& p : internal::SystemParameters()) {
     q.Int(execution_id).Text(p.name).Text(p.data_type);
-    if (p.name == "LOGGING_LEVEL" && server_level) {
-      q.Text(*server_level);
-    } else if (p.default_value) {
+    if (p.default_value) {
       q.Text(*p.default_value);
     } else {
       q.Null();
     }
   }
   return q.Exec().status();
+}
+
+struct ExecutionWithProjectLsn {
+  Execution execution;
+  std::int64_t current_lsn = -1;  // the project's current version; -1 when it is gone
+};
+
+// LoadExecution and the project's current version in one statement.
+Result<ExecutionWithProjectLsn> LoadExecutionWithProjectLsn(sdk::Connection& c,
+                                                            std::int64_t execution_id) {
+  static constexpr int kLsnColumn = 22;  // after kExecutionColumns
+  static const std::string sql = "SELECT " + internal::Prefixed("e.", internal::kExecutionColumns) +
+                                 ", p.object_version_lsn FROM executions e LEFT JOIN projects p "
+                                 "ON p.project_id = e.project_id WHERE e.execution_id = ?";
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c, sql));
+  q.Int(execution_id);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (!row) return internal::ExecutionNotFound(execution_id);
+  return ExecutionWithProjectLsn{internal::ReadExecution(q), q.OptI(kLsnColumn).value_or(-1)};
 }
 
 Status RequireCreated(const Execution& e, std::string_view what) {
@@ -605,7 +630,7 @@ Result<std::int64_t> CreateExecution(Txn& txn, const Caller& caller,
   if (r.reference_id)
     SCALEOUT_RETURN_IF_ERROR(RequireReference(c, project.project_id, *r.reference_id));
 
-  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id, internal::NextId(c, "operation"));
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id, internal::NextId(c, txn.dialect, "operation"));
   SCALEOUT_RETURN_IF_ERROR(
       internal::InsertOperation(c, OperationType::kExecution, kObjectProject, project.project_id,
                                 r.project_name, ExecutionStatus::kCreated, caller.name, txn.now, id)
@@ -713,17 +738,16 @@ Status StartExecution(Txn& txn, const Caller& caller, std::int64_t execution_id,
                                    std::to_string(retry_count));
   }
   sdk::Connection& c = txn.connection;
-  SCALEOUT_ASSIGN_OR_RETURN(Execution e, internal::LoadExecution(c, execution_id));
+  // The execution with its project's current version, in one read.
+  SCALEOUT_ASSIGN_OR_RETURN(ExecutionWithProjectLsn loaded,
+                            LoadExecutionWithProjectLsn(c, execution_id));
+  const Execution& e = loaded.execution;
   if (!e.runinscaleout)
     SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "start_execution in server mode", kAdmin));
   SCALEOUT_ASSIGN_OR_RETURN(ExecutionStatus to,
                             Transition(Entity::kExecution, Event::kStart, e.status,
                                        internal::ExecutionLabel(execution_id)));
-  SCALEOUT_ASSIGN_OR_RETURN(
-      Query q, Cached(c, "SELECT object_version_lsn FROM projects WHERE project_id = ?"));
-  q.Int(e.project_id);
-  SCALEOUT_ASSIGN_OR_RETURN(bool found, q.Next());
-  const std::int64_t current_lsn = found ? q.I(0) : -1;
+  const std::int64_t current_lsn = loaded.current_lsn;
   if (current_lsn != e.project_lsn) {
     return Status::FailedPrecondition(internal::ExecutionLabel(execution_id) +
                                       " was created for version " + std::to_string(e.project_lsn) +

@@ -90,6 +90,25 @@ sdk::Result<std::int64_t> NextId(sdk::Connection& connection, std::string_view c
   return q.I(0) - 1;
 }
 
+sdk::Result<std::int64_t> NextId(sdk::Connection& connection, const sdk::Dialect& dialect,
+                                 std::string_view counter) {
+  // SQLite runs RETURNING through a temporary table, which costs more than the
+  // second statement; elsewhere RETURNING saves a round trip to the server.
+  if (!dialect.supports_returning || dialect.name == "sqlite") return NextId(connection, counter);
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(connection,
+                                            "UPDATE id_counters SET next_value = next_value + 1 "
+                                            "WHERE name = ? RETURNING next_value"));
+  q.Text(counter);
+  CountWrite();
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (!row) return sdk::Status::Internal("id counter '" + std::string(counter) + "' is missing");
+  const std::int64_t next = q.I(0);
+  // Step to the end so the UPDATE is complete before the statement is reset.
+  SCALEOUT_ASSIGN_OR_RETURN(bool more, q.Next());
+  (void)more;
+  return next - 1;
+}
+
 sdk::Result<std::optional<std::string>> GetCatalogProperty(sdk::Connection& connection,
                                                            std::string_view name) {
   SCALEOUT_ASSIGN_OR_RETURN(
@@ -129,44 +148,66 @@ sdk::Status SetMasterProperty(sdk::Connection& connection, std::string_view name
       "INSERT INTO master_properties (property_name, property_value) VALUES (?, ?)", name, value);
 }
 
-sdk::Result<bool> IsScaleoutEnabled(sdk::Connection& connection) {
-  SCALEOUT_ASSIGN_OR_RETURN(std::optional<std::string> value,
-                            GetCatalogProperty(connection, "IS_SCALEOUT_ENABLED"));
+bool ScaleoutEnabledValue(std::optional<std::string_view> value) {
   if (!value) return false;
   std::string lower;
   for (char c : *value) lower += static_cast<char>((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
   return lower == "true" || lower == "1";
 }
 
-Execution ReadExecution(const Query& q) {
+sdk::Result<bool> IsScaleoutEnabled(sdk::Connection& connection) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                            GetCatalogProperty(connection, "IS_SCALEOUT_ENABLED"));
+  return ScaleoutEnabledValue(value);
+}
+
+Execution ReadExecution(const Query& q) { return ReadExecutionAt(q, 0); }
+
+Execution ReadExecutionAt(const Query& q, int first) {
   Execution e;
-  e.execution_id = q.I(0);
-  e.folder_name = q.T(1);
-  e.project_name = q.T(2);
-  e.package_name = q.T(3);
-  e.reference_id = q.OptI(4);
-  e.project_id = q.I(5);
-  e.project_lsn = q.I(6);
-  e.executed_as_name = q.T(7);
-  e.caller_name = q.T(8);
-  e.status = StatusFromCode(q.I(9)).value_or(ExecutionStatus::kCreated);
-  e.created_time = q.I(10);
-  e.start_time = q.OptI(11);
-  e.end_time = q.OptI(12);
-  e.use32bitruntime = q.I(13) != 0;
-  e.runinscaleout = q.I(14) != 0;
-  e.useanyworker = q.I(15) != 0;
-  e.retry_count = q.I(16);
-  e.executed_count = q.I(17);
-  e.worker_agent_id = q.OptT(18);
-  e.stop_requested = q.I(19) != 0;
-  e.stopped_by_name = q.OptT(20);
-  e.lease_epoch = q.I(21);
+  e.execution_id = q.I(first);
+  e.folder_name = q.T(first + 1);
+  e.project_name = q.T(first + 2);
+  e.package_name = q.T(first + 3);
+  e.reference_id = q.OptI(first + 4);
+  e.project_id = q.I(first + 5);
+  e.project_lsn = q.I(first + 6);
+  e.executed_as_name = q.T(first + 7);
+  e.caller_name = q.T(first + 8);
+  e.status = StatusFromCode(q.I(first + 9)).value_or(ExecutionStatus::kCreated);
+  e.created_time = q.I(first + 10);
+  e.start_time = q.OptI(first + 11);
+  e.end_time = q.OptI(first + 12);
+  e.use32bitruntime = q.I(first + 13) != 0;
+  e.runinscaleout = q.I(first + 14) != 0;
+  e.useanyworker = q.I(first + 15) != 0;
+  e.retry_count = q.I(first + 16);
+  e.executed_count = q.I(first + 17);
+  e.worker_agent_id = q.OptT(first + 18);
+  e.stop_requested = q.I(first + 19) != 0;
+  e.stopped_by_name = q.OptT(first + 20);
+  e.lease_epoch = q.I(first + 21);
   return e;
+}
+
+std::string Prefixed(std::string_view alias, std::string_view columns) {
+  std::string out;
+  out.reserve(columns.size() * 2);
+  out += alias;
+  for (char c : columns) {
+    out += c;
+    if (c == ' ') out += alias;  // every name follows ", "
+  }
+  return out;
 }
 
 std::string ExecutionLabel(std::int64_t execution_id) {
   return "execution " + std::to_string(execution_id);
+}
+
+sdk::Status ExecutionNotFound(std::int64_t execution_id) {
+  return sdk::Status::NotFound(ExecutionLabel(execution_id) +
+                               " does not exist; list executions to find its id");
 }
 
 sdk::Result<Execution> LoadExecution(sdk::Connection& connection, std::int64_t execution_id) {
@@ -175,29 +216,28 @@ sdk::Result<Execution> LoadExecution(sdk::Connection& connection, std::int64_t e
   SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(connection, sql));
   q.Int(execution_id);
   SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
-  if (!row) {
-    return sdk::Status::NotFound(ExecutionLabel(execution_id) +
-                                 " does not exist; list executions to find its id");
-  }
+  if (!row) return ExecutionNotFound(execution_id);
   return ReadExecution(q);
 }
 
-Task ReadTask(const Query& q) {
+Task ReadTask(const Query& q) { return ReadTaskAt(q, 0); }
+
+Task ReadTaskAt(const Query& q, int first) {
   Task t;
-  t.task_id = q.T(0);
-  t.execution_id = q.I(1);
-  t.attempt = q.I(2);
-  t.status = StatusFromCode(q.I(3)).value_or(ExecutionStatus::kPending);
-  t.worker_agent_id = q.OptT(4);
-  t.lease_epoch = q.I(5);
-  t.lease_expires_at = q.OptI(6);
-  t.last_heartbeat = q.OptI(7);
-  t.created_time = q.I(8);
-  t.start_time = q.OptI(9);
-  t.end_time = q.OptI(10);
-  t.exit_code = q.OptI(11);
-  t.result_message = q.T(12);
-  t.server_only = q.I(13) != 0;
+  t.task_id = q.T(first);
+  t.execution_id = q.I(first + 1);
+  t.attempt = q.I(first + 2);
+  t.status = StatusFromCode(q.I(first + 3)).value_or(ExecutionStatus::kPending);
+  t.worker_agent_id = q.OptT(first + 4);
+  t.lease_epoch = q.I(first + 5);
+  t.lease_expires_at = q.OptI(first + 6);
+  t.last_heartbeat = q.OptI(first + 7);
+  t.created_time = q.I(first + 8);
+  t.start_time = q.OptI(first + 9);
+  t.end_time = q.OptI(first + 10);
+  t.exit_code = q.OptI(first + 11);
+  t.result_message = q.T(first + 12);
+  t.server_only = q.I(first + 13) != 0;
   return t;
 }
 
@@ -209,6 +249,22 @@ sdk::Result<std::optional<Task>> LoadTask(sdk::Connection& connection, std::stri
   SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
   if (!row) return std::optional<Task>();
   return std::optional<Task>(ReadTask(q));
+}
+
+sdk::Result<std::optional<TaskWithExecution>> LoadTaskWithExecution(sdk::Connection& connection,
+                                                                    std::string_view task_id) {
+  static constexpr int kExecutionFirst = 14;  // kTaskColumns has 14 columns
+  static const std::string sql = "SELECT " + Prefixed("t.", kTaskColumns) + ", " +
+                                 Prefixed("e.", kExecutionColumns) +
+                                 " FROM tasks t LEFT JOIN executions e ON e.execution_id = "
+                                 "t.execution_id WHERE t.task_id = ?";
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(connection, sql));
+  q.Text(task_id);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (!row) return std::optional<TaskWithExecution>();
+  TaskWithExecution out{ReadTask(q), std::nullopt};
+  if (!q.IsNull(kExecutionFirst)) out.execution = ReadExecutionAt(q, kExecutionFirst);
+  return std::optional<TaskWithExecution>(std::move(out));
 }
 
 WorkerAgent ReadWorker(const Query& q) {

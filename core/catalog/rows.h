@@ -33,6 +33,10 @@ std::string Sha256Hex(std::string_view bytes);
 
 // The next value of a counter in id_counters ("folder", "operation", ...).
 sdk::Result<std::int64_t> NextId(sdk::Connection& connection, std::string_view counter);
+// The same in one statement (UPDATE ... RETURNING) where that is cheaper: on
+// a server (one round trip instead of two), not on SQLite.
+sdk::Result<std::int64_t> NextId(sdk::Connection& connection, const sdk::Dialect& dialect,
+                                 std::string_view counter);
 
 sdk::Result<std::optional<std::string>> GetCatalogProperty(sdk::Connection& connection,
                                                            std::string_view name);
@@ -42,6 +46,12 @@ sdk::Status SetMasterProperty(sdk::Connection& connection, std::string_view name
                               std::string_view value);
 // IS_SCALEOUT_ENABLED is "True" (any case).
 sdk::Result<bool> IsScaleoutEnabled(sdk::Connection& connection);
+// The same test on a value already read (absent: false).
+bool ScaleoutEnabledValue(std::optional<std::string_view> value);
+
+// `columns` (a kXxxColumns list) with each name qualified by `alias`
+// ("e." gives "e.execution_id, e.folder_name, ..."), for joins.
+std::string Prefixed(std::string_view alias, std::string_view columns);
 
 // The executions columns in the order ReadExecution expects.
 inline constexpr std::string_view kExecutionColumns =
@@ -50,6 +60,8 @@ inline constexpr std::string_view kExecutionColumns =
     "use32bitruntime, runinscaleout, useanyworker, retry_count, executed_count, worker_agent_id, "
     "stop_requested, stopped_by_name, lease_epoch";
 Execution ReadExecution(const Query& q);
+// Reads kExecutionColumns starting at column `first` (a joined row).
+Execution ReadExecutionAt(const Query& q, int first);
 // kNotFound "execution 42 does not exist" when absent.
 sdk::Result<Execution> LoadExecution(sdk::Connection& connection, std::int64_t execution_id);
 std::string ExecutionLabel(std::int64_t execution_id);
@@ -58,7 +70,20 @@ inline constexpr std::string_view kTaskColumns =
     "task_id, execution_id, attempt, status, worker_agent_id, lease_epoch, lease_expires_at, "
     "last_heartbeat, created_time, start_time, end_time, exit_code, result_message, server_only";
 Task ReadTask(const Query& q);
+// Reads kTaskColumns starting at column `first` (a joined row).
+Task ReadTaskAt(const Query& q, int first);
 sdk::Result<std::optional<Task>> LoadTask(sdk::Connection& connection, std::string_view task_id);
+
+// A task and its execution read in one statement. `execution` is empty only
+// when the execution row is missing (the caller decides when that is an error:
+// ExecutionNotFound gives LoadExecution's status).
+struct TaskWithExecution {
+  Task task;
+  std::optional<Execution> execution;
+};
+sdk::Result<std::optional<TaskWithExecution>> LoadTaskWithExecution(sdk::Connection& connection,
+                                                                    std::string_view task_id);
+sdk::Status ExecutionNotFound(std::int64_t execution_id);
 
 inline constexpr std::string_view kWorkerColumns =
     "worker_agent_id, is_enabled, display_name, description, machine_name, tags, user_account, "

@@ -19,6 +19,7 @@ using internal::Cached;
 using internal::CheckText;
 using internal::Execute;
 using internal::ExecutionLabel;
+using internal::Prefixed;
 using internal::Query;
 using sdk::Result;
 using sdk::Status;
@@ -44,26 +45,65 @@ Result<WorkerAgent> RequireWorker(sdk::Connection& c, std::string_view worker_ag
   return *worker;
 }
 
-Result<std::int64_t> CountRunning(sdk::Connection& c, std::string_view worker_agent_id) {
+// How many tasks the worker may claim now (0 when it may not claim at all:
+// scale out is off, or the worker is disabled or offline), read in one
+// statement with the scale-out switch and the worker's running tasks.
+// Errors: kInvalidArgument (not a GUID), kNotFound (no such worker).
+Result<std::int64_t> FreeSlots(sdk::Connection& c, std::string_view worker_agent_id,
+                               std::string* id_out) {
+  SCALEOUT_ASSIGN_OR_RETURN(*id_out, internal::ParseGuid("worker id", worker_agent_id));
   SCALEOUT_ASSIGN_OR_RETURN(
-      Query q, Cached(c, "SELECT COUNT(*) FROM tasks WHERE worker_agent_id = ? AND status = 2"));
-  q.Text(worker_agent_id);
+      Query q, Cached(c,
+                      "SELECT w.is_enabled, w.is_online, w.max_task_count, (SELECT property_value "
+                      "FROM catalog_properties WHERE property_name = 'IS_SCALEOUT_ENABLED'), "
+                      "CASE WHEN w.is_enabled <> 0 AND w.is_online <> 0 THEN (SELECT COUNT(*) "
+                      "FROM tasks t WHERE t.worker_agent_id = w.worker_agent_id AND t.status = 2) "
+                      "ELSE 0 END FROM worker_agents w WHERE w.worker_agent_id = ?"));
+  q.Text(*id_out);
   SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
-  return row ? q.I(0) : 0;
+  if (!row) {
+    return Status::NotFound("worker agent " + *id_out +
+                            " is not in the catalog; it was removed or never added");
+  }
+  const bool scaleout = internal::ScaleoutEnabledValue(q.OptT(3));
+  if (!scaleout || q.I(0) == 0 || q.I(1) == 0) return std::int64_t{0};
+  return std::max<std::int64_t>(0, q.I(2) - q.I(4));
 }
 
-// How many tasks the worker may claim now (0 when it may not claim at all).
-Result<std::int64_t> FreeSlots(sdk::Connection& c, const WorkerAgent& worker) {
-  SCALEOUT_ASSIGN_OR_RETURN(bool enabled, internal::IsScaleoutEnabled(c));
-  if (!enabled || !worker.is_enabled || !worker.is_online) return std::int64_t{0};
-  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t running, CountRunning(c, worker.worker_agent_id));
-  return std::max<std::int64_t>(0, worker.max_task_count - running);
+// A claimable task as the claim reads it: the task, its execution and the
+// package's hash, in one row.
+struct Candidate {
+  Task task;
+  Execution execution;
+  std::string package_sha256;
+};
+
+// The columns of a Candidate row, in the order ReadCandidate reads them.
+const std::string& CandidateColumns() {
+  static const std::string kColumns = Prefixed("t.", internal::kTaskColumns) + ", " +
+                                      Prefixed("e.", internal::kExecutionColumns) +
+                                      ", k.content_sha256";
+  return kColumns;
+}
+constexpr int kCandidateExecutionFirst = 14;                   // kTaskColumns has 14 columns
+constexpr int kCandidateHash = kCandidateExecutionFirst + 22;  // kExecutionColumns has 22
+
+Candidate ReadCandidate(const Query& q) {
+  return Candidate{internal::ReadTaskAt(q, 0),
+                   internal::ReadExecutionAt(q, kCandidateExecutionFirst),
+                   q.OptT(kCandidateHash).value_or(std::string())};
 }
 
-std::string EligibleSql(bool skip_locked, bool server_only) {
-  std::string sql =
-      "SELECT t.task_id FROM tasks t JOIN executions e ON e.execution_id = t.execution_id "
-      "WHERE t.status = 5 AND e.status = 5 AND t.server_only = ";
+// `rows` false: the task ids only (enough to know whether one is eligible).
+std::string EligibleSql(bool skip_locked, bool server_only, bool rows) {
+  std::string sql = "SELECT " + (rows ? CandidateColumns() : std::string("t.task_id")) +
+                    " FROM tasks t JOIN executions e ON e.execution_id = t.execution_id ";
+  if (rows) {
+    sql +=
+        "LEFT JOIN packages k ON k.project_version_lsn = e.project_lsn AND k.name = "
+        "e.package_name ";
+  }
+  sql += "WHERE t.status = 5 AND e.status = 5 AND t.server_only = ";
   if (server_only) {
     sql += "1";
   } else {
@@ -76,26 +116,44 @@ std::string EligibleSql(bool skip_locked, bool server_only) {
   return sql;
 }
 
-// EligibleSql depends only on these two flags: built once each, not per claim.
-const std::string& EligibleSqlFor(bool skip_locked, bool server_only) {
-  static const std::string kSql[2][2] = {{EligibleSql(false, false), EligibleSql(false, true)},
-                                         {EligibleSql(true, false), EligibleSql(true, true)}};
-  return kSql[skip_locked ? 1 : 0][server_only ? 1 : 0];
+// EligibleSql depends only on these flags: built once each, not per claim.
+const std::string& EligibleSqlFor(bool skip_locked, bool server_only, bool rows) {
+  static const std::string kSql[2][2][2] = {
+      {{EligibleSql(false, false, false), EligibleSql(false, false, true)},
+       {EligibleSql(false, true, false), EligibleSql(false, true, true)}},
+      {{EligibleSql(true, false, false), EligibleSql(true, false, true)},
+       {EligibleSql(true, true, false), EligibleSql(true, true, true)}}};
+  return kSql[skip_locked ? 1 : 0][server_only ? 1 : 0][rows ? 1 : 0];
 }
 
-Result<std::vector<std::string>> FindEligible(Txn& txn, std::string_view worker_id,
-                                              bool server_only, std::int64_t limit) {
-  const std::string& sql = EligibleSqlFor(txn.dialect.supports_skip_locked, server_only);
+Result<std::vector<Candidate>> FindEligible(Txn& txn, std::string_view worker_id, bool server_only,
+                                            std::int64_t limit) {
+  const std::string& sql = EligibleSqlFor(txn.dialect.supports_skip_locked, server_only, true);
   SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(txn.connection, sql));
   if (!server_only) q.Text(worker_id);
   q.Int(limit);
-  std::vector<std::string> ids;
+  std::vector<Candidate> found;
   for (;;) {
     SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
     if (!row) break;
-    ids.push_back(q.T(0));
+    found.push_back(ReadCandidate(q));
   }
-  return ids;
+  return found;
+}
+
+// A candidate read again (after this claim changed its execution).
+// nullopt when the task is gone; kNotFound when its execution is.
+Result<std::optional<Candidate>> ReloadCandidate(sdk::Connection& c, std::string_view task_id) {
+  static const std::string sql = "SELECT " + CandidateColumns() +
+                                 " FROM tasks t LEFT JOIN executions e ON e.execution_id = "
+                                 "t.execution_id LEFT JOIN packages k ON k.project_version_lsn = "
+                                 "e.project_lsn AND k.name = e.package_name WHERE t.task_id = ?";
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c, sql));
+  q.Text(task_id);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (!row) return std::optional<Candidate>();
+  if (q.IsNull(kCandidateExecutionFirst)) return internal::ExecutionNotFound(q.I(1));
+  return std::optional<Candidate>(ReadCandidate(q));
 }
 
 Result<std::vector<ParameterValue>> LoadParameters(sdk::Connection& c, std::int64_t execution_id) {
@@ -122,25 +180,14 @@ Result<std::vector<ParameterValue>> LoadParameters(sdk::Connection& c, std::int6
   return values;
 }
 
-Result<std::string> PackageHash(sdk::Connection& c, std::int64_t lsn, std::string_view name) {
-  SCALEOUT_ASSIGN_OR_RETURN(
-      Query q, Cached(c,
-                      "SELECT content_sha256 FROM packages WHERE project_version_lsn = ? AND "
-                      "name = ?"));
-  q.Int(lsn).Text(name);
-  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
-  return row ? q.T(0) : std::string();
-}
-
-// Claims one pending task for `worker_id`; nullopt when it is no longer claimable.
+// Claims one candidate for `worker_id`; nullopt when it is no longer claimable.
 Result<std::optional<ClaimedTask>> ClaimOne(Txn& txn, std::string_view worker_id,
-                                            std::string_view task_id, std::int64_t lease_ms) {
+                                            Candidate& candidate, std::int64_t lease_ms) {
   sdk::Connection& c = txn.connection;
-  SCALEOUT_ASSIGN_OR_RETURN(std::optional<Task> task, internal::LoadTask(c, task_id));
-  if (!task) return std::optional<ClaimedTask>();
-  SCALEOUT_ASSIGN_OR_RETURN(Execution e, internal::LoadExecution(c, task->execution_id));
+  const Task& task = candidate.task;
+  const Execution& e = candidate.execution;
   Result<ExecutionStatus> task_to =
-      Transition(Entity::kTask, Event::kClaim, task->status, TaskLabel(task_id));
+      Transition(Entity::kTask, Event::kClaim, task.status, TaskLabel(task.task_id));
   Result<ExecutionStatus> exec_to =
       Transition(Entity::kExecution, Event::kClaim, e.status, ExecutionLabel(e.execution_id));
   if (!task_to.ok() || !exec_to.ok()) return std::optional<ClaimedTask>();
@@ -160,7 +207,7 @@ Result<std::optional<ClaimedTask>> ClaimOne(Txn& txn, std::string_view worker_id
                     .Int(expires)
                     .Int(txn.now)
                     .Int(txn.now)
-                    .Text(task_id);
+                    .Text(task.task_id);
               }));
   if (claimed != 1) return std::optional<ClaimedTask>();  // taken meanwhile: nothing written
   // The lease and the status move in one UPDATE of the execution (what
@@ -182,30 +229,43 @@ Result<std::optional<ClaimedTask>> ClaimOne(Txn& txn, std::string_view worker_id
   SCALEOUT_RETURN_IF_ERROR(internal::WriteOperationStatus(c, e.execution_id, *exec_to, txn.now));
 
   ClaimedTask out;
-  out.task_id = std::string(task_id);
+  out.task_id = std::move(candidate.task.task_id);
   out.execution_id = e.execution_id;
-  out.attempt = task->attempt;
+  out.attempt = task.attempt;
   out.lease_epoch = epoch;
   out.lease_expires_at = expires;
   out.project_id = e.project_id;
   out.project_lsn = e.project_lsn;
-  out.folder_name = e.folder_name;
-  out.project_name = e.project_name;
-  out.package_name = e.package_name;
+  out.folder_name = std::move(candidate.execution.folder_name);
+  out.project_name = std::move(candidate.execution.project_name);
+  out.package_name = std::move(candidate.execution.package_name);
   out.use32bitruntime = e.use32bitruntime;
-  SCALEOUT_ASSIGN_OR_RETURN(out.package_sha256, PackageHash(c, e.project_lsn, e.package_name));
-  SCALEOUT_ASSIGN_OR_RETURN(out.parameters, LoadParameters(c, e.execution_id));
+  out.package_sha256 = std::move(candidate.package_sha256);
+  SCALEOUT_ASSIGN_OR_RETURN(out.parameters, LoadParameters(c, out.execution_id));
   return std::optional<ClaimedTask>(std::move(out));
 }
 
+// Claims the candidates in order. A candidate whose execution an earlier one
+// of this call already claimed is read again first, so it is judged on the
+// execution as it is now (its claim then finds it running and skips it).
 Result<std::vector<ClaimedTask>> ClaimList(Txn& txn, std::string_view worker_id,
-                                           const std::vector<std::string>& task_ids,
+                                           std::vector<Candidate> candidates,
                                            std::int64_t lease_ms) {
   std::vector<ClaimedTask> claimed;
-  for (const std::string& id : task_ids) {
+  std::set<std::int64_t> touched;
+  for (Candidate& candidate : candidates) {
+    if (touched.count(candidate.execution.execution_id) != 0) {
+      SCALEOUT_ASSIGN_OR_RETURN(std::optional<Candidate> fresh,
+                                ReloadCandidate(txn.connection, candidate.task.task_id));
+      if (!fresh) continue;
+      candidate = std::move(*fresh);
+    }
+    const std::int64_t execution_id = candidate.execution.execution_id;
     SCALEOUT_ASSIGN_OR_RETURN(std::optional<ClaimedTask> one,
-                              ClaimOne(txn, worker_id, id, lease_ms));
-    if (one) claimed.push_back(std::move(*one));
+                              ClaimOne(txn, worker_id, candidate, lease_ms));
+    if (!one) continue;
+    touched.insert(execution_id);
+    claimed.push_back(std::move(*one));
   }
   return claimed;
 }
@@ -367,30 +427,27 @@ Result<std::vector<ClaimedTask>> ClaimTasks(Txn& txn, std::string_view worker_ag
                                             std::int64_t max_count, std::int64_t lease_ms) {
   SCALEOUT_RETURN_IF_ERROR(CheckClaimArgs(max_count, lease_ms));
   std::string id;
-  SCALEOUT_ASSIGN_OR_RETURN(WorkerAgent worker,
-                            RequireWorker(txn.connection, worker_agent_id, &id));
-  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t free, FreeSlots(txn.connection, worker));
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t free, FreeSlots(txn.connection, worker_agent_id, &id));
   const std::int64_t limit = std::min(free, max_count);
   if (limit <= 0) return std::vector<ClaimedTask>();
-  SCALEOUT_ASSIGN_OR_RETURN(std::vector<std::string> ids, FindEligible(txn, id, false, limit));
-  return ClaimList(txn, id, ids, lease_ms);
+  SCALEOUT_ASSIGN_OR_RETURN(std::vector<Candidate> candidates, FindEligible(txn, id, false, limit));
+  return ClaimList(txn, id, std::move(candidates), lease_ms);
 }
 
 Result<std::vector<ClaimedTask>> ClaimServerTasks(Txn& txn, std::int64_t max_count,
                                                   std::int64_t lease_ms) {
   SCALEOUT_RETURN_IF_ERROR(CheckClaimArgs(max_count, lease_ms));
-  SCALEOUT_ASSIGN_OR_RETURN(std::vector<std::string> ids, FindEligible(txn, {}, true, max_count));
-  return ClaimList(txn, kMasterTaskHostId, ids, lease_ms);
+  SCALEOUT_ASSIGN_OR_RETURN(std::vector<Candidate> candidates,
+                            FindEligible(txn, {}, true, max_count));
+  return ClaimList(txn, kMasterTaskHostId, std::move(candidates), lease_ms);
 }
 
 Result<bool> HasClaimableTask(Txn& txn, std::string_view worker_agent_id) {
   std::string id;
-  SCALEOUT_ASSIGN_OR_RETURN(WorkerAgent worker,
-                            RequireWorker(txn.connection, worker_agent_id, &id));
-  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t free, FreeSlots(txn.connection, worker));
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t free, FreeSlots(txn.connection, worker_agent_id, &id));
   if (free <= 0) return false;
   // Without the dialect's row locks: this only reads.
-  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(txn.connection, EligibleSqlFor(false, false)));
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(txn.connection, EligibleSqlFor(false, false, false)));
   q.Text(id).Int(1);
   return q.Next();
 }
@@ -454,13 +511,16 @@ Result<CompletionOutcome> CompleteTask(Txn& txn, std::string_view worker_agent_i
   SCALEOUT_ASSIGN_OR_RETURN(std::string worker, internal::ParseGuid("worker id", worker_agent_id));
   SCALEOUT_RETURN_IF_ERROR(internal::ParseGuid("task id", task_id).status());
   SCALEOUT_RETURN_IF_ERROR(CheckText("result message", message, kMaxMessageChars));
-  sdk::Connection& c = txn.connection;
-  SCALEOUT_ASSIGN_OR_RETURN(std::optional<Task> task, internal::LoadTask(c, task_id));
-  if (!task) return Status::NotFound(TaskLabel(task_id) + " is not in the catalog");
+  // The task and its execution in one read.
+  SCALEOUT_ASSIGN_OR_RETURN(std::optional<internal::TaskWithExecution> loaded,
+                            internal::LoadTaskWithExecution(txn.connection, task_id));
+  if (!loaded) return Status::NotFound(TaskLabel(task_id) + " is not in the catalog");
+  const Task* task = &loaded->task;
   if (task->worker_agent_id != worker || task->lease_epoch != lease_epoch) {
     return StaleLease(*task, worker, lease_epoch);
   }
-  SCALEOUT_ASSIGN_OR_RETURN(Execution e, internal::LoadExecution(c, task->execution_id));
+  if (!loaded->execution) return internal::ExecutionNotFound(task->execution_id);
+  const Execution& e = *loaded->execution;
   CompletionOutcome outcome;
   if (IsTerminal(task->status)) {
     if (task->status == ExecutionStatus::kEndedUnexpectedly && task->exit_code == std::nullopt) {

@@ -301,9 +301,67 @@ sdk::Status ApplyMigration1(sdk::Connection& connection, const sdk::Dialect& dia
   return sdk::Status::Ok();
 }
 
+// Migration 2: the indexes keyed on a status hold only the rows the queries
+// look for (partial indexes), so a finished task or execution leaves them and
+// a status change touches fewer B-trees. Every query that used the old
+// indexes names the indexed status as a literal, which is what lets SQLite and
+// PostgreSQL use a partial index:
+//  - the claim: tasks with status = 5, by server_only, in created order;
+//  - the capacity count and remove_worker_agent: status = 2 by worker (the
+//    status stays a key column so the count reads the index alone);
+//  - the lease expiry sweep: status = 2 by lease_expires_at;
+//  - the completed-job cleanup: end_time < ?, which implies end_time IS NOT NULL.
+constexpr std::string_view kMigration2[] = {
+    "DROP INDEX tasks_claim",
+    "CREATE INDEX tasks_pending ON tasks (server_only, created_time, task_id) WHERE status = 5",
+    "DROP INDEX tasks_by_worker",
+    "CREATE INDEX tasks_running_by_worker ON tasks (worker_agent_id, status) WHERE status = 2",
+    "DROP INDEX tasks_by_lease",
+    "CREATE INDEX tasks_running_by_lease ON tasks (lease_expires_at, task_id) WHERE status = 2",
+    "DROP INDEX executions_by_end",
+    "CREATE INDEX executions_ended ON executions (end_time) WHERE end_time IS NOT NULL",
+};
+
+// On SQLite, execution_parameter_values becomes a WITHOUT ROWID table: its
+// rows live in the primary key's B-tree, so each of the parameter rows an
+// execution gets is one B-tree insert instead of two (table and key), and the
+// reads by execution read the key alone. PostgreSQL has no such table kind
+// (its table and key are separate structures either way).
+constexpr std::string_view kMigration2Sqlite[] = {
+    R"(CREATE TABLE execution_parameter_values_v2 (
+  execution_id {INT64} NOT NULL REFERENCES executions(execution_id),
+  object_type {INT64} NOT NULL,
+  parameter_name {TEXT} NOT NULL,
+  data_type {TEXT} NOT NULL,
+  parameter_value {TEXT},
+  sensitive {INT64} NOT NULL,
+  required {INT64} NOT NULL,
+  value_set {INT64} NOT NULL,
+  PRIMARY KEY (execution_id, object_type, parameter_name)) WITHOUT ROWID)",
+    "INSERT INTO execution_parameter_values_v2 (execution_id, object_type, parameter_name, "
+    "data_type, parameter_value, sensitive, required, value_set) SELECT execution_id, "
+    "object_type, parameter_name, data_type, parameter_value, sensitive, required, value_set "
+    "FROM execution_parameter_values",
+    "DROP TABLE execution_parameter_values",
+    "ALTER TABLE execution_parameter_values_v2 RENAME TO execution_parameter_values",
+};
+
+sdk::Status ApplyMigration2(sdk::Connection& connection, const sdk::Dialect& dialect) {
+  for (std::string_view ddl : kMigration2) {
+    SCALEOUT_RETURN_IF_ERROR(connection.ExecuteScript(SubstituteDialect(ddl, dialect))
+                                 .WithContext("replacing the status indexes"));
+  }
+  if (dialect.name != "sqlite") return sdk::Status::Ok();
+  for (std::string_view ddl : kMigration2Sqlite) {
+    SCALEOUT_RETURN_IF_ERROR(connection.ExecuteScript(SubstituteDialect(ddl, dialect))
+                                 .WithContext("rebuilding execution_parameter_values"));
+  }
+  return sdk::Status::Ok();
+}
+
 using MigrationFn = sdk::Status (*)(sdk::Connection&, const sdk::Dialect&);
 // Index i holds migration i + 1. Append only.
-constexpr MigrationFn kMigrations[] = {&ApplyMigration1};
+constexpr MigrationFn kMigrations[] = {&ApplyMigration1, &ApplyMigration2};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 sdk::Status MigrateInTransaction(sdk::Connection& connection, const sdk::Dialect& dialect,
