@@ -16,8 +16,14 @@
 // cluster cannot be set up or an execution cannot be created or started, never
 // on a target.
 //
+// With more than one combination of backends (`--matrix`, or `all` for the
+// transport or the storage) it runs the whole benchmark on each combination
+// in turn, each on a cluster of its own, and prints the reports side by side
+// with a comparison of every figure against https + sqlite.
+//
 //   dispatch_bench [--quick] [-n N] [--process-n N] [--latency-samples S] [--clients C]
-//                  [--transport https|zmq] [--storage sqlite|odbc_postgresql]
+//                  [--transport https|zmq|all] [--storage sqlite|odbc_postgresql|all]
+//                  [--matrix]
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -75,10 +81,22 @@ struct Settings {
   int process_n = 2000;
   int latency_samples = 200;
   int clients = 32;
-  int worker_tasks = 16;  // MaxTaskCount of each worker
-  std::string transport = "https";
-  std::string storage = "sqlite";
+  int worker_tasks = 16;            // MaxTaskCount of each worker
+  std::string transport = "https";  // or "all"
+  std::string storage = "sqlite";   // or "all"
 };
+
+// The combinations the settings name, in the order of test::AllBackends().
+std::vector<test::Backend> Combinations(const Settings& s) {
+  std::vector<test::Backend> combinations;
+  for (const test::Backend& backend : test::AllBackends()) {
+    if ((s.transport == "all" || s.transport == backend.transport) &&
+        (s.storage == "all" || s.storage == backend.storage)) {
+      combinations.push_back(backend);
+    }
+  }
+  return combinations;
+}
 
 [[noreturn]] void Fail(const std::string& message) {
   std::cerr << "dispatch_bench: " << message << "\n";
@@ -369,6 +387,7 @@ Settings ParseArgs(int argc, char** argv) {
   int n = -1;
   int process_n = -1;
   int samples = -1;
+  bool matrix = false;
   po::options_description desc("dispatch_bench options");
   desc.add_options()("help", "show this help")("quick", po::bool_switch(&s.quick),
                                                "a short smoke run")(
@@ -378,8 +397,9 @@ Settings ParseArgs(int argc, char** argv) {
       "latency-samples", po::value(&samples), "sequential latency samples (default 200)")(
       "clients", po::value(&s.clients), "concurrent management clients (default 32)")(
       "worker-tasks", po::value(&s.worker_tasks), "MaxTaskCount of each worker (default 16)")(
-      "transport", po::value(&s.transport), "https (default) or zmq")(
-      "storage", po::value(&s.storage), "sqlite (default) or odbc_postgresql");
+      "transport", po::value(&s.transport), "https (default), zmq or all")(
+      "storage", po::value(&s.storage), "sqlite (default), odbc_postgresql or all")(
+      "matrix", po::bool_switch(&matrix), "every combination: --transport all --storage all");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -401,9 +421,12 @@ Settings ParseArgs(int argc, char** argv) {
   if (n >= 0) s.noop_n = n;
   if (process_n >= 0) s.process_n = process_n;
   if (samples >= 0) s.latency_samples = samples;
-  if (s.transport != "https" && s.transport != "zmq") Fail("--transport must be https or zmq");
-  if (s.storage != "sqlite" && s.storage != "odbc_postgresql") {
-    Fail("--storage must be sqlite or odbc_postgresql");
+  if (matrix) s.transport = s.storage = "all";
+  if (s.transport != "https" && s.transport != "zmq" && s.transport != "all") {
+    Fail("--transport must be https, zmq or all");
+  }
+  if (s.storage != "sqlite" && s.storage != "odbc_postgresql" && s.storage != "all") {
+    Fail("--storage must be sqlite, odbc_postgresql or all");
   }
   if (s.noop_n < 1 || s.process_n < 1 || s.latency_samples < 1 || s.clients < 1 ||
       s.worker_tasks < 1) {
@@ -426,42 +449,34 @@ fs::path WriteProject(const fs::path& dir) {
   return project;
 }
 
-int Main(int argc, char** argv) {
-  const Settings settings = ParseArgs(argc, argv);
-  // stdout carries only the JSON document: anything else written there (the
-  // harness's GoogleTest messages) goes to stderr.
-  std::fflush(stdout);
-  const int json_fd = dup(1);
-  dup2(2, 1);
-  auto* failures = new FailureCounter;  // owned by the listener list
-  ::testing::UnitTest::GetInstance()->listeners().Append(failures);
-
-  test::ClusterOptions options;
-  options.transport = settings.transport;
-  options.storage = settings.storage;
+// Runs every phase on a new cluster of `backend`; returns its report.
+json RunCombination(const Settings& settings, const test::Backend& backend,
+                    FailureCounter& failures) {
+  test::ClusterOptions options = test::ClusterOptions::For(backend);
   // The master's own defaults (lease, long poll, sweeps), not the harness's
   // short test intervals: a 3 s lease can lapse on a loaded machine.
   options.master_settings.clear();
-  if (const std::string why = options.backend().Unavailable(); !why.empty()) Fail(why);
-  Progress("starting the master (" + options.backend().Name() + ")");
+  const auto setup_begin = SteadyClock::now();
+  Progress("starting the master (" + backend.Name() + ")");
   test::Cluster cluster(options);
   cluster.StartMaster();
-  failures->CheckNone("starting the master");
+  failures.CheckNone("starting the master");
   for (const char* name : {"worker1", "worker2"}) {
     Progress(std::string("starting ") + name);
     test::WorkerOptions worker;
     worker.max_task_count = settings.worker_tasks;
     cluster.AddWorker(name, worker);
-    failures->CheckNone(std::string("adding ") + name);
+    failures.CheckNone(std::string("adding ") + name);
   }
   cluster.Deploy(kFolder, kProject, WriteProject(cluster.dir()));
   const json principal =
       cluster.ManageJson({"user", "add", "dispatch-bench", "--role", "admin", "--token"});
-  failures->CheckNone("deploying the project and adding the benchmark's principal");
+  failures.CheckNone("deploying the project and adding the benchmark's principal");
   if (!principal.contains("token")) Fail("no token in: " + principal.dump());
   const pid_t master_pid = FindMasterPid(cluster.dir());
   if (master_pid <= 0) Fail("cannot find the master's process");
   const Api api(cluster, principal["token"].get<std::string>());
+  const double setup_seconds = SecondsSince(setup_begin);
 
   Progress("noop: " + std::to_string(settings.noop_n) + " executions");
   const Throughput noop = RunMany(api, kNoopPackage, settings.noop_n, settings.clients,
@@ -486,40 +501,123 @@ int Main(int argc, char** argv) {
   process_json["bare_spawns_per_second"] = bare_rate;
   process_json["bare_threads"] = 2;
   process_json["ratio_to_bare"] = ratio;
-  const json report = {
-      {"benchmark", "dispatch_bench"},
-      {"quick", settings.quick},
-      {"transport", settings.transport},
-      {"storage", settings.storage + (settings.storage == "sqlite" ? " synchronous=FULL" : "")},
-      {"workers", 2},
-      {"worker_max_task_count", settings.worker_tasks},
-      {"clients", settings.clients},
-      {"hardware_threads", std::thread::hardware_concurrency()},
-      {"complete", complete},
-      {"noop", ThroughputJson(noop)},
-      {"latency",
-       {{"samples", latency.dispatch_ms.size()},
-        {"missing", latency.missing},
-        {"measure",
-         "attempt start_time in the catalog (written when a worker's claim commits; master "
-         "clock, ms resolution) minus the client's wall clock when it sent start_execution; "
-         "sequential, idle workers"},
-        {"p50_ms", p50},
-        {"p99_ms", p99},
-        {"max_ms", Percentile(latency.dispatch_ms, 1.0)},
-        {"start_call_p50_ms", Percentile(latency.start_call_ms, 0.50)},
-        {"start_call_p99_ms", Percentile(latency.start_call_ms, 0.99)}}},
-      {"process", process_json},
-      {"master_rss", {{"peak_kb", peak_kb}, {"current_kb", rss_kb}}},
-      {"targets",
-       {{"noop_executions_per_second",
-         {{"target", kTargetNoopPerSecond}, {"met", noop_rate >= kTargetNoopPerSecond}}},
-        {"latency_p50_ms",
-         {{"target", kTargetLatencyP50Ms}, {"met", complete && p50 <= kTargetLatencyP50Ms}}},
-        {"latency_p99_ms",
-         {{"target", kTargetLatencyP99Ms}, {"met", complete && p99 <= kTargetLatencyP99Ms}}},
-        {"process_ratio_to_bare",
-         {{"target", kTargetProcessRatio}, {"met", ratio >= kTargetProcessRatio}}}}}};
+  return {{"benchmark", "dispatch_bench"},
+          {"quick", settings.quick},
+          {"transport", backend.transport},
+          {"storage", backend.storage + (backend.storage == "sqlite" ? " synchronous=FULL" : "")},
+          {"workers", 2},
+          {"worker_max_task_count", settings.worker_tasks},
+          {"clients", settings.clients},
+          {"hardware_threads", std::thread::hardware_concurrency()},
+          {"complete", complete},
+          {"setup_seconds", setup_seconds},
+          {"noop", ThroughputJson(noop)},
+          {"latency",
+           {{"samples", latency.dispatch_ms.size()},
+            {"missing", latency.missing},
+            {"measure",
+             "attempt start_time in the catalog (written when a worker's claim commits; master "
+             "clock, ms resolution) minus the client's wall clock when it sent start_execution; "
+             "sequential, idle workers"},
+            {"p50_ms", p50},
+            {"p99_ms", p99},
+            {"max_ms", Percentile(latency.dispatch_ms, 1.0)},
+            {"start_call_p50_ms", Percentile(latency.start_call_ms, 0.50)},
+            {"start_call_p99_ms", Percentile(latency.start_call_ms, 0.99)}}},
+          {"process", process_json},
+          {"master_rss", {{"peak_kb", peak_kb}, {"current_kb", rss_kb}}},
+          {"targets",
+           {{"noop_executions_per_second",
+             {{"target", kTargetNoopPerSecond}, {"met", noop_rate >= kTargetNoopPerSecond}}},
+            {"latency_p50_ms",
+             {{"target", kTargetLatencyP50Ms}, {"met", complete && p50 <= kTargetLatencyP50Ms}}},
+            {"latency_p99_ms",
+             {{"target", kTargetLatencyP99Ms}, {"met", complete && p99 <= kTargetLatencyP99Ms}}},
+            {"process_ratio_to_bare",
+             {{"target", kTargetProcessRatio}, {"met", ratio >= kTargetProcessRatio}}}}}};
+}
+
+// The figures the matrix compares (JSON pointers into one report).
+constexpr const char* kComparedFigures[] = {"/setup_seconds",
+                                            "/noop/executions_per_second",
+                                            "/noop/submitted_per_second",
+                                            "/latency/p50_ms",
+                                            "/latency/p99_ms",
+                                            "/latency/start_call_p50_ms",
+                                            "/process/executions_per_second",
+                                            "/process/ratio_to_bare",
+                                            "/master_rss/peak_kb"};
+
+// Per figure, its value on each combination and the ratio to the first
+// combination's value (https + sqlite when it ran): one line per figure to
+// read across.
+json Compare(const json& results, const std::vector<std::string>& names) {
+  json figures = json::object();
+  const std::string& baseline = names.front();
+  for (const char* figure : kComparedFigures) {
+    const json::json_pointer pointer(figure);
+    json values = json::object();
+    json ratios = json::object();
+    const json* base = results[baseline].contains(pointer) ? &results[baseline][pointer] : nullptr;
+    for (const std::string& name : names) {
+      if (!results[name].contains(pointer)) continue;
+      const json& value = results[name][pointer];
+      values[name] = value;
+      if (base != nullptr && base->get<double>() != 0) {
+        ratios[name] = value.get<double>() / base->get<double>();
+      }
+    }
+    figures[pointer.to_string().substr(1)] = {{"values", values}, {"ratio_to_" + baseline, ratios}};
+  }
+  return {{"baseline", baseline}, {"figures", figures}};
+}
+
+// Every combination in turn; the reports under "results", then "comparison".
+json RunMatrix(const Settings& settings, const std::vector<test::Backend>& combinations,
+               FailureCounter& failures) {
+  json results = json::object();
+  std::vector<std::string> names;
+  bool complete = true;
+  for (const test::Backend& backend : combinations) {
+    if (const std::string why = backend.Unavailable(); !why.empty()) {
+      // Reported, not fatal: the other combinations still say something.
+      Progress("combination unavailable: " + why);
+      results[backend.Name()] = {{"unavailable", why}};
+      complete = false;
+      continue;
+    }
+    Progress("=== " + backend.Name());
+    results[backend.Name()] = RunCombination(settings, backend, failures);
+    names.push_back(backend.Name());
+    complete = complete && results[backend.Name()]["complete"].get<bool>();
+  }
+  json combination_names = json::array();
+  for (const test::Backend& backend : combinations) combination_names.push_back(backend.Name());
+  json report = {{"benchmark", "dispatch_bench"}, {"matrix", true},
+                 {"quick", settings.quick},       {"combinations", combination_names},
+                 {"complete", complete},          {"results", results}};
+  if (!names.empty()) report["comparison"] = Compare(results, names);
+  return report;
+}
+
+int Main(int argc, char** argv) {
+  const Settings settings = ParseArgs(argc, argv);
+  const std::vector<test::Backend> combinations = Combinations(settings);
+  // stdout carries only the JSON document: anything else written there (the
+  // harness's GoogleTest messages) goes to stderr.
+  std::fflush(stdout);
+  const int json_fd = dup(1);
+  dup2(2, 1);
+  auto* failures = new FailureCounter;  // owned by the listener list
+  ::testing::UnitTest::GetInstance()->listeners().Append(failures);
+
+  json report;
+  if (combinations.size() == 1) {
+    if (const std::string why = combinations[0].Unavailable(); !why.empty()) Fail(why);
+    report = RunCombination(settings, combinations[0], *failures);
+  } else {
+    report = RunMatrix(settings, combinations, *failures);
+  }
   const std::string text = report.dump(2) + "\n";
   if (write(json_fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
     Fail("cannot write the report");
