@@ -312,23 +312,26 @@ Status InsertExecutionParameters(sdk::Connection& c, std::int64_t execution_id, 
   return q.Exec().status();
 }
 
-struct ExecutionWithProjectLsn {
+// What start_execution checks, read in one statement.
+struct ExecutionToStart {
   Execution execution;
-  std::int64_t current_lsn = -1;  // the project's current version; -1 when it is gone
+  std::int64_t current_lsn = -1;      // the project's current version; -1 when it is gone
+  std::int64_t missing_required = 0;  // required parameters without a value
 };
 
-// LoadExecution and the project's current version in one statement.
-Result<ExecutionWithProjectLsn> LoadExecutionWithProjectLsn(sdk::Connection& c,
-                                                            std::int64_t execution_id) {
+Result<ExecutionToStart> LoadExecutionToStart(sdk::Connection& c, std::int64_t execution_id) {
   static constexpr int kLsnColumn = 22;  // after kExecutionColumns
-  static const std::string sql = "SELECT " + internal::Prefixed("e.", internal::kExecutionColumns) +
-                                 ", p.object_version_lsn FROM executions e LEFT JOIN projects p "
-                                 "ON p.project_id = e.project_id WHERE e.execution_id = ?";
+  static const std::string sql =
+      "SELECT " + internal::Prefixed("e.", internal::kExecutionColumns) +
+      ", p.object_version_lsn, (SELECT COUNT(*) FROM execution_parameter_values v WHERE "
+      "v.execution_id = e.execution_id AND v.required = 1 AND v.parameter_value IS NULL) FROM "
+      "executions e LEFT JOIN projects p ON p.project_id = e.project_id WHERE e.execution_id = ?";
   SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c, sql));
   q.Int(execution_id);
   SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
   if (!row) return internal::ExecutionNotFound(execution_id);
-  return ExecutionWithProjectLsn{internal::ReadExecution(q), q.OptI(kLsnColumn).value_or(-1)};
+  return ExecutionToStart{internal::ReadExecution(q), q.OptI(kLsnColumn).value_or(-1),
+                          q.I(kLsnColumn + 1)};
 }
 
 Status RequireCreated(const Execution& e, std::string_view what) {
@@ -738,9 +741,9 @@ Status StartExecution(Txn& txn, const Caller& caller, std::int64_t execution_id,
                                    std::to_string(retry_count));
   }
   sdk::Connection& c = txn.connection;
-  // The execution with its project's current version, in one read.
-  SCALEOUT_ASSIGN_OR_RETURN(ExecutionWithProjectLsn loaded,
-                            LoadExecutionWithProjectLsn(c, execution_id));
+  // The execution, its project's current version and its count of missing
+  // required values in one read; the names are read only when some are missing.
+  SCALEOUT_ASSIGN_OR_RETURN(ExecutionToStart loaded, LoadExecutionToStart(c, execution_id));
   const Execution& e = loaded.execution;
   if (!e.runinscaleout)
     SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "start_execution in server mode", kAdmin));
@@ -755,8 +758,10 @@ Status StartExecution(Txn& txn, const Caller& caller, std::int64_t execution_id,
                                       ", which has since been redeployed (version " +
                                       std::to_string(current_lsn) + "); create a new execution");
   }
-  SCALEOUT_ASSIGN_OR_RETURN(std::vector<std::string> missing,
-                            MissingRequiredParameters(c, execution_id));
+  std::vector<std::string> missing;
+  if (loaded.missing_required > 0) {
+    SCALEOUT_ASSIGN_OR_RETURN(missing, MissingRequiredParameters(c, execution_id));
+  }
   if (!missing.empty()) {
     std::string names;
     for (const std::string& n : missing) names += (names.empty() ? "" : ", ") + Quoted(n);

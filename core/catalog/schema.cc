@@ -1,5 +1,6 @@
 #include "core/catalog/schema.h"
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -311,14 +312,16 @@ sdk::Status ApplyMigration1(sdk::Connection& connection, const sdk::Dialect& dia
 //    status stays a key column so the count reads the index alone);
 //  - the lease expiry sweep: status = 2 by lease_expires_at;
 //  - the completed-job cleanup: end_time < ?, which implies end_time IS NOT NULL.
-constexpr std::string_view kMigration2[] = {
+constexpr std::string_view kMigration2DropIndexes[] = {
     "DROP INDEX tasks_claim",
-    "CREATE INDEX tasks_pending ON tasks (server_only, created_time, task_id) WHERE status = 5",
     "DROP INDEX tasks_by_worker",
-    "CREATE INDEX tasks_running_by_worker ON tasks (worker_agent_id, status) WHERE status = 2",
     "DROP INDEX tasks_by_lease",
-    "CREATE INDEX tasks_running_by_lease ON tasks (lease_expires_at, task_id) WHERE status = 2",
     "DROP INDEX executions_by_end",
+};
+constexpr std::string_view kMigration2CreateIndexes[] = {
+    "CREATE INDEX tasks_pending ON tasks (server_only, created_time, task_id) WHERE status = 5",
+    "CREATE INDEX tasks_running_by_worker ON tasks (worker_agent_id, status) WHERE status = 2",
+    "CREATE INDEX tasks_running_by_lease ON tasks (lease_expires_at, task_id) WHERE status = 2",
     "CREATE INDEX executions_ended ON executions (end_time) WHERE end_time IS NOT NULL",
 };
 
@@ -326,7 +329,10 @@ constexpr std::string_view kMigration2[] = {
 // rows live in the primary key's B-tree, so each of the parameter rows an
 // execution gets is one B-tree insert instead of two (table and key), and the
 // reads by execution read the key alone. PostgreSQL has no such table kind
-// (its table and key are separate structures either way).
+// (its table and key are separate structures either way). The table is
+// copied, dropped and renamed. (tasks is not rebuilt so: its key is a random
+// GUID and its indexes would carry it instead of a rowid, which measured
+// slower.)
 constexpr std::string_view kMigration2Sqlite[] = {
     R"(CREATE TABLE execution_parameter_values_v2 (
   execution_id {INT64} NOT NULL REFERENCES executions(execution_id),
@@ -346,17 +352,23 @@ constexpr std::string_view kMigration2Sqlite[] = {
     "ALTER TABLE execution_parameter_values_v2 RENAME TO execution_parameter_values",
 };
 
-sdk::Status ApplyMigration2(sdk::Connection& connection, const sdk::Dialect& dialect) {
-  for (std::string_view ddl : kMigration2) {
-    SCALEOUT_RETURN_IF_ERROR(connection.ExecuteScript(SubstituteDialect(ddl, dialect))
-                                 .WithContext("replacing the status indexes"));
-  }
-  if (dialect.name != "sqlite") return sdk::Status::Ok();
-  for (std::string_view ddl : kMigration2Sqlite) {
-    SCALEOUT_RETURN_IF_ERROR(connection.ExecuteScript(SubstituteDialect(ddl, dialect))
-                                 .WithContext("rebuilding execution_parameter_values"));
+sdk::Status RunDdl(sdk::Connection& connection, const sdk::Dialect& dialect,
+                   std::span<const std::string_view> statements, std::string_view what) {
+  for (std::string_view ddl : statements) {
+    SCALEOUT_RETURN_IF_ERROR(
+        connection.ExecuteScript(SubstituteDialect(ddl, dialect)).WithContext(what));
   }
   return sdk::Status::Ok();
+}
+
+sdk::Status ApplyMigration2(sdk::Connection& connection, const sdk::Dialect& dialect) {
+  SCALEOUT_RETURN_IF_ERROR(
+      RunDdl(connection, dialect, kMigration2DropIndexes, "dropping the status indexes"));
+  if (dialect.name == "sqlite") {
+    SCALEOUT_RETURN_IF_ERROR(RunDdl(connection, dialect, kMigration2Sqlite,
+                                    "rebuilding execution_parameter_values WITHOUT ROWID"));
+  }
+  return RunDdl(connection, dialect, kMigration2CreateIndexes, "creating the status indexes");
 }
 
 using MigrationFn = sdk::Status (*)(sdk::Connection&, const sdk::Dialect&);
