@@ -377,7 +377,7 @@ constexpr MigrationFn kMigrations[] = {&ApplyMigration1, &ApplyMigration2};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 sdk::Status MigrateInTransaction(sdk::Connection& connection, const sdk::Dialect& dialect,
-                                 std::int64_t now) {
+                                 std::int64_t now, std::int64_t target_version) {
   SCALEOUT_ASSIGN_OR_RETURN(std::int64_t version, ReadSchemaVersion(connection, dialect));
   if (version > kSchemaVersion) {
     return sdk::Status::FailedPrecondition("catalog schema version " + std::to_string(version) +
@@ -389,7 +389,7 @@ sdk::Status MigrateInTransaction(sdk::Connection& connection, const sdk::Dialect
         "CREATE TABLE schema_version (version {INT64} PRIMARY KEY, applied_time {INT64} NOT NULL)",
         dialect)));
   }
-  for (std::int64_t next = version + 1; next <= kSchemaVersion; ++next) {
+  for (std::int64_t next = version + 1; next <= target_version; ++next) {
     SCALEOUT_RETURN_IF_ERROR(
         kMigrations[next - 1](connection, dialect)
             .WithContext("applying catalog migration " + std::to_string(next)));
@@ -456,8 +456,18 @@ sdk::Result<std::int64_t> ReadSchemaVersion(sdk::Connection& connection,
 }
 
 sdk::Status Migrate(sdk::Connection& connection, const sdk::Dialect& dialect, std::int64_t now) {
+  return MigrateTo(connection, dialect, now, kSchemaVersion);
+}
+
+sdk::Status MigrateTo(sdk::Connection& connection, const sdk::Dialect& dialect, std::int64_t now,
+                      std::int64_t target_version) {
+  if (target_version < 1 || target_version > kSchemaVersion) {
+    return sdk::Status::InvalidArgument("no catalog schema version " +
+                                        std::to_string(target_version) + " (1 to " +
+                                        std::to_string(kSchemaVersion) + ")");
+  }
   return RunInTransaction(connection, sdk::TransactionMode::kWrite, [&](sdk::Connection& c) {
-    return MigrateInTransaction(c, dialect, now);
+    return MigrateInTransaction(c, dialect, now, target_version);
   });
 }
 

@@ -40,6 +40,13 @@ sdk::Result<std::int64_t> ReadSchemaVersion(sdk::Connection& connection,
 // REQUIRES: `connection` is not in a transaction.
 sdk::Status Migrate(sdk::Connection& connection, const sdk::Dialect& dialect, std::int64_t now);
 
+// Migrate, but only up to `target_version` (1 to kSchemaVersion): makes an
+// older catalog, for testing the later migrations. A catalog already at or
+// past `target_version` is left as it is (a newer one is still refused).
+// Errors: kInvalidArgument for a version this build does not have.
+sdk::Status MigrateTo(sdk::Connection& connection, const sdk::Dialect& dialect, std::int64_t now,
+                      std::int64_t target_version);
+
 // Opens a connection on `storage` and migrates it: what the master (and the
 // tests) do on start. The connection is the caller's; it must not outlive `storage`.
 sdk::Result<std::unique_ptr<sdk::Connection>> OpenCatalog(sdk::Storage& storage,

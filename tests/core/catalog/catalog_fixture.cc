@@ -51,6 +51,29 @@ host::PluginPtr<sdk::Storage> CatalogTest::MakeStorage() {
   return std::move(storage).value();
 }
 
+host::PluginPtr<sdk::Storage> CatalogTest::MakeStorageOnOtherDatabase(const std::string& name) {
+  sdk::ConfigView::Map other = config_;
+  for (auto& [key, value] : other) {
+    if (key == "path") value = (dir_.path() / (name + ".db")).string();
+    // storage/odbc: another file, or another database on the test server.
+    if (key == "connection_string" && dialect().name == "sqlite") {
+      value.replace(value.find("catalog.db"), 10, name + ".db");
+    } else if (key == "connection_string") {
+      auto server = test::PostgresServer::Shared();
+      EXPECT_TRUE(server.ok()) << server.status().ToString();
+      if (!server.ok()) return nullptr;
+      auto database = (*server)->CreateDatabase(name);
+      EXPECT_TRUE(database.ok()) << database.status().ToString();
+      if (!database.ok()) return nullptr;
+      value = (*server)->ConnectionString(*database);
+    }
+  }
+  config_.swap(other);
+  host::PluginPtr<sdk::Storage> storage = MakeStorage();
+  config_.swap(other);
+  return storage;
+}
+
 void CatalogTest::SetUp() {
   loader_ = std::make_unique<host::PluginLoader>(logger_);
   sdk::Status loaded = test::LoadInTreePlugin(*loader_, GetParam().plugin);

@@ -97,6 +97,14 @@ class CatalogTest : public ::testing::TestWithParam<StorageParam> {
  protected:
   // Opens a second storage on the same config (for schema tests). Returns nullptr on failure.
   host::PluginPtr<sdk::Storage> MakeStorage();
+  // A storage like MakeStorage() but on another, empty database named `name`
+  // (a file next to the catalog, or a database on the test server).
+  host::PluginPtr<sdk::Storage> MakeStorageOnOtherDatabase(const std::string& name);
+  // Makes `connection` the one conn() and the helpers use; returns the previous one.
+  std::unique_ptr<sdk::Connection> SwapConnection(std::unique_ptr<sdk::Connection> connection) {
+    connection_.swap(connection);
+    return connection;
+  }
   sdk::ConfigView::Map config_;
 };
 
