@@ -14,6 +14,7 @@
 //
 //   management_bench [--quick] [--seconds S] [--clients 1,16,128] [--api json|msgpack|both]
 //                    [--scaleout BIN --plugin-dir DIR]   (another build's master to compare)
+//                    [--master-set KEY=VALUE]...         (a master setting to compare)
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -26,6 +27,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -61,6 +63,8 @@ struct Settings {
   // The benchmark's own client loads the https plugin of its own build (a
   // plugin must match the host that loads it).
   fs::path client_plugin_dir = SCALEOUT_BENCH_PLUGIN_DIR;
+  // Extra `scaleout master --set KEY=VALUE` overrides (--master-set).
+  std::vector<std::string> master_overrides;
 };
 
 class StderrLogger final : public sdk::Logger {
@@ -121,6 +125,9 @@ class Master {
     thumbprint_ = info->sha256_thumbprint;
     const json master_settings = {
         {"BindAddress", "127.0.0.1"},
+        // The master's own task host would run the started executions in
+        // the master process; this measures the API, so it stays off.
+        {"ServerMaxTaskCount", 0},
         {"SSLCertFile", request.cert_file},
         {"SSLKeyFile", request.key_file},
         {"Plugins",
@@ -132,10 +139,18 @@ class Master {
            {{"path", (dir_ / "catalog.db").string()}, {"synchronous", "FULL"}}}}}};
     std::ofstream(dir_ / "master.json") << master_settings.dump(2);
     const fs::path port_file = dir_ / "port";
-    pid_ =
-        Spawn({settings.host_binary.string(), "master", "--config", (dir_ / "master.json").string(),
-               "--set", "PortNumber=0", "--port-file", port_file.string()},
-              dir_ / "master.out");
+    std::vector<std::string> argv = {settings.host_binary.string(),
+                                     "master",
+                                     "--config",
+                                     (dir_ / "master.json").string(),
+                                     "--set",
+                                     "PortNumber=0",
+                                     "--port-file",
+                                     port_file.string()};
+    for (const std::string& assignment : settings.master_overrides) {
+      argv.insert(argv.end(), {"--set", assignment});
+    }
+    pid_ = Spawn(argv, dir_ / "master.out");
     for (int i = 0; i < 6000 && port_ == 0; ++i) {
       std::ifstream in(port_file);
       if (!(in >> port_)) port_ = 0;
@@ -173,6 +188,22 @@ class Master {
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
       Fail("scaleout manage failed:\n" + ReadText(log));
     }
+  }
+
+  // CPU seconds (user + system) the master process has used so far.
+  double CpuSeconds() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Fields after the command name (which may hold spaces) start at ")".
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) return 0;
+    std::istringstream fields(text.substr(close + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+      if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+    }
+    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
   }
 
   std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
@@ -321,7 +352,10 @@ Settings ParseArgs(int argc, char** argv) {
       "clients", po::value(&clients), "comma-separated client counts (default 1,16,128)")(
       "api", po::value(&s.api), "json, msgpack or both (default both)")(
       "scaleout", po::value(&host_binary), "the scaleout executable to measure")(
-      "plugin-dir", po::value(&plugin_dir), "that executable's plugin folder");
+      "plugin-dir", po::value(&plugin_dir), "that executable's plugin folder")(
+      "master-set", po::value(&s.master_overrides),
+      "KEY=VALUE passed to the master as --set (repeatable), e.g. "
+      "PluginSettings.transport.https.threads=1");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -377,7 +411,9 @@ int Main(int argc, char** argv) {
   for (const std::string& api : apis) {
     for (int clients : settings.clients) {
       std::cerr << "management_bench: " << api << " API, " << clients << " clients...\n";
+      const double cpu_before = master.CpuSeconds();
       const Measurement m = Run(**transport, master, api, clients, settings.seconds);
+      const double cpu = master.CpuSeconds() - cpu_before;
       configs.push_back(
           {{"api", api},
            {"clients", m.clients},
@@ -387,6 +423,12 @@ int Main(int argc, char** argv) {
            {"api_calls_per_second", 2.0 * static_cast<double>(m.executions) / m.seconds},
            {"latency_ms_p50", Percentile(m.latencies_ms, 0.50)},
            {"latency_ms_p99", Percentile(m.latencies_ms, 0.99)},
+           // The master's CPU (all threads, user + system) per execution and
+           // on average: what the request path costs, less sensitive than
+           // the rate to a machine shared with the clients.
+           {"master_cpu_ms_per_execution",
+            m.executions == 0 ? 0.0 : 1000.0 * cpu / static_cast<double>(m.executions)},
+           {"master_cpu_cores", cpu / m.seconds},
            {"errors", m.errors},
            {"first_error", m.first_error}});
     }

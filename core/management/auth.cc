@@ -28,8 +28,16 @@ catalog::Caller CallerOf(const catalog::Principal& p) { return {p.name, p.roles}
 }  // namespace
 
 std::string HashToken(std::string_view token) {
+  // Every API call hashes its token. SHA256() fetches the algorithm from the
+  // provider store each time (a lock shared by all threads); fetch it once.
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
+  unsigned int length = 0;
+  if (kSha256 == nullptr ||
+      EVP_Digest(token.data(), token.size(), digest, &length, kSha256, nullptr) != 1 ||
+      length != sizeof(digest)) {
+    SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
+  }
   return Hex(digest, sizeof(digest));
 }
 

@@ -169,9 +169,12 @@ sdk::Status ManagementService::Start() {
     }
   }
   {
+    std::lock_guard<std::mutex> pool_lock(pool_mutex_);
+    pool_open_ = true;
+  }
+  {
     std::lock_guard<std::mutex> lock(mutex_);
     accepting_ = true;
-    pool_open_ = true;
   }
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.threads); ++i) {
     pool_.emplace_back([this] { PoolLoop(); });
@@ -193,6 +196,9 @@ void ManagementService::Stop() {
     std::unique_lock<std::mutex> lock(mutex_);
     accepting_ = false;
     drained_.wait(lock, [this] { return in_flight_ == 0; });
+  }
+  {
+    std::lock_guard<std::mutex> pool_lock(pool_mutex_);
     pool_open_ = false;
   }
   cv_.notify_all();
@@ -203,25 +209,32 @@ void ManagementService::Stop() {
 }
 
 bool ManagementService::Post(std::function<void()> job) {
+  bool was_empty = false;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(pool_mutex_);
     if (!pool_open_) return false;
+    was_empty = jobs_.empty();
     jobs_.push_back(std::move(job));
   }
-  cv_.notify_one();
+  // The writer posts a whole batch's answers in a row: wake one thread for
+  // the first; a thread that takes a job and leaves more wakes the next.
+  if (was_empty) cv_.notify_one();
   return true;
 }
 
 void ManagementService::PoolLoop() {
   for (;;) {
     std::function<void()> job;
+    bool more = false;
     {
-      std::unique_lock<std::mutex> lock(mutex_);
+      std::unique_lock<std::mutex> lock(pool_mutex_);
       cv_.wait(lock, [this] { return !jobs_.empty() || !pool_open_; });
       if (jobs_.empty()) return;  // stopping and drained
       job = std::move(jobs_.front());
       jobs_.pop_front();
+      more = !jobs_.empty();
     }
+    if (more) cv_.notify_one();
     try {
       job();
     } catch (const std::exception& e) {
@@ -395,29 +408,34 @@ sdk::Status ManagementService::RunOperation(PendingCall& call, sdk::Connection& 
 
 void ManagementService::FinishOperation(const std::shared_ptr<PendingCall>& call,
                                         const sdk::Status& status) {
-  if (!status.ok()) return ReplyAndRelease(*call, status, json());
-  if (call->operation.writes) {
-    logger_.Info("'" + call->caller.name + "' called " + std::string(call->operation.name));
+  // On the writer thread, which runs every acknowledgement of a batch before
+  // it can start the next one: everything after the commit (the log line,
+  // encoding the answer, handing it to the transport, reloads) goes to the
+  // pool, so the writer's time per call is a queue push.
+  if (!Post([this, call, status] { CompleteCall(*call, status, /*may_reload=*/true); })) {
+    CompleteCall(*call, status, /*may_reload=*/false);  // stopping: the pool is closed
   }
-  if (schedules_ && call->operation.name.find("schedule") != std::string_view::npos) {
+}
+
+void ManagementService::CompleteCall(PendingCall& call, const sdk::Status& status,
+                                     bool may_reload) {
+  if (!status.ok()) return ReplyAndRelease(call, status, json());
+  if (call.operation.writes) {
+    logger_.Info("'" + call.caller.name + "' called " + std::string(call.operation.name));
+  }
+  if (schedules_ && call.operation.name.find("schedule") != std::string_view::npos) {
     schedules_->Poke();
   }
-  if (!call->effects.reload_principals && !call->effects.reload_trust) {
-    return ReplyAndRelease(*call, sdk::Status::Ok(), call->result);
+  // Reloading reads the catalog through the writer: only from a pool thread.
+  if (may_reload && call.effects.reload_principals) {
+    if (sdk::Status s = ReloadPrincipals(); !s.ok()) logger_.Warn(s.message());
   }
-  // Reloading reads the catalog through the writer: not from its own thread.
-  const bool posted = Post([this, call] {
-    if (call->effects.reload_principals) {
-      if (sdk::Status s = ReloadPrincipals(); !s.ok()) logger_.Warn(s.message());
+  if (may_reload && call.effects.reload_trust) {
+    if (sdk::Status s = master_.ReloadTrust(); !s.ok()) {
+      logger_.Warn("reloading the trust list: " + s.message());
     }
-    if (call->effects.reload_trust) {
-      if (sdk::Status s = master_.ReloadTrust(); !s.ok()) {
-        logger_.Warn("reloading the trust list: " + s.message());
-      }
-    }
-    ReplyAndRelease(*call, sdk::Status::Ok(), call->result);
-  });
-  if (!posted) ReplyAndRelease(*call, sdk::Status::Ok(), call->result);
+  }
+  ReplyAndRelease(call, sdk::Status::Ok(), call.result);
 }
 
 void ManagementService::ReplyAndRelease(PendingCall& call, const sdk::Status& status,

@@ -6,9 +6,10 @@
 //                                                  [no blocking, no database]
 //   ──► writer thread: the operation runs in the next group commit, with
 //       every other call queued meanwhile (one fsync for all of them)
-//   ──► after commit, on the writer thread: Responder::Send; or, when the
-//       operation changed the trust list or the principals, a pool thread
-//       reloads them first and then sends.
+//   ──► after commit, the writer thread only queues the call for the pool;
+//       a pool thread logs it, encodes the answer and sends it (reloading
+//       the trust list or the principals first when the operation changed
+//       them), so the writer is free for the next batch at once.
 //
 // No thread waits for a commit, so hundreds of concurrent calls share one
 // transaction (see bench/management). A ScheduleRunner thread fires due
@@ -47,8 +48,9 @@ inline constexpr std::string_view kJsonApiPrefix = "/api/v1/";
 inline constexpr std::string_view kManageRoute = "/v1/manage";
 
 struct ManagementOptions {
-  // Pool for the work that follows some commits (reloading the trust list or
-  // the principals blocks on the catalog); operations themselves never wait.
+  // Pool for the work that follows every commit: answering the call, and
+  // reloading the trust list or the principals (which blocks on the catalog)
+  // when it changed them. Operations themselves never wait.
   std::size_t threads = 2;
   bool run_schedules = true;
   std::string first_admin_name = "admin";
@@ -97,8 +99,11 @@ class ManagementService {
                        Reply reply);
   // Runs on the writer thread inside the transaction.
   sdk::Status RunOperation(PendingCall& call, sdk::Connection& connection);
-  // The acknowledgement (writer thread): replies, or hands reloads to the pool.
+  // The acknowledgement (writer thread): hands the call to the pool.
   void FinishOperation(const std::shared_ptr<PendingCall>& call, const sdk::Status& status);
+  // After the commit (a pool thread, or the writer thread while stopping,
+  // then without the reloads): logs, reloads when `may_reload`, replies.
+  void CompleteCall(PendingCall& call, const sdk::Status& status, bool may_reload);
   void ReplyAndRelease(PendingCall& call, const sdk::Status& status, const nlohmann::json& result);
   bool Post(std::function<void()> job);
   void PoolLoop();
@@ -111,12 +116,15 @@ class ManagementService {
 
   const std::function<void()> note_work_;  // wakes parked worker long-polls
 
+  // Two locks so the writer queueing answers and the I/O threads admitting
+  // calls do not contend.
   std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;  // guarded by mutex_
-  bool accepting_ = false;                  // guarded by mutex_: new API calls admitted
-  bool pool_open_ = false;                  // guarded by mutex_: the pool takes jobs
-  std::size_t in_flight_ = 0;               // guarded by mutex_: submitted, not yet answered
+  bool accepting_ = false;     // guarded by mutex_: new API calls admitted
+  std::size_t in_flight_ = 0;  // guarded by mutex_: submitted, not yet answered
+  std::mutex pool_mutex_;
+  std::condition_variable cv_;              // guarded by pool_mutex_
+  std::deque<std::function<void()>> jobs_;  // guarded by pool_mutex_
+  bool pool_open_ = false;                  // guarded by pool_mutex_: the pool takes jobs
   std::condition_variable drained_;         // in_flight_ reached 0
   std::vector<std::thread> pool_;
 };

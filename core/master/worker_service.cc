@@ -350,16 +350,21 @@ void WorkerService::SubmitClaim(std::shared_ptr<Waiter> waiter) {
 
 void WorkerService::ParkOrRetry(std::shared_ptr<Waiter> waiter, std::uint64_t generation_seen) {
   bool stopping = false;
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     stopping = stopping_;
     if (!stopping && generation_ == generation_seen) {
+      // The deadline thread needs waking only when this deadline comes before
+      // the time it already means to wake up at; a long-poll usually ends
+      // long after that. (WakeAll wakes every sleeper of the clock.)
+      wake = waiter->deadline < deadline_thread_wakes_at_;
+      if (wake) wake_deadline_thread_ = true;
       waiters_.push_back(std::move(waiter));
-      wake_deadline_thread_ = true;
     }
   }
   if (!waiter) {
-    clock_.WakeAll();  // the deadline thread recomputes its next deadline
+    if (wake) clock_.WakeAll();  // the deadline thread recomputes its next deadline
   } else if (stopping) {
     AnswerWaiter(*waiter, ReplyResponse(protocol::RequestTasksReply{}));
   } else {
@@ -393,6 +398,7 @@ void WorkerService::DeadlineLoop() {
   while (true) {
     std::vector<std::shared_ptr<Waiter>> expired;
     std::int64_t next_deadline = INT64_MAX;
+    std::int64_t wake_at = 0;  // steady ms
     {
       std::lock_guard lock(mutex_);
       if (stopping_) return;
@@ -402,6 +408,10 @@ void WorkerService::DeadlineLoop() {
       expired.assign(std::make_move_iterator(keep), std::make_move_iterator(waiters_.end()));
       waiters_.erase(keep, waiters_.end());
       for (const auto& w : waiters_) next_deadline = std::min(next_deadline, w->deadline);
+      const std::int64_t wait =
+          next_deadline == INT64_MAX ? 1000 : std::max<std::int64_t>(next_deadline - now, 1);
+      wake_at = now + std::min<std::int64_t>(wait, options_.fallback_poll_ms);
+      deadline_thread_wakes_at_ = wake_at;
       wake_deadline_thread_ = false;
     }
     for (auto& w : expired) AnswerWaiter(*w, ReplyResponse(protocol::RequestTasksReply{}));
@@ -413,10 +423,7 @@ void WorkerService::DeadlineLoop() {
       NoteWorkMayBeAvailable();
       writer_.Submit([](sdk::Connection&) { return sdk::Status::Ok(); }, nullptr);
     }
-    const std::int64_t wait =
-        next_deadline == INT64_MAX ? 1000 : std::max<std::int64_t>(next_deadline - now, 1);
-    clock_.SleepFor(Millis(std::min<std::int64_t>(wait, options_.fallback_poll_ms)),
-                    wake_deadline_thread_);
+    clock_.SleepFor(Millis(std::max<std::int64_t>(wake_at - now, 1)), wake_deadline_thread_);
   }
 }
 

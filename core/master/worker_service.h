@@ -119,6 +119,9 @@ class WorkerService {
   mutable std::mutex mutex_;
   std::uint64_t generation_ = 0;  // bumped by OnCommit when work may be available
   std::vector<std::shared_ptr<Waiter>> waiters_;
+  // Steady ms at which the deadline thread wakes up next (it sleeps at most
+  // fallback_poll_ms); a parked waiter due earlier must wake it.
+  std::int64_t deadline_thread_wakes_at_ = 0;
   bool stopping_ = false;
   std::atomic<bool> wake_deadline_thread_{false};
   std::thread deadline_thread_;
