@@ -404,13 +404,20 @@ Result<json> AddExecutionWorker(OperationContext& ctx) {
   return Done();
 }
 
+// The answer of a call that returns one execution: the row read in the
+// transaction, turned into JSON after the commit.
+Result<json> ExecutionResult(OperationContext& ctx, catalog::Execution e) {
+  ctx.deferred_result = [e = std::move(e)] { return ToJson(e); };
+  return json();
+}
+
 Result<json> StartExecution(OperationContext& ctx) {
   SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id, ArgInt(ctx.args, "execution_id"));
   SCALEOUT_ASSIGN_OR_RETURN(auto retry, ArgOptInt(ctx.args, "retry_count"));
   SCALEOUT_RETURN_IF_ERROR(catalog::StartExecution(ctx.txn, ctx.caller, id, retry.value_or(0)));
   ctx.note_work_may_be_available();
   SCALEOUT_ASSIGN_OR_RETURN(auto e, catalog::GetExecution(ctx.txn, ctx.caller, id));
-  return ToJson(e);
+  return ExecutionResult(ctx, std::move(e));
 }
 
 // create_execution + set_execution_parameter_value + add_execution_worker +
@@ -446,7 +453,7 @@ Result<json> RunExecution(OperationContext& ctx) {
   SCALEOUT_RETURN_IF_ERROR(catalog::StartExecution(ctx.txn, ctx.caller, id, retry.value_or(0)));
   ctx.note_work_may_be_available();
   SCALEOUT_ASSIGN_OR_RETURN(auto e, catalog::GetExecution(ctx.txn, ctx.caller, id));
-  return ToJson(e);
+  return ExecutionResult(ctx, std::move(e));
 }
 
 Result<json> StopOperation(OperationContext& ctx) {
@@ -715,11 +722,15 @@ std::vector<Operation> BuildTable() {
       {"deploy_project", "catalog.deploy_project", kAdmin, true, DeployProject},
       {"list_projects", "catalog.projects (current versions)", kReaders, false, ListProjectsOp},
       {"list_packages", "catalog.packages (current versions)", kReaders, false, ListPackagesOp},
-      {"create_execution", "catalog.create_execution", kRunners, true, CreateExecution},
+      // The two calls of every execution skip the writer's savepoint: each
+      // refuses before it writes, and only through catalog operations.
+      {"create_execution", "catalog.create_execution", kRunners, true, CreateExecution,
+       /*catalog_ops_only=*/true},
       {"set_execution_parameter_value", "catalog.set_execution_parameter_value", kRunners, true,
        SetParameterValue},
       {"add_execution_worker", "catalog.add_execution_worker", kRunners, true, AddExecutionWorker},
-      {"start_execution", "catalog.start_execution", kRunners, true, StartExecution},
+      {"start_execution", "catalog.start_execution", kRunners, true, StartExecution,
+       /*catalog_ops_only=*/true},
       {"run_execution", "create, set parameters, add workers and start, in one transaction",
        kRunners, true, RunExecution},
       {"stop_operation", "catalog.stop_operation", kRunners, true, StopOperation},

@@ -42,6 +42,11 @@ struct OperationContext {
   Effects& effects;
   // Wakes parked worker long-polls; called inside ops that may make a task claimable.
   const std::function<void()>& note_work_may_be_available;
+  // When a handler sets it, the call's result is what it returns, computed
+  // after the commit off the writer thread (the handler's own return value
+  // is then ignored): building a large JSON document costs the single
+  // writer thread nothing.
+  std::function<nlohmann::json()>& deferred_result;
 };
 
 using OperationHandler = std::function<sdk::Result<nlohmann::json>(OperationContext&)>;
@@ -53,6 +58,10 @@ struct Operation {
   std::vector<std::string_view> roles;
   bool writes = false;  // false: a read, also served by GET
   OperationHandler handler;
+  // True when the handler writes only through catalog operations and every
+  // refusal comes before its first write (CatalogWriter::Request::
+  // CatalogOpsOnly): the writer then runs it without a savepoint.
+  bool catalog_ops_only = false;
 };
 
 // Every operation, in documentation order.

@@ -364,15 +364,34 @@ void ManagementService::Dispatch(const sdk::Request& request, const Operation& o
   SubmitOperation(operation, identity->caller, std::move(args), std::move(reply));
 }
 
-// One call between its submission and its answer; shared by the op (run on
-// the writer thread) and its acknowledgement.
-struct ManagementService::PendingCall {
+// One call between its submission and its answer: the writer's request
+// (allocation-free submission), then the pool's job. Owned by the writer
+// from Submit() until Done(), then by the shared_ptr Done() makes.
+struct ManagementService::PendingCall final : catalog::CatalogWriter::Request {
+  PendingCall(ManagementService& service, const Operation& operation, catalog::Caller caller,
+              json args, Reply reply)
+      : service(service),
+        operation(operation),
+        caller(std::move(caller)),
+        args(std::move(args)),
+        reply(std::move(reply)) {}
+
+  sdk::Status Run(sdk::Connection& connection) override {
+    return service.RunOperation(*this, connection);
+  }
+  bool CatalogOpsOnly() const override { return operation.catalog_ops_only; }
+  void Done(sdk::Status status) override {
+    service.FinishOperation(std::shared_ptr<PendingCall>(this), std::move(status));
+  }
+
+  ManagementService& service;
   const Operation& operation;
   catalog::Caller caller;
   json args;
   Reply reply;
   Effects effects;
-  json result;  // the handler's result, valid when the op succeeded
+  json result;                            // the handler's result, valid when the op succeeded
+  std::function<json()> deferred_result;  // when set, computes `result` after the commit
 };
 
 void ManagementService::SubmitOperation(const Operation& operation, catalog::Caller caller,
@@ -385,16 +404,17 @@ void ManagementService::SubmitOperation(const Operation& operation, catalog::Cal
     }
     ++in_flight_;
   }
-  auto call = std::shared_ptr<PendingCall>(new PendingCall{
-      operation, std::move(caller), std::move(args), std::move(reply), Effects{}, json()});
-  master_.writer().Submit([this, call](sdk::Connection& c) { return RunOperation(*call, c); },
-                          [this, call](sdk::Status status) { FinishOperation(call, status); });
+  auto* call =
+      new PendingCall(*this, operation, std::move(caller), std::move(args), std::move(reply));
+  master_.writer().Submit(*call);  // Done() takes it back, even when refused
 }
 
 sdk::Status ManagementService::RunOperation(PendingCall& call, sdk::Connection& connection) {
   call.effects = Effects{};  // a retried op starts clean
+  call.deferred_result = nullptr;
   catalog::Txn txn{connection, master_.dialect(), master_.clock().NowUnixMillis()};
-  OperationContext context{txn, call.caller, call.args, call.effects, note_work_};
+  OperationContext context{txn,          call.caller, call.args,
+                           call.effects, note_work_,  call.deferred_result};
   try {
     auto result = call.operation.handler(context);
     if (!result.ok()) return result.status();
@@ -406,12 +426,11 @@ sdk::Status ManagementService::RunOperation(PendingCall& call, sdk::Connection& 
   }
 }
 
-void ManagementService::FinishOperation(const std::shared_ptr<PendingCall>& call,
-                                        const sdk::Status& status) {
+void ManagementService::FinishOperation(std::shared_ptr<PendingCall> call, sdk::Status status) {
   // On the writer thread, which runs every acknowledgement of a batch before
   // it can start the next one: everything after the commit (the log line,
-  // encoding the answer, handing it to the transport, reloads) goes to the
-  // pool, so the writer's time per call is a queue push.
+  // building and encoding the answer, handing it to the transport, reloads)
+  // goes to the pool, so the writer's time per call is a queue push.
   if (!Post([this, call, status] { CompleteCall(*call, status, /*may_reload=*/true); })) {
     CompleteCall(*call, status, /*may_reload=*/false);  // stopping: the pool is closed
   }
@@ -433,6 +452,18 @@ void ManagementService::CompleteCall(PendingCall& call, const sdk::Status& statu
   if (may_reload && call.effects.reload_trust) {
     if (sdk::Status s = master_.ReloadTrust(); !s.ok()) {
       logger_.Warn("reloading the trust list: " + s.message());
+    }
+  }
+  if (call.deferred_result) {
+    try {
+      call.result = call.deferred_result();
+    } catch (const std::exception& e) {
+      // Committed, but the answer cannot be made; say so rather than hang.
+      return ReplyAndRelease(
+          call,
+          sdk::Status::Internal(std::string(call.operation.name) +
+                                " committed, but its answer failed: " + e.what()),
+          json());
     }
   }
   ReplyAndRelease(call, sdk::Status::Ok(), call.result);

@@ -2,7 +2,7 @@
 //
 //   transport I/O thread ──► route (/api/v1/..., /v1/manage)
 //       authenticate (token / certificate / anonymous), find the operation,
-//       check its roles, parse the arguments, CatalogWriter::Submit(op, done)
+//       check its roles, parse the arguments, CatalogWriter::Submit(call)
 //                                                  [no blocking, no database]
 //   ──► writer thread: the operation runs in the next group commit, with
 //       every other call queued meanwhile (one fsync for all of them)
@@ -100,7 +100,7 @@ class ManagementService {
   // Runs on the writer thread inside the transaction.
   sdk::Status RunOperation(PendingCall& call, sdk::Connection& connection);
   // The acknowledgement (writer thread): hands the call to the pool.
-  void FinishOperation(const std::shared_ptr<PendingCall>& call, const sdk::Status& status);
+  void FinishOperation(std::shared_ptr<PendingCall> call, sdk::Status status);
   // After the commit (a pool thread, or the writer thread while stopping,
   // then without the reloads): logs, reloads when `may_reload`, replies.
   void CompleteCall(PendingCall& call, const sdk::Status& status, bool may_reload);
