@@ -215,7 +215,7 @@ void TaskHostLauncher::ReaderLoop() {
       for (Record& record : records) {
         if (record.kind == Record::Kind::kOutcome) {
           if (!reported) reported = record.outcome;
-        } else if (callbacks_.on_event) {
+        } else if (record.kind == Record::Kind::kEvent && callbacks_.on_event) {
           callbacks_.on_event(record.event);
         }
       }

@@ -72,6 +72,16 @@ std::string EncodeOutcome(const sdk::TaskOutcome& outcome) {
                     {"message", Bounded(outcome.message)}});
 }
 
+std::string EncodeTaskRequest(std::string_view executor, std::string_view spec_json) {
+  return Frame(json{{"record", "task"}, {"executor", executor}, {"spec", spec_json}});
+}
+
+std::string EncodeCancelRequest(std::string_view task_id) {
+  return Frame(json{{"record", "cancel"}, {"task_id", task_id}});
+}
+
+std::string EncodeRetiring() { return Frame(json{{"record", "retiring"}}); }
+
 sdk::Status RecordDecoder::Feed(std::string_view bytes, std::vector<Record>* out) {
   if (!failed_.ok()) return failed_;
   buffer_.append(bytes);
@@ -79,9 +89,9 @@ sdk::Status RecordDecoder::Feed(std::string_view bytes, std::vector<Record>* out
   sdk::Status status;
   while (status.ok() && buffer_.size() - pos >= 4) {
     const std::uint32_t length = ReadLength(std::string_view(buffer_).substr(pos, 4));
-    if (length == 0 || length > kMaxRecordBytes) {
+    if (length == 0 || length > max_record_bytes_) {
       status = sdk::Status::DataLoss("record length " + std::to_string(length) + " is outside 1.." +
-                                     std::to_string(kMaxRecordBytes));
+                                     std::to_string(max_record_bytes_));
       break;
     }
     if (buffer_.size() - pos - 4 < length) break;  // wait for the rest
@@ -121,6 +131,15 @@ sdk::Status RecordDecoder::DecodePayload(std::string_view payload, std::vector<R
       return sdk::Status::DataLoss("outcome result " + std::to_string(result) + " is unknown");
     }
     record.outcome.result = static_cast<sdk::TaskResult>(result);
+  } else if (kind == "task") {
+    record.kind = Record::Kind::kTask;
+    SCALEOUT_RETURN_IF_ERROR(Field(object, "executor", &record.executor));
+    SCALEOUT_RETURN_IF_ERROR(Field(object, "spec", &record.spec_json));
+  } else if (kind == "cancel") {
+    record.kind = Record::Kind::kCancel;
+    SCALEOUT_RETURN_IF_ERROR(Field(object, "task_id", &record.task_id));
+  } else if (kind == "retiring") {
+    record.kind = Record::Kind::kRetiring;
   } else {
     return sdk::Status::Ok();  // a newer task host's record: skip it
   }

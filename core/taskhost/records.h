@@ -4,6 +4,13 @@
 // followed by that many bytes of JSON, one object per frame:
 //   {"record":"event","type":70,"source":"stdout","message":"..."}
 //   {"record":"outcome","result":0,"exit_code":0,"message":"..."}
+// A pooled task host (`scaleout task-host --serve`) reads the same frames on
+// its stdin, sent by the worker:
+//   {"record":"task","executor":"process","spec":"<spec_file.h JSON>"}
+//   {"record":"cancel","task_id":"..."}
+// and, before an outcome after which it will exit (it could not clean up
+// after the task, or it is stopping), tells the worker not to reuse it:
+//   {"record":"retiring"}
 // `type` is an SSIS message_type, `result` a sdk::TaskResult. Objects with an
 // unknown "record" are skipped (a newer task host may send more); anything
 // else that does not decode (a zero or oversized length, bad JSON, a missing
@@ -34,20 +41,33 @@ namespace scaleout::core::taskhost {
 inline constexpr std::size_t kMaxRecordBytes = 1u << 20;
 inline constexpr std::size_t kMaxRecordMessageBytes = 256u << 10;
 
+// Largest request frame (a task with its parameters) a pooled host accepts.
+inline constexpr std::size_t kMaxRequestBytes = 17u << 20;
+
 struct Record {
-  enum class Kind { kEvent, kOutcome };
+  enum class Kind { kEvent, kOutcome, kTask, kCancel, kRetiring };
   Kind kind = Kind::kEvent;
   sdk::Event event;          // when kind == kEvent
   sdk::TaskOutcome outcome;  // when kind == kOutcome
+  std::string executor;      // when kind == kTask
+  std::string spec_json;     // when kind == kTask: SpecToJson (spec_file.h)
+  std::string task_id;       // when kind == kCancel
 };
 
 // Whole frames (length prefix included), ready to write.
 std::string EncodeEvent(const sdk::Event& event);
 std::string EncodeOutcome(const sdk::TaskOutcome& outcome);
+// Requests to a pooled task host. `spec_json` is not cut (it is bounded by
+// kMaxRequestBytes on decoding).
+std::string EncodeTaskRequest(std::string_view executor, std::string_view spec_json);
+std::string EncodeCancelRequest(std::string_view task_id);
+std::string EncodeRetiring();
 
 // Reassembles frames from arbitrary chunks (partial reads are normal).
 class RecordDecoder {
  public:
+  explicit RecordDecoder(std::size_t max_record_bytes = kMaxRecordBytes)
+      : max_record_bytes_(max_record_bytes) {}
   // Appends `bytes` and moves every complete record to `out`. After the
   // first error (kDataLoss, naming what was wrong) the decoder stays failed.
   sdk::Status Feed(std::string_view bytes, std::vector<Record>* out);
@@ -58,6 +78,7 @@ class RecordDecoder {
  private:
   sdk::Status DecodePayload(std::string_view payload, std::vector<Record>* out);
 
+  std::size_t max_record_bytes_;
   std::string buffer_;
   sdk::Status failed_;
 };

@@ -3,19 +3,26 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
 #include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 
 #include "core/taskhost/cancellation.h"
+#include "core/taskhost/process_tree.h"
 #include "core/taskhost/records.h"
+#include "core/taskhost/spec_file.h"
 #include "core/taskhost/task_log.h"
 
 namespace scaleout::core::taskhost {
@@ -159,6 +166,52 @@ sdk::TaskOutcome OutcomeOf(const std::optional<sdk::Result<sdk::TaskOutcome>>& r
   return {kind, 0, status.ToString()};
 }
 
+// Runs the executor on the calling thread; whatever it returns or throws
+// becomes the (unmasked) outcome.
+sdk::TaskOutcome RunExecutor(sdk::Executor& executor, const sdk::TaskSpec& spec,
+                             sdk::EventSink& sink, const sdk::CancellationToken& cancel) {
+  std::optional<sdk::Result<sdk::TaskOutcome>> result;
+  std::string thrown;
+  try {
+    result.emplace(executor.Run(spec, sink, cancel));
+  } catch (const std::exception& e) {
+    thrown = e.what();
+  } catch (...) {
+    thrown = "a non-standard exception";
+  }
+  return OutcomeOf(result, thrown);
+}
+
+void WriteHeader(TaskLog& log, const sdk::TaskSpec& spec, const std::string& executor_name) {
+  log.WriteLine("task " + spec.task_id + " attempt " + std::to_string(spec.attempt) +
+                " of execution " + std::to_string(spec.execution_id) + ": package '" +
+                spec.package_name + "' with executor '" + executor_name + "'");
+}
+
+void WriteOutcomeLine(TaskLog& log, const sdk::TaskOutcome& outcome) {
+  log.WriteLine("outcome: " + ResultName(outcome.result) + " (exit code " +
+                std::to_string(outcome.exit_code) + "): " + outcome.message);
+}
+
+// Appends what is available on a non-blocking fd. False at EOF or on error.
+bool ReadAvailable(int fd, std::string* into) {
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n > 0) {
+      into->append(buffer, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && errno == EAGAIN;
+  }
+}
+
+void DrainSignals(int signal_fd, unsigned char* last) {
+  unsigned char signo = 0;
+  while (::read(signal_fd, &signo, 1) == 1) *last = signo;
+}
+
 // Waits for the runner to finish, turning stop signals and a broken record
 // pipe into cancellation. Returns when `done_fd` is readable.
 void Supervise(int signal_fd, int done_fd, int output_fd, CancellationSource& cancel,
@@ -171,8 +224,7 @@ void Supervise(int signal_fd, int done_fd, int output_fd, CancellationSource& ca
     if (fds[1].revents != 0) return;
     if ((fds[0].revents & POLLIN) != 0) {
       unsigned char signo = 0;
-      while (::read(signal_fd, &signo, 1) == 1) {
-      }
+      DrainSignals(signal_fd, &signo);
       if (!cancel.IsCancelled()) {
         log.WriteLine("cancellation requested (signal " + std::to_string(signo) + ")");
       }
@@ -218,9 +270,7 @@ int RunTaskHost(sdk::Executor& executor, const sdk::TaskSpec& spec, int output_f
   const SecretMasker masker(spec.parameters);
   CancellationSource cancel;
   ForwardingSink sink(writer, log, masker, cancel);
-  log.WriteLine("task " + spec.task_id + " attempt " + std::to_string(spec.attempt) +
-                " of execution " + std::to_string(spec.execution_id) + ": package '" +
-                spec.package_name + "' with executor '" + options.executor_name + "'");
+  WriteHeader(log, spec, options.executor_name);
 
   Pipe signals;
   Pipe done;
@@ -241,29 +291,246 @@ int RunTaskHost(sdk::Executor& executor, const sdk::TaskSpec& spec, int output_f
   if (!started.ok()) {
     outcome = {sdk::TaskResult::kFailed, 0, "executor did not start: " + started.ToString()};
   } else {
-    std::optional<sdk::Result<sdk::TaskOutcome>> result;
-    std::string thrown;
     std::thread runner([&] {
-      try {
-        result.emplace(executor.Run(spec, sink, cancel));
-      } catch (const std::exception& e) {
-        thrown = e.what();
-      } catch (...) {
-        thrown = "a non-standard exception";
-      }
+      outcome = RunExecutor(executor, spec, sink, cancel);
       const char byte = 1;
       [[maybe_unused]] ssize_t ignored = ::write(done.write_fd, &byte, 1);
     });
     Supervise(signals.read_fd, done.read_fd, output_fd, cancel, log);
     runner.join();
     executor.Stop();
-    outcome = OutcomeOf(result, thrown);
   }
   outcome.message = masker.Mask(outcome.message);
-  log.WriteLine("outcome: " + ResultName(outcome.result) + " (exit code " +
-                std::to_string(outcome.exit_code) + "): " + outcome.message);
+  WriteOutcomeLine(log, outcome);
   (void)writer.Write(EncodeOutcome(outcome));
   return ExitCodeFor(outcome);
+}
+
+// ---- The pooled task host ---------------------------------------------------
+
+namespace {
+
+// One thread that runs the served tasks one after another, so a task costs
+// no thread creation. Writes a byte to `done_fd` after each job.
+class JobRunner {
+ public:
+  explicit JobRunner(int done_fd) : done_fd_(done_fd), thread_([this] { Loop(); }) {}
+  ~JobRunner() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  JobRunner(const JobRunner&) = delete;
+  JobRunner& operator=(const JobRunner&) = delete;
+
+  // REQUIRES: the previous job's result has been taken.
+  void Submit(std::function<sdk::TaskOutcome()> job) {
+    {
+      std::lock_guard lock(mutex_);
+      job_ = std::move(job);
+    }
+    cv_.notify_all();
+  }
+  // The last job's outcome, once done_fd has said it finished.
+  sdk::TaskOutcome TakeResult() {
+    std::lock_guard lock(mutex_);
+    return std::move(result_);
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stop_ || job_ != nullptr; });
+      if (job_ == nullptr) return;  // stop_ with nothing left to run
+      auto job = std::move(job_);
+      job_ = nullptr;
+      lock.unlock();
+      sdk::TaskOutcome outcome = job();
+      lock.lock();
+      result_ = std::move(outcome);
+      const char byte = 1;
+      [[maybe_unused]] ssize_t ignored = ::write(done_fd_, &byte, 1);
+    }
+  }
+
+  const int done_fd_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::function<sdk::TaskOutcome()> job_;  // guarded by mutex_
+  sdk::TaskOutcome result_;                // guarded by mutex_
+  bool stop_ = false;                      // guarded by mutex_
+  std::thread thread_;                     // last: starts after the fields above
+};
+
+// The task a pooled host is running: its log, masker and token.
+struct ServedTask {
+  ServedTask(TaskHostSpec s, RecordWriter& writer, Clock& clock)
+      : spec(std::move(s)),
+        log(clock),
+        masker(spec.task.parameters),
+        sink(writer, log, masker, cancel) {}
+  TaskHostSpec spec;
+  TaskLog log;
+  SecretMasker masker;
+  CancellationSource cancel;
+  ForwardingSink sink;
+};
+
+// Kills what a finished task left in this session (a background job of its
+// package outside the package's group) and reaps every child that exited.
+// Returns false when a live descendant is still there (it left the session
+// with setsid(), out of our reach): the host must then be replaced.
+bool CleanUpAfterTask() {
+  const pid_t self = ::getpid();
+  int status = 0;
+  while (::waitpid(-1, &status, WNOHANG) > 0) {
+  }
+  siginfo_t info{};
+  // ECHILD: no child at all, the usual case; one syscall.
+  if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return true;
+  for (int pass = 0; pass < 3; ++pass) {
+    for (pid_t pid : SessionMembers(::getsid(0))) {
+      if (pid != self) ::kill(pid, SIGKILL);
+    }
+    ::usleep(1000);
+    while (::waitpid(-1, &status, WNOHANG) > 0) {
+    }
+    info = {};
+    if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string ExecutorShortName(std::string_view name) {
+  constexpr std::string_view kPrefix = "executor/";
+  return std::string(name.rfind(kPrefix, 0) == 0 ? name.substr(kPrefix.size()) : name);
+}
+
+int ServeTaskHost(const ExecutorProvider& executors, int input_fd, int output_fd,
+                  const ServeOptions& options) {
+  RecordWriter writer(output_fd);
+  Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::Instance();
+  Pipe signals;
+  Pipe done;
+  if (!signals.ok() || !done.ok()) return kTaskHostExitFailed;
+  std::optional<SignalScope> scope;
+  if (options.handle_signals) scope.emplace(signals.write_fd);
+  // Orphans of a package become our children, so "no child left" between
+  // tasks means "nothing of the last task is left".
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  bool stopping = false;
+  if (options.parent_death_signal > 0) {
+    ::prctl(PR_SET_PDEATHSIG, options.parent_death_signal);
+    if (options.parent_pid > 0 && ::getppid() != options.parent_pid) stopping = true;
+  }
+  ::fcntl(input_fd, F_SETFL, ::fcntl(input_fd, F_GETFL) | O_NONBLOCK);
+
+  RecordDecoder requests(kMaxRequestBytes);
+  std::unique_ptr<ServedTask> active;
+  int exit_code = kTaskHostExitSucceeded;
+  bool input_open = true;
+  bool output_open = true;
+  JobRunner runner(done.write_fd);
+
+  auto cancel_active = [&](const std::string& why) {
+    if (active && !active->cancel.IsCancelled()) {
+      active->log.WriteLine(why);
+      active->cancel.Cancel();
+    }
+  };
+  auto fail_now = [&](ServedTask* task, const std::string& message) {
+    const sdk::TaskOutcome outcome{sdk::TaskResult::kFailed, 0, message};
+    if (task != nullptr) task->log.WriteLine("task host failed: " + message);
+    if (!writer.Write(EncodeOutcome(outcome)).ok()) stopping = true;
+  };
+  auto start_task = [&](Record& request) {
+    auto spec = SpecFromJson(request.spec_json);
+    if (!spec.ok()) return fail_now(nullptr, "task host: " + spec.status().ToString());
+    const std::string name = ExecutorShortName(request.executor);
+    auto task = std::make_unique<ServedTask>(std::move(*spec), writer, clock);
+    OpenLog(task->log,
+            TaskHostOptions{task->spec.log_file, task->spec.log_level, "", &clock, false, 0, 0},
+            writer);
+    WriteHeader(task->log, task->spec.task, "executor/" + name);
+    auto executor = executors(name, task->spec.executor_config);
+    if (!executor.ok()) return fail_now(task.get(), "task host: " + executor.status().ToString());
+    active = std::move(task);
+    runner.Submit([task = active.get(), executor = *executor] {
+      return RunExecutor(*executor, task->spec.task, task->sink, task->cancel);
+    });
+  };
+  auto finish_task = [&] {
+    sdk::TaskOutcome outcome = runner.TakeResult();
+    outcome.message = active->masker.Mask(outcome.message);
+    const bool clean = CleanUpAfterTask();
+    WriteOutcomeLine(active->log, outcome);
+    active.reset();
+    // Not clean: exit after this task; the worker kills what is left of our
+    // session and starts another host.
+    if (!clean) stopping = true;
+    if (stopping) (void)writer.Write(EncodeRetiring());
+    if (!writer.Write(EncodeOutcome(outcome)).ok()) stopping = true;
+  };
+
+  while (!stopping || active) {
+    pollfd fds[4] = {{signals.read_fd, POLLIN, 0},
+                     {done.read_fd, POLLIN, 0},
+                     {input_open ? input_fd : -1, POLLIN, 0},
+                     {output_open ? output_fd : -1, 0, 0}};
+    const int n = ::poll(fds, 4, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;  // cannot happen with valid fds
+    if ((fds[0].revents & POLLIN) != 0) {
+      unsigned char signo = 0;
+      DrainSignals(signals.read_fd, &signo);
+      stopping = true;
+      cancel_active("cancellation requested (signal " + std::to_string(signo) + ")");
+    }
+    if ((fds[3].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
+      output_open = false;
+      stopping = true;
+      cancel_active("the worker closed the record pipe; cancelling the task");
+    }
+    if (fds[2].revents != 0) {
+      std::string bytes;
+      const bool open = ReadAvailable(input_fd, &bytes);
+      std::vector<Record> records;
+      if (!requests.Feed(bytes, &records).ok()) {
+        exit_code = kTaskHostExitFailed;
+        input_open = false;
+      }
+      for (Record& record : records) {
+        if (record.kind == Record::Kind::kCancel) {
+          if (active && active->spec.task.task_id == record.task_id)
+            cancel_active("cancellation requested by the worker");
+        } else if (record.kind == Record::Kind::kTask) {
+          if (active || stopping) {
+            exit_code = kTaskHostExitFailed;  // the worker sends one task at a time
+            input_open = false;
+            break;
+          }
+          start_task(record);
+        }
+      }
+      if (!open) input_open = false;
+      if (!input_open) {
+        stopping = true;
+        cancel_active("the worker closed the request pipe; cancelling the task");
+      }
+    }
+    if ((fds[1].revents & POLLIN) != 0) {
+      unsigned char byte = 0;
+      DrainSignals(done.read_fd, &byte);
+      if (active) finish_task();
+    }
+  }
+  return exit_code;
 }
 
 }  // namespace scaleout::core::taskhost

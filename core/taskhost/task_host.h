@@ -19,6 +19,8 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -54,6 +56,48 @@ int RunTaskHost(sdk::Executor& executor, const sdk::TaskSpec& spec, int output_f
 // writes a kFailed outcome with `message` (and the task log line, if the
 // options name one) and returns kTaskHostExitFailed.
 int ReportTaskHostFailure(int output_fd, std::string_view message, const TaskHostOptions& options);
+
+// ---- The pooled task host (`scaleout task-host --serve`) ----
+//
+// A long-lived child of the worker that runs one task after another: it
+// reads task and cancel requests (records.h) from `input_fd` and writes each
+// task's events and then its outcome to `output_fd`, exactly as RunTaskHost
+// does for a single task. Executors are created (and started) once per
+// executor and configuration by `executors`, and reused, so an executor that
+// runs in-process costs no process per task.
+//
+// Isolation stays as with one host per task: the package runs in a child of
+// this process; a cancel request cancels the current task's token (its
+// executor stops the package's process group); the worker kills this whole
+// session when a task cannot be stopped or its lease lapses, and a crash
+// fails only the task that was running. Between tasks the host is a child
+// subreaper with no children: a task that leaves processes behind has them
+// killed before its outcome is sent, and if any descendant escaped the
+// session the host exits after the outcome so the worker replaces it.
+//
+// Stops (returning kTaskHostExitSucceeded) once `input_fd` reaches EOF (the
+// worker closed it or died), on SIGTERM, SIGINT or SIGHUP, or when the
+// record pipe breaks; a running task is cancelled first and its outcome
+// still sent. A request stream that does not decode ends it with
+// kTaskHostExitFailed. Same preconditions as RunTaskHost.
+struct ServeOptions {
+  Clock* clock = nullptr;  // task log timestamps; SystemClock when null
+  bool handle_signals = true;
+  int parent_death_signal = 0;  // armed once the handlers are in place; 0 = none
+  pid_t parent_pid = 0;         // if getppid() differs once armed, the parent is gone: stop
+};
+
+using ExecutorConfig = std::map<std::string, std::string, std::less<>>;
+// Returns the started executor `name` ("process") for `config`; the pointer
+// stays valid until ServeTaskHost returns. Called on the serving thread.
+using ExecutorProvider =
+    std::function<sdk::Result<sdk::Executor*>(const std::string& name, const ExecutorConfig&)>;
+
+int ServeTaskHost(const ExecutorProvider& executors, int input_fd, int output_fd,
+                  const ServeOptions& options);
+
+// "executor/process" and "process" both name executor/process.
+std::string ExecutorShortName(std::string_view name);
 
 // Keeps the record stream clean: returns a close-on-exec duplicate of fd 1
 // for records and points fd 1 at fd 2, so a plugin that prints to stdout

@@ -104,4 +104,14 @@ WorkDecision DecideWorkRequest(const WorkLimits& limits, int running_tasks,
   return d;
 }
 
+ResourceSample CachingResourceProbe::Sample() {
+  std::lock_guard lock(mutex_);
+  const std::int64_t now = clock_.SteadyMillis();
+  if (!sampled_at_ms_ || now - *sampled_at_ms_ >= max_age_.count()) {
+    last_ = inner_.Sample();
+    sampled_at_ms_ = now;
+  }
+  return last_;
+}
+
 }  // namespace scaleout::core::worker

@@ -8,11 +8,14 @@
 #ifndef SCALEOUT_CORE_WORKER_RESOURCES_H_
 #define SCALEOUT_CORE_WORKER_RESOURCES_H_
 
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "core/common/clock.h"
 
 namespace scaleout::core::worker {
 
@@ -40,6 +43,25 @@ class ProcResourceProbe final : public ResourceProbe {
   std::string root_;
   std::mutex mutex_;
   std::optional<std::pair<std::uint64_t, std::uint64_t>> last_cpu_;  // (busy, total) jiffies
+};
+
+// Samples `inner` at most once per `max_age` of `clock` time and answers
+// with the last sample in between, so a worker asking for work many times a
+// second does not read /proc each time (and its CPU figure covers a window
+// long enough to mean something). Both must outlive it.
+class CachingResourceProbe final : public ResourceProbe {
+ public:
+  CachingResourceProbe(ResourceProbe& inner, Clock& clock, std::chrono::milliseconds max_age)
+      : inner_(inner), clock_(clock), max_age_(max_age) {}
+  ResourceSample Sample() override;
+
+ private:
+  ResourceProbe& inner_;
+  Clock& clock_;
+  const std::chrono::milliseconds max_age_;
+  std::mutex mutex_;
+  std::optional<std::int64_t> sampled_at_ms_;  // guarded by mutex_; steady clock
+  ResourceSample last_;                        // guarded by mutex_
 };
 
 // The "cpu " line of /proc/stat as (busy, total) jiffies; nullopt if absent.

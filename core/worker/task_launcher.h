@@ -1,7 +1,9 @@
 // TaskLauncher: how the agent starts a task and controls it afterwards.
 //
 // The real implementation runs each task in a `scaleout task-host` child
-// process (core/taskhost's TaskHostLauncher, like SSIS's ISServerExec).
+// process, like SSIS's ISServerExec: a warm pool of long-lived task hosts
+// that run one task after another (core/taskhost's TaskHostPool), or one
+// fresh host per task (TaskHostLauncher).
 // Tests may substitute their own launcher to drive the lease logic without
 // processes.
 #ifndef SCALEOUT_CORE_WORKER_TASK_LAUNCHER_H_
@@ -66,8 +68,16 @@ struct TaskHostLauncherOptions {
   int parent_death_signal = 15;
 };
 
-// TaskLauncher over core/taskhost. `clock` must outlive every task.
+// TaskLauncher over core/taskhost, one task host process per task. `clock`
+// must outlive every task.
 std::unique_ptr<TaskLauncher> MakeTaskHostLauncher(TaskHostLauncherOptions options, Clock& clock);
+
+// TaskLauncher over a pool of warm task hosts (TaskHostPool), keeping up to
+// `max_idle_hosts` (MaxTaskCount) of them between tasks. Launch() must come
+// from a thread that lives as long as the launcher (parent_death_signal).
+// `clock` must outlive the launcher; destroying it kills every task host.
+std::unique_ptr<TaskLauncher> MakeTaskHostPoolLauncher(TaskHostLauncherOptions options,
+                                                       std::size_t max_idle_hosts, Clock& clock);
 
 }  // namespace scaleout::core::worker
 

@@ -1,5 +1,8 @@
 // `scaleout task-host`: runs one task in a child process started by the
 // worker (TaskHostLauncher), like SSIS's ISServerExec. Hidden from --help.
+// With --serve it is one of the worker's pooled task hosts (TaskHostPool):
+// it runs the tasks the worker sends on stdin one after another, loading each
+// executor plugin once.
 //
 // stdout carries framed records (core/taskhost/records.h), so anything a
 // plugin prints to stdout is diverted to stderr first. Every failure after
@@ -9,6 +12,8 @@
 
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <set>
 #include <string>
 
 #include <spdlog/spdlog.h>
@@ -28,20 +33,22 @@ namespace taskhost = core::taskhost;
 
 constexpr const char* kUsage =
     "Usage: scaleout task-host --spec FILE --plugin-dir DIR --executor NAME\n"
+    "       scaleout task-host --serve --plugin-dir DIR [--parent-pid PID]\n"
+    "                          [--parent-death-signal N]\n"
     "Runs one task and writes framed records (events, then the outcome) to\n"
-    "stdout. Started by the worker; the spec file is deleted once read.\n";
+    "stdout. Started by the worker; the spec file is deleted once read.\n"
+    "--serve: runs the tasks the worker sends on stdin, one after another.\n";
 
 struct Args {
   std::string spec;
   std::string plugin_dir;
   std::string executor;
+  bool serve = false;
+  int parent_pid = 0;
+  int parent_death_signal = 0;
 };
 
-// "executor/process" and "process" both name executor/process.
-std::string ShortName(const std::string& name) {
-  constexpr std::string_view kPrefix = "executor/";
-  return name.rfind(kPrefix, 0) == 0 ? name.substr(kPrefix.size()) : name;
-}
+std::string ShortName(const std::string& name) { return taskhost::ExecutorShortName(name); }
 
 // Loads just the executor's library when it has the conventional file name,
 // else everything in the folder (the loader then finds it by descriptor).
@@ -88,6 +95,73 @@ int RunTask(const Args& args, int records_fd) {
   return taskhost::RunTaskHost(**executor, spec->task, records_fd, options);
 }
 
+// The executors of a pooled task host: each plugin is loaded once, each
+// (executor, configuration) pair created and started once, and all of them
+// stopped when the host ends.
+class ExecutorCache {
+ public:
+  ExecutorCache(std::string plugin_dir, core::SpdlogBridge& logger)
+      : plugin_dir_(std::move(plugin_dir)), loader_(logger) {}
+  ~ExecutorCache() {
+    for (auto& entry : entries_) entry->executor->Stop();
+  }
+  ExecutorCache(const ExecutorCache&) = delete;
+  ExecutorCache& operator=(const ExecutorCache&) = delete;
+
+  sdk::Result<sdk::Executor*> Get(const std::string& name, const taskhost::ExecutorConfig& config) {
+    for (auto& entry : entries_) {
+      if (entry->name == name && entry->config == config) return entry->executor.get();
+    }
+    if (loaded_.count(name) == 0) {
+      sdk::Status loaded = LoadExecutorPlugin(loader_, plugin_dir_, name);
+      if (!loaded.ok()) {
+        return sdk::Status::FailedPrecondition("cannot load executor/" + name + ": " +
+                                               loaded.ToString());
+      }
+      loaded_.insert(name);
+    }
+    auto entry = std::make_unique<Entry>();
+    entry->name = name;
+    entry->config = config;
+    entry->section = "executor." + name;
+    // ConfigView keeps views of the map and the section name: the entry owns both.
+    sdk::ConfigView view(entry->config, entry->section);
+    SCALEOUT_ASSIGN_OR_RETURN(entry->executor, loader_.CreateExecutor(name, view));
+    sdk::Status started = entry->executor->Start();
+    if (!started.ok()) {
+      return sdk::Status::FailedPrecondition("executor did not start: " + started.ToString());
+    }
+    entries_.push_back(std::move(entry));
+    return entries_.back()->executor.get();
+  }
+
+ private:
+  struct Entry {
+    std::string name;
+    taskhost::ExecutorConfig config;
+    std::string section;
+    PluginPtr<sdk::Executor> executor;
+  };
+  std::string plugin_dir_;
+  PluginLoader loader_;
+  std::set<std::string> loaded_;
+  // Few: one per executor and configuration. Destroyed before loader_.
+  std::vector<std::unique_ptr<Entry>> entries_;
+};
+
+int Serve(const Args& args, int records_fd) {
+  core::SpdlogBridge logger(spdlog::default_logger(), "[task-host] ");
+  ExecutorCache cache(args.plugin_dir, logger);
+  taskhost::ServeOptions options;
+  options.parent_pid = args.parent_pid;
+  options.parent_death_signal = args.parent_death_signal;
+  return taskhost::ServeTaskHost(
+      [&](const std::string& name, const taskhost::ExecutorConfig& config) {
+        return cache.Get(name, config);
+      },
+      STDIN_FILENO, records_fd, options);
+}
+
 }  // namespace
 
 int RunTaskHostCommand(int argc, char** argv) {
@@ -96,7 +170,11 @@ int RunTaskHostCommand(int argc, char** argv) {
   described.add_options()("help,h", "show this help")("version", "show the version")(
       "spec", po::value(&args.spec), "the task's spec file (written by the worker, mode 0600)")(
       "plugin-dir", po::value(&args.plugin_dir), "where to load the executor plugin from")(
-      "executor", po::value(&args.executor), "the executor, e.g. process or executor/process");
+      "executor", po::value(&args.executor), "the executor, e.g. process or executor/process")(
+      "serve", po::bool_switch(&args.serve), "run the tasks sent on stdin, one after another")(
+      "parent-pid", po::value(&args.parent_pid), "--serve: the worker's pid")(
+      "parent-death-signal", po::value(&args.parent_death_signal),
+      "--serve: the signal received when the worker dies (0: none)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, described), vm);
@@ -116,7 +194,7 @@ int RunTaskHostCommand(int argc, char** argv) {
   for (const auto& [value, flag] :
        {std::pair{&args.spec, "--spec"}, std::pair{&args.plugin_dir, "--plugin-dir"},
         std::pair{&args.executor, "--executor"}}) {
-    if (value->empty()) {
+    if (value->empty() && (!args.serve || value == &args.plugin_dir)) {
       std::cerr << "scaleout task-host: " << flag << " is required\n" << kUsage;
       return taskhost::kTaskHostExitUsage;
     }
@@ -132,7 +210,7 @@ int RunTaskHostCommand(int argc, char** argv) {
   logging.level = "warn";
   std::string error;
   (void)core::InitLogging(logging, &error);
-  return RunTask(args, *records_fd);
+  return args.serve ? Serve(args, *records_fd) : RunTask(args, *records_fd);
 }
 
 }  // namespace scaleout::host

@@ -176,8 +176,13 @@ int RunWorker(const Args& args) {
   if (sdk::Status s = (*transport)->Start(); !s.ok()) return Fail(s.message());
 
   core::Clock& clock = core::SystemClock::Instance();
-  worker::ProcResourceProbe probe;
-  auto launcher = worker::MakeTaskHostLauncher({SelfExecutable(), plugin_dir.string()}, clock);
+  worker::ProcResourceProbe proc_probe;
+  // Read /proc at most once a second, not on every request for work.
+  worker::CachingResourceProbe probe(proc_probe, clock, std::chrono::milliseconds(1000));
+  // Warm task hosts, one per task slot, reused from task to task.
+  auto launcher =
+      worker::MakeTaskHostPoolLauncher({SelfExecutable(), plugin_dir.string()},
+                                       static_cast<std::size_t>(settings.max_task_count), clock);
 
   worker::MasterClientOptions client_options;
   client_options.endpoints = settings.master_endpoints;

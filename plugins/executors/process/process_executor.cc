@@ -160,7 +160,7 @@ sdk::Result<sdk::TaskOutcome> ProcessExecutor::Run(const sdk::TaskSpec& task,
                                                    sdk::EventSink& events,
                                                    const sdk::CancellationToken& cancel) {
   if (task.work_dir.empty()) return sdk::Status::InvalidArgument("the task has no work dir");
-  const EnvMap base = BaseEnvironment(options_.inherit_environment);
+  const EnvMap& base = base_env_;
   const auto path = base.find("PATH");
   SCALEOUT_ASSIGN_OR_RETURN(Command command,
                             ResolvePackage(task, path == base.end() ? "" : path->second));

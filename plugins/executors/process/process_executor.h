@@ -19,6 +19,7 @@
 #include <memory>
 
 #include "plugins/executors/process/options.h"
+#include "plugins/executors/process/package.h"
 #include "scaleout/sdk/executor.h"
 #include "scaleout/sdk/logger.h"
 #include "scaleout/sdk/plugin.h"
@@ -28,7 +29,12 @@ namespace scaleout::plugins::process {
 class ProcessExecutor final : public sdk::Executor {
  public:
   // `logger` must outlive the executor (the host guarantees it for plugins).
-  ProcessExecutor(Options options, sdk::Logger& logger) : options_(options), logger_(logger) {}
+  // The inherited environment is read once, here: a warm task host runs
+  // many tasks with one executor, and its own environment does not change.
+  ProcessExecutor(Options options, sdk::Logger& logger)
+      : options_(options),
+        logger_(logger),
+        base_env_(BaseEnvironment(options.inherit_environment)) {}
 
   // The plugin entry point: validates the config section.
   static sdk::Result<std::unique_ptr<ProcessExecutor>> Create(const sdk::PluginContext& context);
@@ -41,6 +47,7 @@ class ProcessExecutor final : public sdk::Executor {
  private:
   Options options_;
   sdk::Logger& logger_;
+  const EnvMap base_env_;  // BaseEnvironment(options_.inherit_environment)
 };
 
 }  // namespace scaleout::plugins::process

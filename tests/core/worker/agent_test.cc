@@ -539,5 +539,43 @@ TEST_F(AgentTest, RunsARealTaskHostChildAndReportsItsResult) {
   agent_.reset();
 }
 
+// The pooled task hosts: tasks one after another reuse one warm host.
+TEST_F(AgentTest, RunsTasksOneAfterAnotherInOneWarmPooledTaskHost) {
+  const fs::path host = SCALEOUT_TEST_HOST_BINARY;
+  const fs::path plugins = SCALEOUT_TEST_PLUGIN_DIR;
+  if (!fs::exists(host) || !fs::exists(plugins / "libscaleout_executor_noop.so")) {
+    GTEST_SKIP() << "needs the scaleout binary and executor/noop (build targets scaleout and "
+                    "scaleout_executor_noop)";
+  }
+  SystemClock& real = SystemClock::Instance();
+  auto launcher = MakeTaskHostPoolLauncher({host.string(), plugins.string()}, 4, real);
+  launcher_override_ = launcher.get();
+  MakeAgent();
+  master_.enabled = true;
+  ASSERT_TRUE(agent_->RegisterOnce().ok());
+  std::vector<std::string> task_ids;
+  for (std::int64_t epoch = 1; epoch <= 3; ++epoch) {
+    auto a = Assignment(epoch);
+    a.parameters.push_back({protocol::kObjectTypePackage, "NOOP_RESULT",
+                            epoch == 2 ? "fail" : "succeed", "String", false});
+    task_ids.push_back(a.task_id);
+    master_.queue.push_back(a);
+    ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 1);
+    while (agent_->stats().running_tasks > 0) {
+      agent_->WatchdogOnce();
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+  }
+  ASSERT_TRUE(agent_->ShipOnce().ok());
+  ASSERT_EQ(master_.results.size(), 3u);
+  EXPECT_EQ(master_.results[0].result, protocol::TaskOutcome::kSucceeded)
+      << master_.results[0].message;
+  EXPECT_EQ(master_.results[1].result, protocol::TaskOutcome::kFailed);
+  EXPECT_EQ(master_.results[2].result, protocol::TaskOutcome::kSucceeded)
+      << master_.results[2].message;
+  for (const auto& id : task_ids) EXPECT_TRUE(fs::exists(dir_ / "Tasks" / id / "task.log")) << id;
+  agent_.reset();
+}
+
 }  // namespace
 }  // namespace scaleout::core::worker

@@ -70,5 +70,28 @@ TEST(ResourcesTest, AsksForWorkOnlyWithinEveryLimit) {
   EXPECT_NE(low.reason.find("TaskRequestMinMemory"), std::string::npos);
 }
 
+class CountingProbe final : public ResourceProbe {
+ public:
+  ResourceSample Sample() override {
+    ++calls;
+    return ResourceSample{static_cast<double>(calls), 1000.0, 8000, 4};
+  }
+  int calls = 0;
+};
+
+TEST(ResourcesTest, CachingProbeSamplesAtMostOncePerInterval) {
+  CountingProbe inner;
+  ManualClock clock;
+  CachingResourceProbe probe(inner, clock, std::chrono::milliseconds(1000));
+  EXPECT_EQ(probe.Sample().cpu_percent, 1.0);
+  EXPECT_EQ(probe.Sample().cpu_percent, 1.0);  // the same sample, /proc not read again
+  clock.Advance(std::chrono::milliseconds(999));
+  EXPECT_EQ(probe.Sample().cpu_percent, 1.0);
+  EXPECT_EQ(inner.calls, 1);
+  clock.Advance(std::chrono::milliseconds(1));
+  EXPECT_EQ(probe.Sample().cpu_percent, 2.0);
+  EXPECT_EQ(inner.calls, 2);
+}
+
 }  // namespace
 }  // namespace scaleout::core::worker

@@ -224,6 +224,24 @@ TEST_F(ProcessExecutorTest, CancelKillsTheWholeProcessGroupIncludingGrandchildre
   }
 }
 
+// A warm task host runs task after task with one executor instance.
+TEST_F(ProcessExecutorTest, OneInstanceRunsTasksOneAfterAnother) {
+  ProcessExecutor executor(Options{}, logger_);
+  for (int i = 0; i < 3; ++i) {
+    spec_.task_id = "task-" + std::to_string(i);
+    spec_.work_dir = root_ / spec_.task_id;
+    std::filesystem::create_directory(spec_.work_dir);
+    Script("run.sh", "echo \"$SCALEOUT_TASK_ID in $(pwd)\"\nexit " + std::to_string(i));
+    RecordingSink sink;
+    CancellationSource cancel;
+    auto outcome = executor.Run(spec_, sink, cancel);
+    ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+    EXPECT_EQ(outcome->exit_code, i);
+    EXPECT_EQ(outcome->result, i == 0 ? sdk::TaskResult::kSucceeded : sdk::TaskResult::kFailed);
+    EXPECT_THAT(sink.Messages("stdout"), ElementsAre(spec_.task_id + " in " + spec_.work_dir));
+  }
+}
+
 TEST_F(ProcessExecutorTest, CancelEscalatesToSigkillAfterTheGracePeriod) {
   // The shell and its children ignore SIGTERM; only SIGKILL ends them.
   Script("stubborn.sh", "trap '' TERM\nsleep 1000 & echo $! > bg.pid\necho ready\nwait");
