@@ -29,6 +29,32 @@ void Send(const SharedResponder& responder, sdk::Response response) {
   }
 }
 
+// A worker call on the catalog writer: `run` inside the writer's
+// transaction, `done` after the commit (or with the error). One allocation
+// per call (no std::function pair), and no savepoint: each hot worker op
+// writes only through catalog operations, which refuse before they write
+// (a lease refused per task is an answer, not a failed op).
+template <typename RunFn, typename DoneFn>
+class CatalogCall final : public catalog::CatalogWriter::Request {
+ public:
+  CatalogCall(RunFn run, DoneFn done) : run_(std::move(run)), done_(std::move(done)) {}
+  sdk::Status Run(sdk::Connection& connection) override { return run_(connection); }
+  bool CatalogOpsOnly() const override { return true; }
+  void Done(sdk::Status status) override {
+    std::unique_ptr<CatalogCall> self(this);  // freed even if done_ throws
+    done_(std::move(status));
+  }
+
+ private:
+  RunFn run_;
+  DoneFn done_;
+};
+
+template <typename RunFn, typename DoneFn>
+void SubmitCatalogCall(catalog::CatalogWriter& writer, RunFn run, DoneFn done) {
+  writer.Submit(*new CatalogCall<RunFn, DoneFn>(std::move(run), std::move(done)));
+}
+
 }  // namespace
 
 // One parked (or in-flight) request for work.
@@ -199,15 +225,15 @@ void WorkerService::HandleTaskHeartbeat(const sdk::Request& request,
     return;
   }
   auto reply = std::make_shared<protocol::TaskHeartbeatReply>();
-  auto shared = Share(std::move(responder));
-  writer_.Submit(
+  SubmitCatalogCall(
+      writer_,
       [this, message = std::move(message), reply](sdk::Connection& c) -> sdk::Status {
         catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
         return RenewLeasesOp(txn, message.agent_id, message, options_.lease_interval_ms,
                              reply.get());
       },
-      [reply, shared](sdk::Status status) {
-        Send(shared, status.ok() ? ReplyResponse(*reply) : ErrorResponse(status));
+      [reply, responder = std::move(responder)](sdk::Status status) {
+        responder->Send(status.ok() ? ReplyResponse(*reply) : ErrorResponse(status));
       });
 }
 
@@ -220,15 +246,15 @@ void WorkerService::HandleReportEvents(const sdk::Request& request,
     responder->Send(ErrorResponse(check));
     return;
   }
-  auto shared = Share(std::move(responder));
-  writer_.Submit(
+  SubmitCatalogCall(
+      writer_,
       [this, message](sdk::Connection& c) -> sdk::Status {
         catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
         return InsertEventsOp(txn, *message);
       },
-      [shared](sdk::Status status) {
-        Send(shared, status.ok() ? ReplyResponse(protocol::ReportEventsReply{true})
-                                 : ErrorResponse(status));
+      [responder = std::move(responder)](sdk::Status status) {
+        responder->Send(status.ok() ? ReplyResponse(protocol::ReportEventsReply{true})
+                                    : ErrorResponse(status));
       });
 }
 
@@ -242,16 +268,17 @@ void WorkerService::HandleReportResults(const sdk::Request& request,
     return;
   }
   auto reply = std::make_shared<protocol::ReportResultsReply>();
-  auto shared = Share(std::move(responder));
-  writer_.Submit(
+  // All of the request's results in one op (one savepoint-free write set).
+  SubmitCatalogCall(
+      writer_,
       [this, message, reply](sdk::Connection& c) -> sdk::Status {
         catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
         SCALEOUT_RETURN_IF_ERROR(CompleteTasksOp(txn, message->agent_id, *message, reply.get()));
         NoteWorkMayBeAvailable();  // a freed slot or a queued retry
         return sdk::Status::Ok();
       },
-      [reply, shared](sdk::Status status) {
-        Send(shared, status.ok() ? ReplyResponse(*reply) : ErrorResponse(status));
+      [reply, responder = std::move(responder)](sdk::Status status) {
+        responder->Send(status.ok() ? ReplyResponse(*reply) : ErrorResponse(status));
       });
 }
 
@@ -318,7 +345,8 @@ void WorkerService::SubmitClaim(std::shared_ptr<Waiter> waiter) {
     protocol::RequestTasksReply reply;
   };
   auto state = std::make_shared<ClaimState>();
-  writer_.Submit(
+  SubmitCatalogCall(
+      writer_,
       [this, waiter, state](sdk::Connection& c) -> sdk::Status {
         {
           std::lock_guard lock(mutex_);
