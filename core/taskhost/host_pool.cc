@@ -17,6 +17,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/taskhost/child_io.h"
 #include "core/taskhost/process_tree.h"
 #include "core/taskhost/records.h"
 #include "core/taskhost/spec_file.h"
@@ -28,41 +29,7 @@ namespace scaleout::core::taskhost {
 namespace {
 
 constexpr std::size_t kStderrTailLines = 3;
-constexpr std::size_t kMaxStderrLineBytes = 4096;
 constexpr int kStartAttempts = 3;  // hosts that die between tasks are replaced
-
-std::string Errno(std::string_view what) { return std::string(what) + ": " + std::strerror(errno); }
-
-std::string ExitDescription(int status) {
-  if (WIFSIGNALED(status)) {
-    const int signo = WTERMSIG(status);
-    const char* name = ::sigabbrev_np(signo);
-    return "signal " + std::to_string(signo) + (name != nullptr ? std::string(" SIG") + name : "");
-  }
-  return "exit code " + std::to_string(WEXITSTATUS(status));
-}
-
-int ExitCodeOf(int status) {
-  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-}
-
-void CloseFd(int* fd) {
-  if (*fd >= 0) ::close(*fd);
-  *fd = -1;
-}
-
-bool ReadSome(int fd, std::string* into) {
-  char buffer[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n > 0) {
-      into->append(buffer, static_cast<std::size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    return n < 0 && errno == EAGAIN;
-  }
-}
 
 // Writes a whole frame to the host's request socket; false if it has gone.
 bool SendAll(int fd, std::string_view frame) {
@@ -74,22 +41,6 @@ bool SendAll(int fd, std::string_view frame) {
   }
   return true;
 }
-
-class SpawnSetup {
- public:
-  SpawnSetup() {
-    ::posix_spawnattr_init(&attr);
-    ::posix_spawn_file_actions_init(&actions);
-  }
-  ~SpawnSetup() {
-    ::posix_spawnattr_destroy(&attr);
-    ::posix_spawn_file_actions_destroy(&actions);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_t actions;
-};
 
 }  // namespace
 
@@ -328,20 +279,13 @@ void PooledHost::Dispatch(std::string* out_bytes, std::string* err_bytes, bool f
     }
   }
   out_bytes->clear();
-  std::size_t newline;
-  while ((newline = err_bytes->find('\n')) != std::string::npos ||
-         (flush_stderr && !err_bytes->empty())) {
-    const std::size_t end = newline == std::string::npos ? err_bytes->size() : newline;
-    std::string line = err_bytes->substr(0, std::min(end, kMaxStderrLineBytes));
-    err_bytes->erase(0, newline == std::string::npos ? end : end + 1);
-    if (line.empty()) continue;
+  for (std::string& line : TakeStderrLines(err_bytes, flush_stderr)) {
     err_tail_.push_back(line);
     if (err_tail_.size() > kStderrTailLines) err_tail_.pop_front();
     if (auto task = Current(); task && task->callbacks.on_event) {
-      task->callbacks.on_event({sdk::MessageType::kDiagnostic, "task-host", line});
+      task->callbacks.on_event({sdk::MessageType::kDiagnostic, "task-host", std::move(line)});
     }
   }
-  if (err_bytes->size() > kMaxStderrLineBytes) err_bytes->clear();  // a runaway line
 }
 
 void PooledHost::OnOutcome(sdk::TaskOutcome outcome) {
@@ -370,8 +314,8 @@ void PooledHost::ReaderLoop() {
                      {pid_fd_, POLLIN, 0}};
     const int n = ::poll(fds, 3, pid_fd_ >= 0 ? -1 : 50);
     if (n < 0 && errno != EINTR) break;
-    if (out_open && fds[0].revents != 0) out_open = ReadSome(out_fd_, &out_bytes);
-    if (err_open && fds[1].revents != 0) err_open = ReadSome(err_fd_, &err_bytes);
+    if (out_open && fds[0].revents != 0) out_open = ReadAvailable(out_fd_, &out_bytes);
+    if (err_open && fds[1].revents != 0) err_open = ReadAvailable(err_fd_, &err_bytes);
     Dispatch(&out_bytes, &err_bytes, false);
     // Observe the exit without reaping, so the session id stays ours.
     siginfo_t info{};
@@ -380,8 +324,8 @@ void PooledHost::ReaderLoop() {
       break;
     }
   }
-  if (out_open) ReadSome(out_fd_, &out_bytes);
-  if (err_open) ReadSome(err_fd_, &err_bytes);
+  if (out_open) ReadAvailable(out_fd_, &out_bytes);
+  if (err_open) ReadAvailable(err_fd_, &err_bytes);
   Dispatch(&out_bytes, &err_bytes, true);
   OnExit();
 }

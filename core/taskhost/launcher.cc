@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "core/taskhost/child_io.h"
 #include "core/taskhost/process_tree.h"
 #include "core/taskhost/records.h"
 #include "core/taskhost/spec_file.h"
@@ -25,23 +26,7 @@ namespace scaleout::core::taskhost {
 namespace {
 
 constexpr std::size_t kStderrTailLines = 3;
-constexpr std::size_t kMaxStderrLineBytes = 4096;
 constexpr int kFallbackPollMs = 50;  // only without pidfd (Linux < 5.3)
-
-std::string Errno(std::string_view what) { return std::string(what) + ": " + std::strerror(errno); }
-
-std::string ExitDescription(int status) {
-  if (WIFSIGNALED(status)) {
-    const int signo = WTERMSIG(status);
-    const char* name = ::sigabbrev_np(signo);
-    return "signal " + std::to_string(signo) + (name != nullptr ? std::string(" SIG") + name : "");
-  }
-  return "exit code " + std::to_string(WEXITSTATUS(status));
-}
-
-int ExitCodeOf(int status) {
-  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-}
 
 sdk::Status ValidateRequest(const TaskHostRequest& r) {
   if (r.host_binary.empty())
@@ -69,43 +54,6 @@ sdk::Status EnsureWorkDir(const std::string& dir) {
   if (ec) return sdk::Status::Unavailable("cannot create work dir '" + dir + "': " + ec.message());
   ::chmod(dir.c_str(), 0700);  // the task's own; best effort
   return sdk::Status::Ok();
-}
-
-// posix_spawn attributes and file actions, released on scope exit.
-class SpawnSetup {
- public:
-  SpawnSetup() {
-    ::posix_spawnattr_init(&attr);
-    ::posix_spawn_file_actions_init(&actions);
-  }
-  ~SpawnSetup() {
-    ::posix_spawnattr_destroy(&attr);
-    ::posix_spawn_file_actions_destroy(&actions);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_t actions;
-};
-
-// Reads what is available from a non-blocking fd. Returns false at EOF or error.
-bool ReadSome(int fd, std::string* into) {
-  char buffer[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n > 0) {
-      into->append(buffer, static_cast<std::size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) return true;
-    return false;
-  }
-}
-
-void CloseFd(int* fd) {
-  if (*fd >= 0) ::close(*fd);
-  *fd = -1;
 }
 
 }  // namespace
@@ -226,19 +174,12 @@ void TaskHostLauncher::ReaderLoop() {
       }
     }
     out_bytes.clear();
-    std::size_t newline;
-    while ((newline = err_bytes.find('\n')) != std::string::npos ||
-           (flush_partial_stderr && !err_bytes.empty())) {
-      const std::size_t end = newline == std::string::npos ? err_bytes.size() : newline;
-      std::string line = err_bytes.substr(0, std::min(end, kMaxStderrLineBytes));
-      err_bytes.erase(0, newline == std::string::npos ? end : end + 1);
-      if (line.empty()) continue;
+    for (std::string& line : TakeStderrLines(&err_bytes, flush_partial_stderr)) {
       err_tail.push_back(line);
       if (err_tail.size() > kStderrTailLines) err_tail.pop_front();
       if (callbacks_.on_event)
-        callbacks_.on_event({sdk::MessageType::kDiagnostic, "task-host", line});
+        callbacks_.on_event({sdk::MessageType::kDiagnostic, "task-host", std::move(line)});
     }
-    if (err_bytes.size() > kMaxStderrLineBytes) err_bytes.clear();  // a runaway line
   };
 
   bool out_open = true;
@@ -253,8 +194,8 @@ void TaskHostLauncher::ReaderLoop() {
       const int n = ::poll(fds, 3, pid_fd_ >= 0 ? -1 : kFallbackPollMs);
       if (n < 0 && errno != EINTR) break;  // cannot happen with valid fds; reap below
     }
-    if (out_open && fds[0].revents != 0) out_open = ReadSome(out_fd_, &out_bytes);
-    if (err_open && fds[1].revents != 0) err_open = ReadSome(err_fd_, &err_bytes);
+    if (out_open && fds[0].revents != 0) out_open = ReadAvailable(out_fd_, &out_bytes);
+    if (err_open && fds[1].revents != 0) err_open = ReadAvailable(err_fd_, &err_bytes);
     dispatch(false);
     // Observe the exit without reaping: while the child is an unreaped
     // zombie its pid, and so its session id, cannot be reused.
@@ -265,8 +206,8 @@ void TaskHostLauncher::ReaderLoop() {
     }
   }
   // Everything the child wrote before it exited is in the pipes now.
-  if (out_open) ReadSome(out_fd_, &out_bytes);
-  if (err_open) ReadSome(err_fd_, &err_bytes);
+  if (out_open) ReadAvailable(out_fd_, &out_bytes);
+  if (err_open) ReadAvailable(err_fd_, &err_bytes);
   dispatch(true);
 
   int status = 0;

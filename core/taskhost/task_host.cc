@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "core/taskhost/cancellation.h"
+#include "core/taskhost/child_io.h"
 #include "core/taskhost/process_tree.h"
 #include "core/taskhost/records.h"
 #include "core/taskhost/spec_file.h"
@@ -191,20 +192,6 @@ void WriteHeader(TaskLog& log, const sdk::TaskSpec& spec, const std::string& exe
 void WriteOutcomeLine(TaskLog& log, const sdk::TaskOutcome& outcome) {
   log.WriteLine("outcome: " + ResultName(outcome.result) + " (exit code " +
                 std::to_string(outcome.exit_code) + "): " + outcome.message);
-}
-
-// Appends what is available on a non-blocking fd. False at EOF or on error.
-bool ReadAvailable(int fd, std::string* into) {
-  char buffer[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n > 0) {
-      into->append(buffer, static_cast<std::size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    return n < 0 && errno == EAGAIN;
-  }
 }
 
 void DrainSignals(int signal_fd, unsigned char* last) {
