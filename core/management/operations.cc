@@ -725,12 +725,12 @@ std::vector<Operation> BuildTable() {
       // The two calls of every execution skip the writer's savepoint: each
       // refuses before it writes, and only through catalog operations.
       {"create_execution", "catalog.create_execution", kRunners, true, CreateExecution,
-       /*catalog_ops_only=*/true},
+       /*catalog_ops_only=*/true, /*log_at_debug=*/true},
       {"set_execution_parameter_value", "catalog.set_execution_parameter_value", kRunners, true,
        SetParameterValue},
       {"add_execution_worker", "catalog.add_execution_worker", kRunners, true, AddExecutionWorker},
       {"start_execution", "catalog.start_execution", kRunners, true, StartExecution,
-       /*catalog_ops_only=*/true},
+       /*catalog_ops_only=*/true, /*log_at_debug=*/true},
       {"run_execution", "create, set parameters, add workers and start, in one transaction",
        kRunners, true, RunExecution},
       {"stop_operation", "catalog.stop_operation", kRunners, true, StopOperation},

@@ -62,6 +62,11 @@ struct Operation {
   // refusal comes before its first write (CatalogWriter::Request::
   // CatalogOpsOnly): the writer then runs it without a savepoint.
   bool catalog_ops_only = false;
+  // Each call is logged at info ("'x' called y"), except the calls every
+  // execution makes (thousands a second under load, which would rotate the
+  // log away in seconds): those go at debug, and the execution's row already
+  // records who created and started it.
+  bool log_at_debug = false;
 };
 
 // Every operation, in documentation order.

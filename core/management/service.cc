@@ -440,7 +440,11 @@ void ManagementService::CompleteCall(PendingCall& call, const sdk::Status& statu
                                      bool may_reload) {
   if (!status.ok()) return ReplyAndRelease(call, status, json());
   if (call.operation.writes) {
-    logger_.Info("'" + call.caller.name + "' called " + std::string(call.operation.name));
+    const sdk::LogLevel level =
+        call.operation.log_at_debug ? sdk::LogLevel::kDebug : sdk::LogLevel::kInfo;
+    if (logger_.Enabled(level)) {
+      logger_.Log(level, "'" + call.caller.name + "' called " + std::string(call.operation.name));
+    }
   }
   if (schedules_ && call.operation.name.find("schedule") != std::string_view::npos) {
     schedules_->Poke();
