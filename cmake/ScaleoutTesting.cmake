@@ -1,5 +1,5 @@
 # scaleout_add_test(NAME <name> SOURCES <src...> [LIBRARIES <lib...>] [LABELS <label...>]
-#                   [TIMEOUT <seconds>] [SERIAL])
+#                   [TIMEOUT <seconds>] [SERIAL] [PROCESSORS <n>])
 #
 # Builds one GoogleTest executable and registers each of its tests with CTest.
 # Tests learn where the build put things through compile definitions:
@@ -7,7 +7,11 @@
 #   SCALEOUT_TEST_HOST_BINARY  the `scaleout` executable
 #   SCALEOUT_TEST_SOURCE_DIR   the source tree (fixtures, examples)
 #   SCALEOUT_TEST_BINARY_DIR   the build tree
-# SERIAL marks tests that start many processes or measure, so CTest runs them alone.
+# SERIAL marks tests that measure or must have the machine to themselves, so
+# CTest runs them alone. PROCESSORS <n> marks tests that keep n cores busy
+# (a master, workers and task hosts): `ctest -j N` runs them beside other
+# tests while the sum stays within N, so tests that mostly wait for their
+# processes overlap instead of queueing.
 #
 # GoogleTest and GoogleMock are precompiled once (target scaleout_test_pch)
 # and the header is reused by every test executable (SCALEOUT_TEST_PCH). It is
@@ -52,7 +56,7 @@ function(_scaleout_test_pch_donor)
 endfunction()
 
 function(scaleout_add_test)
-  cmake_parse_arguments(T "SERIAL" "NAME;TIMEOUT" "SOURCES;LIBRARIES;LABELS" ${ARGN})
+  cmake_parse_arguments(T "SERIAL" "NAME;TIMEOUT;PROCESSORS" "SOURCES;LIBRARIES;LABELS" ${ARGN})
   if(NOT T_NAME OR NOT T_SOURCES)
     message(FATAL_ERROR "scaleout_add_test: NAME and SOURCES are required")
   endif()
@@ -76,6 +80,9 @@ function(scaleout_add_test)
   endif()
   if(T_SERIAL)
     list(APPEND props RUN_SERIAL TRUE)
+  endif()
+  if(T_PROCESSORS)
+    list(APPEND props PROCESSORS ${T_PROCESSORS})
   endif()
   gtest_discover_tests(${T_NAME} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
                        PROPERTIES ${props})
