@@ -575,6 +575,7 @@ TEST_F(ZmqTransportTest, StopAnswersPendingLongPollsWith503) {
   });
   constexpr int kPolls = 3;
   std::vector<int> statuses(kPolls, 0);
+  std::vector<std::string> errors(kPolls);
   std::vector<std::thread> threads;
   for (int i = 0; i < kPolls; ++i) {
     threads.emplace_back([&, i] {
@@ -582,13 +583,16 @@ TEST_F(ZmqTransportTest, StopAnswersPendingLongPollsWith503) {
       if (!client.ok()) return;
       auto response = (*client)->Call(Post("/v1/worker/tasks", std::to_string(i), 60s));
       statuses[static_cast<std::size_t>(i)] = response.ok() ? response->status : -1;
+      if (!response.ok()) errors[static_cast<std::size_t>(i)] = response.status().ToString();
     });
   }
   parked.WaitFor(kPolls);
   server_->Stop();
   server_->Stop();  // idempotent
   for (auto& t : threads) t.join();
-  for (int status : statuses) EXPECT_EQ(status, 503);
+  for (int i = 0; i < kPolls; ++i) {
+    EXPECT_EQ(statuses[static_cast<std::size_t>(i)], 503) << errors[static_cast<std::size_t>(i)];
+  }
   // Answers after Stop() go nowhere and do no harm.
   for (auto& responder : parked.Take()) responder->Send(sdk::Response{});
 }
