@@ -88,7 +88,8 @@ WorkDecision DecideWorkRequest(const WorkLimits& limits, int running_tasks,
                std::to_string(limits.max_task_count);
     return d;
   }
-  if (sample.cpu_percent >= limits.max_cpu_percent) {
+  // 100 % is no limit: a saturated machine reads exactly 100.
+  if (limits.max_cpu_percent < 100.0 && sample.cpu_percent >= limits.max_cpu_percent) {
     d.reason = "CPU at " + std::to_string(static_cast<int>(sample.cpu_percent)) +
                "%, TaskRequestMaxCPU is " +
                std::to_string(static_cast<int>(limits.max_cpu_percent)) + "%";

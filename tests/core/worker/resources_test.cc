@@ -65,6 +65,10 @@ TEST(ResourcesTest, AsksForWorkOnlyWithinEveryLimit) {
   EXPECT_FALSE(busy.ask);
   EXPECT_NE(busy.reason.find("TaskRequestMaxCPU"), std::string::npos);
 
+  WorkLimits no_cpu_limit = limits;
+  no_cpu_limit.max_cpu_percent = 100.0;
+  EXPECT_TRUE(DecideWorkRequest(no_cpu_limit, 0, ResourceSample{100.0, 4000.0, 8000, 4}).ask);
+
   auto low = DecideWorkRequest(limits, 0, ResourceSample{5.0, 100.0, 8000, 4});
   EXPECT_FALSE(low.ask);
   EXPECT_NE(low.reason.find("TaskRequestMinMemory"), std::string::npos);
