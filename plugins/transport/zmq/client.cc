@@ -85,6 +85,11 @@ class ZmqClient final : public sdk::Client {
   Status HandshakeWithPin(const std::string& pin, Clock::time_point deadline, bool* next_pin);
   Status Send(const sdk::ClientRequest& request, std::uint64_t id);
   Result<sdk::Response> Await(std::uint64_t id, Clock::time_point deadline);
+  // Reads the answer to call `id` if one is queued; skips late answers to
+  // earlier calls. nullopt: nothing for this call yet.
+  std::optional<Result<sdk::Response>> ReceiveAnswer(std::uint64_t id);
+  // Consumes the monitor's events; true if the connection went down.
+  bool ConnectionLost();
 
   const sdk::ClientOptions options_;
   const CurveKeyPair keys_;  // empty in insecure plain mode
@@ -102,7 +107,12 @@ void ZmqClient::Open(const std::string& pin) {
   socket_.emplace(context_, ::zmq::socket_type::dealer);
   ::zmq::socket_t& s = *socket_;
   s.set(::zmq::sockopt::linger, 0);
-  s.set(::zmq::sockopt::immediate, 1);
+  // No ZMQ_IMMEDIATE: with it, libzmq terminates the connection's pipe
+  // without delay when the peer disconnects, discarding answers already
+  // received but not yet read. The 503 a stopping server sends just before
+  // it closes was lost whenever the close was processed before our read. A
+  // request sent while the connection is down waits in the pipe instead, and
+  // Await() reports the lost connection as before.
   s.set(::zmq::sockopt::handshake_ivl, static_cast<int>(settings_.handshake_timeout.count()));
   // Twice the response limit: a larger frame drops the connection; between
   // the two, the call reports kResourceExhausted with the size.
@@ -272,19 +282,8 @@ Status ZmqClient::Send(const sdk::ClientRequest& request, std::uint64_t id) {
   return Status::Ok();
 }
 
-Result<sdk::Response> ZmqClient::Await(std::uint64_t id, Clock::time_point deadline) {
+std::optional<Result<sdk::Response>> ZmqClient::ReceiveAnswer(std::uint64_t id) {
   for (;;) {
-    // A lost connection loses the request with it: say so now rather than
-    // at the deadline (the server may be gone for good).
-    while (auto event = NextEvent(Clock::now())) {
-      if (event->kind == ZMQ_EVENT_DISCONNECTED) {
-        Drop();
-        return Status::Unavailable("the connection to " + options_.endpoint +
-                                   " was lost while waiting for the answer (the server stopped, "
-                                   "or sent a frame larger than " +
-                                   std::to_string(options_.max_response_bytes * 2) + " bytes)");
-      }
-    }
     std::vector<::zmq::message_t> parts;
     for (;;) {
       ::zmq::message_t part;
@@ -295,30 +294,58 @@ Result<sdk::Response> ZmqClient::Await(std::uint64_t id, Clock::time_point deadl
       if (parts.size() < 8) parts.push_back(std::move(part));
       if (!more) break;
     }
-    if (!parts.empty()) {
-      const std::optional<std::uint64_t> answer_id =
-          parts.size() >= 2 ? DecodeId(View(parts[1])) : std::nullopt;
-      if (parts.size() != kResponseFrames || View(parts[0]) != kProtocolTag || !answer_id) {
-        Drop();
-        return Status::Unavailable("malformed answer from " + options_.endpoint);
-      }
-      if (*answer_id != id && *answer_id != 0) continue;  // a late answer to an earlier call
-      std::optional<int> status = DecodeStatus(View(parts[2]));
-      if (!status) {
-        Drop();
-        return Status::Unavailable("malformed status in the answer from " + options_.endpoint);
-      }
-      if (parts[4].size() > options_.max_response_bytes) {
-        return Status::ResourceExhausted("the response from " + options_.endpoint +
-                                         " is larger than " +
-                                         std::to_string(options_.max_response_bytes) + " bytes (" +
-                                         std::to_string(parts[4].size()) + ")");
-      }
-      sdk::Response response;
-      response.status = *status;
-      response.content_type = std::string(View(parts[3]));
-      response.body.assign(static_cast<const char*>(parts[4].data()), parts[4].size());
-      return response;
+    if (parts.empty()) return std::nullopt;
+    const std::optional<std::uint64_t> answer_id =
+        parts.size() >= 2 ? DecodeId(View(parts[1])) : std::nullopt;
+    if (parts.size() != kResponseFrames || View(parts[0]) != kProtocolTag || !answer_id) {
+      Drop();
+      return Status::Unavailable("malformed answer from " + options_.endpoint);
+    }
+    if (*answer_id != id && *answer_id != 0) continue;  // a late answer to an earlier call
+    std::optional<int> status = DecodeStatus(View(parts[2]));
+    if (!status) {
+      Drop();
+      return Status::Unavailable("malformed status in the answer from " + options_.endpoint);
+    }
+    if (parts[4].size() > options_.max_response_bytes) {
+      return Status::ResourceExhausted("the response from " + options_.endpoint +
+                                       " is larger than " +
+                                       std::to_string(options_.max_response_bytes) + " bytes (" +
+                                       std::to_string(parts[4].size()) + ")");
+    }
+    sdk::Response response;
+    response.status = *status;
+    response.content_type = std::string(View(parts[3]));
+    response.body.assign(static_cast<const char*>(parts[4].data()), parts[4].size());
+    return response;
+  }
+}
+
+bool ZmqClient::ConnectionLost() {
+  bool lost = false;
+  while (auto event = NextEvent(Clock::now())) {
+    if (event->kind == ZMQ_EVENT_DISCONNECTED) lost = true;
+  }
+  return lost;
+}
+
+Result<sdk::Response> ZmqClient::Await(std::uint64_t id, Clock::time_point deadline) {
+  for (;;) {
+    if (auto answer = ReceiveAnswer(id)) return std::move(*answer);
+    // A lost connection loses the request with it: say so now rather than
+    // at the deadline (the server may be gone for good). But a server that
+    // answers and then closes (Stop() answers every long-poll with 503) puts
+    // the answer and the close on the wire together, and one poll may wake
+    // for both. libzmq hands every frame the connection carried to the
+    // socket before it reports DISCONNECTED, so one more read after the
+    // event finds such an answer; only then is the request really lost.
+    if (ConnectionLost()) {
+      if (auto answer = ReceiveAnswer(id)) return std::move(*answer);
+      Drop();
+      return Status::Unavailable("the connection to " + options_.endpoint +
+                                 " was lost while waiting for the answer (the server stopped, "
+                                 "or sent a frame larger than " +
+                                 std::to_string(options_.max_response_bytes * 2) + " bytes)");
     }
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
