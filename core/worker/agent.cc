@@ -270,12 +270,7 @@ void Agent::PollLoop() {
 }
 
 void Agent::HeartbeatLoop() {
-  while (!stopping_.load()) {
-    Nap(heartbeat_poke_, TaskHeartbeatInterval());
-    if (stopping_.load()) break;
-    Status s = TaskHeartbeatOnce();
-    if (!s.ok()) spdlog::warn("task heartbeat failed: {}", s.ToString());
-  }
+  while (!stopping_.load()) Nap(heartbeat_poke_, TaskHeartbeatStep());
 }
 
 void Agent::WatchdogLoop() {
@@ -407,7 +402,10 @@ Result<int> Agent::PollOnce(milliseconds wait) {
                                          "the worker could not start the task: " + s.message()});
   }
   if (started > 0) {
-    heartbeat_poke_.store(true);  // renew the new leases at once
+    // The claim granted the new leases, so they need no renewal yet; the
+    // heartbeat thread only recomputes when the next one is due (at once if
+    // a long-poll held the claim back for a whole heartbeat interval).
+    heartbeat_poke_.store(true);
     deps_.clock->WakeAll();
   }
   return started;
@@ -559,12 +557,14 @@ void Agent::OnTaskEvent(const protocol::TaskAssignment& a, const sdk::Event& eve
 Status Agent::TaskHeartbeatOnce() {
   protocol::TaskHeartbeatRequest request;
   request.agent_id = settings_.agent_id;
+  std::int64_t sent = 0;
   {
     std::lock_guard lock(mutex_);
     request.tasks = leases_.LeasesToRenew();
+    if (request.tasks.empty()) return Status::Ok();
+    sent = deps_.clock->SteadyMillis();
+    leases_.OnRenewalSent(sent);
   }
-  if (request.tasks.empty()) return Status::Ok();
-  const std::int64_t sent = deps_.clock->SteadyMillis();
   auto reply = Client(MasterChannel::kHeartbeat).TaskHeartbeat(request);
   std::lock_guard lock(mutex_);
   if (!reply.ok()) {
@@ -574,6 +574,23 @@ Status Agent::TaskHeartbeatOnce() {
   }
   ApplyLeaseActions(leases_.OnHeartbeatReply(sent, *reply));
   return Status::Ok();
+}
+
+milliseconds Agent::TaskHeartbeatStep() {
+  const milliseconds interval = TaskHeartbeatInterval();
+  auto due = [&] {
+    std::lock_guard lock(mutex_);
+    return leases_.NextRenewalDue(interval.count());
+  };
+  if (auto next = due(); next && *next <= deps_.clock->SteadyMillis()) {
+    Status s = TaskHeartbeatOnce();
+    if (!s.ok()) spdlog::warn("task heartbeat failed: {}", s.ToString());
+  }
+  // Without leases, sleep a whole interval: a task that starts pokes us.
+  const auto next = due();
+  if (!next) return interval;
+  const std::int64_t wait = *next - deps_.clock->SteadyMillis();
+  return milliseconds(std::clamp<std::int64_t>(wait, 0, interval.count()));
 }
 
 void Agent::ApplyLeaseActions(const std::vector<LeaseAction>& actions) {

@@ -16,8 +16,9 @@
 // agent deterministically without Start()):
 //   control    register, then AgentHeartbeatOnce() every AgentHeartbeatInterval
 //   poll       PollOnce(): long-poll RequestTasks, start the tasks it gets
-//   heartbeat  TaskHeartbeatOnce() every TaskHeartbeatInterval (and at once
-//              when a task starts)
+//   heartbeat  TaskHeartbeatStep(): renews the leases once one of them has
+//              gone TaskHeartbeatInterval without a renewal (a claim counts
+//              as one)
 //   watchdog   WatchdogOnce(): fence deadlines and reaping; never does I/O
 //              with the master, so a hanging call cannot delay a kill
 //   shipper    ShipOnce(): results first, then event batches
@@ -109,7 +110,14 @@ class Agent {
   // Asks for work if the limits allow (waiting up to `wait` for it) and
   // starts every task it gets. Returns the number of tasks started.
   sdk::Result<int> PollOnce(std::chrono::milliseconds wait);
+  // Renews every running task's lease now (one batched call).
   sdk::Status TaskHeartbeatOnce();
+  // What the heartbeat thread does each time it wakes: TaskHeartbeatOnce()
+  // if a lease is due (LeaseKeeper::NextRenewalDue with the task heartbeat
+  // interval), then returns how long to sleep before the next step. A lease
+  // the claim has just granted is not renewed at once: a short task ends
+  // without any renewal.
+  std::chrono::milliseconds TaskHeartbeatStep();
   // Enforces fence deadlines and reaps tasks that have ended.
   void WatchdogOnce();
   // Reports waiting results, then ships sealed event batches (sealing the

@@ -33,6 +33,12 @@ LeaseAction LeaseKeeper::GiveUp(const std::string& task_id, Lease& lease, LeaseA
   return LeaseAction{task_id, kind, report_result, std::move(reason)};
 }
 
+void LeaseKeeper::OnRenewalSent(std::int64_t sent_ms) {
+  for (auto& [id, lease] : leases_) {
+    if (!lease.given_up) lease.last_sent_ms = std::max(lease.last_sent_ms, sent_ms);
+  }
+}
+
 std::vector<LeaseAction> LeaseKeeper::OnHeartbeatReply(std::int64_t sent_ms,
                                                        const protocol::TaskHeartbeatReply& reply) {
   std::vector<LeaseAction> actions;
@@ -98,6 +104,16 @@ std::vector<LeaseAction> LeaseKeeper::CheckDeadlines(std::int64_t now_ms) {
                                  " s; killed before the master may hand the task on"));
   }
   return actions;
+}
+
+std::optional<std::int64_t> LeaseKeeper::NextRenewalDue(std::int64_t renew_every_ms) const {
+  std::optional<std::int64_t> next;
+  for (const auto& [id, lease] : leases_) {
+    if (lease.given_up) continue;
+    const std::int64_t due = std::max(lease.last_success_ms, lease.last_sent_ms) + renew_every_ms;
+    if (!next || due < *next) next = due;
+  }
+  return next;
 }
 
 std::optional<std::int64_t> LeaseKeeper::NextDeadline() const {

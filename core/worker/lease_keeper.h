@@ -63,6 +63,9 @@ class LeaseKeeper {
   // What the next task heartbeat should carry: every task not yet given up.
   std::vector<protocol::TaskLease> LeasesToRenew() const;
 
+  // A heartbeat carrying every lease LeasesToRenew() returned is sent at
+  // `sent_ms` (its answer, or its failure, follows).
+  void OnRenewalSent(std::int64_t sent_ms);
   // A heartbeat sent at `sent_ms` was answered with `reply`.
   std::vector<LeaseAction> OnHeartbeatReply(std::int64_t sent_ms,
                                             const protocol::TaskHeartbeatReply& reply);
@@ -73,6 +76,16 @@ class LeaseKeeper {
   // Tasks whose fence deadline has come; each is reported once.
   std::vector<LeaseAction> CheckDeadlines(std::int64_t now_ms);
 
+  // When the next task heartbeat is due: the earliest time a lease not yet
+  // given up has gone `renew_every_ms` since its last acknowledged renewal
+  // (or since the claim that granted it) and since the last heartbeat sent
+  // for it (a failed one is retried `renew_every_ms` later), if any. A lease
+  // granted by the
+  // claim is fresh, so a task that ends within `renew_every_ms` of its
+  // claim needs no renewal at all; with renew_every_ms at most a third of the
+  // lease, each renewal is still sent at least a third of the lease before
+  // the fence deadline, as with a renewal at once after the claim.
+  std::optional<std::int64_t> NextRenewalDue(std::int64_t renew_every_ms) const;
   // The earliest fence deadline of a task not yet given up, if any.
   std::optional<std::int64_t> NextDeadline() const;
   // The fence deadline of one task (tests, logs).
@@ -84,6 +97,7 @@ class LeaseKeeper {
     std::int64_t interval_ms = 0;
     std::int64_t deadline_ms = 0;      // fence deadline (steady)
     std::int64_t last_success_ms = 0;  // send time of the last acknowledged renewal
+    std::int64_t last_sent_ms = 0;     // send time of the last renewal, answered or not
     bool given_up = false;             // a kill or cancel for good was issued
     bool cancel_sent = false;
   };

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <set>
 #include <thread>
@@ -38,6 +39,8 @@ class FakeMaster {
   sdk::StatusCode result_code = sdk::StatusCode::kOk;
   std::vector<protocol::TaskAssignment> queue;  // handed out to an enabled worker
   std::map<std::int64_t, protocol::GetProjectReply> projects;
+
+  std::function<void()> on_request_tasks;  // runs inside RequestTasks (a long-poll's wait)
 
   int registrations = 0;
   std::vector<protocol::RequestTasksRequest> task_requests;
@@ -74,6 +77,7 @@ class FakeMasterClient final : public MasterClient {
     std::lock_guard lock(m_.mutex);
     if (!m_.reachable) return m_.Down();
     m_.task_requests.push_back(r);
+    if (m_.on_request_tasks) m_.on_request_tasks();
     protocol::RequestTasksReply reply;
     while (m_.enabled && !m_.queue.empty() && static_cast<int>(reply.tasks.size()) < r.free_slots) {
       reply.tasks.push_back(m_.queue.front());
@@ -356,6 +360,88 @@ TEST_F(AgentTest, RenewedLeaseKeepsTheTaskRunning) {
   EXPECT_FALSE(launcher_.processes[0]->killed);
   EXPECT_EQ(agent_->stats().running_tasks, 1);
   EXPECT_EQ(master_.task_heartbeats.size(), 60u);
+}
+
+TEST_F(AgentTest, AShortTaskEndsAndIsReportedWithoutAnyLeaseRenewal) {
+  MakeAgent();
+  master_.enabled = true;
+  ASSERT_TRUE(agent_->RegisterOnce().ok());
+  master_.queue.push_back(Assignment());
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 1);
+  // The claim granted the lease: the heartbeat step sends nothing and sleeps
+  // until the lease has gone one TaskHeartbeatInterval (10 s) unrenewed.
+  EXPECT_EQ(agent_->TaskHeartbeatStep(), milliseconds(10'000));
+  clock_.Advance(milliseconds(2'000));
+  EXPECT_EQ(agent_->TaskHeartbeatStep(), milliseconds(8'000));
+  launcher_.processes.at(0)->Finish(sdk::TaskResult::kSucceeded, 0);
+  agent_->WatchdogOnce();
+  ASSERT_TRUE(agent_->ShipOnce().ok());
+  ASSERT_EQ(master_.results.size(), 1u);
+  EXPECT_EQ(master_.results[0].result, protocol::TaskOutcome::kSucceeded);
+  // No lease is left, so the step sleeps a whole interval and renews nothing.
+  EXPECT_EQ(agent_->TaskHeartbeatStep(), milliseconds(10'000));
+  EXPECT_TRUE(master_.task_heartbeats.empty());
+}
+
+TEST_F(AgentTest, ARunningTaskIsRenewedEveryIntervalFromItsClaim) {
+  MakeAgent();
+  master_.enabled = true;
+  ASSERT_TRUE(agent_->RegisterOnce().ok());
+  master_.queue.push_back(Assignment());
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 1);
+  clock_.Advance(milliseconds(10'000));
+  // Due: the step renews at once and sleeps a whole interval after that.
+  EXPECT_EQ(agent_->TaskHeartbeatStep(), milliseconds(10'000));
+  ASSERT_EQ(master_.task_heartbeats.size(), 1u);
+  EXPECT_EQ(master_.task_heartbeats[0].tasks.size(), 1u);
+  // Step through ten minutes, sleeping as long as each step says, with the
+  // watchdog running every second: the lease never lapses.
+  std::int64_t wake_at = clock_.SteadyMillis() + 10'000;
+  for (int second = 1; second <= 600; ++second) {
+    clock_.Advance(milliseconds(1'000));
+    if (clock_.SteadyMillis() >= wake_at) {
+      wake_at = clock_.SteadyMillis() + agent_->TaskHeartbeatStep().count();
+    }
+    agent_->WatchdogOnce();
+  }
+  EXPECT_FALSE(launcher_.processes[0]->killed);
+  EXPECT_EQ(master_.task_heartbeats.size(), 61u);  // one every 10 s from the claim
+}
+
+TEST_F(AgentTest, ALeaseClaimedAtTheEndOfALongPollIsRenewedAtOnce) {
+  MakeAgent();
+  master_.enabled = true;
+  ASSERT_TRUE(agent_->RegisterOnce().ok());
+  master_.queue.push_back(Assignment());
+  // The master held the request 12 s before the claim: the lease counts from
+  // the request's send time, so a renewal is already due when the task starts.
+  master_.on_request_tasks = [this] { clock_.Advance(milliseconds(12'000)); };
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(15'000)), 1);
+  EXPECT_EQ(agent_->TaskHeartbeatStep(), milliseconds(10'000));
+  ASSERT_EQ(master_.task_heartbeats.size(), 1u);
+}
+
+TEST_F(AgentTest, AFailedRenewalIsRetriedAfterAnIntervalAndTheFenceStillHolds) {
+  MakeAgent();
+  master_.enabled = true;
+  ASSERT_TRUE(agent_->RegisterOnce().ok());
+  master_.queue.push_back(Assignment());
+  const std::int64_t granted = clock_.SteadyMillis();
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 1);
+  master_.reachable = false;
+  std::int64_t wake_at = granted + agent_->TaskHeartbeatStep().count();
+  std::int64_t killed_at = -1;
+  for (int second = 1; second <= 60 && killed_at < 0; ++second) {
+    clock_.Advance(milliseconds(1'000));
+    if (clock_.SteadyMillis() >= wake_at) {
+      const milliseconds nap = agent_->TaskHeartbeatStep();
+      EXPECT_GT(nap.count(), 0) << "a failed renewal must not be retried in a tight loop";
+      wake_at = clock_.SteadyMillis() + nap.count();
+    }
+    agent_->WatchdogOnce();
+    if (launcher_.processes[0]->killed) killed_at = clock_.SteadyMillis();
+  }
+  EXPECT_EQ(killed_at, granted + 40'000);
 }
 
 TEST_F(AgentTest, StaleAnswerKillsWithoutReportingAndStopCancelsAndReports) {

@@ -107,5 +107,43 @@ TEST(LeaseKeeperTest, TaskMissingFromTheAnswerIsNotRenewed) {
   EXPECT_EQ(keeper.CheckDeadlines(40'000).size(), 1u);
 }
 
+TEST(LeaseKeeperTest, AClaimedLeaseIsFirstRenewedOneHeartbeatIntervalAfterTheClaim) {
+  constexpr std::int64_t kHeartbeat = kLease / 6;  // 10 s, at most a third of the lease
+  LeaseKeeper keeper(kTolerance);
+  EXPECT_FALSE(keeper.NextRenewalDue(kHeartbeat).has_value());
+  keeper.Add(kTask, 1, kLease, /*granted_send_ms=*/1'000);
+  // The claim is the first renewal: nothing is due until 10 s after its send,
+  // which still leaves a third of the lease before the fence deadline.
+  ASSERT_TRUE(keeper.NextRenewalDue(kHeartbeat).has_value());
+  EXPECT_EQ(*keeper.NextRenewalDue(kHeartbeat), 11'000);
+  EXPECT_LE(*keeper.NextRenewalDue(kHeartbeat) + kLease / 3, *keeper.DeadlineOf(kTask));
+
+  // Renewed with a heartbeat sent at 11 s: due again at 21 s.
+  keeper.OnRenewalSent(11'000);
+  ASSERT_TRUE(keeper.OnHeartbeatReply(11'000, Reply(protocol::LeaseStatus::kRenewed)).empty());
+  EXPECT_EQ(*keeper.NextRenewalDue(kHeartbeat), 21'000);
+  EXPECT_EQ(*keeper.DeadlineOf(kTask), 11'000 + 40'000);
+}
+
+TEST(LeaseKeeperTest, AFailedRenewalIsRetriedOneIntervalLaterWithoutMovingTheDeadline) {
+  constexpr std::int64_t kHeartbeat = 10'000;
+  LeaseKeeper keeper(kTolerance);
+  keeper.Add(kTask, 1, kLease, 0);
+  keeper.OnRenewalSent(10'000);
+  EXPECT_TRUE(
+      keeper.OnHeartbeatFailure(10'000, 10'500, sdk::Status::Unavailable("refused")).empty());
+  // Not due again at once (no tight retry loop), and the fence deadline
+  // still counts from the claim.
+  EXPECT_EQ(*keeper.NextRenewalDue(kHeartbeat), 20'000);
+  EXPECT_EQ(*keeper.DeadlineOf(kTask), 40'000);
+}
+
+TEST(LeaseKeeperTest, ALeaseGivenUpIsNeverDue) {
+  LeaseKeeper keeper(kTolerance);
+  keeper.Add(kTask, 1, kLease, 0);
+  ASSERT_EQ(keeper.OnHeartbeatReply(5'000, Reply(protocol::LeaseStatus::kStale)).size(), 1u);
+  EXPECT_FALSE(keeper.NextRenewalDue(10'000).has_value());
+}
+
 }  // namespace
 }  // namespace scaleout::core::worker
