@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -133,9 +135,14 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
   const sigset_t stop_signals = BlockStopSignals();
   int exit_code = kExitOk;
   // Server mode: runinscaleout = 0 executions run in task-host children of
-  // the master, exactly as a worker runs its tasks.
-  auto server_launcher = core::worker::MakeTaskHostLauncher({SelfExecutable(), plugin_dir.string()},
-                                                            core::SystemClock::Instance());
+  // the master, exactly as a worker runs its tasks: on warm task hosts, one
+  // per server task slot (ServerMaxTaskCount), reused from task to task.
+  // Declared before the master, so it outlives the server task agent that
+  // launches on it; destroying it kills the hosts still running.
+  auto server_launcher = core::worker::MakeTaskHostPoolLauncher(
+      {SelfExecutable(), plugin_dir.string()},
+      static_cast<std::size_t>(std::max(settings.server_max_task_count, 0)),
+      core::SystemClock::Instance());
   {
     core::master::Master master(settings, **storage, **transport, core::SystemClock::Instance(),
                                 log);
