@@ -266,26 +266,10 @@ Status RequireReference(sdk::Connection& c, std::int64_t project_id, std::int64_
                           "create_environment_reference or omit reference_id");
 }
 
-// LOGGING_LEVEL starts at the catalog's SERVER_LOGGING_LEVEL, read by the
-// INSERT itself (the bound default stands when the property is absent).
-constexpr std::string_view kServerLoggingLevelValue =
-    "COALESCE((SELECT property_value FROM catalog_properties WHERE property_name = "
-    "'SERVER_LOGGING_LEVEL'), ?)";
-
-std::string SystemParameterInsertSql() {
-  std::string sql =
-      "INSERT INTO execution_parameter_values (execution_id, object_type, parameter_name, "
-      "data_type, parameter_value, sensitive, required, value_set) VALUES ";
-  bool first = true;
-  for (const internal::SystemParameter& p : internal::SystemParameters()) {
-    sql += first ? "(?, 50, ?, ?, " : ", (?, 50, ?, ?, ";
-    sql += p.name == "LOGGING_LEVEL" ? kServerLoggingLevelValue : "?";
-    sql += ", 0, 0, 0)";
-    first = false;
-  }
-  return sql;
-}
-
+// The execution's parameters: the project's and the entry package's
+// declared ones with their defaults. Its system parameters get no rows (see
+// AddSystemParameterDefaults), except LOGGING_LEVEL when the catalog's
+// SERVER_LOGGING_LEVEL, which it starts at, is not the built-in 1.
 Status InsertExecutionParameters(sdk::Connection& c, std::int64_t execution_id, std::int64_t lsn,
                                  std::string_view package_name) {
   SCALEOUT_RETURN_IF_ERROR(
@@ -297,19 +281,14 @@ Status InsertExecutionParameters(sdk::Connection& c, std::int64_t execution_id, 
               "(object_type = 20 OR (object_type = 30 AND object_name = ?))",
               [&](Query& q) { q.Int(execution_id).Int(lsn).Text(package_name); })
           .status());
-  // Every system parameter in one INSERT with one VALUES row each (the SQL
-  // is fixed: the list of system parameters is).
-  static const std::string sql = SystemParameterInsertSql();
-  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c, sql));
-  for (const internal::SystemParameter& p : internal::SystemParameters()) {
-    q.Int(execution_id).Text(p.name).Text(p.data_type);
-    if (p.default_value) {
-      q.Text(*p.default_value);
-    } else {
-      q.Null();
-    }
-  }
-  return q.Exec().status();
+  return Execute(c,
+                 "INSERT INTO execution_parameter_values (execution_id, object_type, "
+                 "parameter_name, data_type, parameter_value, sensitive, required, value_set) "
+                 "SELECT ?, 50, 'LOGGING_LEVEL', 'Int32', property_value, 0, 0, 0 FROM "
+                 "catalog_properties WHERE property_name = 'SERVER_LOGGING_LEVEL' AND "
+                 "property_value <> '1'",
+                 [&](Query& q) { q.Int(execution_id); })
+      .status();
 }
 
 // What start_execution checks, read in one statement.
@@ -685,19 +664,36 @@ Status SetExecutionParameterValue(Txn& txn, const Caller& caller, std::int64_t e
                                             "WHERE execution_id = ? AND object_type = ? AND "
                                             "parameter_name = ?"));
   q.Int(execution_id).Int(object_type).Text(parameter_name);
-  SCALEOUT_ASSIGN_OR_RETURN(bool found, q.Next());
-  if (!found) {
+  SCALEOUT_ASSIGN_OR_RETURN(bool stored, q.Next());
+  // A system parameter still at its default has no row yet.
+  const internal::SystemParameter* system = nullptr;
+  if (!stored && object_type == kObjectExecution) {
+    for (const internal::SystemParameter& p : internal::SystemParameters()) {
+      if (p.name == parameter_name) system = &p;
+    }
+  }
+  if (!stored && system == nullptr) {
     return Status::NotFound(internal::ExecutionLabel(execution_id) + " has no " +
                             std::string(ObjectTypeName(object_type)) + " parameter " +
                             Quoted(parameter_name) +
                             "; list its parameters (execution_parameter_values) for the names");
   }
-  const std::string data_type = q.T(0);
+  const std::string data_type = stored ? q.T(0) : std::string(system->data_type);
   const std::string label =
       std::string(ObjectTypeName(object_type)) + " parameter " + Quoted(parameter_name);
   SCALEOUT_RETURN_IF_ERROR(internal::CheckValue(label, data_type, parameter_value));
   if (object_type == kObjectExecution) {
     SCALEOUT_RETURN_IF_ERROR(internal::CheckSystemValue(parameter_name, parameter_value));
+  }
+  if (!stored) {
+    return Execute(c,
+                   "INSERT INTO execution_parameter_values (execution_id, object_type, "
+                   "parameter_name, data_type, parameter_value, sensitive, required, value_set) "
+                   "VALUES (?, 50, ?, ?, ?, 0, 0, 1)",
+                   [&](Query& b) {
+                     b.Int(execution_id).Text(system->name).Text(data_type).Text(parameter_value);
+                   })
+        .status();
   }
   return Execute(c,
                  "UPDATE execution_parameter_values SET parameter_value = ?, value_set = 1 WHERE "
@@ -769,9 +765,8 @@ Status StartExecution(Txn& txn, const Caller& caller, std::int64_t execution_id,
                                       " cannot start: required parameters have no value: " + names +
                                       "; set them with set_execution_parameter_value");
   }
-  // One UPDATE per table: retry count and start time together with what
-  // WriteExecutionStatus would write (the operation's start_time is now, so
-  // its COALESCE there would keep it).
+  // One UPDATE: retry count and start time together with what
+  // WriteExecutionStatus would write.
   const std::optional<std::int64_t> end = internal::EndTimeFor(to, txn.now);
   SCALEOUT_RETURN_IF_ERROR(
       Execute(
@@ -782,13 +777,6 @@ Status StartExecution(Txn& txn, const Caller& caller, std::int64_t execution_id,
           [&](Query& b) {
             b.Int(retry_count).Int(txn.now).Int(static_cast<int>(to)).OptInt(end).Int(execution_id);
           })
-          .status());
-  SCALEOUT_RETURN_IF_ERROR(
-      Execute(
-          c,
-          "UPDATE operations SET start_time = ?, status = ?, end_time = "
-          "COALESCE(?, end_time) WHERE operation_id = ?",
-          [&](Query& b) { b.Int(txn.now).Int(static_cast<int>(to)).OptInt(end).Int(execution_id); })
           .status());
   return internal::QueueTask(c, execution_id, 1, !e.runinscaleout, txn.now).status();
 }
@@ -820,10 +808,6 @@ Status StopOperation(Txn& txn, const Caller& caller, std::int64_t operation_id) 
                                    "WHERE execution_id = ?",
                                    [&](Query& b) { b.Text(caller.name).Int(operation_id); })
                                .status());
-  SCALEOUT_RETURN_IF_ERROR(
-      Execute(c, "UPDATE operations SET stopped_by_name = ? WHERE operation_id = ?", [&](Query& b) {
-        b.Text(caller.name).Int(operation_id);
-      }).status());
   if (to == ExecutionStatus::kCanceled) {
     // Pending: no worker holds it, so its queued attempt is canceled at once.
     SCALEOUT_RETURN_IF_ERROR(Execute(c,
@@ -1084,23 +1068,12 @@ Result<std::vector<ParameterValue>> ListExecutionParameterValues(Txn& txn, const
                                                                  std::int64_t execution_id) {
   SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read execution_parameter_values", kReaders));
   SCALEOUT_RETURN_IF_ERROR(internal::LoadExecution(txn.connection, execution_id).status());
-  SCALEOUT_ASSIGN_OR_RETURN(
-      Query q, Cached(txn.connection,
-                      "SELECT object_type, parameter_name, data_type, parameter_value, sensitive, "
-                      "required, value_set FROM execution_parameter_values WHERE execution_id = ? "
-                      "ORDER BY object_type, parameter_name"));
-  q.Int(execution_id);
-  return ReadAll<ParameterValue>(q, [](const Query& r) {
-    ParameterValue v;
-    v.object_type = static_cast<int>(r.I(0));
-    v.parameter_name = r.T(1);
-    v.data_type = r.T(2);
-    v.sensitive = r.I(4) != 0;
-    if (!v.sensitive) v.value = r.OptT(3);  // SSIS shows sensitive values as NULL
-    v.required = r.I(5) != 0;
-    v.value_set = r.I(6) != 0;
-    return v;
-  });
+  SCALEOUT_ASSIGN_OR_RETURN(std::vector<ParameterValue> values,
+                            internal::LoadParameterValues(txn.connection, execution_id));
+  for (ParameterValue& v : values) {
+    if (v.sensitive) v.value.reset();  // SSIS shows sensitive values as NULL
+  }
+  return values;
 }
 
 Result<std::vector<Task>> ListExecutionTasks(Txn& txn, const Caller& caller,
@@ -1117,11 +1090,19 @@ Result<std::vector<Task>> ListExecutionTasks(Txn& txn, const Caller& caller,
 Result<std::vector<Operation>> ListOperations(Txn& txn, const Caller& caller, std::int64_t limit) {
   SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read operations", kReaders));
   SCALEOUT_RETURN_IF_ERROR(CheckLimit(limit));
+  // An execution's operation row keeps what it had when created: its status,
+  // times and stopped_by_name are the execution's, read from executions here
+  // (so the writes of the life cycle update one table, not two).
   SCALEOUT_ASSIGN_OR_RETURN(
-      Query q, Cached(txn.connection,
-                      "SELECT operation_id, operation_type, created_time, object_type, object_id, "
-                      "object_name, status, start_time, end_time, caller_name, stopped_by_name "
-                      "FROM operations ORDER BY operation_id DESC LIMIT ?"));
+      Query q,
+      Cached(txn.connection,
+             "SELECT o.operation_id, o.operation_type, o.created_time, o.object_type, "
+             "o.object_id, o.object_name, COALESCE(e.status, o.status), CASE WHEN e.execution_id "
+             "IS NULL THEN o.start_time ELSE e.start_time END, CASE WHEN e.execution_id IS NULL "
+             "THEN o.end_time ELSE e.end_time END, o.caller_name, CASE WHEN e.execution_id IS "
+             "NULL THEN o.stopped_by_name ELSE e.stopped_by_name END FROM operations o LEFT JOIN "
+             "executions e ON o.operation_type = 200 AND e.execution_id = o.operation_id ORDER BY "
+             "o.operation_id DESC LIMIT ?"));
   q.Int(limit);
   return ReadAll<Operation>(q, [](const Query& r) {
     Operation o;

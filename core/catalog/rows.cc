@@ -2,10 +2,12 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <string>
 
 #include "core/catalog/limits.h"
 #include "core/catalog/state_machine.h"
+#include "core/catalog/values.h"
 #include "core/common/ids.h"
 
 namespace scaleout::core::catalog::internal {
@@ -306,31 +308,64 @@ std::optional<std::int64_t> EndTimeFor(ExecutionStatus status, std::int64_t now)
 sdk::Status WriteExecutionStatus(sdk::Connection& connection, std::int64_t execution_id,
                                  ExecutionStatus status, std::int64_t now) {
   const std::optional<std::int64_t> end = EndTimeFor(status, now);
-  SCALEOUT_RETURN_IF_ERROR(
-      Execute(connection,
-              "UPDATE executions SET status = ?, end_time = COALESCE(?, end_time) "
-              "WHERE execution_id = ?",
-              [&](Query& q) { q.Int(static_cast<int>(status)).OptInt(end).Int(execution_id); })
-          .status());
-  return WriteOperationStatus(connection, execution_id, status, now);
+  return Execute(connection,
+                 "UPDATE executions SET status = ?, end_time = COALESCE(?, end_time) "
+                 "WHERE execution_id = ?",
+                 [&](Query& q) { q.Int(static_cast<int>(status)).OptInt(end).Int(execution_id); })
+      .status();
 }
 
-sdk::Status WriteOperationStatus(sdk::Connection& connection, std::int64_t execution_id,
-                                 ExecutionStatus status, std::int64_t now) {
-  const std::optional<std::int64_t> end = EndTimeFor(status, now);
-  return Execute(connection,
-                 "UPDATE operations SET status = ?, end_time = COALESCE(?, end_time), "
-                 "start_time = COALESCE(start_time, ?) WHERE operation_id = ?",
-                 [&](Query& q) {
-                   q.Int(static_cast<int>(status)).OptInt(end);
-                   if (status == ExecutionStatus::kRunning) {
-                     q.Int(now);
-                   } else {
-                     q.Null();
-                   }
-                   q.Int(execution_id);
-                 })
-      .status();
+void AddSystemParameterDefaults(std::vector<ParameterValue>& values) {
+  const auto first_system = std::find_if(values.begin(), values.end(), [](const ParameterValue& v) {
+    return v.object_type == kObjectExecution;
+  });
+  const std::size_t stored_from = static_cast<std::size_t>(first_system - values.begin());
+  const std::size_t stored_end = values.size();
+  for (const SystemParameter& p : SystemParameters()) {
+    const bool stored = std::any_of(
+        values.begin() + static_cast<std::ptrdiff_t>(stored_from),
+        values.begin() + static_cast<std::ptrdiff_t>(stored_end), [&](const ParameterValue& v) {
+          return v.object_type == kObjectExecution && v.parameter_name == p.name;
+        });
+    if (stored) continue;
+    ParameterValue v;
+    v.object_type = kObjectExecution;
+    v.parameter_name = std::string(p.name);
+    v.data_type = std::string(p.data_type);
+    if (p.default_value) v.value = std::string(*p.default_value);
+    values.push_back(std::move(v));
+  }
+  // Object type 50 sorts after 20 and 30, so only that block needs ordering.
+  std::sort(values.begin() + static_cast<std::ptrdiff_t>(stored_from), values.end(),
+            [](const ParameterValue& a, const ParameterValue& b) {
+              return a.parameter_name < b.parameter_name;
+            });
+}
+
+sdk::Result<std::vector<ParameterValue>> LoadParameterValues(sdk::Connection& connection,
+                                                             std::int64_t execution_id) {
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q, Cached(connection,
+                      "SELECT object_type, parameter_name, data_type, parameter_value, sensitive, "
+                      "required, value_set FROM execution_parameter_values WHERE execution_id = ? "
+                      "ORDER BY object_type, parameter_name"));
+  q.Int(execution_id);
+  std::vector<ParameterValue> values;
+  for (;;) {
+    SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+    if (!row) break;
+    ParameterValue v;
+    v.object_type = static_cast<int>(q.I(0));
+    v.parameter_name = q.T(1);
+    v.data_type = q.T(2);
+    v.value = q.OptT(3);
+    v.sensitive = q.I(4) != 0;
+    v.required = q.I(5) != 0;
+    v.value_set = q.I(6) != 0;
+    values.push_back(std::move(v));
+  }
+  AddSystemParameterDefaults(values);
+  return values;
 }
 
 sdk::Result<std::string> QueueTask(sdk::Connection& connection, std::int64_t execution_id,

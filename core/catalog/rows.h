@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/catalog/sql.h"
 #include "core/catalog/types.h"
@@ -93,14 +94,10 @@ WorkerAgent ReadWorker(const Query& q);
 sdk::Result<std::optional<WorkerAgent>> LoadWorker(sdk::Connection& connection,
                                                    std::string_view worker_agent_id);
 
-// Sets the execution's status (and end_time when terminal), mirrored on its operation.
+// Sets the execution's status (and end_time when terminal). Its operation
+// row is not written: ListOperations reads an execution's status, times and
+// stopped_by_name from executions.
 sdk::Status WriteExecutionStatus(sdk::Connection& connection, std::int64_t execution_id,
-                                 ExecutionStatus status, std::int64_t now);
-// The operations half of WriteExecutionStatus, for callers that fold the
-// executions half into an UPDATE of their own (one statement fewer on the
-// hot path). Sets status, end_time when terminal, start_time when running and
-// not set yet.
-sdk::Status WriteOperationStatus(sdk::Connection& connection, std::int64_t operation_id,
                                  ExecutionStatus status, std::int64_t now);
 // What WriteExecutionStatus writes to executions.end_time (as COALESCE(?,
 // end_time)): `now` for a terminal status, nothing otherwise.
@@ -110,7 +107,24 @@ std::optional<std::int64_t> EndTimeFor(ExecutionStatus status, std::int64_t now)
 sdk::Result<std::string> QueueTask(sdk::Connection& connection, std::int64_t execution_id,
                                    std::int64_t attempt, bool server_only, std::int64_t now);
 
+// An execution's system parameters (object_type 50) are stored only once
+// set (set_execution_parameter_value) or when their default differs from the
+// built-in one (LOGGING_LEVEL under a SERVER_LOGGING_LEVEL other than 1): an
+// execution's life cycle then writes and reads no row for them. Readers call
+// this on the rows they read, ordered by (object_type, parameter_name); it
+// adds each system parameter that has no row with its built-in default
+// (value_set false) and keeps that order.
+void AddSystemParameterDefaults(std::vector<ParameterValue>& values);
+
+// Every parameter value of the execution, system defaults included, ordered
+// by (object_type, parameter_name); sensitive values included (the caller
+// decides who may see them).
+sdk::Result<std::vector<ParameterValue>> LoadParameterValues(sdk::Connection& connection,
+                                                             std::int64_t execution_id);
+
 // Inserts an operation row; returns its id (a new one unless `operation_id` is given).
+// An execution's row (type 200) is not updated afterwards: its status, times
+// and stopped_by_name are read from the execution (ListOperations).
 sdk::Result<std::int64_t> InsertOperation(sdk::Connection& connection, OperationType type,
                                           int object_type, std::optional<std::int64_t> object_id,
                                           std::string_view object_name, ExecutionStatus status,

@@ -156,30 +156,6 @@ Result<std::optional<Candidate>> ReloadCandidate(sdk::Connection& c, std::string
   return std::optional<Candidate>(ReadCandidate(q));
 }
 
-Result<std::vector<ParameterValue>> LoadParameters(sdk::Connection& c, std::int64_t execution_id) {
-  SCALEOUT_ASSIGN_OR_RETURN(
-      Query q, Cached(c,
-                      "SELECT object_type, parameter_name, data_type, parameter_value, sensitive, "
-                      "required, value_set FROM execution_parameter_values WHERE execution_id = ? "
-                      "ORDER BY object_type, parameter_name"));
-  q.Int(execution_id);
-  std::vector<ParameterValue> values;
-  for (;;) {
-    SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
-    if (!row) break;
-    ParameterValue v;
-    v.object_type = static_cast<int>(q.I(0));
-    v.parameter_name = q.T(1);
-    v.data_type = q.T(2);
-    v.value = q.OptT(3);
-    v.sensitive = q.I(4) != 0;
-    v.required = q.I(5) != 0;
-    v.value_set = q.I(6) != 0;
-    values.push_back(std::move(v));
-  }
-  return values;
-}
-
 // Claims one candidate for `worker_id`; nullopt when it is no longer claimable.
 Result<std::optional<ClaimedTask>> ClaimOne(Txn& txn, std::string_view worker_id,
                                             Candidate& candidate, std::int64_t lease_ms) {
@@ -211,7 +187,7 @@ Result<std::optional<ClaimedTask>> ClaimOne(Txn& txn, std::string_view worker_id
               }));
   if (claimed != 1) return std::optional<ClaimedTask>();  // taken meanwhile: nothing written
   // The lease and the status move in one UPDATE of the execution (what
-  // WriteExecutionStatus would write to it), then the operation's mirror.
+  // WriteExecutionStatus would write to it).
   SCALEOUT_RETURN_IF_ERROR(Execute(c,
                                    "UPDATE executions SET lease_epoch = ?, worker_agent_id = ?, "
                                    "executed_count = executed_count + 1, start_time = "
@@ -226,7 +202,6 @@ Result<std::optional<ClaimedTask>> ClaimOne(Txn& txn, std::string_view worker_id
                                          .Int(e.execution_id);
                                    })
                                .status());
-  SCALEOUT_RETURN_IF_ERROR(internal::WriteOperationStatus(c, e.execution_id, *exec_to, txn.now));
 
   ClaimedTask out;
   out.task_id = std::move(candidate.task.task_id);
@@ -241,7 +216,7 @@ Result<std::optional<ClaimedTask>> ClaimOne(Txn& txn, std::string_view worker_id
   out.package_name = std::move(candidate.execution.package_name);
   out.use32bitruntime = e.use32bitruntime;
   out.package_sha256 = std::move(candidate.package_sha256);
-  SCALEOUT_ASSIGN_OR_RETURN(out.parameters, LoadParameters(c, out.execution_id));
+  SCALEOUT_ASSIGN_OR_RETURN(out.parameters, internal::LoadParameterValues(c, out.execution_id));
   return std::optional<ClaimedTask>(std::move(out));
 }
 

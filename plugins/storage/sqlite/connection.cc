@@ -134,6 +134,9 @@ Status SqliteConnection::Configure() {
   SCALEOUT_RETURN_IF_ERROR(
       QueryPragma("PRAGMA synchronous=" + std::string(SynchronousName(options_.synchronous)))
           .status());
+  // A negative cache_size is in KiB.
+  SCALEOUT_RETURN_IF_ERROR(
+      QueryPragma("PRAGMA cache_size=-" + std::to_string(options_.cache_size_mib * 1024)).status());
 
   SCALEOUT_ASSIGN_OR_RETURN(sqlite3_stmt * stmt,
                             PrepareRaw("BEGIN IMMEDIATE", SQLITE_PREPARE_PERSISTENT));

@@ -203,6 +203,88 @@ TEST_P(CatalogTest, SetParameterValueValidatesNamesTypesAndSystemValues) {
       "is pending (5); parameter values can be set only while it is created (1)");
 }
 
+// System parameters have no row until set (or until SERVER_LOGGING_LEVEL
+// makes LOGGING_LEVEL's start differ from 1), yet every reader sees all seven
+// with their defaults, in (object_type, name) order.
+TEST_P(CatalogTest, SystemParametersReadTheirDefaultsUntilSet) {
+  DeployBasic();
+  EnableScaleOut();
+  const std::string worker = AddWorker('A');
+  auto values_of = [&](std::int64_t id) {
+    auto values = TxR<std::vector<ParameterValue>>(
+        [&](Txn& t) { return ListExecutionParameterValues(t, reader_, id); });
+    EXPECT_TRUE(values.ok()) << values.status().ToString();
+    return values.ok() ? *values : std::vector<ParameterValue>();
+  };
+  auto system_of = [&](const std::vector<ParameterValue>& values) {
+    std::map<std::string, ParameterValue> out;
+    for (const ParameterValue& v : values) {
+      if (v.object_type == 50) out[v.parameter_name] = v;
+    }
+    return out;
+  };
+  auto expect_sorted = [](const std::vector<ParameterValue>& values) {
+    for (std::size_t i = 1; i < values.size(); ++i) {
+      const auto& a = values[i - 1];
+      const auto& b = values[i];
+      EXPECT_TRUE(a.object_type < b.object_type ||
+                  (a.object_type == b.object_type && a.parameter_name < b.parameter_name))
+          << a.parameter_name << " before " << b.parameter_name;
+    }
+  };
+  const std::int64_t first = CreatedExecution();
+  std::vector<ParameterValue> values = values_of(first);
+  expect_sorted(values);
+  std::map<std::string, ParameterValue> system = system_of(values);
+  ASSERT_EQ(system.size(), 7u);
+  EXPECT_EQ(system["LOGGING_LEVEL"].value, "1");
+  EXPECT_EQ(system["LOGGING_LEVEL"].data_type, "Int32");
+  EXPECT_EQ(system["SYNCHRONIZED"].value, "0");
+  EXPECT_EQ(system["DUMP_EVENT_CODE"].value, "");
+  EXPECT_FALSE(system["CALLER_INFO"].value.has_value());
+  for (const auto& [name, v] : system) EXPECT_FALSE(v.value_set) << name;
+
+  // Set once (a new row), then again (the same row).
+  auto set = [&](std::int64_t id, std::string name, std::string value) {
+    return Tx([&](Txn& t) { return SetExecutionParameterValue(t, admin_, id, 50, name, value); });
+  };
+  ASSERT_TRUE(set(first, "SYNCHRONIZED", "1").ok());
+  ASSERT_TRUE(set(first, "SYNCHRONIZED", "0").ok());
+  ASSERT_TRUE(set(first, "CALLER_INFO", "job 7").ok());
+  values = values_of(first);
+  expect_sorted(values);
+  system = system_of(values);
+  ASSERT_EQ(system.size(), 7u);
+  EXPECT_EQ(system["SYNCHRONIZED"].value, "0");
+  EXPECT_TRUE(system["SYNCHRONIZED"].value_set);
+  EXPECT_EQ(system["CALLER_INFO"].value, "job 7");
+  EXPECT_FALSE(system["LOGGING_LEVEL"].value_set);
+
+  // LOGGING_LEVEL starts at SERVER_LOGGING_LEVEL as it was at creation.
+  ASSERT_TRUE(
+      Tx([&](Txn& t) { return ConfigureCatalog(t, admin_, "SERVER_LOGGING_LEVEL", "3"); }).ok());
+  const std::int64_t second = StartedExecution();
+  ASSERT_TRUE(
+      Tx([&](Txn& t) { return ConfigureCatalog(t, admin_, "SERVER_LOGGING_LEVEL", "0"); }).ok());
+  EXPECT_EQ(system_of(values_of(first))["LOGGING_LEVEL"].value, "1");
+  EXPECT_EQ(system_of(values_of(second))["LOGGING_LEVEL"].value, "3");
+  EXPECT_FALSE(system_of(values_of(second))["LOGGING_LEVEL"].value_set);
+
+  // The claim hands the worker the same list.
+  std::vector<ClaimedTask> claimed = Claim(worker);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].execution_id, second);
+  expect_sorted(claimed[0].parameters);
+  std::map<std::string, ParameterValue> handed = system_of(claimed[0].parameters);
+  ASSERT_EQ(handed.size(), 7u);
+  EXPECT_EQ(handed["LOGGING_LEVEL"].value, "3");
+  EXPECT_EQ(handed["SYNCHRONIZED"].value, "0");
+
+  // A name that is no system parameter is still refused, and nothing is stored.
+  EXPECT_REFUSED_UNCHANGED(set(first, "NOT_A_SYSTEM_PARAMETER", "1"), sdk::StatusCode::kNotFound,
+                           "NOT_A_SYSTEM_PARAMETER");
+}
+
 // ---- add_execution_worker -----------------------------------------------------------------------
 
 TEST_P(CatalogTest, AddExecutionWorkerErrors) {

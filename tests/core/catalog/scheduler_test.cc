@@ -308,6 +308,69 @@ TEST_P(CatalogTest, SuccessEndsTheExecution) {
   }
 }
 
+// An execution's operation (same id, type 200) shows the execution's status,
+// times and stopper at every step; other operations keep their own values.
+TEST_P(CatalogTest, OperationOfAnExecutionFollowsTheExecution) {
+  DeployBasic();
+  EnableScaleOut();
+  std::string w = AddWorker('A');
+  auto op = [&](std::int64_t id) {
+    auto ops = TxR<std::vector<Operation>>([&](Txn& tx) { return ListOperations(tx, reader_); });
+    EXPECT_TRUE(ops.ok());
+    for (const Operation& o : ops.ok() ? *ops : std::vector<Operation>()) {
+      if (o.operation_id == id) return o;
+    }
+    ADD_FAILURE() << "no operation " << id;
+    return Operation{};
+  };
+  auto expect_same = [&](std::int64_t id) {
+    const Execution e = Exec(id);
+    const Operation o = op(id);
+    EXPECT_EQ(o.operation_type, 200);
+    EXPECT_EQ(o.status, e.status);
+    EXPECT_EQ(o.start_time, e.start_time);
+    EXPECT_EQ(o.end_time, e.end_time);
+    EXPECT_EQ(o.stopped_by_name, e.stopped_by_name);
+    EXPECT_EQ(o.caller_name, e.caller_name);
+    EXPECT_EQ(o.created_time, e.created_time);
+  };
+  const std::int64_t created = CreatedExecution();
+  expect_same(created);
+  EXPECT_EQ(op(created).status, ExecutionStatus::kCreated);
+  EXPECT_EQ(op(created).start_time, std::nullopt);
+  Advance(1'000);
+  const std::int64_t id = StartedExecution(/*retry_count=*/1);
+  expect_same(id);
+  EXPECT_EQ(op(id).status, ExecutionStatus::kPending);
+  EXPECT_EQ(op(id).start_time, now());
+  Advance(1'000);
+  std::vector<ClaimedTask> c = Claim(w);
+  ASSERT_EQ(c.size(), 1u);
+  expect_same(id);
+  EXPECT_EQ(op(id).status, ExecutionStatus::kRunning);
+  Advance(1'000);
+  ASSERT_TRUE(Tx([&](Txn& t) { return StopOperation(t, admin_, id); }).ok());
+  expect_same(id);
+  EXPECT_EQ(op(id).status, ExecutionStatus::kStopping);
+  EXPECT_EQ(op(id).stopped_by_name, admin_.name);
+  Advance(1'000);
+  auto done = COMPLETE(w, c[0], TaskResult::kCanceled);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  expect_same(id);
+  EXPECT_EQ(op(id).status, ExecutionStatus::kCanceled);
+  EXPECT_EQ(op(id).end_time, now());
+  // The stop request is an operation of its own (type 202), finished at once.
+  auto ops = TxR<std::vector<Operation>>([&](Txn& tx) { return ListOperations(tx, reader_); });
+  ASSERT_TRUE(ops.ok());
+  ASSERT_FALSE(ops->empty());
+  const Operation& stop = ops->front();  // newest first
+  EXPECT_EQ(stop.operation_type, 202);
+  EXPECT_EQ(stop.status, ExecutionStatus::kSucceeded);
+  EXPECT_EQ(stop.object_id, id);
+  EXPECT_EQ(stop.stopped_by_name, std::nullopt);
+  expect_same(created);  // untouched by the other execution's steps
+}
+
 TEST_P(CatalogTest, FailuresRetryWhileExecutedCountIsWithinRetryCount) {
   DeployBasic();
   EnableScaleOut();

@@ -41,6 +41,7 @@ TEST(SqliteOptionsTest, OnlyPathGivesTheDocumentedDefaults) {
   EXPECT_EQ(parsed->journal_mode, JournalMode::kWal);
   EXPECT_EQ(parsed->busy_timeout_ms, 5000);
   EXPECT_EQ(parsed->statement_cache_size, 256);
+  EXPECT_EQ(parsed->cache_size_mib, 64);
   EXPECT_TRUE(parsed->create);
   EXPECT_FALSE(parsed->read_only);
 }
@@ -51,6 +52,7 @@ TEST(SqliteOptionsTest, EveryKeyIsReadAndEnumValuesIgnoreCase) {
                        {"journal_mode", "Delete"},
                        {"busy_timeout_ms", "250"},
                        {"statement_cache_size", "16"},
+                       {"cache_size_mib", "8"},
                        {"create", "false"},
                        {"read_only", "yes"}});
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
@@ -58,6 +60,7 @@ TEST(SqliteOptionsTest, EveryKeyIsReadAndEnumValuesIgnoreCase) {
   EXPECT_EQ(parsed->journal_mode, JournalMode::kDelete);
   EXPECT_EQ(parsed->busy_timeout_ms, 250);
   EXPECT_EQ(parsed->statement_cache_size, 16);
+  EXPECT_EQ(parsed->cache_size_mib, 8);
   EXPECT_FALSE(parsed->create);
   EXPECT_TRUE(parsed->read_only);
   EXPECT_EQ(SynchronousName(Synchronous::kOff), "OFF");
@@ -93,6 +96,8 @@ TEST(SqliteOptionsTest, BadNumbersAndBooleansAreRefusedNamingTheKey) {
                 {"storage.sqlite.busy_timeout_ms", "integer"});
   ExpectRefused({{"path", "c.db"}, {"statement_cache_size", "0"}},
                 {"storage.sqlite.statement_cache_size"});
+  ExpectRefused({{"path", "c.db"}, {"cache_size_mib", "0"}}, {"storage.sqlite.cache_size_mib"});
+  ExpectRefused({{"path", "c.db"}, {"cache_size_mib", "65537"}}, {"storage.sqlite.cache_size_mib"});
   ExpectRefused({{"path", "c.db"}, {"create", "maybe"}}, {"storage.sqlite.create"});
   ExpectRefused({{"path", "c.db"}, {"read_only", "2"}}, {"storage.sqlite.read_only"});
 }
