@@ -84,6 +84,11 @@ struct Settings {
   int worker_tasks = 16;            // MaxTaskCount of each worker
   std::string transport = "https";  // or "all"
   std::string storage = "sqlite";   // or "all"
+  // How the throughput phases submit each execution: "run" = one
+  // run_execution call (create and start in one request and one catalog
+  // transaction, what `scaleout manage exec run` does); "create-start" =
+  // create_execution then start_execution, the two SSIS procedures.
+  std::string submit = "run";
 };
 
 // The combinations the settings name, in the order of test::AllBackends().
@@ -244,7 +249,7 @@ bool AnyActive(host::ManageClient& client, const std::string& package) {
 
 struct Throughput {
   int executions = 0;
-  double submit_seconds = 0;  // until the last start_execution answered
+  double submit_seconds = 0;  // until the last execution was started
   double seconds = 0;         // until every execution was terminal
   std::size_t succeeded = 0;
   json by_status = json::object();  // terminal status name → count
@@ -252,10 +257,21 @@ struct Throughput {
   bool timed_out = false;
 };
 
+// Creates and starts one execution of `package` as `submit` says.
+void Submit(host::ManageClient& client, const std::string& package, const std::string& submit) {
+  if (submit == "run") {
+    CallOrFail(client, "run_execution",
+               {{"folder_name", kFolder}, {"project_name", kProject}, {"package_name", package}});
+    return;
+  }
+  const std::int64_t id = Create(client, package);
+  CallOrFail(client, "start_execution", {{"execution_id", id}});
+}
+
 // Creates and starts `n` executions of `package` from `clients` threads, then
 // waits (polling list_executions every 20 ms) until none is active.
 Throughput RunMany(const Api& api, const std::string& package, int n, int clients,
-                   std::chrono::seconds timeout) {
+                   const std::string& submit, std::chrono::seconds timeout) {
   std::vector<std::unique_ptr<host::ManageClient>> connections;
   for (int i = 0; i < clients; ++i) connections.push_back(api.Connect());
   auto watcher = api.Connect();
@@ -270,10 +286,7 @@ Throughput RunMany(const Api& api, const std::string& package, int n, int client
   std::vector<std::thread> threads;
   for (auto& c : connections) {
     threads.emplace_back([&, client = c.get()] {
-      while (next.fetch_add(1) < n) {
-        const std::int64_t id = Create(*client, package);
-        CallOrFail(*client, "start_execution", {{"execution_id", id}});
-      }
+      while (next.fetch_add(1) < n) Submit(*client, package, submit);
     });
   }
   for (std::thread& thread : threads) thread.join();
@@ -399,6 +412,9 @@ Settings ParseArgs(int argc, char** argv) {
       "worker-tasks", po::value(&s.worker_tasks), "MaxTaskCount of each worker (default 16)")(
       "transport", po::value(&s.transport), "https (default), zmq or all")(
       "storage", po::value(&s.storage), "sqlite (default), odbc_postgresql or all")(
+      "submit", po::value(&s.submit),
+      "run (default: one run_execution call per execution) or create-start "
+      "(create_execution, then start_execution)")(
       "matrix", po::bool_switch(&matrix), "every combination: --transport all --storage all");
   po::variables_map vm;
   try {
@@ -428,6 +444,7 @@ Settings ParseArgs(int argc, char** argv) {
   if (s.storage != "sqlite" && s.storage != "odbc_postgresql" && s.storage != "all") {
     Fail("--storage must be sqlite, odbc_postgresql or all");
   }
+  if (s.submit != "run" && s.submit != "create-start") Fail("--submit must be run or create-start");
   if (s.noop_n < 1 || s.process_n < 1 || s.latency_samples < 1 || s.clients < 1 ||
       s.worker_tasks < 1) {
     Fail("-n, --process-n, --latency-samples, --clients and --worker-tasks must be at least 1");
@@ -479,13 +496,15 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
   const double setup_seconds = SecondsSince(setup_begin);
 
   Progress("noop: " + std::to_string(settings.noop_n) + " executions");
-  const Throughput noop = RunMany(api, kNoopPackage, settings.noop_n, settings.clients,
-                                  std::chrono::seconds(120 + settings.noop_n / 20));
+  const Throughput noop =
+      RunMany(api, kNoopPackage, settings.noop_n, settings.clients, settings.submit,
+              std::chrono::seconds(120 + settings.noop_n / 20));
   Progress("latency: " + std::to_string(settings.latency_samples) + " samples");
   const Latency latency = MeasureLatency(api, settings.latency_samples);
   Progress("process: " + std::to_string(settings.process_n) + " executions of /bin/true");
-  const Throughput process = RunMany(api, kProcessPackage, settings.process_n, settings.clients,
-                                     std::chrono::seconds(120 + settings.process_n / 5));
+  const Throughput process =
+      RunMany(api, kProcessPackage, settings.process_n, settings.clients, settings.submit,
+              std::chrono::seconds(120 + settings.process_n / 5));
   Progress("bare: " + std::to_string(settings.process_n) + " spawns of /bin/true");
   const double bare_rate = BareSpawnRate(settings.process_n);
   const std::int64_t peak_kb = StatusKb(master_pid, "VmHWM");
@@ -501,40 +520,42 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
   process_json["bare_spawns_per_second"] = bare_rate;
   process_json["bare_threads"] = 2;
   process_json["ratio_to_bare"] = ratio;
-  return {{"benchmark", "dispatch_bench"},
-          {"quick", settings.quick},
-          {"transport", backend.transport},
-          {"storage", backend.storage + (backend.storage == "sqlite" ? " synchronous=FULL" : "")},
-          {"workers", 2},
-          {"worker_max_task_count", settings.worker_tasks},
-          {"clients", settings.clients},
-          {"hardware_threads", std::thread::hardware_concurrency()},
-          {"complete", complete},
-          {"setup_seconds", setup_seconds},
-          {"noop", ThroughputJson(noop)},
-          {"latency",
-           {{"samples", latency.dispatch_ms.size()},
-            {"missing", latency.missing},
-            {"measure",
-             "attempt start_time in the catalog (written when a worker's claim commits; master "
-             "clock, ms resolution) minus the client's wall clock when it sent start_execution; "
-             "sequential, idle workers"},
-            {"p50_ms", p50},
-            {"p99_ms", p99},
-            {"max_ms", Percentile(latency.dispatch_ms, 1.0)},
-            {"start_call_p50_ms", Percentile(latency.start_call_ms, 0.50)},
-            {"start_call_p99_ms", Percentile(latency.start_call_ms, 0.99)}}},
-          {"process", process_json},
-          {"master_rss", {{"peak_kb", peak_kb}, {"current_kb", rss_kb}}},
-          {"targets",
-           {{"noop_executions_per_second",
-             {{"target", kTargetNoopPerSecond}, {"met", noop_rate >= kTargetNoopPerSecond}}},
-            {"latency_p50_ms",
-             {{"target", kTargetLatencyP50Ms}, {"met", complete && p50 <= kTargetLatencyP50Ms}}},
-            {"latency_p99_ms",
-             {{"target", kTargetLatencyP99Ms}, {"met", complete && p99 <= kTargetLatencyP99Ms}}},
-            {"process_ratio_to_bare",
-             {{"target", kTargetProcessRatio}, {"met", ratio >= kTargetProcessRatio}}}}}};
+  return {
+      {"benchmark", "dispatch_bench"},
+      {"quick", settings.quick},
+      {"transport", backend.transport},
+      {"storage", backend.storage + (backend.storage == "sqlite" ? " synchronous=FULL" : "")},
+      {"workers", 2},
+      {"worker_max_task_count", settings.worker_tasks},
+      {"clients", settings.clients},
+      {"submit", settings.submit == "run" ? "run_execution" : "create_execution + start_execution"},
+      {"hardware_threads", std::thread::hardware_concurrency()},
+      {"complete", complete},
+      {"setup_seconds", setup_seconds},
+      {"noop", ThroughputJson(noop)},
+      {"latency",
+       {{"samples", latency.dispatch_ms.size()},
+        {"missing", latency.missing},
+        {"measure",
+         "attempt start_time in the catalog (written when a worker's claim commits; master "
+         "clock, ms resolution) minus the client's wall clock when it sent start_execution; "
+         "sequential, idle workers"},
+        {"p50_ms", p50},
+        {"p99_ms", p99},
+        {"max_ms", Percentile(latency.dispatch_ms, 1.0)},
+        {"start_call_p50_ms", Percentile(latency.start_call_ms, 0.50)},
+        {"start_call_p99_ms", Percentile(latency.start_call_ms, 0.99)}}},
+      {"process", process_json},
+      {"master_rss", {{"peak_kb", peak_kb}, {"current_kb", rss_kb}}},
+      {"targets",
+       {{"noop_executions_per_second",
+         {{"target", kTargetNoopPerSecond}, {"met", noop_rate >= kTargetNoopPerSecond}}},
+        {"latency_p50_ms",
+         {{"target", kTargetLatencyP50Ms}, {"met", complete && p50 <= kTargetLatencyP50Ms}}},
+        {"latency_p99_ms",
+         {{"target", kTargetLatencyP99Ms}, {"met", complete && p99 <= kTargetLatencyP99Ms}}},
+        {"process_ratio_to_bare",
+         {{"target", kTargetProcessRatio}, {"met", ratio >= kTargetProcessRatio}}}}}};
 }
 
 // The figures the matrix compares (JSON pointers into one report).
