@@ -254,18 +254,22 @@ void Agent::PollLoop() {
       Nap(poll_poke_, milliseconds(1'000));
       continue;
     }
-    auto started = PollOnce(LongPollWait());
+    WorkRequestRound round;
+    round.wait = LongPollWait();
+    round.retry_backoff = kRetryBackoff;
+    const std::int64_t asked_at = deps_.clock->SteadyMillis();
+    auto started = PollOnce(round.wait);
+    round.took = milliseconds(deps_.clock->SteadyMillis() - asked_at);
     if (!started.ok()) {
       if (!IsUnreachable(started.status()) || stats().registered) {
         spdlog::warn("asking for work failed: {}", started.status().ToString());
       }
-      Nap(poll_poke_, kRetryBackoff);
-    } else if (*started == 0 && stats().running_tasks >= settings_.max_task_count) {
-      Nap(poll_poke_, milliseconds(1'000));  // full: a task ending pokes us
-    } else if (*started == 0) {
-      // Nothing asked (busy machine) or nothing eligible after the wait.
-      Nap(poll_poke_, milliseconds(500));
+      round.failed = true;
+    } else {
+      round.started = *started;
+      round.full = stats().running_tasks >= settings_.max_task_count;
     }
+    Nap(poll_poke_, PauseAfterWorkRequest(round));
   }
 }
 
@@ -637,8 +641,12 @@ void Agent::WatchdogOnce() {
     std::lock_guard lock(mutex_);
     QueueResult(task, outcome);
   }
+  // The slot is free here, but not yet in the catalog, which counts the task
+  // as running until its result commits: the poll thread is poked once the
+  // master has acknowledged the result (ReportResultsOnce), so its request
+  // finds the slot free instead of parking at the master until the result
+  // arrives.
   shipper_poke_.store(true);
-  poll_poke_.store(true);  // a slot is free
   deps_.clock->WakeAll();
 }
 
@@ -684,7 +692,18 @@ Status Agent::ReportResultsOnce() {
   if (request.results.empty()) return Status::Ok();
   SCALEOUT_ASSIGN_OR_RETURN(protocol::ReportResultsReply reply,
                             Client(MasterChannel::kShipper).ReportResults(request));
-  std::lock_guard lock(mutex_);
+  {
+    std::lock_guard lock(mutex_);
+    ApplyResultAcks(reply);
+  }
+  // The master has recorded these results, so their slots are free in the
+  // catalog too: ask for work now.
+  poll_poke_.store(true);
+  deps_.clock->WakeAll();
+  return Status::Ok();
+}
+
+void Agent::ApplyResultAcks(const protocol::ReportResultsReply& reply) {
   for (const auto& ack : reply.results) {
     auto it = std::find_if(pending_results_.begin(), pending_results_.end(),
                            [&](const protocol::TaskResult& r) { return r.task_id == ack.task_id; });
@@ -711,7 +730,6 @@ Status Agent::ReportResultsOnce() {
         break;
     }
   }
-  return Status::Ok();
 }
 
 Status Agent::ShipEventsOnce() {

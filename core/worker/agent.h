@@ -156,6 +156,9 @@ class Agent {
   void ApplyLeaseActions(const std::vector<LeaseAction>& actions);
   void QueueResult(const Task& task, const sdk::TaskOutcome& outcome);
   sdk::Status ReportResultsOnce();
+  // Drops from pending_results_ each result the master recorded or refused
+  // for good; keeps the others for the next report. Requires mutex_.
+  void ApplyResultAcks(const protocol::ReportResultsReply& reply);
   sdk::Status ShipEventsOnce();
   std::chrono::milliseconds TaskHeartbeatInterval() const;
   std::chrono::milliseconds AgentHeartbeatInterval() const;

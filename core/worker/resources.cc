@@ -115,4 +115,13 @@ ResourceSample CachingResourceProbe::Sample() {
   return last_;
 }
 
+std::chrono::milliseconds PauseAfterWorkRequest(const WorkRequestRound& round) {
+  using std::chrono::milliseconds;
+  if (round.failed) return round.retry_backoff;
+  if (round.started > 0) return milliseconds(0);
+  if (round.full) return milliseconds(1'000);
+  const bool held_for_the_wait = round.wait.count() > 0 && round.took * 10 >= round.wait * 9;
+  return held_for_the_wait ? milliseconds(0) : milliseconds(500);
+}
+
 }  // namespace scaleout::core::worker

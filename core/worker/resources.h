@@ -87,6 +87,25 @@ struct WorkDecision {
 WorkDecision DecideWorkRequest(const WorkLimits& limits, int running_tasks,
                                const ResourceSample& sample);
 
+// One round of the poll loop as it ended, for PauseAfterWorkRequest.
+struct WorkRequestRound {
+  bool failed = false;                // the request failed (master away, error)
+  int started = 0;                    // tasks the answer started
+  bool full = false;                  // no free slot left (MaxTaskCount reached)
+  std::chrono::milliseconds wait{0};  // the long-poll wait asked for
+  std::chrono::milliseconds took{0};  // from sending to the answer (0: not sent)
+  std::chrono::milliseconds retry_backoff{5'000};
+};
+
+// How long the poll loop sleeps before its next request (a poke ends the
+// sleep early): the retry backoff after a failure; up to 1 s when full (a
+// result the master has recorded pokes it); nothing after tasks came, or
+// after the master held an empty request for (about) the whole wait, since a
+// nap then would only delay the next task; 500 ms otherwise (the request was
+// not sent, the machine being busy, or came back empty at once), so the loop
+// cannot spin.
+std::chrono::milliseconds PauseAfterWorkRequest(const WorkRequestRound& round);
+
 }  // namespace scaleout::core::worker
 
 #endif  // SCALEOUT_CORE_WORKER_RESOURCES_H_

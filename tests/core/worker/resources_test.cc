@@ -98,4 +98,36 @@ TEST(ResourcesTest, CachingProbeSamplesAtMostOncePerInterval) {
 }
 
 }  // namespace
+TEST(ResourcesTest, PauseAfterWorkRequestNeverDelaysWorkThatMayBeWaiting) {
+  using std::chrono::milliseconds;
+  WorkRequestRound round;
+  round.wait = milliseconds(15'000);
+  round.retry_backoff = milliseconds(5'000);
+  // Tasks came: ask again at once (more may be queued).
+  round.started = 2;
+  round.took = milliseconds(3);
+  EXPECT_EQ(PauseAfterWorkRequest(round), milliseconds(0));
+  // The master held an empty request for the whole wait: no nap, so a task
+  // started right then is not left waiting for one.
+  round.started = 0;
+  round.took = milliseconds(15'000);
+  EXPECT_EQ(PauseAfterWorkRequest(round), milliseconds(0));
+  round.took = milliseconds(13'600);  // about the whole wait (clock steps)
+  EXPECT_EQ(PauseAfterWorkRequest(round), milliseconds(0));
+  // Empty at once (or not sent: a busy machine): a short nap, no spinning.
+  round.took = milliseconds(2);
+  EXPECT_EQ(PauseAfterWorkRequest(round), milliseconds(500));
+  round.took = milliseconds(0);
+  EXPECT_EQ(PauseAfterWorkRequest(round), milliseconds(500));
+  round.wait = milliseconds(0);
+  EXPECT_EQ(PauseAfterWorkRequest(round), milliseconds(500));
+  // Full: until a recorded result pokes it.
+  round.full = true;
+  EXPECT_EQ(PauseAfterWorkRequest(round), milliseconds(1'000));
+  // Failed: the retry backoff, whatever else.
+  round.failed = true;
+  round.started = 1;
+  EXPECT_EQ(PauseAfterWorkRequest(round), milliseconds(5'000));
+}
+
 }  // namespace scaleout::core::worker
