@@ -370,7 +370,7 @@ sdk::Result<std::vector<ParameterValue>> LoadParameterValues(sdk::Connection& co
 
 sdk::Result<std::string> QueueTask(sdk::Connection& connection, std::int64_t execution_id,
                                    std::int64_t attempt, bool server_only, std::int64_t now) {
-  std::string task_id = NewGuid();
+  std::string task_id = NewTimeOrderedGuid(now);
   SCALEOUT_RETURN_IF_ERROR(
       Execute(connection,
               "INSERT INTO tasks (task_id, execution_id, attempt, status, server_only, "

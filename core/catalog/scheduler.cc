@@ -47,7 +47,8 @@ Result<WorkerAgent> RequireWorker(sdk::Connection& c, std::string_view worker_ag
 
 // How many tasks the worker may claim now (0 when it may not claim at all:
 // scale out is off, or the worker is disabled or offline), read in one
-// statement with the scale-out switch and the worker's running tasks.
+// statement with the scale-out switch and the worker's running tasks
+// (`claimed_task_count`, see CountClaimed).
 // Errors: kInvalidArgument (not a GUID), kNotFound (no such worker).
 Result<std::int64_t> FreeSlots(sdk::Connection& c, std::string_view worker_agent_id,
                                std::string* id_out) {
@@ -56,9 +57,7 @@ Result<std::int64_t> FreeSlots(sdk::Connection& c, std::string_view worker_agent
       Query q, Cached(c,
                       "SELECT w.is_enabled, w.is_online, w.max_task_count, (SELECT property_value "
                       "FROM catalog_properties WHERE property_name = 'IS_SCALEOUT_ENABLED'), "
-                      "CASE WHEN w.is_enabled <> 0 AND w.is_online <> 0 THEN (SELECT COUNT(*) "
-                      "FROM tasks t WHERE t.worker_agent_id = w.worker_agent_id AND t.status = 2) "
-                      "ELSE 0 END FROM worker_agents w WHERE w.worker_agent_id = ?"));
+                      "w.claimed_task_count FROM worker_agents w WHERE w.worker_agent_id = ?"));
   q.Text(*id_out);
   SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
   if (!row) {
@@ -156,6 +155,18 @@ Result<std::optional<Candidate>> ReloadCandidate(sdk::Connection& c, std::string
   return std::optional<Candidate>(ReadCandidate(q));
 }
 
+// Moves `worker_id`'s count of running tasks by `delta` (a claim: +n; the end
+// of an attempt: -1), in the caller's transaction. The master's own task host
+// has no worker row, so nothing is counted for it.
+Status CountClaimed(sdk::Connection& c, std::string_view worker_id, std::int64_t delta) {
+  if (delta == 0 || worker_id == kMasterTaskHostId) return Status::Ok();
+  return Execute(c,
+                 "UPDATE worker_agents SET claimed_task_count = claimed_task_count + ? WHERE "
+                 "worker_agent_id = ?",
+                 [&](Query& q) { q.Int(delta).Text(worker_id); })
+      .status();
+}
+
 // Claims one candidate for `worker_id`; nullopt when it is no longer claimable.
 Result<std::optional<ClaimedTask>> ClaimOne(Txn& txn, std::string_view worker_id,
                                             Candidate& candidate, std::int64_t lease_ms) {
@@ -242,6 +253,8 @@ Result<std::vector<ClaimedTask>> ClaimList(Txn& txn, std::string_view worker_id,
     touched.insert(execution_id);
     claimed.push_back(std::move(*one));
   }
+  SCALEOUT_RETURN_IF_ERROR(
+      CountClaimed(txn.connection, worker_id, static_cast<std::int64_t>(claimed.size())));
   return claimed;
 }
 
@@ -302,6 +315,9 @@ Result<std::optional<std::string>> ApplyEnd(Txn& txn, const Task& task, const Ex
               }));
   *changed = updated == 1;
   if (!*changed) return std::optional<std::string>();
+  if (task.worker_agent_id) {
+    SCALEOUT_RETURN_IF_ERROR(CountClaimed(c, *task.worker_agent_id, -1));
+  }
   SCALEOUT_RETURN_IF_ERROR(
       internal::WriteExecutionStatus(c, e.execution_id, execution_to, txn.now));
   if (!retry) return std::optional<std::string>();

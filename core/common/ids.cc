@@ -21,6 +21,50 @@ std::string NewGuid() {
   return text;
 }
 
+namespace {
+
+// The last (millisecond, sequence) handed out, so the next is greater.
+struct TimeOrderState {
+  std::uint64_t millis = 0;
+  std::uint64_t sequence = 0;
+};
+
+}  // namespace
+
+std::string NewTimeOrderedGuid(std::int64_t unix_millis) {
+  static std::mutex mutex;
+  static boost::uuids::random_generator generator;
+  static TimeOrderState last;
+  constexpr std::uint64_t kMaxSequence = 0xFFF;  // the 12 bits of rand_a
+  boost::uuids::uuid random;
+  std::uint64_t millis = unix_millis < 0 ? 0 : static_cast<std::uint64_t>(unix_millis);
+  std::uint64_t sequence = 0;
+  {
+    std::lock_guard lock(mutex);
+    random = generator();
+    if (millis <= last.millis) {
+      // Same millisecond (or the clock went back): count on from the last id.
+      millis = last.millis;
+      sequence = last.sequence + 1;
+      if (sequence > kMaxSequence) {
+        ++millis;
+        sequence = 0;
+      }
+    }
+    last = TimeOrderState{millis, sequence};
+  }
+  boost::uuids::uuid id = random;  // bytes 8-15 keep their random bits
+  for (int i = 0; i < 6; ++i) {
+    id.data[i] = static_cast<std::uint8_t>(millis >> (8 * (5 - i)));
+  }
+  id.data[6] = static_cast<std::uint8_t>(0x70 | (sequence >> 8));  // version 7
+  id.data[7] = static_cast<std::uint8_t>(sequence & 0xFF);
+  id.data[8] = static_cast<std::uint8_t>(0x80 | (id.data[8] & 0x3F));  // RFC variant
+  std::string text = boost::uuids::to_string(id);
+  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
 std::optional<std::string> NormalizeGuid(std::string_view text) {
   if (text.size() == 38 && text.front() == '{' && text.back() == '}') {
     text = text.substr(1, 36);

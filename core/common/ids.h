@@ -2,6 +2,7 @@
 #ifndef SCALEOUT_CORE_COMMON_IDS_H_
 #define SCALEOUT_CORE_COMMON_IDS_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,15 @@ namespace scaleout::core {
 // A new random (v4) GUID in canonical uppercase form, as SSIS prints agent ids:
 // "8D3F1A0C-4B7E-4F2A-9C61-0E5B2D7A9F13". Thread-safe.
 std::string NewGuid();
+
+// A new time-ordered (RFC 9562 version 7) GUID in the same canonical form:
+// 48 bits of `unix_millis`, then a 12-bit sequence that keeps the GUIDs of one
+// process strictly increasing (also within one millisecond, or when the clock
+// steps back), then 62 random bits. Catalog keys use it so that new rows land
+// at the right edge of their B-tree instead of dirtying a random page each
+// (what a v4 key costs on every insert). Not a secret: it shows when it was
+// made. Thread-safe.
+std::string NewTimeOrderedGuid(std::int64_t unix_millis);
 
 // Returns the canonical uppercase form of `text` when it is a GUID (with or
 // without braces, any case), or nullopt.

@@ -138,6 +138,29 @@ std::string CatalogTest::Snapshot() {
   return out;
 }
 
+namespace {
+std::int64_t ReadCount(sdk::Connection& c, const char* sql, const std::string& worker) {
+  auto stmt = c.Prepare(sql);
+  EXPECT_TRUE(stmt.ok()) << stmt.status().ToString();
+  if (!stmt.ok()) return -1;
+  EXPECT_TRUE((*stmt)->BindText(1, worker).ok());
+  auto row = (*stmt)->Step();
+  EXPECT_TRUE(row.ok() && *row) << "no row for worker " << worker;
+  if (!row.ok() || !*row) return -1;
+  return (*stmt)->ColumnInt64(0);
+}
+}  // namespace
+
+std::int64_t CatalogTest::ClaimedCount(const std::string& worker) {
+  return ReadCount(conn(), "SELECT claimed_task_count FROM worker_agents WHERE worker_agent_id = ?",
+                   worker);
+}
+
+std::int64_t CatalogTest::RunningCount(const std::string& worker) {
+  return ReadCount(conn(), "SELECT COUNT(*) FROM tasks WHERE worker_agent_id = ? AND status = 2",
+                   worker);
+}
+
 void CatalogTest::DeployBasic() {
   ASSERT_TRUE(TxR<std::int64_t>([&](Txn& t) { return CreateFolder(t, admin_, "F"); }).ok());
   ProjectDeployment d;

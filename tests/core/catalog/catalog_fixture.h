@@ -84,6 +84,10 @@ class CatalogTest : public ::testing::TestWithParam<StorageParam> {
   std::vector<Task> Tasks(std::int64_t id);
   std::vector<ClaimedTask> Claim(const std::string& worker, std::int64_t max = 10,
                                  std::int64_t lease_ms = 60000);
+  // The worker's `claimed_task_count` and, counted from the tasks, how many
+  // attempts it runs; the two must agree after every operation.
+  std::int64_t ClaimedCount(const std::string& worker);
+  std::int64_t RunningCount(const std::string& worker);
 
   scaleout::test::TempDir dir_;
 

@@ -429,6 +429,58 @@ TEST_P(CatalogTest, CompleteErrors) {
                       sdk::StatusCode::kInvalidArgument);
 }
 
+TEST_P(CatalogTest, ClaimedCountFollowsEveryWayAnAttemptStartsAndEnds) {
+  DeployBasic();
+  EnableScaleOut();
+  const std::string w = AddWorker('A', true, /*max_tasks=*/3);
+  const std::string v = AddWorker('B');
+  auto agree = [&](const char* step) {
+    for (const std::string& worker : {w, v}) {
+      EXPECT_EQ(ClaimedCount(worker), RunningCount(worker)) << step << ", worker " << worker;
+    }
+  };
+  const std::int64_t succeeds = StartedExecution();
+  const std::int64_t retries = StartedExecution(/*retry_count=*/1);
+  const std::int64_t expires = StartedExecution(/*retry_count=*/1);
+  const std::int64_t stopped = StartedExecution();
+  std::vector<ClaimedTask> c = Claim(w, 10, 60'000);
+  ASSERT_EQ(c.size(), 3u);  // MaxTaskCount, from the counter
+  EXPECT_EQ(ClaimedCount(w), 3);
+  agree("claim");
+  ASSERT_TRUE(COMPLETE(w, c[0], TaskResult::kSucceeded).ok());
+  agree("success");
+  ASSERT_TRUE(COMPLETE(w, c[1], TaskResult::kFailed).ok());  // queues the retry
+  agree("failure with retry");
+  // A repeated completion is answered again and counts nothing twice.
+  EXPECT_TRUE(COMPLETE(w, c[0], TaskResult::kSucceeded).ok());
+  agree("repeated completion");
+  std::vector<ClaimedTask> more = Claim(w, 10, 60'000);
+  ASSERT_EQ(more.size(), 2u);  // the fourth execution and the retry
+  EXPECT_EQ(ClaimedCount(w), 3);
+  agree("second claim");
+  for (const ClaimedTask& t : more) {
+    if (t.execution_id == stopped) {
+      ASSERT_TRUE(Tx([&](Txn& txn) { return StopOperation(txn, admin_, stopped); }).ok());
+      ASSERT_TRUE(COMPLETE(w, t, TaskResult::kCanceled).ok());
+      agree("stop");
+    }
+  }
+  Advance(60'001);  // the remaining leases of w lapse
+  auto swept = TxR<ExpireSummary>([&](Txn& t) { return ExpireLeases(t); });
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(ClaimedCount(w), 0);
+  agree("expiry");
+  // The expired attempt's retry goes to the other worker.
+  std::vector<ClaimedTask> other = Claim(v, 10, 60'000);
+  ASSERT_EQ(other.size(), 1u);
+  EXPECT_EQ(other[0].execution_id, expires);
+  EXPECT_EQ(ClaimedCount(v), 1);
+  agree("claim by the other worker");
+  EXPECT_EQ(Exec(succeeds).status, ExecutionStatus::kSucceeded);
+  EXPECT_EQ(Exec(stopped).status, ExecutionStatus::kCanceled);
+  EXPECT_EQ(Exec(retries).status, ExecutionStatus::kEndedUnexpectedly);
+}
+
 // ---- lease expiry
 // --------------------------------------------------------------------------------------
 

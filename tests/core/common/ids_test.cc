@@ -17,6 +17,26 @@ TEST(GuidTest, NewGuidsAreCanonicalAndUnique) {
   EXPECT_EQ(seen.size(), 1000u);
 }
 
+TEST(GuidTest, TimeOrderedGuidsIncreaseAndCarryTheirMillisecondAndVersion) {
+  // Later than any clock this process reads, so earlier ids do not interfere.
+  constexpr std::int64_t kMillis = 0x0F0123456789;
+  std::string previous = NewTimeOrderedGuid(kMillis);
+  EXPECT_EQ(previous.substr(0, 13), "0F012345-6789");
+  EXPECT_EQ(previous[14], '7');                                          // version 7
+  EXPECT_NE(std::string("89AB").find(previous[19]), std::string::npos);  // RFC variant
+  // Many in one millisecond (more than the 12-bit sequence holds) and a clock
+  // that steps back: each is canonical and greater than the one before.
+  for (int i = 0; i < 5000; ++i) {
+    const std::int64_t millis = (i == 2500) ? kMillis - 1000 : kMillis;
+    std::string id = NewTimeOrderedGuid(millis);
+    ASSERT_EQ(NormalizeGuid(id), id);
+    ASSERT_GT(id, previous) << "at " << i;
+    previous = std::move(id);
+  }
+  // A later millisecond sorts after all of them.
+  EXPECT_GT(NewTimeOrderedGuid(kMillis + 10), previous);
+}
+
 TEST(GuidTest, NormalizesBracesAndCase) {
   EXPECT_EQ(NormalizeGuid("{8d3f1a0c-4b7e-4f2a-9c61-0e5b2d7a9f13}"),
             "8D3F1A0C-4B7E-4F2A-9C61-0E5B2D7A9F13");
