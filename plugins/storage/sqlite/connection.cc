@@ -73,6 +73,12 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const Options& 
     sqlite3_close_v2(db);
     return status;
   }
+  // A larger lookaside pool (1000 slots of 1200 bytes, about 1.2 MiB per
+  // connection; SQLite's default is 100): the cursors and values of every
+  // statement step come from it instead of malloc/free, about 3 % of the
+  // writer's CPU. Only a hint, so a refusal (SQLITE_BUSY once the pool is in
+  // use, which it is not right after open) is not an error.
+  (void)sqlite3_db_config(db, SQLITE_DBCONFIG_LOOKASIDE, nullptr, 1200, 1000);
   std::unique_ptr<SqliteConnection> connection(new SqliteConnection(db, options));
   SCALEOUT_RETURN_IF_ERROR(connection->Configure());
   return connection;
