@@ -885,6 +885,11 @@ Result<std::string> AddWorkerAgent(Txn& txn, const Caller& caller, const AddWork
                     .Int(txn.now);
               })
           .status());
+  SCALEOUT_RETURN_IF_ERROR(Execute(c,
+                                   "INSERT INTO worker_task_counts (worker_agent_id, "
+                                   "claimed_task_count) VALUES (?, 0)",
+                                   [&](Query& b) { b.Text(id); })
+                               .status());
   return id;
 }
 
@@ -904,6 +909,10 @@ Status RemoveWorkerAgent(Txn& txn, const Caller& caller, std::string_view worker
   }
   SCALEOUT_RETURN_IF_ERROR(Execute(txn.connection,
                                    "DELETE FROM execution_workers WHERE worker_agent_id = ?",
+                                   [&](Query& b) { b.Text(id); })
+                               .status());
+  SCALEOUT_RETURN_IF_ERROR(Execute(txn.connection,
+                                   "DELETE FROM worker_task_counts WHERE worker_agent_id = ?",
                                    [&](Query& b) { b.Text(id); })
                                .status());
   return Execute(txn.connection, "DELETE FROM worker_agents WHERE worker_agent_id = ?",

@@ -48,7 +48,7 @@ Result<WorkerAgent> RequireWorker(sdk::Connection& c, std::string_view worker_ag
 // How many tasks the worker may claim now (0 when it may not claim at all:
 // scale out is off, or the worker is disabled or offline), read in one
 // statement with the scale-out switch and the worker's running tasks
-// (`claimed_task_count`, see CountClaimed).
+// (`worker_task_counts`, see CountClaimed).
 // Errors: kInvalidArgument (not a GUID), kNotFound (no such worker).
 Result<std::int64_t> FreeSlots(sdk::Connection& c, std::string_view worker_agent_id,
                                std::string* id_out) {
@@ -57,7 +57,9 @@ Result<std::int64_t> FreeSlots(sdk::Connection& c, std::string_view worker_agent
       Query q, Cached(c,
                       "SELECT w.is_enabled, w.is_online, w.max_task_count, (SELECT property_value "
                       "FROM catalog_properties WHERE property_name = 'IS_SCALEOUT_ENABLED'), "
-                      "w.claimed_task_count FROM worker_agents w WHERE w.worker_agent_id = ?"));
+                      "(SELECT n.claimed_task_count FROM worker_task_counts n WHERE "
+                      "n.worker_agent_id = w.worker_agent_id) FROM worker_agents w WHERE "
+                      "w.worker_agent_id = ?"));
   q.Text(*id_out);
   SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
   if (!row) {
@@ -66,7 +68,7 @@ Result<std::int64_t> FreeSlots(sdk::Connection& c, std::string_view worker_agent
   }
   const bool scaleout = internal::ScaleoutEnabledValue(q.OptT(3));
   if (!scaleout || q.I(0) == 0 || q.I(1) == 0) return std::int64_t{0};
-  return std::max<std::int64_t>(0, q.I(2) - q.I(4));
+  return std::max<std::int64_t>(0, q.I(2) - q.OptI(4).value_or(0));
 }
 
 // A claimable task as the claim reads it: the task, its execution and the
@@ -156,13 +158,15 @@ Result<std::optional<Candidate>> ReloadCandidate(sdk::Connection& c, std::string
 }
 
 // Moves `worker_id`'s count of running tasks by `delta` (a claim: +n; the end
-// of an attempt: -1), in the caller's transaction. The master's own task host
-// has no worker row, so nothing is counted for it.
+// of an attempt: -1), in the caller's transaction. The count has a narrow
+// table of its own because an UPDATE rewrites the whole row: in the wide
+// worker_agents row it cost twice as much. The master's own task host has no
+// worker row, so nothing is counted for it.
 Status CountClaimed(sdk::Connection& c, std::string_view worker_id, std::int64_t delta) {
   if (delta == 0 || worker_id == kMasterTaskHostId) return Status::Ok();
   return Execute(c,
-                 "UPDATE worker_agents SET claimed_task_count = claimed_task_count + ? WHERE "
-                 "worker_agent_id = ?",
+                 "UPDATE worker_task_counts SET claimed_task_count = claimed_task_count + ? "
+                 "WHERE worker_agent_id = ?",
                  [&](Query& q) { q.Int(delta).Text(worker_id); })
       .status();
 }

@@ -371,16 +371,20 @@ sdk::Status ApplyMigration2(sdk::Connection& connection, const sdk::Dialect& dia
   return RunDdl(connection, dialect, kMigration2CreateIndexes, "creating the status indexes");
 }
 
-// Migration 3: a worker's running tasks are counted in its row
-// (`claimed_task_count`, moved by the claim and by the end of an attempt, in
-// the same transaction) instead of by a COUNT over a running-by-worker index
-// on every claim. The count costs two narrow row updates per attempt where
-// the index cost an insert and a delete plus a scan of the worker's running
-// tasks on every claim; the backfill makes it exact for a catalog in use.
+// Migration 3: a worker's running tasks are counted in a narrow table of
+// their own (`worker_task_counts.claimed_task_count`, moved by the claim and
+// by the end of an attempt, in the same transaction) instead of by a COUNT
+// over a running-by-worker index on every claim. The count costs two narrow
+// row updates per attempt where the index cost an insert and a delete plus a
+// scan of the worker's running tasks on every claim; the backfill makes it
+// exact for a catalog in use.
 constexpr std::string_view kMigration3[] = {
-    "ALTER TABLE worker_agents ADD COLUMN claimed_task_count {INT64} NOT NULL DEFAULT 0",
-    "UPDATE worker_agents SET claimed_task_count = (SELECT COUNT(*) FROM tasks t WHERE "
-    "t.worker_agent_id = worker_agents.worker_agent_id AND t.status = 2)",
+    R"(CREATE TABLE worker_task_counts (
+  worker_agent_id {TEXT} PRIMARY KEY REFERENCES worker_agents(worker_agent_id),
+  claimed_task_count {INT64} NOT NULL))",
+    "INSERT INTO worker_task_counts (worker_agent_id, claimed_task_count) SELECT "
+    "w.worker_agent_id, (SELECT COUNT(*) FROM tasks t WHERE t.worker_agent_id = "
+    "w.worker_agent_id AND t.status = 2) FROM worker_agents w",
     "DROP INDEX tasks_running_by_worker",
 };
 

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,8 +60,9 @@ class CatalogTest : public ::testing::TestWithParam<StorageParam> {
                                          });
   }
 
-  // Every row of every catalog table, for "nothing changed" comparisons.
-  std::string Snapshot();
+  // Every row of every catalog table but `skip`, for "nothing changed"
+  // comparisons.
+  std::string Snapshot(const std::set<std::string>& skip = {});
 
   // ---- scenario helpers (each ASSERTs success) ----
   Caller admin_ = Caller::Admin("alice");
@@ -84,7 +86,7 @@ class CatalogTest : public ::testing::TestWithParam<StorageParam> {
   std::vector<Task> Tasks(std::int64_t id);
   std::vector<ClaimedTask> Claim(const std::string& worker, std::int64_t max = 10,
                                  std::int64_t lease_ms = 60000);
-  // The worker's `claimed_task_count` and, counted from the tasks, how many
+  // The worker's `worker_task_counts.claimed_task_count` and, counted from the tasks, how many
   // attempts it runs; the two must agree after every operation.
   std::int64_t ClaimedCount(const std::string& worker);
   std::int64_t RunningCount(const std::string& worker);
