@@ -612,7 +612,7 @@ Result<std::int64_t> CreateExecution(Txn& txn, const Caller& caller,
   if (r.reference_id)
     SCALEOUT_RETURN_IF_ERROR(RequireReference(c, project.project_id, *r.reference_id));
 
-  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id, internal::NextId(c, txn.dialect, "operation"));
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id, internal::NextBlockId(c, "operation"));
   SCALEOUT_RETURN_IF_ERROR(
       internal::InsertOperation(c, OperationType::kExecution, kObjectProject, project.project_id,
                                 r.project_name, ExecutionStatus::kCreated, caller.name, txn.now, id)

@@ -3,7 +3,11 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <map>
+#include <mutex>
+#include <random>
 #include <string>
+#include <utility>
 
 #include "core/catalog/limits.h"
 #include "core/catalog/state_machine.h"
@@ -92,23 +96,90 @@ sdk::Result<std::int64_t> NextId(sdk::Connection& connection, std::string_view c
   return q.I(0) - 1;
 }
 
-sdk::Result<std::int64_t> NextId(sdk::Connection& connection, const sdk::Dialect& dialect,
-                                 std::string_view counter) {
-  // SQLite runs RETURNING through a temporary table, which costs more than the
-  // second statement; elsewhere RETURNING saves a round trip to the server.
-  if (!dialect.supports_returning || dialect.name == "sqlite") return NextId(connection, counter);
-  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(connection,
-                                            "UPDATE id_counters SET next_value = next_value + 1 "
-                                            "WHERE name = ? RETURNING next_value"));
+namespace {
+
+// A block of ids reserved by one UPDATE of the counter row, tagged with the
+// random `reservation` the UPDATE wrote to that row.
+struct IdBlock {
+  std::int64_t next = 0;
+  std::int64_t end = 0;  // exclusive
+  std::int64_t reservation = 0;
+};
+
+constexpr std::int64_t kIdBlockSize = 64;
+constexpr std::size_t kMaxCachedBlocks = 256;
+
+// Blocks by (connection, counter). Guarded by BlockMutex().
+std::map<std::pair<const void*, std::string>, IdBlock>& Blocks() {
+  static auto* blocks = new std::map<std::pair<const void*, std::string>, IdBlock>();
+  return *blocks;
+}
+std::mutex& BlockMutex() {
+  static auto* mutex = new std::mutex();
+  return *mutex;
+}
+
+// A random positive 63-bit value (0 means "no reservation" in the catalog).
+std::int64_t NewReservation() {
+  static std::mutex mutex;
+  static std::mt19937_64 random{std::random_device{}()};
+  std::lock_guard lock(mutex);
+  std::int64_t value = 0;
+  while (value == 0) value = static_cast<std::int64_t>(random() >> 1);
+  return value;
+}
+
+// Reserves the next kIdBlockSize ids of `counter` in the caller's transaction.
+sdk::Result<IdBlock> ReserveBlock(sdk::Connection& connection, std::string_view counter) {
+  IdBlock block;
+  block.reservation = NewReservation();
+  SCALEOUT_ASSIGN_OR_RETURN(
+      std::int64_t updated,
+      Execute(connection,
+              "UPDATE id_counters SET next_value = next_value + ?, "
+              "reservation = ? WHERE name = ?",
+              [&](Query& q) { q.Int(kIdBlockSize).Int(block.reservation).Text(counter); }));
+  if (updated != 1)
+    return sdk::Status::Internal("id counter '" + std::string(counter) + "' is missing");
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q, Cached(connection, "SELECT next_value FROM id_counters WHERE name = ?"));
   q.Text(counter);
-  CountWrite();
   SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
   if (!row) return sdk::Status::Internal("id counter '" + std::string(counter) + "' is missing");
-  const std::int64_t next = q.I(0);
-  // Step to the end so the UPDATE is complete before the statement is reset.
-  SCALEOUT_ASSIGN_OR_RETURN(bool more, q.Next());
-  (void)more;
-  return next - 1;
+  block.end = q.I(0);
+  block.next = block.end - kIdBlockSize;
+  return block;
+}
+
+}  // namespace
+
+sdk::Result<std::int64_t> NextBlockId(sdk::Connection& connection, std::string_view counter) {
+  // The block is usable only while the counter row still carries its
+  // reservation as this transaction sees it: then the reserving UPDATE has
+  // committed, or is this transaction's own and its ids share its fate. A
+  // rolled-back reservation, or a newer one by anyone, shows another value,
+  // and a new block is reserved.
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q, Cached(connection, "SELECT reservation FROM id_counters WHERE name = ?"));
+  q.Text(counter);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (!row) return sdk::Status::Internal("id counter '" + std::string(counter) + "' is missing");
+  const std::int64_t current = q.I(0);
+  const std::pair<const void*, std::string> key{&connection, std::string(counter)};
+  {
+    std::lock_guard lock(BlockMutex());
+    auto it = Blocks().find(key);
+    if (it != Blocks().end() && it->second.reservation == current &&
+        it->second.next < it->second.end) {
+      return it->second.next++;
+    }
+  }
+  SCALEOUT_ASSIGN_OR_RETURN(IdBlock block, ReserveBlock(connection, counter));
+  const std::int64_t id = block.next++;
+  std::lock_guard lock(BlockMutex());
+  if (Blocks().size() >= kMaxCachedBlocks) Blocks().clear();  // connections come and go
+  Blocks()[key] = block;
+  return id;
 }
 
 sdk::Result<std::optional<std::string>> GetCatalogProperty(sdk::Connection& connection,
@@ -396,7 +467,7 @@ sdk::Result<std::int64_t> InsertOperation(sdk::Connection& connection, Operation
   if (operation_id) {
     id = *operation_id;
   } else {
-    SCALEOUT_ASSIGN_OR_RETURN(id, NextId(connection, "operation"));
+    SCALEOUT_ASSIGN_OR_RETURN(id, NextBlockId(connection, "operation"));
   }
   const bool terminal = IsTerminal(status);
   SCALEOUT_RETURN_IF_ERROR(

@@ -386,6 +386,10 @@ constexpr std::string_view kMigration3[] = {
     "w.worker_agent_id, (SELECT COUNT(*) FROM tasks t WHERE t.worker_agent_id = "
     "w.worker_agent_id AND t.status = 2) FROM worker_agents w",
     "DROP INDEX tasks_running_by_worker",
+    // The operation ids are reserved in blocks (internal::NextBlockId): the
+    // counter row carries the random tag of its latest reservation, so a
+    // connection can tell that its block still stands with one SELECT.
+    "ALTER TABLE id_counters ADD COLUMN reservation {INT64} NOT NULL DEFAULT 0",
 };
 
 sdk::Status ApplyMigration3(sdk::Connection& connection, const sdk::Dialect& dialect) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "catalog_fixture.h"
+#include "core/catalog/rows.h"
 #include "core/catalog/state_machine.h"
 #include "core/catalog/transaction.h"
 #include "tests/support/postgres_server.h"
@@ -39,6 +40,49 @@ TEST_P(CatalogTest, ReopeningAnExistingCatalogChangesNothing) {
   auto again = OpenCatalog(*storage, clock());
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(Snapshot(), before);
+}
+
+// Takes one id of the "operation" counter on `c`; commits, or rolls back when
+// `commit` is false.
+std::int64_t TakeOperationId(sdk::Connection& c, bool commit) {
+  std::int64_t id = -1;
+  sdk::Status s = RunInTransaction(c, sdk::TransactionMode::kWrite, [&](sdk::Connection& t) {
+    auto next = internal::NextBlockId(t, "operation");
+    if (!next.ok()) return next.status();
+    id = *next;
+    return commit ? sdk::Status::Ok() : sdk::Status::Aborted("rolled back on purpose");
+  });
+  EXPECT_EQ(s.ok(), commit) << s.ToString();
+  return id;
+}
+
+TEST_P(CatalogTest, OperationIdBlocksSurviveRollbacksAndOtherConnections) {
+  auto storage = MakeStorage();
+  ASSERT_NE(storage, nullptr);
+  auto second = storage->Open();
+  auto third = storage->Open();
+  ASSERT_TRUE(second.ok() && third.ok());
+
+  // Ids from one block are consecutive.
+  const std::int64_t first = TakeOperationId(conn(), true);
+  EXPECT_EQ(TakeOperationId(conn(), true), first + 1);
+  // Another connection cannot use this connection's block and reserves the next.
+  const std::int64_t theirs = TakeOperationId(**second, true);
+  EXPECT_GT(theirs, first + 1);
+  // This connection sees the newer reservation and reserves again, in a
+  // transaction that rolls back: the reservation is undone with it.
+  const std::int64_t rolled_back = TakeOperationId(conn(), false);
+  EXPECT_GT(rolled_back, theirs);
+  // A third connection reserves the same range anew.
+  const std::int64_t reserved_anew = TakeOperationId(**third, true);
+  EXPECT_EQ(reserved_anew, rolled_back);
+  // This connection's block was rolled back: it must not hand out its next id
+  // (the third connection's next one), but reserve past the third's block.
+  const std::int64_t ours = TakeOperationId(conn(), true);
+  EXPECT_GT(ours, reserved_anew);
+  const std::int64_t third_next = TakeOperationId(**third, true);
+  EXPECT_NE(third_next, ours);
+  EXPECT_GT(third_next, reserved_anew);
 }
 
 TEST_P(CatalogTest, NewerSchemaIsRefusedWithUpgradeAdvice) {
@@ -104,6 +148,23 @@ std::string CatalogRows(const std::string& snapshot) {
   return out;
 }
 
+// `snapshot` with the last column of every row of `table` removed (the
+// column a migration appended).
+std::string WithoutLastColumn(const std::string& snapshot, const std::string& table) {
+  std::string out;
+  bool inside = false;
+  std::istringstream in(snapshot);
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("## ")) {
+      inside = line == "## " + table;
+    } else if (inside && line.size() >= 2) {
+      line.erase(line.find_last_of('|', line.size() - 2) + 1);
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
 TEST_P(CatalogTest, MigrationsTwoAndThreeKeepEveryRowOfAVersionOneCatalog) {
   auto storage = MakeStorageOnOtherDatabase("v1");
   ASSERT_NE(storage, nullptr);
@@ -111,13 +172,17 @@ TEST_P(CatalogTest, MigrationsTwoAndThreeKeepEveryRowOfAVersionOneCatalog) {
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   ASSERT_TRUE(MigrateTo(**opened, dialect(), now(), 1).ok());
   std::unique_ptr<sdk::Connection> current = SwapConnection(std::move(opened).value());
-  // Today's procedures keep migration 3's counts; the table is lent to the
-  // version 1 catalog while the rows are written and dropped before the
-  // snapshot.
+  // Today's procedures keep migration 3's counts and id reservations; the
+  // table and the column are lent to the version 1 catalog while the rows are
+  // written and dropped before the snapshot.
   ASSERT_TRUE(conn()
                   .ExecuteScript("CREATE TABLE worker_task_counts (worker_agent_id " +
                                  dialect().text_type + " PRIMARY KEY, claimed_task_count " +
                                  dialect().int64_type + " NOT NULL)")
+                  .ok());
+  ASSERT_TRUE(conn()
+                  .ExecuteScript("ALTER TABLE id_counters ADD COLUMN reservation " +
+                                 dialect().int64_type + " NOT NULL DEFAULT 0")
                   .ok());
 
   // A version 1 catalog with a pending, a running, a finished and a retried
@@ -148,13 +213,15 @@ TEST_P(CatalogTest, MigrationsTwoAndThreeKeepEveryRowOfAVersionOneCatalog) {
   Advance(1000);
   const std::int64_t pending = StartedExecution();
   ASSERT_TRUE(conn().ExecuteScript("DROP TABLE worker_task_counts").ok());
+  ASSERT_TRUE(conn().ExecuteScript("ALTER TABLE id_counters DROP COLUMN reservation").ok());
   const std::string before = CatalogRows(Snapshot({"worker_task_counts"}));
 
   ASSERT_TRUE(Migrate(conn(), dialect(), now()).ok());
   auto version = ReadSchemaVersion(conn(), dialect());
   ASSERT_TRUE(version.ok());
   EXPECT_EQ(*version, kSchemaVersion);
-  EXPECT_EQ(CatalogRows(Snapshot({"worker_task_counts"})), before);
+  EXPECT_EQ(CatalogRows(WithoutLastColumn(Snapshot({"worker_task_counts"}), "id_counters")),
+            before);
   // Migration 3 counted the running tasks: w1 runs one, w2 none.
   EXPECT_EQ(ClaimedCount(w1), 1);
   EXPECT_EQ(ClaimedCount(w2), 0);
