@@ -80,20 +80,33 @@ std::string Sha256Hex(std::string_view bytes) {
   return HexUpper(std::string_view(reinterpret_cast<const char*>(digest), size));
 }
 
+namespace {
+
+sdk::Status CounterMissing(std::string_view counter) {
+  return sdk::Status::Internal("id counter '" + std::string(counter) + "' is missing");
+}
+
+// The counter's next_value as the caller's transaction sees it.
+sdk::Result<std::int64_t> ReadNextValue(sdk::Connection& connection, std::string_view counter) {
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q, Cached(connection, "SELECT next_value FROM id_counters WHERE name = ?"));
+  q.Text(counter);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (!row) return CounterMissing(counter);
+  return q.I(0);
+}
+
+}  // namespace
+
 sdk::Result<std::int64_t> NextId(sdk::Connection& connection, std::string_view counter) {
   // UPDATE first so that PostgreSQL takes the row lock before the read.
   SCALEOUT_ASSIGN_OR_RETURN(
       std::int64_t updated,
       Execute(connection, "UPDATE id_counters SET next_value = next_value + 1 WHERE name = ?",
               [&](Query& q) { q.Text(counter); }));
-  if (updated != 1)
-    return sdk::Status::Internal("id counter '" + std::string(counter) + "' is missing");
-  SCALEOUT_ASSIGN_OR_RETURN(
-      Query q, Cached(connection, "SELECT next_value FROM id_counters WHERE name = ?"));
-  q.Text(counter);
-  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
-  if (!row) return sdk::Status::Internal("id counter '" + std::string(counter) + "' is missing");
-  return q.I(0) - 1;
+  if (updated != 1) return CounterMissing(counter);
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t next, ReadNextValue(connection, counter));
+  return next - 1;
 }
 
 namespace {
@@ -139,14 +152,8 @@ sdk::Result<IdBlock> ReserveBlock(sdk::Connection& connection, std::string_view 
               "UPDATE id_counters SET next_value = next_value + ?, "
               "reservation = ? WHERE name = ?",
               [&](Query& q) { q.Int(kIdBlockSize).Int(block.reservation).Text(counter); }));
-  if (updated != 1)
-    return sdk::Status::Internal("id counter '" + std::string(counter) + "' is missing");
-  SCALEOUT_ASSIGN_OR_RETURN(
-      Query q, Cached(connection, "SELECT next_value FROM id_counters WHERE name = ?"));
-  q.Text(counter);
-  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
-  if (!row) return sdk::Status::Internal("id counter '" + std::string(counter) + "' is missing");
-  block.end = q.I(0);
+  if (updated != 1) return CounterMissing(counter);
+  SCALEOUT_ASSIGN_OR_RETURN(block.end, ReadNextValue(connection, counter));
   block.next = block.end - kIdBlockSize;
   return block;
 }
@@ -163,7 +170,7 @@ sdk::Result<std::int64_t> NextBlockId(sdk::Connection& connection, std::string_v
       Query q, Cached(connection, "SELECT reservation FROM id_counters WHERE name = ?"));
   q.Text(counter);
   SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
-  if (!row) return sdk::Status::Internal("id counter '" + std::string(counter) + "' is missing");
+  if (!row) return CounterMissing(counter);
   const std::int64_t current = q.I(0);
   const std::pair<const void*, std::string> key{&connection, std::string(counter)};
   {
