@@ -3,11 +3,13 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <random>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/catalog/limits.h"
 #include "core/catalog/state_machine.h"
@@ -393,31 +395,56 @@ sdk::Status WriteExecutionStatus(sdk::Connection& connection, std::int64_t execu
       .status();
 }
 
+namespace {
+
+bool ByName(const ParameterValue& a, const ParameterValue& b) {
+  return a.parameter_name < b.parameter_name;
+}
+
+// The system parameters in name order (computed once).
+const std::vector<const SystemParameter*>& SystemParametersByName() {
+  static const auto* sorted = [] {
+    auto* out = new std::vector<const SystemParameter*>();
+    for (const SystemParameter& p : SystemParameters()) out->push_back(&p);
+    std::sort(out->begin(), out->end(),
+              [](const SystemParameter* a, const SystemParameter* b) { return a->name < b->name; });
+    return out;
+  }();
+  return *sorted;
+}
+
+}  // namespace
+
 void AddSystemParameterDefaults(std::vector<ParameterValue>& values) {
   const auto first_system = std::find_if(values.begin(), values.end(), [](const ParameterValue& v) {
     return v.object_type == kObjectExecution;
   });
-  const std::size_t stored_from = static_cast<std::size_t>(first_system - values.begin());
-  const std::size_t stored_end = values.size();
-  for (const SystemParameter& p : SystemParameters()) {
-    const bool stored = std::any_of(
-        values.begin() + static_cast<std::ptrdiff_t>(stored_from),
-        values.begin() + static_cast<std::ptrdiff_t>(stored_end), [&](const ParameterValue& v) {
-          return v.object_type == kObjectExecution && v.parameter_name == p.name;
-        });
-    if (stored) continue;
+  // The stored ones come in name order from SQL, unless a server's collation
+  // orders names otherwise; then they are sorted here.
+  if (!std::is_sorted(first_system, values.end(), ByName)) {
+    std::sort(first_system, values.end(), ByName);
+  }
+  std::vector<ParameterValue> stored(std::make_move_iterator(first_system),
+                                     std::make_move_iterator(values.end()));
+  values.erase(first_system, values.end());
+  values.reserve(values.size() + stored.size() + SystemParametersByName().size());
+  // Object type 50 sorts after 20 and 30: merge the stored values with the
+  // defaults of the others, by name.
+  auto next = stored.begin();
+  for (const SystemParameter* p : SystemParametersByName()) {
+    while (next != stored.end() && next->parameter_name < p->name) values.push_back(std::move(*next++));
+    if (next != stored.end() && next->parameter_name == p->name) {
+      values.push_back(std::move(*next++));
+      continue;
+    }
     ParameterValue v;
     v.object_type = kObjectExecution;
-    v.parameter_name = std::string(p.name);
-    v.data_type = std::string(p.data_type);
-    if (p.default_value) v.value = std::string(*p.default_value);
+    v.parameter_name = std::string(p->name);
+    v.data_type = std::string(p->data_type);
+    if (p->default_value) v.value = std::string(*p->default_value);
     values.push_back(std::move(v));
   }
-  // Object type 50 sorts after 20 and 30, so only that block needs ordering.
-  std::sort(values.begin() + static_cast<std::ptrdiff_t>(stored_from), values.end(),
-            [](const ParameterValue& a, const ParameterValue& b) {
-              return a.parameter_name < b.parameter_name;
-            });
+  values.insert(values.end(), std::make_move_iterator(next), std::make_move_iterator(stored.end()));
 }
 
 sdk::Result<std::vector<ParameterValue>> LoadParameterValues(sdk::Connection& connection,

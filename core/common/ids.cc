@@ -33,7 +33,10 @@ struct TimeOrderState {
 
 std::string NewTimeOrderedGuid(std::int64_t unix_millis) {
   static std::mutex mutex;
-  static boost::uuids::random_generator generator;
+  // Seeded from the OS once: boost's default random_generator asks the OS
+  // for every id (a system call each, on the catalog writer's path), and
+  // these ids need to be unique, not secret.
+  static boost::uuids::random_generator_mt19937 generator;
   static TimeOrderState last;
   constexpr std::uint64_t kMaxSequence = 0xFFF;  // the 12 bits of rand_a
   boost::uuids::uuid random;
