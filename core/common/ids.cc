@@ -8,9 +8,11 @@
 namespace scaleout::core {
 
 std::string NewGuid() {
-  // random_generator seeds from the OS once; it is not thread-safe, so guard it.
+  // Seeded from the OS once (boost's default random_generator makes a system
+  // call for every id, and these ids are identifiers, not secrets); it is not
+  // thread-safe, so guard it.
   static std::mutex mutex;
-  static boost::uuids::random_generator generator;
+  static boost::uuids::random_generator_mt19937 generator;
   boost::uuids::uuid id;
   {
     std::lock_guard lock(mutex);

@@ -10,7 +10,8 @@
 namespace scaleout::core {
 
 // A new random (v4) GUID in canonical uppercase form, as SSIS prints agent ids:
-// "8D3F1A0C-4B7E-4F2A-9C61-0E5B2D7A9F13". Thread-safe.
+// "8D3F1A0C-4B7E-4F2A-9C61-0E5B2D7A9F13". Unique, not a secret (a seeded
+// pseudo-random generator, not the OS per id). Thread-safe.
 std::string NewGuid();
 
 // A new time-ordered (RFC 9562 version 7) GUID in the same canonical form:
