@@ -432,7 +432,8 @@ void AddSystemParameterDefaults(std::vector<ParameterValue>& values) {
   // defaults of the others, by name.
   auto next = stored.begin();
   for (const SystemParameter* p : SystemParametersByName()) {
-    while (next != stored.end() && next->parameter_name < p->name) values.push_back(std::move(*next++));
+    while (next != stored.end() && next->parameter_name < p->name)
+      values.push_back(std::move(*next++));
     if (next != stored.end() && next->parameter_name == p->name) {
       values.push_back(std::move(*next++));
       continue;
