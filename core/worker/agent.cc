@@ -28,6 +28,11 @@ using std::chrono::milliseconds;
 constexpr milliseconds kMaxLongPollWait{15'000};
 constexpr milliseconds kRetryBackoff{5'000};
 constexpr milliseconds kShipInterval{2'000};
+// Event rounds are at most this often while results keep the shipper busy:
+// each round seals the spool (two fsyncs) and costs a request and a commit at
+// the master, so coalescing them saves that per handful of tasks. Results are
+// never held back: they free the worker's slots in the catalog.
+constexpr milliseconds kEventShipGap{50};
 constexpr milliseconds kWatchdogTick{1'000};
 constexpr milliseconds kFinalShipBudget{5'000};
 constexpr const char* kProjectCompleteMarker = ".complete";
@@ -293,10 +298,18 @@ void Agent::WatchdogLoop() {
 }
 
 void Agent::ShipperLoop() {
+  std::int64_t events_shipped_at = deps_.clock->SteadyMillis() - kEventShipGap.count();
   while (!stopping_.load()) {
-    Status s = ShipOnce();
+    const std::int64_t now = deps_.clock->SteadyMillis();
+    const std::int64_t events_due_at = events_shipped_at + kEventShipGap.count();
+    const bool events_due = now >= events_due_at;
+    Status s = events_due ? ShipOnce() : ReportResultsOnce();
+    if (events_due) events_shipped_at = now;
     if (!s.ok()) spdlog::debug("shipping to the master: {}", s.ToString());
-    Nap(shipper_poke_, s.ok() ? kShipInterval : kRetryBackoff);
+    milliseconds nap = s.ok() ? kShipInterval : kRetryBackoff;
+    // Results went alone: come back for the events when their round is due.
+    if (!events_due && s.ok()) nap = milliseconds(std::max<std::int64_t>(1, events_due_at - now));
+    Nap(shipper_poke_, nap);
   }
 }
 

@@ -21,7 +21,9 @@
 //              as one)
 //   watchdog   WatchdogOnce(): fence deadlines and reaping; never does I/O
 //              with the master, so a hanging call cannot delay a kill
-//   shipper    ShipOnce(): results first, then event batches
+//   shipper    ShipOnce(): results first, then event batches; while results
+//              keep it busy, event rounds (a spool seal and a request) are at
+//              most one per 50 ms, results go at once
 // Each network thread has its own MasterClient (a long-poll must not hold up
 // heartbeats). Every wait reads the injected Clock.
 //
