@@ -7,23 +7,24 @@
 
 namespace scaleout::core {
 
-std::string NewGuid() {
-  // Seeded from the OS once (boost's default random_generator makes a system
-  // call for every id, and these ids are identifiers, not secrets); it is not
-  // thread-safe, so guard it.
+namespace {
+
+// A random (version 4) UUID. The generator is seeded from the OS once
+// (boost's default random_generator makes a system call for every id, and
+// these ids are identifiers, not secrets); it is not thread-safe, so guard it.
+boost::uuids::uuid RandomUuid() {
   static std::mutex mutex;
   static boost::uuids::random_generator_mt19937 generator;
-  boost::uuids::uuid id;
-  {
-    std::lock_guard lock(mutex);
-    id = generator();
-  }
+  std::lock_guard lock(mutex);
+  return generator();
+}
+
+// The canonical uppercase text of `id`.
+std::string UpperText(const boost::uuids::uuid& id) {
   std::string text = boost::uuids::to_string(id);
   for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return text;
 }
-
-namespace {
 
 // The last (millisecond, sequence) handed out, so the next is greater.
 struct TimeOrderState {
@@ -33,20 +34,17 @@ struct TimeOrderState {
 
 }  // namespace
 
+std::string NewGuid() { return UpperText(RandomUuid()); }
+
 std::string NewTimeOrderedGuid(std::int64_t unix_millis) {
-  static std::mutex mutex;
-  // Seeded from the OS once: boost's default random_generator asks the OS
-  // for every id (a system call each, on the catalog writer's path), and
-  // these ids need to be unique, not secret.
-  static boost::uuids::random_generator_mt19937 generator;
+  static std::mutex mutex;  // guards `last`
   static TimeOrderState last;
   constexpr std::uint64_t kMaxSequence = 0xFFF;  // the 12 bits of rand_a
-  boost::uuids::uuid random;
+  boost::uuids::uuid id = RandomUuid();          // bytes 8-15 keep their random bits
   std::uint64_t millis = unix_millis < 0 ? 0 : static_cast<std::uint64_t>(unix_millis);
   std::uint64_t sequence = 0;
   {
     std::lock_guard lock(mutex);
-    random = generator();
     if (millis <= last.millis) {
       // Same millisecond (or the clock went back): count on from the last id.
       millis = last.millis;
@@ -58,16 +56,13 @@ std::string NewTimeOrderedGuid(std::int64_t unix_millis) {
     }
     last = TimeOrderState{millis, sequence};
   }
-  boost::uuids::uuid id = random;  // bytes 8-15 keep their random bits
   for (int i = 0; i < 6; ++i) {
     id.data[i] = static_cast<std::uint8_t>(millis >> (8 * (5 - i)));
   }
   id.data[6] = static_cast<std::uint8_t>(0x70 | (sequence >> 8));  // version 7
   id.data[7] = static_cast<std::uint8_t>(sequence & 0xFF);
   id.data[8] = static_cast<std::uint8_t>(0x80 | (id.data[8] & 0x3F));  // RFC variant
-  std::string text = boost::uuids::to_string(id);
-  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return text;
+  return UpperText(id);
 }
 
 std::optional<std::string> NormalizeGuid(std::string_view text) {
