@@ -404,9 +404,28 @@ sdk::Status ApplyMigration3(sdk::Connection& connection, const sdk::Dialect& dia
   return RunDdl(connection, dialect, kMigration3, "counting running tasks per worker");
 }
 
+// Migration 4: executions lose their index by status. It moved an entry on
+// each of an execution's four status writes (created, pending, running,
+// ended): about 9 % of the catalog writer's time per life cycle, for queries
+// that are rare (CountActiveExecutions, before an encryption setting changes)
+// or read the newest rows first (ListExecutions with a status filter walks
+// execution ids backwards and stops at its limit; the executions in flight
+// are the newest ones). A partial index of only the executions in flight
+// measured no better than half the gain: its entries still move twice.
+// The scheduler never needed it: the claim finds pending work through the
+// tasks' partial indexes.
+constexpr std::string_view kMigration4[] = {
+    "DROP INDEX executions_by_status",
+};
+
+sdk::Status ApplyMigration4(sdk::Connection& connection, const sdk::Dialect& dialect) {
+  return RunDdl(connection, dialect, kMigration4, "dropping the executions' status index");
+}
+
 using MigrationFn = sdk::Status (*)(sdk::Connection&, const sdk::Dialect&);
 // Index i holds migration i + 1. Append only.
-constexpr MigrationFn kMigrations[] = {&ApplyMigration1, &ApplyMigration2, &ApplyMigration3};
+constexpr MigrationFn kMigrations[] = {&ApplyMigration1, &ApplyMigration2, &ApplyMigration3,
+                                       &ApplyMigration4};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 sdk::Status MigrateInTransaction(sdk::Connection& connection, const sdk::Dialect& dialect,

@@ -165,7 +165,7 @@ std::string WithoutLastColumn(const std::string& snapshot, const std::string& ta
   return out;
 }
 
-TEST_P(CatalogTest, MigrationsTwoAndThreeKeepEveryRowOfAVersionOneCatalog) {
+TEST_P(CatalogTest, MigrationsKeepEveryRowOfAVersionOneCatalog) {
   auto storage = MakeStorageOnOtherDatabase("v1");
   ASSERT_NE(storage, nullptr);
   auto opened = storage->Open();
@@ -230,6 +230,16 @@ TEST_P(CatalogTest, MigrationsTwoAndThreeKeepEveryRowOfAVersionOneCatalog) {
   // pending execution are claimed oldest first, and the finished ones stay.
   EXPECT_EQ(Exec(finished).status, ExecutionStatus::kSucceeded);
   EXPECT_EQ(Exec(running).status, ExecutionStatus::kRunning);
+  // Filtering by status still finds every execution in it once migration 4
+  // dropped the status index: newest first.
+  ExecutionFilter by_status;
+  by_status.status = ExecutionStatus::kPending;
+  auto listed =
+      TxR<std::vector<Execution>>([&](Txn& t) { return ListExecutions(t, admin_, by_status); });
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  std::vector<std::int64_t> ids;
+  for (const Execution& e : *listed) ids.push_back(e.execution_id);
+  EXPECT_EQ(ids, (std::vector<std::int64_t>{pending, retried}));
   std::vector<ClaimedTask> retry = Claim(w2, 10);
   ASSERT_EQ(retry.size(), 2u);
   EXPECT_EQ(retry[0].execution_id, retried);
