@@ -1041,6 +1041,27 @@ Result<std::vector<Property>> ListCatalogProperties(Txn& txn, const Caller& call
   return ReadAll<Property>(q, [](const Query& r) { return Property{r.T(0), r.T(1)}; });
 }
 
+namespace {
+
+// Executions have no index by status (migration 4). Those in flight are
+// found through their current attempt instead, which the tasks' partial
+// indexes key on: the state machine moves an execution and its attempt in
+// one transaction, so a pending execution has a pending task (5) and a
+// running or stopping one a running task (2). Empty for other statuses (a
+// listing walks execution ids backwards and stops at its limit).
+std::string_view InFlightByAttempt(ExecutionStatus status) {
+  switch (status) {
+    case ExecutionStatus::kPending:
+      return " AND execution_id IN (SELECT execution_id FROM tasks WHERE status = 5)";
+    case ExecutionStatus::kRunning:
+    case ExecutionStatus::kStopping:
+      return " AND execution_id IN (SELECT execution_id FROM tasks WHERE status = 2)";
+    default: return "";
+  }
+}
+
+}  // namespace
+
 Result<std::vector<Execution>> ListExecutions(Txn& txn, const Caller& caller,
                                               const ExecutionFilter& f) {
   SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read executions", kReaders));
@@ -1052,7 +1073,10 @@ Result<std::vector<Execution>> ListExecutions(Txn& txn, const Caller& caller,
   // Only fixed fragments are appended; every value is bound.
   std::string sql =
       "SELECT " + std::string(internal::kExecutionColumns) + " FROM executions WHERE 1 = 1";
-  if (f.status) sql += " AND status = ?";
+  if (f.status) {
+    sql += " AND status = ?";
+    sql += InFlightByAttempt(*f.status);
+  }
   if (f.folder_name) sql += " AND folder_name = ?";
   if (f.project_name) sql += " AND project_name = ?";
   if (f.package_name) sql += " AND package_name = ?";

@@ -406,14 +406,13 @@ sdk::Status ApplyMigration3(sdk::Connection& connection, const sdk::Dialect& dia
 
 // Migration 4: executions lose their index by status. It moved an entry on
 // each of an execution's four status writes (created, pending, running,
-// ended): about 9 % of the catalog writer's time per life cycle, for queries
-// that are rare (CountActiveExecutions, before an encryption setting changes)
-// or read the newest rows first (ListExecutions with a status filter walks
-// execution ids backwards and stops at its limit; the executions in flight
-// are the newest ones). A partial index of only the executions in flight
-// measured no better than half the gain: its entries still move twice.
-// The scheduler never needed it: the claim finds pending work through the
-// tasks' partial indexes.
+// ended): about 9 % of the catalog writer's time per life cycle. A listing
+// of the executions in flight finds them through their current attempt and
+// the tasks' partial indexes instead (ListExecutions); other status filters
+// walk execution ids backwards and stop at their limit, and
+// CountActiveExecutions (before an encryption setting changes) is rare. A
+// partial index of only the executions in flight measured no better than
+// half the gain: its entries still move twice.
 constexpr std::string_view kMigration4[] = {
     "DROP INDEX executions_by_status",
 };

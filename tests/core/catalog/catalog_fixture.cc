@@ -164,6 +164,35 @@ std::int64_t CatalogTest::RunningCount(const std::string& worker) {
                    worker);
 }
 
+std::vector<std::int64_t> CatalogTest::ListedIds(ExecutionStatus status) {
+  ExecutionFilter filter;
+  filter.status = status;
+  auto listed =
+      TxR<std::vector<Execution>>([&](Txn& t) { return ListExecutions(t, admin_, filter); });
+  EXPECT_TRUE(listed.ok()) << listed.status().ToString();
+  std::vector<std::int64_t> ids;
+  if (listed.ok()) {
+    for (const Execution& e : *listed) ids.push_back(e.execution_id);
+  }
+  return ids;
+}
+
+std::vector<std::int64_t> CatalogTest::ScannedIds(ExecutionStatus status) {
+  auto q = conn().Prepare(
+      "SELECT execution_id FROM executions WHERE status = ? ORDER BY execution_id DESC");
+  EXPECT_TRUE(q.ok());
+  std::vector<std::int64_t> ids;
+  if (!q.ok()) return ids;
+  EXPECT_TRUE((*q)->BindInt64(1, static_cast<int>(status)).ok());
+  for (;;) {
+    auto row = (*q)->Step();
+    EXPECT_TRUE(row.ok());
+    if (!row.ok() || !*row) break;
+    ids.push_back((*q)->ColumnInt64(0));
+  }
+  return ids;
+}
+
 void CatalogTest::DeployBasic() {
   ASSERT_TRUE(TxR<std::int64_t>([&](Txn& t) { return CreateFolder(t, admin_, "F"); }).ok());
   ProjectDeployment d;

@@ -90,6 +90,10 @@ class CatalogTest : public ::testing::TestWithParam<StorageParam> {
   // attempts it runs; the two must agree after every operation.
   std::int64_t ClaimedCount(const std::string& worker);
   std::int64_t RunningCount(const std::string& worker);
+  // The ids ListExecutions lists for `status`, and those a plain scan of
+  // executions finds, newest first.
+  std::vector<std::int64_t> ListedIds(ExecutionStatus status);
+  std::vector<std::int64_t> ScannedIds(ExecutionStatus status);
 
   scaleout::test::TempDir dir_;
 

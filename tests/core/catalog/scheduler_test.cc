@@ -438,6 +438,13 @@ TEST_P(CatalogTest, ClaimedCountFollowsEveryWayAnAttemptStartsAndEnds) {
     for (const std::string& worker : {w, v}) {
       EXPECT_EQ(ClaimedCount(worker), RunningCount(worker)) << step << ", worker " << worker;
     }
+    // A listing by an in-flight status finds the executions through their
+    // attempts (ListExecutions); it must list exactly what a scan finds.
+    for (ExecutionStatus status :
+         {ExecutionStatus::kPending, ExecutionStatus::kRunning, ExecutionStatus::kStopping}) {
+      EXPECT_EQ(ListedIds(status), ScannedIds(status))
+          << step << ", status " << static_cast<int>(status);
+    }
   };
   const std::int64_t succeeds = StartedExecution();
   const std::int64_t retries = StartedExecution(/*retry_count=*/1);
@@ -461,6 +468,8 @@ TEST_P(CatalogTest, ClaimedCountFollowsEveryWayAnAttemptStartsAndEnds) {
   for (const ClaimedTask& t : more) {
     if (t.execution_id == stopped) {
       ASSERT_TRUE(Tx([&](Txn& txn) { return StopOperation(txn, admin_, stopped); }).ok());
+      EXPECT_EQ(ListedIds(ExecutionStatus::kStopping), std::vector<std::int64_t>{stopped});
+      agree("stopping");
       ASSERT_TRUE(COMPLETE(w, t, TaskResult::kCanceled).ok());
       agree("stop");
     }
