@@ -55,6 +55,7 @@ struct Settings {
   int inflight = 512;        // life cycles each client keeps in flight
   std::size_t batch = 4096;  // CatalogWriter max_batch_size
   std::string workload = "catalog";
+  std::size_t package_kib = 0;   // size of the catalog workload's package (0: a stub)
   std::string only_synchronous;  // "FULL" or "NORMAL": run just that one
   std::string only_mode;         // "single" or "group": run just that one
   fs::path dir;                  // where the database files go
@@ -325,7 +326,7 @@ sdk::Result<Measurement> RunOne(host::PluginLoader& loader, const Settings& sett
                                 const std::string& mode, const std::string& synchronous) {
   Database db(loader, settings.dir / ("catalog-" + mode + "-" + synchronous + ".db"), synchronous);
   SCALEOUT_RETURN_IF_ERROR(db.status());
-  auto workload = MakeWorkload(settings.workload);
+  auto workload = MakeWorkload(settings.workload, settings.package_kib * 1024);
   {
     SCALEOUT_ASSIGN_OR_RETURN(auto setup, db.storage().Open());
     SCALEOUT_RETURN_IF_ERROR(
@@ -369,6 +370,8 @@ int Main(int argc, char** argv) {
       "inflight", po::value(&s.inflight), "life cycles in flight per client (default 512)")(
       "batch", po::value(&s.batch), "CatalogWriter max_batch_size (default 4096)")(
       "workload", po::value(&s.workload), "catalog (real procedures) or shape (default catalog)")(
+      "package-kib", po::value(&s.package_kib),
+      "size of the catalog workload's package in KiB (default 0: a ten-byte stub)")(
       "synchronous", po::value(&s.only_synchronous), "run only FULL or NORMAL (default both)")(
       "mode", po::value(&s.only_mode), "run only single or group (default both)")(
       "dir", po::value(&dir), "folder for the database files (default: a new temp folder)")(
@@ -439,6 +442,7 @@ int Main(int argc, char** argv) {
   nlohmann::json out = {{"benchmark", "catalog_bench"},
                         {"workload", workload->name()},
                         {"workload_description", workload->description()},
+                        {"package_kib", s.package_kib},
                         {"quick", s.quick},
                         {"seconds_per_config", s.seconds},
                         {"writer_max_batch_size", s.batch},

@@ -33,6 +33,7 @@ constexpr std::size_t kCatalogWorkers = 16;       // spreads MaxTaskCount (10000
 
 class CatalogWorkload final : public Workload {
  public:
+  explicit CatalogWorkload(std::size_t package_bytes) : package_bytes_(package_bytes) {}
   std::string_view name() const override { return "catalog"; }
   std::string_view description() const override {
     return "the catalog's procedures: CreateExecution, StartExecution, ClaimTasks(max 1), "
@@ -83,8 +84,17 @@ class CatalogWorkload final : public Workload {
     core::catalog::ProjectDeployment deployment;
     deployment.folder_name = "bench";
     deployment.project_name = "lifecycle";
-    const std::string content = "<package/>";
-    deployment.packages.push_back({"Main.dtsx", sdk::Bytes(content.begin(), content.end()), true});
+    sdk::Bytes content;
+    if (package_bytes_ == 0) {
+      const std::string stub = "<package/>";
+      content.assign(stub.begin(), stub.end());
+    } else {
+      content.resize(package_bytes_);
+      for (std::size_t i = 0; i < content.size(); ++i) {
+        content[i] = static_cast<std::uint8_t>(i * 2654435761u >> 24);  // not all one byte
+      }
+    }
+    deployment.packages.push_back({"Main.dtsx", std::move(content), true});
     SCALEOUT_RETURN_IF_ERROR(core::catalog::DeployProject(txn, admin_, deployment).status());
     SCALEOUT_RETURN_IF_ERROR(core::catalog::EnableScaleout(txn, admin_));
     for (std::size_t w = 0; w < kCatalogWorkers; ++w) {
@@ -113,6 +123,7 @@ class CatalogWorkload final : public Workload {
   core::catalog::Caller admin_ = core::catalog::Caller::Admin("bench");
   core::catalog::CreateExecutionRequest request_;
   std::vector<std::string> workers_;
+  std::size_t package_bytes_;
 };
 
 // ---- "shape": the same four steps as plain statements --------------------------------------
@@ -223,8 +234,8 @@ class ShapeWorkload final : public Workload {
 
 }  // namespace
 
-std::unique_ptr<Workload> MakeWorkload(std::string_view name) {
-  if (name == "catalog") return std::make_unique<CatalogWorkload>();
+std::unique_ptr<Workload> MakeWorkload(std::string_view name, std::size_t package_bytes) {
+  if (name == "catalog") return std::make_unique<CatalogWorkload>(package_bytes);
   if (name == "shape") return std::make_unique<ShapeWorkload>();
   return nullptr;
 }

@@ -57,8 +57,10 @@ class Workload {
                            Lifecycle& lifecycle) const = 0;
 };
 
-// "catalog" or "shape"; nullptr for an unknown name.
-std::unique_ptr<Workload> MakeWorkload(std::string_view name);
+// "catalog" or "shape"; nullptr for an unknown name. `package_bytes`: the
+// size of the catalog workload's one package (0: a ten-byte stub); the claim
+// and create_execution read the package's row, so its size must not matter.
+std::unique_ptr<Workload> MakeWorkload(std::string_view name, std::size_t package_bytes = 0);
 
 }  // namespace scaleout::bench
 

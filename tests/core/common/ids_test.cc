@@ -48,6 +48,12 @@ TEST(GuidTest, RefusesMalformed) {
   EXPECT_FALSE(NormalizeGuid("8d3f1a0c-4b7e-4f2a-9c61-0e5b2d7a9f1g"));
   EXPECT_FALSE(NormalizeGuid("8d3f1a0c04b7e-4f2a-9c61-0e5b2d7a9f13"));
   EXPECT_FALSE(NormalizeGuid("'; DROP TABLE workers; --"));
+  // Every character just outside the hex ranges, and a dash where a digit goes.
+  for (char bad : {'/', ':', '@', 'G', '`', 'g', '-', '\xe9'}) {
+    std::string id = "8d3f1a0c-4b7e-4f2a-9c61-0e5b2d7a9f13";
+    id[3] = bad;
+    EXPECT_FALSE(NormalizeGuid(id)) << id;
+  }
 }
 
 TEST(ThumbprintTest, AcceptsColonsAndCase) {
