@@ -55,13 +55,15 @@ struct PooledTaskState {
   }
 
   // Called once, by the host's reader thread.
+  // Done() is true before on_exit runs, so whoever on_exit wakes finds the
+  // task ended (the agent's watchdog would otherwise sleep until its next tick).
   void Finish(sdk::TaskOutcome outcome) {
-    if (callbacks.on_exit) callbacks.on_exit(outcome);
     {
       std::lock_guard lock(mutex);
-      this->outcome = std::move(outcome);
+      this->outcome = outcome;
       done = true;
     }
+    if (callbacks.on_exit) callbacks.on_exit(outcome);
     grace_wake.store(true);
     clock.WakeAll();
     done_cv.notify_all();

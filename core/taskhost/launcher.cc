@@ -249,12 +249,14 @@ void TaskHostLauncher::ReaderLoop() {
 }
 
 void TaskHostLauncher::Finish(sdk::TaskOutcome outcome) {
-  if (callbacks_.on_exit) callbacks_.on_exit(outcome);
+  // Done() is true before on_exit runs (see TaskHostCallbacks); Wait() still
+  // returns only after on_exit, because it joins this (the reader) thread.
   {
     std::lock_guard lock(mutex_);
-    outcome_ = std::move(outcome);
+    outcome_ = outcome;
     done_ = true;
   }
+  if (callbacks_.on_exit) callbacks_.on_exit(outcome);
   grace_wake_.store(true);
   clock_.WakeAll();
   done_cv_.notify_all();

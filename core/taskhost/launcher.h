@@ -88,7 +88,8 @@ struct TaskHostCallbacks {
   // Each event of the package, in order. Sensitive values are already masked.
   std::function<void(const sdk::Event&)> on_event;
   // Called once with the final outcome, after the child has been reaped
-  // (Wait() returns the same outcome). Optional.
+  // (Wait() returns the same outcome) and Done() has turned true, so a thread
+  // it wakes finds the task ended. Optional.
   std::function<void(const sdk::TaskOutcome&)> on_exit;
 };
 

@@ -47,7 +47,8 @@ struct TaskLaunch {
 struct TaskCallbacks {
   // Each event of the package, in order, from a launcher thread.
   std::function<void(const sdk::Event&)> on_event;
-  // Once, when the task has ended, from a launcher thread. Must not call Wait().
+  // Once, when the task has ended (Done() is already true), from a launcher
+  // thread. Must not call Wait().
   std::function<void()> on_exit;
 };
 

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <thread>
@@ -99,6 +100,27 @@ TEST_F(HostPoolTest, TasksOneAfterAnotherReuseOneHost) {
   }
   EXPECT_EQ(pool.hosts_started(), 1u);
   EXPECT_EQ(pool.idle_hosts(), 1u);
+}
+
+// The worker's watchdog reaps what on_exit wakes it for: the task must read
+// as done by then, or the wake-up is lost until the watchdog's next tick.
+TEST_F(HostPoolTest, OnExitRunsOnceTheTaskReadsAsDone) {
+  TaskHostPool pool(Options(), SystemClock::Instance());
+  std::atomic<PooledTask*> launched{nullptr};
+  std::atomic<int> exits{0};
+  std::atomic<int> done_at_exit{0};
+  TaskHostCallbacks callbacks{nullptr, [&](const sdk::TaskOutcome&) {
+                                exits.fetch_add(1);
+                                PooledTask* task = launched.load();
+                                if (task != nullptr && task->Done()) done_at_exit.fetch_add(1);
+                              }};
+  // The package waits until the test has published its handle.
+  auto task = pool.Launch(Task("wait.sh", "sleep 0.3"), callbacks);
+  ASSERT_TRUE(task.ok()) << task.status().ToString();
+  launched.store(task->get());
+  EXPECT_EQ((*task)->Wait().result, sdk::TaskResult::kSucceeded);
+  EXPECT_EQ(exits.load(), 1);
+  EXPECT_EQ(done_at_exit.load(), 1);
 }
 
 TEST_F(HostPoolTest, ACrashedHostFailsOnlyItsTaskAndIsReplaced) {

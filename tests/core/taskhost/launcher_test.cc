@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 
@@ -92,6 +93,28 @@ TEST_F(LauncherTest, RecordsFromTheChildBecomeEventsAndTheOutcome) {
   EXPECT_THAT(collector_.sink().Messages("stderr"), ::testing::ElementsAre("slow disk"));
   ASSERT_EQ(collector_.exits().size(), 1u);
   EXPECT_EQ(collector_.exits()[0].message, outcome.message);
+}
+
+TEST_F(LauncherTest, OnExitRunsOnceTheTaskReadsAsDone) {
+  const std::string frames = EncodeOutcome({sdk::TaskResult::kSucceeded, 0, "exited with code 0"});
+  WriteFile(root_ / "frames.bin", frames);
+  // The child waits until the test has published the launcher.
+  FakeHost("sleep 0.3; cat '" + (root_ / "frames.bin") + "'");
+  std::atomic<TaskHostLauncher*> launched{nullptr};
+  std::atomic<int> exits{0};
+  std::atomic<int> done_at_exit{0};
+  TaskHostLauncher launcher(TaskHostCallbacks{nullptr, [&](const sdk::TaskOutcome&) {
+                                                exits.fetch_add(1);
+                                                TaskHostLauncher* l = launched.load();
+                                                if (l != nullptr && l->Done()) {
+                                                  done_at_exit.fetch_add(1);
+                                                }
+                                              }});
+  ASSERT_TRUE(launcher.Start(request_).ok());
+  launched.store(&launcher);
+  EXPECT_EQ(launcher.Wait().result, sdk::TaskResult::kSucceeded);
+  EXPECT_EQ(exits.load(), 1);
+  EXPECT_EQ(done_at_exit.load(), 1);
 }
 
 TEST_F(LauncherTest, SpecFileIsPrivateAndSecretsStayOffTheCommandLine) {
