@@ -336,16 +336,27 @@ sdk::Result<std::optional<Task>> LoadTask(sdk::Connection& connection, std::stri
 sdk::Result<std::optional<TaskWithExecution>> LoadTaskWithExecution(sdk::Connection& connection,
                                                                     std::string_view task_id) {
   static constexpr int kExecutionFirst = 14;  // kTaskColumns has 14 columns
-  static const std::string sql = "SELECT " + Prefixed("t.", kTaskColumns) + ", " +
-                                 Prefixed("e.", kExecutionColumns) +
-                                 " FROM tasks t LEFT JOIN executions e ON e.execution_id = "
-                                 "t.execution_id WHERE t.task_id = ?";
+  // Only the execution's state columns (see TaskWithExecution): the names,
+  // caller and times are not needed to end an attempt and cost a copy each.
+  static const std::string sql = "SELECT " + Prefixed("t.", kTaskColumns) +
+                                 ", e.execution_id, e.status, e.retry_count, e.executed_count, "
+                                 "e.stop_requested, e.lease_epoch FROM tasks t LEFT JOIN "
+                                 "executions e ON e.execution_id = t.execution_id WHERE "
+                                 "t.task_id = ?";
   SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(connection, sql));
   q.Text(task_id);
   SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
   if (!row) return std::optional<TaskWithExecution>();
   TaskWithExecution out{ReadTask(q), std::nullopt};
-  if (!q.IsNull(kExecutionFirst)) out.execution = ReadExecutionAt(q, kExecutionFirst);
+  if (!q.IsNull(kExecutionFirst)) {
+    Execution& e = out.execution.emplace();
+    e.execution_id = q.I(kExecutionFirst);
+    e.status = StatusFromCode(q.I(kExecutionFirst + 1)).value_or(ExecutionStatus::kCreated);
+    e.retry_count = q.I(kExecutionFirst + 2);
+    e.executed_count = q.I(kExecutionFirst + 3);
+    e.stop_requested = q.I(kExecutionFirst + 4) != 0;
+    e.lease_epoch = q.I(kExecutionFirst + 5);
+  }
   return std::optional<TaskWithExecution>(std::move(out));
 }
 

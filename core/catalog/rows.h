@@ -77,9 +77,12 @@ Task ReadTask(const Query& q);
 Task ReadTaskAt(const Query& q, int first);
 sdk::Result<std::optional<Task>> LoadTask(sdk::Connection& connection, std::string_view task_id);
 
-// A task and its execution read in one statement. `execution` is empty only
-// when the execution row is missing (the caller decides when that is an error:
-// ExecutionNotFound gives LoadExecution's status).
+// A task and its execution's state, read in one statement: what ending an
+// attempt needs. Of the execution only execution_id, status, retry_count,
+// executed_count, stop_requested and lease_epoch are read; the other fields
+// keep their defaults. `execution` is empty only when the execution row is
+// missing (the caller decides when that is an error: ExecutionNotFound gives
+// LoadExecution's status).
 struct TaskWithExecution {
   Task task;
   std::optional<Execution> execution;
