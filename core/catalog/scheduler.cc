@@ -19,7 +19,6 @@ using internal::Cached;
 using internal::CheckText;
 using internal::Execute;
 using internal::ExecutionLabel;
-using internal::Prefixed;
 using internal::Query;
 using sdk::Result;
 using sdk::Status;
@@ -72,27 +71,44 @@ Result<std::int64_t> FreeSlots(sdk::Connection& c, std::string_view worker_agent
 }
 
 // A claimable task as the claim reads it: the task, its execution and the
-// package's hash, in one row.
+// package's hash, in one row. Only what a claim reads is filled in (see
+// CandidateColumns); the other fields of `task` and `execution` keep their
+// defaults.
 struct Candidate {
   Task task;
   Execution execution;
   std::string package_sha256;
 };
 
-// The columns of a Candidate row, in the order ReadCandidate reads them.
+// The columns of a Candidate row, in the order ReadCandidate reads them: the
+// claim's own fields only, not whole rows (each column read costs a copy).
 const std::string& CandidateColumns() {
-  static const std::string kColumns = Prefixed("t.", internal::kTaskColumns) + ", " +
-                                      Prefixed("e.", internal::kExecutionColumns) +
-                                      ", k.content_sha256";
+  static const std::string kColumns =
+      "t.task_id, t.execution_id, t.attempt, t.status, e.execution_id, e.status, e.lease_epoch, "
+      "e.project_id, e.project_lsn, e.folder_name, e.project_name, e.package_name, "
+      "e.use32bitruntime, k.content_sha256";
   return kColumns;
 }
-constexpr int kCandidateExecutionFirst = 14;                   // kTaskColumns has 14 columns
-constexpr int kCandidateHash = kCandidateExecutionFirst + 22;  // kExecutionColumns has 22
+constexpr int kCandidateExecutionFirst = 4;  // e.execution_id: NULL when the execution is gone
 
 Candidate ReadCandidate(const Query& q) {
-  return Candidate{internal::ReadTaskAt(q, 0),
-                   internal::ReadExecutionAt(q, kCandidateExecutionFirst),
-                   q.OptT(kCandidateHash).value_or(std::string())};
+  Candidate c;
+  c.task.task_id = q.T(0);
+  c.task.execution_id = q.I(1);
+  c.task.attempt = q.I(2);
+  c.task.status = StatusFromCode(q.I(3)).value_or(ExecutionStatus::kPending);
+  Execution& e = c.execution;
+  e.execution_id = q.I(kCandidateExecutionFirst);
+  e.status = StatusFromCode(q.I(5)).value_or(ExecutionStatus::kCreated);
+  e.lease_epoch = q.I(6);
+  e.project_id = q.I(7);
+  e.project_lsn = q.I(8);
+  e.folder_name = q.T(9);
+  e.project_name = q.T(10);
+  e.package_name = q.T(11);
+  e.use32bitruntime = q.I(12) != 0;
+  c.package_sha256 = q.OptT(13).value_or(std::string());
+  return c;
 }
 
 // `rows` false: the task ids only (enough to know whether one is eligible).
