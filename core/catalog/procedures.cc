@@ -291,7 +291,9 @@ Status InsertExecutionParameters(sdk::Connection& c, std::int64_t execution_id, 
       .status();
 }
 
-// What start_execution checks, read in one statement.
+// What start_execution checks, read in one statement. Of the execution only
+// execution_id, status, project_lsn, project_name and runinscaleout are read;
+// the other fields keep their defaults.
 struct ExecutionToStart {
   Execution execution;
   std::int64_t current_lsn = -1;      // the project's current version; -1 when it is gone
@@ -299,18 +301,25 @@ struct ExecutionToStart {
 };
 
 Result<ExecutionToStart> LoadExecutionToStart(sdk::Connection& c, std::int64_t execution_id) {
-  static constexpr int kLsnColumn = 22;  // after kExecutionColumns
-  static const std::string sql =
-      "SELECT " + internal::Prefixed("e.", internal::kExecutionColumns) +
-      ", p.object_version_lsn, (SELECT COUNT(*) FROM execution_parameter_values v WHERE "
-      "v.execution_id = e.execution_id AND v.required = 1 AND v.parameter_value IS NULL) FROM "
-      "executions e LEFT JOIN projects p ON p.project_id = e.project_id WHERE e.execution_id = ?";
-  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c, sql));
+  static constexpr char kSql[] =
+      "SELECT e.status, e.project_lsn, e.project_name, e.runinscaleout, p.object_version_lsn, "
+      "(SELECT COUNT(*) FROM execution_parameter_values v WHERE v.execution_id = e.execution_id "
+      "AND v.required = 1 AND v.parameter_value IS NULL) FROM executions e LEFT JOIN projects p "
+      "ON p.project_id = e.project_id WHERE e.execution_id = ?";
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c, kSql));
   q.Int(execution_id);
   SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
   if (!row) return internal::ExecutionNotFound(execution_id);
-  return ExecutionToStart{internal::ReadExecution(q), q.OptI(kLsnColumn).value_or(-1),
-                          q.I(kLsnColumn + 1)};
+  ExecutionToStart out;
+  Execution& e = out.execution;
+  e.execution_id = execution_id;
+  e.status = StatusFromCode(q.I(0)).value_or(ExecutionStatus::kCreated);
+  e.project_lsn = q.I(1);
+  e.project_name = q.T(2);
+  e.runinscaleout = q.I(3) != 0;
+  out.current_lsn = q.OptI(4).value_or(-1);
+  out.missing_required = q.I(5);
+  return out;
 }
 
 Status RequireCreated(const Execution& e, std::string_view what) {
