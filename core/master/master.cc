@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 
 #include "core/catalog/principals.h"
@@ -154,7 +155,20 @@ void Master::Stop() {
   if (server_tasks_) server_tasks_->Stop();
   if (sweeper_) sweeper_->Stop();
   if (workers_) workers_->Stop();
-  if (writer_) writer_->Stop();
+  if (writer_) {
+    writer_->Stop();
+    // One line that says how well group commit batched (operators tuning
+    // GroupCommitMaxBatch, and benchmarks, read it).
+    const catalog::CatalogWriterStats s = writer_->stats();
+    if (s.batches > 0) {
+      char average[32];
+      std::snprintf(average, sizeof average, "%.1f", s.average_batch_size());
+      logger_.Info("catalog writer: " + std::to_string(s.ops) + " operations in " +
+                   std::to_string(s.batches) + " transactions (" + average + " per transaction), " +
+                   std::to_string(s.failed_ops) + " refused, " + std::to_string(s.busy_retries) +
+                   " busy retries");
+    }
+  }
   server_.reset();
   started_ = false;
 }

@@ -100,11 +100,11 @@ sdk::Status InsertEventsOp(catalog::Txn& txn, const protocol::ReportEventsReques
 }
 
 sdk::Status CompleteTasksOp(catalog::Txn& txn, std::string_view agent_id,
-                            const protocol::ReportResultsRequest& request,
-                            protocol::ReportResultsReply* reply) {
-  reply->results.clear();
-  reply->results.reserve(request.results.size());
-  for (const auto& r : request.results) {
+                            const std::vector<protocol::TaskResult>& results,
+                            std::vector<protocol::ResultAck>* acks) {
+  acks->clear();
+  acks->reserve(results.size());
+  for (const auto& r : results) {
     auto outcome = catalog::CompleteTask(txn, agent_id, r.task_id, r.lease_epoch,
                                          ToCatalog(r.result), r.exit_code, r.message);
     const sdk::Status& s = outcome.status();
@@ -114,7 +114,7 @@ sdk::Status CompleteTasksOp(catalog::Txn& txn, std::string_view agent_id,
         (s.code() == sdk::StatusCode::kUnavailable || s.code() == sdk::StatusCode::kInternal)) {
       return s;
     }
-    reply->results.push_back({r.task_id, s.code(), s.message()});
+    acks->push_back({r.task_id, s.code(), s.message()});
   }
   return sdk::Status::Ok();
 }

@@ -34,10 +34,17 @@ sdk::Status RenewLeasesOp(catalog::Txn& txn, std::string_view agent_id,
 // Stores a batch of execution events (a resent batch is not duplicated).
 sdk::Status InsertEventsOp(catalog::Txn& txn, const protocol::ReportEventsRequest& request);
 
-// Records each result once, with its lease epoch; one ResultAck per result.
+// Records each result once, with its lease epoch; one ResultAck per result,
+// in order. A refusal (stale epoch, unknown task) is only acknowledged as
+// such; a storage failure fails the whole op.
 sdk::Status CompleteTasksOp(catalog::Txn& txn, std::string_view agent_id,
-                            const protocol::ReportResultsRequest& request,
-                            protocol::ReportResultsReply* reply);
+                            const std::vector<protocol::TaskResult>& results,
+                            std::vector<protocol::ResultAck>* acks);
+inline sdk::Status CompleteTasksOp(catalog::Txn& txn, std::string_view agent_id,
+                                   const protocol::ReportResultsRequest& request,
+                                   protocol::ReportResultsReply* reply) {
+  return CompleteTasksOp(txn, agent_id, request.results, &reply->results);
+}
 
 // The files of a project version.
 sdk::Status GetProjectOp(catalog::Txn& txn, const protocol::GetProjectRequest& request,

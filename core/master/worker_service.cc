@@ -63,7 +63,18 @@ struct WorkerService::Waiter {
   std::int32_t slots = 0;
   std::int64_t deadline = 0;  // steady ms
   std::unique_ptr<sdk::Responder> responder;
+  // Results that came with the request: recorded by the first claim op (and
+  // then cleared), acknowledged in whichever reply answers the request.
+  // Written on the writer thread before the waiter is parked or answered.
+  std::vector<protocol::TaskResult> results;
+  std::vector<protocol::ResultAck> acks;
 };
+
+sdk::Response WorkerService::NoTaskReply(const Waiter& waiter) {
+  protocol::RequestTasksReply reply;
+  reply.result_acks = waiter.acks;
+  return ReplyResponse(reply);
+}
 
 WorkerService::WorkerService(catalog::CatalogWriter& writer, const sdk::Dialect& dialect,
                              Clock& clock, const TrustStore& trust, sdk::Logger& logger,
@@ -91,7 +102,7 @@ void WorkerService::Stop() {
     stopping_ = true;
     waiters.swap(waiters_);
   }
-  for (auto& w : waiters) AnswerWaiter(*w, ReplyResponse(protocol::RequestTasksReply{}));
+  for (auto& w : waiters) AnswerWaiter(*w, NoTaskReply(*w));
   wake_deadline_thread_ = true;
   clock_.WakeAll();
   if (deadline_thread_.joinable()) deadline_thread_.join();
@@ -321,8 +332,9 @@ void WorkerService::HandleRequestTasks(const sdk::Request& request,
   waiter->deadline =
       clock_.SteadyMillis() + std::min<std::int64_t>(message.wait_ms, options_.max_long_poll_ms);
   waiter->responder = std::move(responder);
-  if (waiter->slots <= 0) {
-    AnswerWaiter(*waiter, ReplyResponse(protocol::RequestTasksReply{}));
+  waiter->results = std::move(message.results);
+  if (waiter->slots <= 0 && waiter->results.empty()) {
+    AnswerWaiter(*waiter, NoTaskReply(*waiter));
     return;
   }
   SubmitClaim(std::move(waiter));
@@ -353,10 +365,19 @@ void WorkerService::SubmitClaim(std::shared_ptr<Waiter> waiter) {
           state->generation = generation_;
         }
         catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
+        // The results first, in the same transaction: the slots they free
+        // count for this claim, and the worker saves a round trip.
+        if (!waiter->results.empty()) {
+          SCALEOUT_RETURN_IF_ERROR(
+              CompleteTasksOp(txn, waiter->agent_id, waiter->results, &waiter->acks));
+          waiter->results.clear();
+          NoteWorkMayBeAvailable();  // a freed slot or a queued retry
+        }
+        state->reply.tasks.clear();
+        if (waiter->slots <= 0) return sdk::Status::Ok();
         SCALEOUT_ASSIGN_OR_RETURN(
             std::vector<catalog::ClaimedTask> claimed,
             catalog::ClaimTasks(txn, waiter->agent_id, waiter->slots, options_.lease_interval_ms));
-        state->reply.tasks.clear();
         state->reply.tasks.reserve(claimed.size());
         for (auto& t : claimed) {
           std::string executor = ExecutorFor(t.package_name);
@@ -368,7 +389,9 @@ void WorkerService::SubmitClaim(std::shared_ptr<Waiter> waiter) {
       [this, waiter, state](sdk::Status status) {
         if (!status.ok()) {
           AnswerWaiter(*waiter, ErrorResponse(status));
-        } else if (!state->reply.tasks.empty() || clock_.SteadyMillis() >= waiter->deadline) {
+        } else if (!state->reply.tasks.empty() || waiter->slots <= 0 ||
+                   clock_.SteadyMillis() >= waiter->deadline) {
+          state->reply.result_acks = waiter->acks;
           AnswerWaiter(*waiter, ReplyResponse(state->reply));
         } else {
           ParkOrRetry(waiter, state->generation);
@@ -394,7 +417,7 @@ void WorkerService::ParkOrRetry(std::shared_ptr<Waiter> waiter, std::uint64_t ge
   if (!waiter) {
     if (wake) clock_.WakeAll();  // the deadline thread recomputes its next deadline
   } else if (stopping) {
-    AnswerWaiter(*waiter, ReplyResponse(protocol::RequestTasksReply{}));
+    AnswerWaiter(*waiter, NoTaskReply(*waiter));
   } else {
     // Something that may make work claimable committed after our claim
     // looked: look again instead of sleeping through it.
@@ -442,7 +465,7 @@ void WorkerService::DeadlineLoop() {
       deadline_thread_wakes_at_ = wake_at;
       wake_deadline_thread_ = false;
     }
-    for (auto& w : expired) AnswerWaiter(*w, ReplyResponse(protocol::RequestTasksReply{}));
+    for (auto& w : expired) AnswerWaiter(*w, NoTaskReply(*w));
     const std::int64_t now = clock_.SteadyMillis();
     // Another master on the same catalog can make work claimable without our
     // writer committing anything: look again once per fallback interval.

@@ -102,6 +102,8 @@ class WorkerService {
   // OK when `agent_id` is the worker the peer's credential is trusted as.
   sdk::Status CheckAgent(const sdk::Request& request, const std::string& agent_id) const;
 
+  // The reply to a request for work that got no task: the acks of its results.
+  static sdk::Response NoTaskReply(const Waiter& waiter);
   void SubmitClaim(std::shared_ptr<Waiter> waiter);
   void ParkOrRetry(std::shared_ptr<Waiter> waiter, std::uint64_t generation_seen);
   void AnswerWaiter(Waiter& waiter, sdk::Response response);

@@ -145,13 +145,6 @@ void WriteBody(Writer& w, const AgentHeartbeatReply& m) {
   w.Field("enabled", m.enabled);
 }
 
-void WriteBody(Writer& w, const RequestTasksRequest& m) {
-  w.Map(3);
-  w.Field("agent_id", m.agent_id);
-  w.Field("free_slots", m.free_slots);
-  w.Field("wait_ms", m.wait_ms);
-}
-
 void WriteBody(Writer& w, const TaskParameter& m) {
   w.Map(5);
   w.Field("object_type", m.object_type);
@@ -186,11 +179,6 @@ void WriteList(Writer& w, std::string_view key, const std::vector<T>& items) {
   w.Key(key);
   w.Array(items.size());
   for (const T& item : items) WriteBody(w, item);
-}
-
-void WriteBody(Writer& w, const RequestTasksReply& m) {
-  w.Map(1);
-  WriteList(w, "tasks", m.tasks);
 }
 
 void WriteBody(Writer& w, const GetProjectRequest& m) {
@@ -287,6 +275,22 @@ void WriteBody(Writer& w, const ResultAck& m) {
 void WriteBody(Writer& w, const ReportResultsReply& m) {
   w.Map(1);
   WriteList(w, "results", m.results);
+}
+
+// The results go only when there are some: a request without results is what
+// a master that predates them expects.
+void WriteBody(Writer& w, const RequestTasksRequest& m) {
+  w.Map(m.results.empty() ? 3 : 4);
+  w.Field("agent_id", m.agent_id);
+  w.Field("free_slots", m.free_slots);
+  w.Field("wait_ms", m.wait_ms);
+  if (!m.results.empty()) WriteList(w, "results", m.results);
+}
+
+void WriteBody(Writer& w, const RequestTasksReply& m) {
+  w.Map(m.result_acks.empty() ? 1 : 2);
+  WriteList(w, "tasks", m.tasks);
+  if (!m.result_acks.empty()) WriteList(w, "result_acks", m.result_acks);
 }
 
 void WriteBody(Writer& w, const ManageRequest& m) {
@@ -849,20 +853,6 @@ Status DecodeObject(const msgpack::object* o, const Path& path, const DecodeLimi
 }
 
 Status DecodeObject(const msgpack::object* o, const Path& path, const DecodeLimits&,
-                    RequestTasksRequest* m) {
-  SCALEOUT_RETURN_IF_ERROR(
-      ForEachField(o, path, [&](std::string_view k, const msgpack::object& v) -> Status {
-        FIELD("agent_id", ReadString, agent_id);
-        FIELD("free_slots", ReadInt, free_slots);
-        FIELD("wait_ms", ReadInt, wait_ms);
-        return Status::Ok();
-      }));
-  SCALEOUT_RETURN_IF_ERROR(CheckGuid(path.Field("agent_id"), &m->agent_id));
-  SCALEOUT_RETURN_IF_ERROR(CheckRange(path.Field("free_slots"), m->free_slots, 0, kMaxSlots));
-  return CheckRange<std::int64_t>(path.Field("wait_ms"), m->wait_ms, 0, kMaxWaitMs);
-}
-
-Status DecodeObject(const msgpack::object* o, const Path& path, const DecodeLimits&,
                     TaskParameter* m) {
   SCALEOUT_RETURN_IF_ERROR(
       ForEachField(o, path, [&](std::string_view k, const msgpack::object& v) -> Status {
@@ -932,18 +922,6 @@ Status DecodeObject(const msgpack::object* o, const Path& path, const DecodeLimi
   SCALEOUT_RETURN_IF_ERROR(CheckName(path.Field("package_name"), m->package_name, false));
   SCALEOUT_RETURN_IF_ERROR(CheckLoggingLevel(path.Field("logging_level"), m->logging_level));
   return CheckName(path.Field("executor"), m->executor, true);
-}
-
-Status DecodeObject(const msgpack::object* o, const Path& path, const DecodeLimits& limits,
-                    RequestTasksReply* m) {
-  return ForEachField(o, path, [&](std::string_view k, const msgpack::object& v) -> Status {
-    if (k != "tasks") return Status::Ok();
-    return ReadList(v, path.Field("tasks"), limits.max_tasks_per_reply,
-                    "DecodeLimits.max_tasks_per_reply", &m->tasks,
-                    [&](const msgpack::object& item, const Path& p, TaskAssignment* out) {
-                      return DecodeObject(&item, p, limits, out);
-                    });
-  });
 }
 
 Status DecodeObject(const msgpack::object* o, const Path& path, const DecodeLimits&,
@@ -1130,18 +1108,22 @@ Status DecodeObject(const msgpack::object* o, const Path& path, const DecodeLimi
   return Status::Ok();
 }
 
+// A list of results (or of their acks) as the reports and the requests for
+// work carry it: each item decoded on its own, at most max_tasks_per_reply.
+Status ReadResults(const msgpack::object& v, const Path& path, const DecodeLimits& limits,
+                   std::vector<TaskResult>* out) {
+  return ReadList(v, path, limits.max_tasks_per_reply, "DecodeLimits.max_tasks_per_reply", out,
+                  [&](const msgpack::object& item, const Path& p, TaskResult* result) {
+                    return DecodeObject(&item, p, limits, result);
+                  });
+}
+
 Status DecodeObject(const msgpack::object* o, const Path& path, const DecodeLimits& limits,
                     ReportResultsRequest* m) {
   SCALEOUT_RETURN_IF_ERROR(
       ForEachField(o, path, [&](std::string_view k, const msgpack::object& v) -> Status {
         FIELD("agent_id", ReadString, agent_id);
-        if (k == "results") {
-          return ReadList(v, path.Field("results"), limits.max_tasks_per_reply,
-                          "DecodeLimits.max_tasks_per_reply", &m->results,
-                          [&](const msgpack::object& item, const Path& p, TaskResult* out) {
-                            return DecodeObject(&item, p, limits, out);
-                          });
-        }
+        if (k == "results") return ReadResults(v, path.Field("results"), limits, &m->results);
         return Status::Ok();
       }));
   return CheckGuid(path.Field("agent_id"), &m->agent_id);
@@ -1158,15 +1140,50 @@ Status DecodeObject(const msgpack::object* o, const Path& path, const DecodeLimi
   return CheckGuid(path.Field("task_id"), &m->task_id);
 }
 
+// The acks of a list of results, likewise.
+Status ReadAcks(const msgpack::object& v, const Path& path, const DecodeLimits& limits,
+                std::vector<ResultAck>* out) {
+  return ReadList(v, path, limits.max_tasks_per_reply, "DecodeLimits.max_tasks_per_reply", out,
+                  [&](const msgpack::object& item, const Path& p, ResultAck* ack) {
+                    return DecodeObject(&item, p, limits, ack);
+                  });
+}
+
 Status DecodeObject(const msgpack::object* o, const Path& path, const DecodeLimits& limits,
                     ReportResultsReply* m) {
   return ForEachField(o, path, [&](std::string_view k, const msgpack::object& v) -> Status {
     if (k != "results") return Status::Ok();
-    return ReadList(v, path.Field("results"), limits.max_tasks_per_reply,
-                    "DecodeLimits.max_tasks_per_reply", &m->results,
-                    [&](const msgpack::object& item, const Path& p, ResultAck* out) {
-                      return DecodeObject(&item, p, limits, out);
-                    });
+    return ReadAcks(v, path.Field("results"), limits, &m->results);
+  });
+}
+
+Status DecodeObject(const msgpack::object* o, const Path& path, const DecodeLimits& limits,
+                    RequestTasksRequest* m) {
+  SCALEOUT_RETURN_IF_ERROR(
+      ForEachField(o, path, [&](std::string_view k, const msgpack::object& v) -> Status {
+        FIELD("agent_id", ReadString, agent_id);
+        FIELD("free_slots", ReadInt, free_slots);
+        FIELD("wait_ms", ReadInt, wait_ms);
+        if (k == "results") return ReadResults(v, path.Field("results"), limits, &m->results);
+        return Status::Ok();
+      }));
+  SCALEOUT_RETURN_IF_ERROR(CheckGuid(path.Field("agent_id"), &m->agent_id));
+  SCALEOUT_RETURN_IF_ERROR(CheckRange(path.Field("free_slots"), m->free_slots, 0, kMaxSlots));
+  return CheckRange<std::int64_t>(path.Field("wait_ms"), m->wait_ms, 0, kMaxWaitMs);
+}
+
+Status DecodeObject(const msgpack::object* o, const Path& path, const DecodeLimits& limits,
+                    RequestTasksReply* m) {
+  return ForEachField(o, path, [&](std::string_view k, const msgpack::object& v) -> Status {
+    if (k == "tasks") {
+      return ReadList(v, path.Field("tasks"), limits.max_tasks_per_reply,
+                      "DecodeLimits.max_tasks_per_reply", &m->tasks,
+                      [&](const msgpack::object& item, const Path& p, TaskAssignment* out) {
+                        return DecodeObject(&item, p, limits, out);
+                      });
+    }
+    if (k == "result_acks") return ReadAcks(v, path.Field("result_acks"), limits, &m->result_acks);
+    return Status::Ok();
   });
 }
 

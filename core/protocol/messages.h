@@ -155,6 +155,39 @@ struct AgentHeartbeatReply {
   bool operator==(const AgentHeartbeatReply&) const = default;
 };
 
+// ---- Task results (reported alone or with a request for work) ---------------
+
+// Wire values are fixed: append only.
+enum class TaskOutcome : std::uint8_t {
+  kUnspecified = 0,  // never valid on the wire; the default of a missing field
+  kSucceeded = 1,
+  kFailed = 2,
+  kCanceled = 3,
+};
+std::string_view TaskOutcomeName(TaskOutcome outcome) noexcept;
+
+struct TaskResult {
+  std::string task_id;                             // GUID, required
+  std::int64_t lease_epoch = 0;                    // >= 1
+  TaskOutcome result = TaskOutcome::kUnspecified;  // required
+  std::int32_t exit_code = 0;
+  std::string message;
+  std::int64_t start_time_ms = 0;
+  std::int64_t end_time_ms = 0;  // >= start_time_ms when both are set
+
+  bool operator==(const TaskResult&) const = default;
+};
+
+// Per result: kOk (recorded, or already recorded: replays are idempotent),
+// kAborted (stale epoch: changed nothing), kNotFound, ...
+struct ResultAck {
+  std::string task_id;  // GUID, required
+  sdk::StatusCode code = sdk::StatusCode::kOk;
+  std::string message;
+
+  bool operator==(const ResultAck&) const = default;
+};
+
 // ---- Asking for work --------------------------------------------------------
 
 // A long-poll: the master answers as soon as a task is eligible, or with an
@@ -164,6 +197,11 @@ struct RequestTasksRequest {
   std::string agent_id;         // GUID, required
   std::int32_t free_slots = 0;  // 0..kMaxSlots
   std::int64_t wait_ms = 0;     // 0..kMaxWaitMs; 0 answers at once
+  // Results of ended tasks, recorded in the same transaction as the claim
+  // (so their slots count as free for it); acknowledged in the reply's
+  // result_acks as ReportResults acknowledges them. At most
+  // max_tasks_per_reply. A request with free_slots 0 only reports results.
+  std::vector<TaskResult> results;
 
   bool operator==(const RequestTasksRequest&) const = default;
 };
@@ -205,7 +243,8 @@ struct TaskAssignment {
 
 struct RequestTasksReply {
   static constexpr MessageType kType = MessageType::kRequestTasksReply;
-  std::vector<TaskAssignment> tasks;  // at most DecodeLimits::max_tasks_per_reply
+  std::vector<TaskAssignment> tasks;   // at most DecodeLimits::max_tasks_per_reply
+  std::vector<ResultAck> result_acks;  // one per result of the request
 
   bool operator==(const RequestTasksReply&) const = default;
 };
@@ -317,43 +356,12 @@ struct ReportEventsReply {
 
 // ---- Results ----------------------------------------------------------------
 
-// Wire values are fixed: append only.
-enum class TaskOutcome : std::uint8_t {
-  kUnspecified = 0,  // never valid on the wire; the default of a missing field
-  kSucceeded = 1,
-  kFailed = 2,
-  kCanceled = 3,
-};
-std::string_view TaskOutcomeName(TaskOutcome outcome) noexcept;
-
-struct TaskResult {
-  std::string task_id;                             // GUID, required
-  std::int64_t lease_epoch = 0;                    // >= 1
-  TaskOutcome result = TaskOutcome::kUnspecified;  // required
-  std::int32_t exit_code = 0;
-  std::string message;
-  std::int64_t start_time_ms = 0;
-  std::int64_t end_time_ms = 0;  // >= start_time_ms when both are set
-
-  bool operator==(const TaskResult&) const = default;
-};
-
 struct ReportResultsRequest {
   static constexpr MessageType kType = MessageType::kReportResultsRequest;
   std::string agent_id;             // GUID, required
   std::vector<TaskResult> results;  // at most max_tasks_per_reply
 
   bool operator==(const ReportResultsRequest&) const = default;
-};
-
-// Per result: kOk (recorded, or already recorded: replays are idempotent),
-// kAborted (stale epoch: changed nothing), kNotFound, ...
-struct ResultAck {
-  std::string task_id;  // GUID, required
-  sdk::StatusCode code = sdk::StatusCode::kOk;
-  std::string message;
-
-  bool operator==(const ResultAck&) const = default;
 };
 
 struct ReportResultsReply {

@@ -9,8 +9,10 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/catalog/procedures.h"
+#include "core/catalog/scheduler.h"
 #include "core/catalog/schema.h"
 #include "core/catalog/transaction.h"
 #include "core/catalog/types.h"
@@ -90,11 +92,13 @@ class WorkerServiceTest : public ::testing::Test {
   }
 
   // Sends request_tasks; the answer arrives in `promise`.
-  void RequestTasks(std::int64_t wait_ms, std::promise<sdk::Response>* promise) {
+  void RequestTasks(std::int64_t wait_ms, std::promise<sdk::Response>* promise,
+                    std::int32_t free_slots = 1, std::vector<protocol::TaskResult> results = {}) {
     protocol::RequestTasksRequest message;
     message.agent_id = agent_id_;
-    message.free_slots = 1;
+    message.free_slots = free_slots;
     message.wait_ms = wait_ms;
+    message.results = std::move(results);
     const std::string body = protocol::Encode(message);
     sdk::Request request;
     request.method = "POST";
@@ -123,6 +127,78 @@ class WorkerServiceTest : public ::testing::Test {
     protocol::RequestTasksReply reply;
     ASSERT_TRUE(protocol::Decode(response.body, &reply).ok());
     EXPECT_TRUE(reply.tasks.empty());
+  }
+
+  // Sends request_tasks and waits for its (immediate) answer.
+  protocol::RequestTasksReply RequestTasksNow(std::int32_t free_slots,
+                                              std::vector<protocol::TaskResult> results = {}) {
+    std::promise<sdk::Response> promise;
+    std::future<sdk::Response> answer = promise.get_future();
+    RequestTasks(0, &promise, free_slots, std::move(results));
+    protocol::RequestTasksReply reply;
+    EXPECT_EQ(answer.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+    sdk::Response response = answer.get();
+    EXPECT_EQ(response.status, 200) << response.body;
+    EXPECT_TRUE(protocol::Decode(response.body, &reply).ok());
+    return reply;
+  }
+
+  // Makes the worker eligible (registered with MaxTaskCount 1, enabled,
+  // scale out on) and starts `executions` executions of a deployed package.
+  std::vector<std::int64_t> StartWork(int executions) {
+    auto run = [&](auto op) {
+      return writer_->Execute([&](sdk::Connection& c) {
+        Txn txn{c, storage_->GetDialect(), clock_.NowUnixMillis()};
+        return op(txn);
+      });
+    };
+    EXPECT_TRUE(run([&](Txn& t) { return catalog::CreateFolder(t, admin_, "F"); }).ok());
+    catalog::ProjectDeployment d;
+    d.folder_name = "F";
+    d.project_name = "P";
+    const std::string content = "noop";
+    d.packages.push_back({"Main.noop", sdk::Bytes(content.begin(), content.end()), true});
+    EXPECT_TRUE(run([&](Txn& t) { return catalog::DeployProject(t, admin_, d); }).ok());
+    EXPECT_TRUE(run([&](Txn& t) { return catalog::EnableScaleout(t, admin_); }).ok());
+    catalog::WorkerRegistration r;
+    r.cert_sha256 = kThumbprint;
+    r.machine_name = "w";
+    r.user_account = "u";
+    r.max_task_count = 1;
+    EXPECT_TRUE(run([&](Txn& t) { return catalog::RegisterWorker(t, r); }).ok());
+    EXPECT_TRUE(run([&](Txn& t) { return catalog::EnableWorkerAgent(t, admin_, agent_id_); }).ok());
+    std::vector<std::int64_t> ids;
+    for (int i = 0; i < executions; ++i) {
+      catalog::CreateExecutionRequest create;
+      create.folder_name = "F";
+      create.project_name = "P";
+      create.package_name = "Main.noop";
+      create.runinscaleout = true;
+      auto id = run([&](Txn& t) { return catalog::CreateExecution(t, admin_, create); });
+      EXPECT_TRUE(id.ok()) << id.status().ToString();
+      if (!id.ok()) return ids;
+      EXPECT_TRUE(run([&](Txn& t) { return catalog::StartExecution(t, admin_, *id, 0); }).ok());
+      ids.push_back(*id);
+    }
+    return ids;
+  }
+
+  catalog::ExecutionStatus StatusOf(std::int64_t execution_id) {
+    auto e = writer_->Execute([&](sdk::Connection& c) {
+      Txn txn{c, storage_->GetDialect(), clock_.NowUnixMillis()};
+      return catalog::GetExecution(txn, admin_, execution_id);
+    });
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    return e.ok() ? e->status : catalog::ExecutionStatus::kCreated;
+  }
+
+  static protocol::TaskResult Succeeded(const protocol::TaskAssignment& task) {
+    protocol::TaskResult r;
+    r.task_id = task.task_id;
+    r.lease_epoch = task.lease_epoch;
+    r.result = protocol::TaskOutcome::kSucceeded;
+    r.message = "done";
+    return r;
   }
 
   test::TempDir dir_;
@@ -171,6 +247,66 @@ TEST_F(WorkerServiceTest, LongPollIsAnsweredWhenItsDeadlinePasses) {
   clock_.WaitForSleepers(1);
   clock_.Advance(Millis(600));
   ExpectEmptyReply(answer);
+}
+
+// A result that rides on the next request for work is recorded in the claim's
+// own transaction, so the slot it frees is claimable at once: with
+// MaxTaskCount 1 the second execution is handed out by the same request.
+TEST_F(WorkerServiceTest, ResultsOnARequestForWorkFreeTheirSlotsForItsClaim) {
+  const std::vector<std::int64_t> ids = StartWork(2);
+  ASSERT_EQ(ids.size(), 2u);
+  protocol::RequestTasksReply first = RequestTasksNow(1);
+  ASSERT_EQ(first.tasks.size(), 1u);
+  EXPECT_TRUE(first.result_acks.empty());
+  // Without the result the worker is full in the catalog: nothing more.
+  EXPECT_TRUE(RequestTasksNow(1).tasks.empty());
+
+  protocol::RequestTasksReply second = RequestTasksNow(1, {Succeeded(first.tasks[0])});
+  ASSERT_EQ(second.result_acks.size(), 1u);
+  EXPECT_EQ(second.result_acks[0].task_id, first.tasks[0].task_id);
+  EXPECT_EQ(second.result_acks[0].code, sdk::StatusCode::kOk);
+  ASSERT_EQ(second.tasks.size(), 1u);
+  EXPECT_NE(second.tasks[0].execution_id, first.tasks[0].execution_id);
+  EXPECT_EQ(StatusOf(first.tasks[0].execution_id), catalog::ExecutionStatus::kSucceeded);
+  EXPECT_EQ(StatusOf(second.tasks[0].execution_id), catalog::ExecutionStatus::kRunning);
+
+  // A resent result (its ack was lost) is acknowledged again and counts once;
+  // with no free slot the request only reports.
+  protocol::RequestTasksReply again = RequestTasksNow(0, {Succeeded(first.tasks[0])});
+  ASSERT_EQ(again.result_acks.size(), 1u);
+  EXPECT_EQ(again.result_acks[0].code, sdk::StatusCode::kOk);
+  EXPECT_TRUE(again.tasks.empty());
+  // A stale result is refused per result; the request still gets its answer.
+  protocol::TaskResult stale = Succeeded(second.tasks[0]);
+  stale.lease_epoch += 1;
+  protocol::RequestTasksReply refused = RequestTasksNow(0, {stale});
+  ASSERT_EQ(refused.result_acks.size(), 1u);
+  EXPECT_EQ(refused.result_acks[0].code, sdk::StatusCode::kAborted);
+  EXPECT_EQ(StatusOf(second.tasks[0].execution_id), catalog::ExecutionStatus::kRunning);
+}
+
+// A request whose claim finds nothing waits as a long-poll; the acks of its
+// results come with whatever answers it, here its deadline.
+TEST_F(WorkerServiceTest, AParkedRequestAnswersItsResultsAtItsDeadline) {
+  clock_.WaitForSleepers(1);
+  protocol::TaskResult unknown;
+  unknown.task_id = "01A24946-9EBA-7000-A0CB-81158C9048FE";
+  unknown.lease_epoch = 1;
+  unknown.result = protocol::TaskOutcome::kSucceeded;
+  std::promise<sdk::Response> promise;
+  std::future<sdk::Response> answer = promise.get_future();
+  RequestTasks(50, &promise, 1, {unknown});
+  WaitUntilParked(1);
+  clock_.WaitForSleepers(1);
+  clock_.Advance(Millis(60));
+  ASSERT_EQ(answer.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  sdk::Response response = answer.get();
+  protocol::RequestTasksReply reply;
+  ASSERT_TRUE(protocol::Decode(response.body, &reply).ok());
+  EXPECT_TRUE(reply.tasks.empty());
+  ASSERT_EQ(reply.result_acks.size(), 1u);
+  EXPECT_EQ(reply.result_acks[0].task_id, unknown.task_id);
+  EXPECT_EQ(reply.result_acks[0].code, sdk::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -707,6 +707,36 @@ TEST(ProtocolLimitsTest, TooManyTasksAreRefused) {
             "TaskHeartbeatRequest.tasks has 2 items, limit 1 (DecodeLimits.max_tasks_per_reply)");
   EXPECT_EQ(Decode(Encode(SampleReportResultsRequest()), &results, limits).code(),
             StatusCode::kResourceExhausted);
+  // Results that ride on a request for work have the same limit.
+  RequestTasksRequest request;
+  EXPECT_EQ(Decode(Encode(SampleRequestTasksRequest()), &request, limits).message(),
+            "RequestTasksRequest.results has 2 items, limit 1 (DecodeLimits.max_tasks_per_reply)");
+}
+
+// A worker that predates results on RequestTasks sends none; a master that
+// predates them ignores the field and answers without acks.
+TEST(ProtocolCodecTest, RequestsForWorkWithoutResultsStayAsTheyWere) {
+  RequestTasksRequest request = SampleRequestTasksRequest();
+  request.results.clear();
+  RequestTasksRequest decoded;
+  ASSERT_TRUE(Decode(Encode(request), &decoded).ok());
+  EXPECT_EQ(decoded, request);
+  MsgpackEdit edit(Encode(request));
+  EXPECT_EQ(MsgpackEdit::Find(edit.body(), "results"), nullptr);
+  RequestTasksReply reply = SampleRequestTasksReply();
+  reply.result_acks.clear();
+  MsgpackEdit reply_edit(Encode(reply));
+  EXPECT_EQ(MsgpackEdit::Find(reply_edit.body(), "result_acks"), nullptr);
+}
+
+TEST(ProtocolCodecTest, AResultOnARequestForWorkIsCheckedLikeAReportedOne) {
+  MsgpackEdit edit(Encode(SampleRequestTasksRequest()));
+  msgpack::object& results = *MsgpackEdit::Find(edit.body(), "results");
+  edit.Set(results.via.array.ptr[1], "lease_epoch", edit.Value(0));
+  RequestTasksRequest decoded;
+  const sdk::Status status = Decode(edit.Pack(), &decoded);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), StartsWith("RequestTasksRequest.results[1].lease_epoch must be"));
 }
 
 TEST(ProtocolLimitsTest, TotalItemsAreBounded) {

@@ -68,6 +68,9 @@ inline RequestTasksRequest SampleRequestTasksRequest() {
   m.agent_id = kAgent;
   m.free_slots = 4;
   m.wait_ms = 25000;
+  m.results = {
+      {kTask2, 3, TaskOutcome::kSucceeded, 0, "done", 1'700'000'000'000, 1'700'000'000'250},
+      {kTask, 1, TaskOutcome::kCanceled, -9, kUnicode, 0, 0}};
   return m;
 }
 
@@ -97,6 +100,8 @@ inline RequestTasksReply SampleRequestTasksReply() {
   m.tasks = {SampleTaskAssignment(), SampleTaskAssignment()};
   m.tasks[1].task_id = kTask2;
   m.tasks[1].parameters.clear();
+  m.result_acks = {{kTask2, sdk::StatusCode::kOk, ""},
+                   {kTask, sdk::StatusCode::kAborted, "stale lease epoch 1, current 2"}};
   return m;
 }
 
