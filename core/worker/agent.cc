@@ -33,6 +33,9 @@ constexpr milliseconds kShipInterval{2'000};
 // the master, so coalescing them saves that per handful of tasks. Results are
 // never held back: they free the worker's slots in the catalog.
 constexpr milliseconds kEventShipGap{50};
+// How long a result may wait for the poll thread to carry it on a request for
+// work before the shipper reports it alone.
+constexpr milliseconds kResultPiggybackWait{100};
 constexpr milliseconds kWatchdogTick{1'000};
 constexpr milliseconds kFinalShipBudget{5'000};
 constexpr const char* kProjectCompleteMarker = ".complete";
@@ -265,6 +268,7 @@ void Agent::PollLoop() {
     const std::int64_t asked_at = deps_.clock->SteadyMillis();
     auto started = PollOnce(round.wait);
     round.took = milliseconds(deps_.clock->SteadyMillis() - asked_at);
+    round.carried_results = poll_carried_results_;
     if (!started.ok()) {
       if (!IsUnreachable(started.status()) || stats().registered) {
         spdlog::warn("asking for work failed: {}", started.status().ToString());
@@ -303,7 +307,15 @@ void Agent::ShipperLoop() {
     const std::int64_t now = deps_.clock->SteadyMillis();
     const std::int64_t events_due_at = events_shipped_at + kEventShipGap.count();
     const bool events_due = now >= events_due_at;
-    Status s = events_due ? ShipOnce() : ReportResultsOnce();
+    Status s = ReportResultsOnce(ResultsToShip::kNotForThePoll);
+    if (events_due && (s.ok() || !IsUnreachable(s))) {
+      if (spool_) {
+        Status sealed = spool_->Seal();  // fsynced even while the master is away
+        if (!sealed.ok()) spdlog::error("event spool: {}", sealed.ToString());
+      }
+      Status events = ShipEventsOnce();
+      if (s.ok()) s = events;
+    }
     if (events_due) events_shipped_at = now;
     if (!s.ok()) spdlog::debug("shipping to the master: {}", s.ToString());
     milliseconds nap = s.ok() ? kShipInterval : kRetryBackoff;
@@ -371,21 +383,38 @@ Status Agent::AgentHeartbeatOnce() {
 }
 
 Result<int> Agent::PollOnce(milliseconds wait) {
+  poll_carried_results_ = false;
   if (draining_.load()) return 0;
   const ResourceSample sample = deps_.resources->Sample();
   const WorkLimits limits{settings_.max_task_count, settings_.task_request_max_cpu,
                           settings_.task_request_min_memory_mb};
   const WorkDecision decision = DecideWorkRequest(limits, stats().running_tasks, sample);
-  if (!decision.ask) {
-    spdlog::debug("not asking for work: {}", decision.reason);
-    return 0;
-  }
   protocol::RequestTasksRequest request;
   request.agent_id = settings_.agent_id;
-  request.free_slots = decision.free_slots;
-  request.wait_ms = wait.count();
+  {
+    std::lock_guard lock(mutex_);
+    request.results = TakeResults(false);
+  }
+  if (!decision.ask) {
+    spdlog::debug("not asking for work: {}", decision.reason);
+    if (request.results.empty()) return 0;
+    // Still report what ended: a request for no task is answered at once.
+  } else {
+    request.free_slots = decision.free_slots;
+  }
+  // A request that carries results is answered at once (the master records
+  // them first): the next request, without them, is the long-poll.
+  request.wait_ms = request.results.empty() ? wait.count() : 0;
+  poll_carried_results_ = !request.results.empty();
   const std::int64_t sent = deps_.clock->SteadyMillis();
+  if (request.results.empty()) long_poll_out_.store(true);
   auto reply = Client(MasterChannel::kPoll).RequestTasks(request);
+  long_poll_out_.store(false);
+  if (!request.results.empty()) {
+    std::lock_guard lock(mutex_);
+    ApplyResultAcks(request.results,
+                    reply.ok() ? reply->result_acks : std::vector<protocol::ResultAck>{});
+  }
   if (!reply.ok()) {
     if (reply.status().code() == StatusCode::kNotFound) {
       std::lock_guard lock(mutex_);
@@ -655,10 +684,11 @@ void Agent::WatchdogOnce() {
     QueueResult(task, outcome);
   }
   // The slot is free here, but not yet in the catalog, which counts the task
-  // as running until its result commits: the poll thread is poked once the
-  // master has acknowledged the result (ReportResultsOnce), so its request
-  // finds the slot free instead of parking at the master until the result
-  // arrives.
+  // as running until its result commits. The poll thread carries the result
+  // on its next request for work, which the master records before it
+  // claims; the shipper reports it alone if the poll thread cannot (see
+  // ResultsToShip).
+  poll_poke_.store(true);
   shipper_poke_.store(true);
   deps_.clock->WakeAll();
 }
@@ -689,26 +719,40 @@ void Agent::QueueResult(const Task& task, const sdk::TaskOutcome& outcome) {
   spdlog::info("task {} ended: {} (exit code {}){}", a.task_id,
                protocol::TaskOutcomeName(result.result), result.exit_code,
                result.message.empty() ? "" : ": " + result.message);
-  pending_results_.push_back(std::move(result));
+  pending_results_.push_back(PendingResult{std::move(result), deps_.clock->SteadyMillis()});
 }
 
-Status Agent::ReportResultsOnce() {
+std::vector<protocol::TaskResult> Agent::TakeResults(bool only_stale) {
+  const std::int64_t now = deps_.clock->SteadyMillis();
+  const bool shipper_may_take_all = draining_.load() || long_poll_out_.load();
+  std::vector<protocol::TaskResult> taken;
+  for (PendingResult& p : pending_results_) {
+    if (taken.size() >= 1000) break;  // DecodeLimits::max_tasks_per_reply
+    if (p.in_flight) continue;
+    if (only_stale && !shipper_may_take_all && now - p.queued_ms < kResultPiggybackWait.count()) {
+      continue;
+    }
+    p.in_flight = true;
+    taken.push_back(p.result);
+  }
+  return taken;
+}
+
+Status Agent::ReportResultsOnce(ResultsToShip which) {
   protocol::ReportResultsRequest request;
   request.agent_id = settings_.agent_id;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& r : pending_results_) {
-      if (request.results.size() >= 1000) break;  // DecodeLimits::max_tasks_per_reply
-      request.results.push_back(r);
-    }
+    request.results = TakeResults(which == ResultsToShip::kNotForThePoll);
   }
   if (request.results.empty()) return Status::Ok();
-  SCALEOUT_ASSIGN_OR_RETURN(protocol::ReportResultsReply reply,
-                            Client(MasterChannel::kShipper).ReportResults(request));
+  auto reply = Client(MasterChannel::kShipper).ReportResults(request);
   {
     std::lock_guard lock(mutex_);
-    ApplyResultAcks(reply);
+    ApplyResultAcks(request.results,
+                    reply.ok() ? reply->results : std::vector<protocol::ResultAck>{});
   }
+  if (!reply.ok()) return reply.status();
   // The master has recorded these results, so their slots are free in the
   // catalog too: ask for work now.
   poll_poke_.store(true);
@@ -716,11 +760,13 @@ Status Agent::ReportResultsOnce() {
   return Status::Ok();
 }
 
-void Agent::ApplyResultAcks(const protocol::ReportResultsReply& reply) {
-  for (const auto& ack : reply.results) {
+void Agent::ApplyResultAcks(const std::vector<protocol::TaskResult>& sent,
+                            const std::vector<protocol::ResultAck>& acks) {
+  for (const auto& ack : acks) {
     auto it = std::find_if(pending_results_.begin(), pending_results_.end(),
-                           [&](const protocol::TaskResult& r) { return r.task_id == ack.task_id; });
+                           [&](const PendingResult& p) { return p.result.task_id == ack.task_id; });
     if (it == pending_results_.end()) continue;
+    const protocol::TaskResult& r = it->result;
     switch (ack.code) {
       case StatusCode::kOk:
         ++stats_.results_reported;
@@ -732,16 +778,22 @@ void Agent::ApplyResultAcks(const protocol::ReportResultsReply& reply) {
       case StatusCode::kFailedPrecondition:
         // Retrying cannot change the answer: a stale epoch means another
         // attempt owns the task now.
-        spdlog::warn("result of task {} (epoch {}) dropped: the master answered {}: {}",
-                     it->task_id, it->lease_epoch, sdk::StatusCodeName(ack.code), ack.message);
+        spdlog::warn("result of task {} (epoch {}) dropped: the master answered {}: {}", r.task_id,
+                     r.lease_epoch, sdk::StatusCodeName(ack.code), ack.message);
         ++stats_.results_dropped;
         pending_results_.erase(it);
         break;
       default:
-        spdlog::warn("result of task {} not recorded yet ({}: {}); will retry", it->task_id,
+        spdlog::warn("result of task {} not recorded yet ({}: {}); will retry", r.task_id,
                      sdk::StatusCodeName(ack.code), ack.message);
         break;
     }
+  }
+  // What is left of `sent` (no ack, or one that asks for a retry) may go again.
+  for (const auto& r : sent) {
+    auto it = std::find_if(pending_results_.begin(), pending_results_.end(),
+                           [&](const PendingResult& p) { return p.result.task_id == r.task_id; });
+    if (it != pending_results_.end()) it->in_flight = false;
   }
 }
 

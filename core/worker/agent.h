@@ -23,7 +23,12 @@
 //              with the master, so a hanging call cannot delay a kill
 //   shipper    ShipOnce(): results first, then event batches; while results
 //              keep it busy, event rounds (a spool seal and a request) are at
-//              most one per 50 ms, results go at once
+//              most one per 50 ms. A result normally rides on the poll
+//              thread's next RequestTasks (recorded in the claim's own
+//              transaction, so its slot is reused without another round
+//              trip); the shipper reports it alone while the poll thread
+//              waits in a long-poll, while draining, or once it has waited
+//              kResultPiggybackWait
 // Each network thread has its own MasterClient (a long-poll must not hold up
 // heartbeats). Every wait reads the injected Clock.
 //
@@ -157,10 +162,21 @@ class Agent {
   void OnTaskEvent(const protocol::TaskAssignment& a, const sdk::Event& event);
   void ApplyLeaseActions(const std::vector<LeaseAction>& actions);
   void QueueResult(const Task& task, const sdk::TaskOutcome& outcome);
-  sdk::Status ReportResultsOnce();
+  // Which waiting results a report takes: all of them, or (the shipper
+  // thread's own rounds) only those the poll thread will not carry soon:
+  // while it waits in a long-poll, while draining, or once they have waited
+  // kResultPiggybackWait.
+  enum class ResultsToShip { kAll, kNotForThePoll };
+  sdk::Status ReportResultsOnce(ResultsToShip which = ResultsToShip::kAll);
+  // Marks up to a request's worth of waiting results as in flight and returns
+  // them (`only_stale`: those the shipper may take, see ResultsToShip).
+  // Requires mutex_.
+  std::vector<protocol::TaskResult> TakeResults(bool only_stale);
   // Drops from pending_results_ each result the master recorded or refused
-  // for good; keeps the others for the next report. Requires mutex_.
-  void ApplyResultAcks(const protocol::ReportResultsReply& reply);
+  // for good; the others (no ack, or "try again") wait for the next report.
+  // Ends the flight of every result in `sent`. Requires mutex_.
+  void ApplyResultAcks(const std::vector<protocol::TaskResult>& sent,
+                       const std::vector<protocol::ResultAck>& acks);
   sdk::Status ShipEventsOnce();
   std::chrono::milliseconds TaskHeartbeatInterval() const;
   std::chrono::milliseconds AgentHeartbeatInterval() const;
@@ -177,7 +193,15 @@ class Agent {
   mutable std::mutex mutex_;  // guards everything below
   std::map<std::string, Task> tasks_;
   LeaseKeeper leases_;
-  std::vector<protocol::TaskResult> pending_results_;
+  // A result waiting for the master's ack. `in_flight` while a request that
+  // carries it is out (so the poll and shipper threads never send it twice
+  // at once); `queued_ms` is steady clock time.
+  struct PendingResult {
+    protocol::TaskResult result;
+    std::int64_t queued_ms = 0;
+    bool in_flight = false;
+  };
+  std::vector<PendingResult> pending_results_;
   AgentStats stats_;
   std::int64_t master_task_heartbeat_ms_ = 0;   // from RegisterReply, 0 = unknown
   std::int64_t master_agent_heartbeat_ms_ = 0;  // from RegisterReply, 0 = unknown
@@ -191,6 +215,8 @@ class Agent {
   std::atomic<bool> heartbeat_poke_{false};
   std::atomic<bool> watchdog_poke_{false};
   std::atomic<bool> shipper_poke_{false};
+  std::atomic<bool> long_poll_out_{false};  // a RequestTasks without results is waiting
+  bool poll_carried_results_ = false;       // the last PollOnce reported results (poll thread only)
   std::vector<std::thread> threads_;
 };
 

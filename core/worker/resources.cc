@@ -120,6 +120,8 @@ std::chrono::milliseconds PauseAfterWorkRequest(const WorkRequestRound& round) {
   if (round.failed) return round.retry_backoff;
   if (round.started > 0) return milliseconds(0);
   if (round.full) return milliseconds(1'000);
+  // Answered at once for its results: the next request is the long-poll.
+  if (round.carried_results) return milliseconds(0);
   const bool held_for_the_wait = round.wait.count() > 0 && round.took * 10 >= round.wait * 9;
   return held_for_the_wait ? milliseconds(0) : milliseconds(500);
 }

@@ -94,12 +94,14 @@ struct WorkRequestRound {
   bool full = false;                  // no free slot left (MaxTaskCount reached)
   std::chrono::milliseconds wait{0};  // the long-poll wait asked for
   std::chrono::milliseconds took{0};  // from sending to the answer (0: not sent)
+  bool carried_results = false;       // it reported results, so it was answered at once
   std::chrono::milliseconds retry_backoff{5'000};
 };
 
 // How long the poll loop sleeps before its next request (a poke ends the
 // sleep early): the retry backoff after a failure; up to 1 s when full (a
-// result the master has recorded pokes it); nothing after tasks came, or
+// task that ends pokes it); nothing after tasks came, after a request that
+// reported results (answered at once, so the long-poll is still to come), or
 // after the master held an empty request for (about) the whole wait, since a
 // nap then would only delay the next task; 500 ms otherwise (the request was
 // not sent, the machine being busy, or came back empty at once), so the loop

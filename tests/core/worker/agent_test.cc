@@ -41,6 +41,10 @@ class FakeMaster {
   std::map<std::int64_t, protocol::GetProjectReply> projects;
 
   std::function<void()> on_request_tasks;  // runs inside RequestTasks (a long-poll's wait)
+  // Whether RequestTasks records the results it carries (a master that
+  // predates them ignores them and sends no acks).
+  bool results_on_requests = true;
+  int report_results_calls = 0;
 
   int registrations = 0;
   std::vector<protocol::RequestTasksRequest> task_requests;
@@ -51,6 +55,15 @@ class FakeMaster {
   int replayed_batches = 0;
 
   Status Down() const { return Status::Unavailable("connection refused (test master is down)"); }
+  // Acks `sent` with result_code, recording them when it is kOk. Requires mutex.
+  std::vector<protocol::ResultAck> Record(const std::vector<protocol::TaskResult>& sent) {
+    std::vector<protocol::ResultAck> acks;
+    for (const auto& result : sent) {
+      acks.push_back({result.task_id, result_code, ""});
+      if (result_code == sdk::StatusCode::kOk) results.push_back(result);
+    }
+    return acks;
+  }
 };
 
 class FakeMasterClient final : public MasterClient {
@@ -79,6 +92,7 @@ class FakeMasterClient final : public MasterClient {
     m_.task_requests.push_back(r);
     if (m_.on_request_tasks) m_.on_request_tasks();
     protocol::RequestTasksReply reply;
+    if (m_.results_on_requests) reply.result_acks = m_.Record(r.results);
     while (m_.enabled && !m_.queue.empty() && static_cast<int>(reply.tasks.size()) < r.free_slots) {
       reply.tasks.push_back(m_.queue.front());
       m_.queue.erase(m_.queue.begin());
@@ -127,11 +141,9 @@ class FakeMasterClient final : public MasterClient {
       const protocol::ReportResultsRequest& r) override {
     std::lock_guard lock(m_.mutex);
     if (!m_.reachable) return m_.Down();
+    ++m_.report_results_calls;
     protocol::ReportResultsReply reply;
-    for (const auto& result : r.results) {
-      reply.results.push_back({result.task_id, m_.result_code, ""});
-      if (m_.result_code == sdk::StatusCode::kOk) m_.results.push_back(result);
-    }
+    reply.results = m_.Record(r.results);
     return reply;
   }
 
@@ -381,6 +393,87 @@ TEST_F(AgentTest, AShortTaskEndsAndIsReportedWithoutAnyLeaseRenewal) {
   // No lease is left, so the step sleeps a whole interval and renews nothing.
   EXPECT_EQ(agent_->TaskHeartbeatStep(), milliseconds(10'000));
   EXPECT_TRUE(master_.task_heartbeats.empty());
+}
+
+// The result of an ended task rides on the next request for work: the master
+// records it in the claim's transaction, so the freed slot is filled by the
+// same round trip, and nothing is reported alone.
+TEST_F(AgentTest, AResultRidesOnTheNextRequestForWork) {
+  MakeAgent({"MaxTaskCount=1"});
+  master_.enabled = true;
+  ASSERT_TRUE(agent_->RegisterOnce().ok());
+  master_.queue = {Assignment(), Assignment()};
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(15'000)), 1);
+  EXPECT_TRUE(master_.task_requests.back().results.empty());
+  EXPECT_EQ(master_.task_requests.back().wait_ms, 15'000);
+  launcher_.processes.at(0)->Finish(sdk::TaskResult::kSucceeded, 0);
+  agent_->WatchdogOnce();
+  EXPECT_EQ(agent_->stats().results_waiting, 1u);
+
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(15'000)), 1);
+  const protocol::RequestTasksRequest& carried = master_.task_requests.back();
+  ASSERT_EQ(carried.results.size(), 1u);
+  EXPECT_EQ(carried.results[0].task_id, launcher_.launches.at(0).spec.task_id);
+  EXPECT_EQ(carried.free_slots, 1);
+  EXPECT_EQ(carried.wait_ms, 0);  // answered at once; the long-poll comes next
+  ASSERT_EQ(master_.results.size(), 1u);
+  EXPECT_EQ(agent_->stats().results_waiting, 0u);
+  EXPECT_EQ(agent_->stats().results_reported, 1u);
+  // Nothing is left for the shipper, and the next request carries nothing.
+  ASSERT_TRUE(agent_->ShipOnce().ok());
+  EXPECT_EQ(master_.report_results_calls, 0);
+  launcher_.processes.at(1)->Finish(sdk::TaskResult::kFailed, 3);
+  agent_->WatchdogOnce();
+  master_.reachable = false;  // the request that carries it fails: the result waits
+  EXPECT_FALSE(agent_->PollOnce(milliseconds(15'000)).ok());
+  EXPECT_EQ(agent_->stats().results_waiting, 1u);
+  master_.reachable = true;
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(15'000)), 0);
+  ASSERT_EQ(master_.results.size(), 2u);
+  EXPECT_EQ(master_.results[1].exit_code, 3);
+  EXPECT_EQ(master_.results[1].result, protocol::TaskOutcome::kFailed);
+}
+
+// A machine too busy to ask for work still reports what ended, at once.
+TEST_F(AgentTest, ABusyWorkerReportsResultsOnARequestForNoTask) {
+  MakeAgent({"MaxTaskCount=2"});
+  master_.enabled = true;
+  ASSERT_TRUE(agent_->RegisterOnce().ok());
+  master_.queue = {Assignment(), Assignment()};
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 2);
+  launcher_.processes.at(0)->Finish(sdk::TaskResult::kSucceeded, 0);
+  agent_->WatchdogOnce();
+  probe_.sample.cpu_percent = 95.0;  // above TaskRequestMaxCPU (70)
+  const std::size_t requests = master_.task_requests.size();
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(15'000)), 0);
+  ASSERT_EQ(master_.task_requests.size(), requests + 1);
+  EXPECT_EQ(master_.task_requests.back().free_slots, 0);
+  EXPECT_EQ(master_.task_requests.back().results.size(), 1u);
+  EXPECT_EQ(master_.results.size(), 1u);
+  // With nothing to report, a busy worker sends nothing.
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(15'000)), 0);
+  EXPECT_EQ(master_.task_requests.size(), requests + 1);
+}
+
+// A master that predates results on requests ignores them: with no ack the
+// result stays, and the shipper reports it alone.
+TEST_F(AgentTest, ResultsIgnoredByAnOlderMasterAreReportedAlone) {
+  MakeAgent();
+  master_.enabled = true;
+  master_.results_on_requests = false;
+  ASSERT_TRUE(agent_->RegisterOnce().ok());
+  master_.queue = {Assignment()};
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 1);
+  launcher_.processes.at(0)->Finish(sdk::TaskResult::kSucceeded, 0);
+  agent_->WatchdogOnce();
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 0);
+  EXPECT_EQ(master_.task_requests.back().results.size(), 1u);
+  EXPECT_TRUE(master_.results.empty());
+  EXPECT_EQ(agent_->stats().results_waiting, 1u);
+  ASSERT_TRUE(agent_->ShipOnce().ok());
+  EXPECT_EQ(master_.report_results_calls, 1);
+  ASSERT_EQ(master_.results.size(), 1u);
+  EXPECT_EQ(agent_->stats().results_waiting, 0u);
 }
 
 TEST_F(AgentTest, ARunningTaskIsRenewedEveryIntervalFromItsClaim) {

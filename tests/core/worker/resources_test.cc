@@ -121,7 +121,10 @@ TEST(ResourcesTest, PauseAfterWorkRequestNeverDelaysWorkThatMayBeWaiting) {
   EXPECT_EQ(PauseAfterWorkRequest(round), milliseconds(500));
   round.wait = milliseconds(0);
   EXPECT_EQ(PauseAfterWorkRequest(round), milliseconds(500));
-  // Full: until a recorded result pokes it.
+  // Empty at once because it reported results: the long-poll comes next, now.
+  round.carried_results = true;
+  EXPECT_EQ(PauseAfterWorkRequest(round), milliseconds(0));
+  // Full: until an ended task pokes it.
   round.full = true;
   EXPECT_EQ(PauseAfterWorkRequest(round), milliseconds(1'000));
   // Failed: the retry backoff, whatever else.
