@@ -87,6 +87,14 @@ class ServerTaskHost::LocalMasterClient final : public worker::MasterClient {
   sdk::Result<protocol::RequestTasksReply> RequestTasks(
       const protocol::RequestTasksRequest& r) override {
     protocol::RequestTasksReply reply;
+    // Results first (as a remote master does), so their slots count for the claim.
+    if (!r.results.empty()) {
+      SCALEOUT_RETURN_IF_ERROR(s_->Run([&](catalog::Txn& txn) {
+        return CompleteTasksOp(txn, catalog::kMasterTaskHostId, r.results, &reply.result_acks);
+      }));
+      s_->Wake();  // a freed slot, or a retry queued for us
+    }
+    if (r.free_slots <= 0) return reply;
     const std::int64_t deadline =
         s_->clock.SteadyMillis() + std::min(r.wait_ms, s_->options.max_long_poll_ms);
     while (!s_->stopping.load()) {

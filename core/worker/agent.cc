@@ -347,6 +347,7 @@ Status Agent::RegisterOnce() {
     master_task_heartbeat_ms_ = reply.task_heartbeat_interval_ms;
     master_agent_heartbeat_ms_ = reply.agent_heartbeat_interval_ms;
   }
+  master_takes_results_.store(true);  // perhaps a newer master: try again
   if (reply.enabled) {
     spdlog::info("registered with the master as worker {} (enabled)", settings_.agent_id);
   } else {
@@ -391,7 +392,7 @@ Result<int> Agent::PollOnce(milliseconds wait) {
   const WorkDecision decision = DecideWorkRequest(limits, stats().running_tasks, sample);
   protocol::RequestTasksRequest request;
   request.agent_id = settings_.agent_id;
-  {
+  if (master_takes_results_.load()) {
     std::lock_guard lock(mutex_);
     request.results = TakeResults(false);
   }
@@ -414,6 +415,11 @@ Result<int> Agent::PollOnce(milliseconds wait) {
     std::lock_guard lock(mutex_);
     ApplyResultAcks(request.results,
                     reply.ok() ? reply->result_acks : std::vector<protocol::ResultAck>{});
+  }
+  if (reply.ok() && !request.results.empty() && reply->result_acks.empty()) {
+    // A master that predates results on requests for work: report alone.
+    spdlog::info("the master does not take results with requests for work; reporting them alone");
+    master_takes_results_.store(false);
   }
   if (!reply.ok()) {
     if (reply.status().code() == StatusCode::kNotFound) {
@@ -724,7 +730,8 @@ void Agent::QueueResult(const Task& task, const sdk::TaskOutcome& outcome) {
 
 std::vector<protocol::TaskResult> Agent::TakeResults(bool only_stale) {
   const std::int64_t now = deps_.clock->SteadyMillis();
-  const bool shipper_may_take_all = draining_.load() || long_poll_out_.load();
+  const bool shipper_may_take_all =
+      draining_.load() || long_poll_out_.load() || !master_takes_results_.load();
   std::vector<protocol::TaskResult> taken;
   for (PendingResult& p : pending_results_) {
     if (taken.size() >= 1000) break;  // DecodeLimits::max_tasks_per_reply

@@ -216,7 +216,10 @@ class Agent {
   std::atomic<bool> watchdog_poke_{false};
   std::atomic<bool> shipper_poke_{false};
   std::atomic<bool> long_poll_out_{false};  // a RequestTasks without results is waiting
-  bool poll_carried_results_ = false;       // the last PollOnce reported results (poll thread only)
+  // False once the master answered results on a request for work without
+  // acks (it predates them); true again after each registration.
+  std::atomic<bool> master_takes_results_{true};
+  bool poll_carried_results_ = false;  // the last PollOnce reported results (poll thread only)
   std::vector<std::thread> threads_;
 };
 

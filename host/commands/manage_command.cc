@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -634,6 +635,11 @@ int ExecLog(Context& ctx) {
   const bool follow = ctx.args.Has("follow");
   std::int64_t after = 0;
   json all = json::array();
+  // A worker reports a result at once but ships events in batches, so an
+  // execution's last messages may arrive just after it ended: once it has
+  // ended, --follow reads on until no message has come for this long.
+  constexpr std::chrono::milliseconds kTrailingQuiet{1'000};
+  std::optional<std::chrono::steady_clock::time_point> quiet_since;
   for (;;) {
     // Read the status first: events written before it ended are then all seen below.
     const std::string status =
@@ -650,8 +656,15 @@ int ExecLog(Context& ctx) {
               << Cell(m, "message_source") << ": " << Cell(m, "message") << "\n";
     }
     ctx.out << std::flush;
-    if (!follow || (IsTerminal(status) && rows.empty())) break;
-    if (rows.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    if (!follow) break;
+    if (IsTerminal(status)) {
+      const auto now = std::chrono::steady_clock::now();
+      if (!rows.empty() || !quiet_since) quiet_since = now;
+      if (now - *quiet_since >= kTrailingQuiet) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    } else if (rows.empty()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
   }
   if (ctx.json_output) PrintJson(ctx, all);
   return kExitOk;

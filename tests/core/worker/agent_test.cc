@@ -474,6 +474,19 @@ TEST_F(AgentTest, ResultsIgnoredByAnOlderMasterAreReportedAlone) {
   EXPECT_EQ(master_.report_results_calls, 1);
   ASSERT_EQ(master_.results.size(), 1u);
   EXPECT_EQ(agent_->stats().results_waiting, 0u);
+  // Having seen no acks, the worker stops sending results with its requests
+  // (they would only go round again); the next registration tries again.
+  master_.queue = {Assignment()};
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 1);
+  launcher_.processes.at(1)->Finish(sdk::TaskResult::kSucceeded, 0);
+  agent_->WatchdogOnce();
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 0);
+  EXPECT_TRUE(master_.task_requests.back().results.empty());
+  master_.results_on_requests = true;
+  ASSERT_TRUE(agent_->RegisterOnce().ok());
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 0);
+  EXPECT_EQ(master_.task_requests.back().results.size(), 1u);
+  EXPECT_EQ(master_.results.size(), 2u);
 }
 
 TEST_F(AgentTest, ARunningTaskIsRenewedEveryIntervalFromItsClaim) {
