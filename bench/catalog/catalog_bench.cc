@@ -78,14 +78,16 @@ struct Measurement {
   // does not, and says what one dedicated core would reach.
   double writer_cpu_seconds = 0;
   double process_cpu_seconds = 0;
-  double lifecycles_per_s() const { return seconds > 0 ? lifecycles / seconds : 0; }
+  double lifecycles_per_s() const {
+    return seconds > 0 ? static_cast<double>(lifecycles) / seconds : 0;
+  }
   double writer_cpu_us_per_lifecycle() const {
-    return lifecycles > 0 ? writer_cpu_seconds * 1e6 / lifecycles : 0;
+    return lifecycles > 0 ? writer_cpu_seconds * 1e6 / static_cast<double>(lifecycles) : 0;
   }
   double lifecycles_per_writer_cpu_s() const {
-    return writer_cpu_seconds > 0 ? lifecycles / writer_cpu_seconds : 0;
+    return writer_cpu_seconds > 0 ? static_cast<double>(lifecycles) / writer_cpu_seconds : 0;
   }
-  double ops_per_s() const { return seconds > 0 ? ops / seconds : 0; }
+  double ops_per_s() const { return seconds > 0 ? static_cast<double>(ops) / seconds : 0; }
 };
 
 // A fresh database for one configuration, through the real storage plugin.
@@ -195,7 +197,7 @@ class Client {
  public:
   Client(CatalogWriter& writer, const Workload& workload, const sdk::Dialect& dialect, int inflight,
          std::size_t first_worker)
-      : writer_(writer), workload_(workload) {
+      : writer_(writer) {
     requests_.reserve(static_cast<std::size_t>(inflight));
     for (int i = 0; i < inflight; ++i) {
       requests_.push_back(std::make_unique<LifecycleRequest>(this, &workload, &dialect));
@@ -257,7 +259,6 @@ class Client {
 
  private:
   CatalogWriter& writer_;
-  const Workload& workload_;
   std::vector<std::unique_ptr<LifecycleRequest>> requests_;
   std::mutex mutex_;
   std::condition_variable cv_;
@@ -284,6 +285,7 @@ sdk::Result<Measurement> RunGroup(sdk::Storage& storage, const Workload& workloa
     return Status::Ok();
   }));
   std::vector<std::unique_ptr<Client>> clients;
+  clients.reserve(static_cast<std::size_t>(settings.clients));
   for (int i = 0; i < settings.clients; ++i) {
     clients.push_back(std::make_unique<Client>(*writer, workload, storage.GetDialect(),
                                                settings.inflight,
@@ -294,6 +296,7 @@ sdk::Result<Measurement> RunGroup(sdk::Storage& storage, const Workload& workloa
   const auto start = Clock::now();
   const Clock::time_point deadline = Deadline(start, settings.seconds);
   std::vector<std::thread> threads;
+  threads.reserve(clients.size());
   for (auto& c : clients) threads.emplace_back([&c, deadline] { c->Run(deadline); });
   for (auto& t : threads) t.join();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -430,7 +433,10 @@ int Main(int argc, char** argv) {
         continue;
       }
       results.push_back(ToJson(*m));
-      by_key[mode + "/" + sync] = *m;
+      std::string key = mode;
+      key += "/";
+      key += sync;
+      by_key[key] = *m;
     }
   }
   if (own_dir) fs::remove_all(s.dir);

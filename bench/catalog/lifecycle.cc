@@ -91,7 +91,7 @@ class CatalogWorkload final : public Workload {
     } else {
       content.resize(package_bytes_);
       for (std::size_t i = 0; i < content.size(); ++i) {
-        content[i] = static_cast<std::uint8_t>(i * 2654435761u >> 24);  // not all one byte
+        content[i] = static_cast<char>(i * 2654435761u >> 24);  // not all one byte
       }
     }
     deployment.packages.push_back({"Main.dtsx", std::move(content), true});

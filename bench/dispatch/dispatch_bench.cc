@@ -275,6 +275,7 @@ void Submit(host::ManageClient& client, const std::string& package, const std::s
 Throughput RunMany(const Api& api, const std::string& package, int n, int clients,
                    const std::string& submit, std::chrono::seconds timeout) {
   std::vector<std::unique_ptr<host::ManageClient>> connections;
+  connections.reserve(static_cast<std::size_t>(clients));
   for (int i = 0; i < clients; ++i) connections.push_back(api.Connect());
   auto watcher = api.Connect();
   // Warm every connection (TLS handshake) before the clock starts.
@@ -286,6 +287,7 @@ Throughput RunMany(const Api& api, const std::string& package, int n, int client
   std::atomic<int> next{0};
   const auto begin = SteadyClock::now();
   std::vector<std::thread> threads;
+  threads.reserve(connections.size());
   for (auto& c : connections) {
     threads.emplace_back([&, client = c.get()] {
       while (next.fetch_add(1) < n) Submit(*client, package, submit);
@@ -377,6 +379,7 @@ double BareSpawnRate(int n) {
   std::atomic<int> failures{0};
   const auto begin = SteadyClock::now();
   std::vector<std::thread> threads;
+  threads.reserve(2);
   for (int t = 0; t < 2; ++t) {
     threads.emplace_back([&] {
       char program[] = "/bin/true";
@@ -457,7 +460,7 @@ Settings ParseArgs(int argc, char** argv) {
 // Writes the project: the noop packages (executor/noop by their extension)
 // and a manifest that runs /bin/true directly (executor/process).
 fs::path WriteProject(const fs::path& dir) {
-  const fs::path project = dir / "dispatch_project";
+  fs::path project = dir / "dispatch_project";
   fs::create_directories(project);
   std::ofstream(project / kNoopPackage) << "noop\n";
   std::ofstream(project / kLatencyPackage) << "noop\n";

@@ -364,7 +364,8 @@ std::string Upper(std::string_view s) {
 
 // Returns the value to store (normalized), or why it is refused.
 Result<std::string> ValidateCatalogProperty(std::string_view name, std::string_view value) {
-  auto int_in = [&](std::int64_t lo, std::int64_t hi, std::string what) -> Result<std::string> {
+  auto int_in = [&](std::int64_t lo, std::int64_t hi,
+                    const std::string& what) -> Result<std::string> {
     Result<std::int64_t> v = ParseInt(value);
     if (!v.ok() || *v < lo || *v > hi) {
       return Status::InvalidArgument(std::string(name) + " must be " + what + ", got " +

@@ -11,7 +11,6 @@
 namespace scaleout::core::catalog {
 namespace {
 
-using internal::Cached;
 using internal::OneOff;
 using internal::Query;
 

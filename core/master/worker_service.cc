@@ -181,7 +181,7 @@ void WorkerService::HandleRegister(const sdk::Request& request,
         NoteWorkMayBeAvailable();  // an online worker may now claim
         return sdk::Status::Ok();
       },
-      [this, reply, shared](sdk::Status status) {
+      [this, reply, shared](const sdk::Status& status) {
         if (!status.ok()) {
           logger_.Warn("register refused: " + status.ToString());
           Send(shared, ErrorResponse(status));
@@ -221,7 +221,7 @@ void WorkerService::HandleAgentHeartbeat(const sdk::Request& request,
         reply->enabled = worker.is_enabled;
         return sdk::Status::Ok();
       },
-      [reply, shared](sdk::Status status) {
+      [reply, shared](const sdk::Status& status) {
         Send(shared, status.ok() ? ReplyResponse(*reply) : ErrorResponse(status));
       });
 }
@@ -243,7 +243,7 @@ void WorkerService::HandleTaskHeartbeat(const sdk::Request& request,
         return RenewLeasesOp(txn, message.agent_id, message, options_.lease_interval_ms,
                              reply.get());
       },
-      [reply, responder = std::move(responder)](sdk::Status status) {
+      [reply, responder = std::move(responder)](const sdk::Status& status) {
         responder->Send(status.ok() ? ReplyResponse(*reply) : ErrorResponse(status));
       });
 }
@@ -263,7 +263,7 @@ void WorkerService::HandleReportEvents(const sdk::Request& request,
         catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
         return InsertEventsOp(txn, *message);
       },
-      [responder = std::move(responder)](sdk::Status status) {
+      [responder = std::move(responder)](const sdk::Status& status) {
         responder->Send(status.ok() ? ReplyResponse(protocol::ReportEventsReply{true})
                                     : ErrorResponse(status));
       });
@@ -288,7 +288,7 @@ void WorkerService::HandleReportResults(const sdk::Request& request,
         NoteWorkMayBeAvailable();  // a freed slot or a queued retry
         return sdk::Status::Ok();
       },
-      [reply, responder = std::move(responder)](sdk::Status status) {
+      [reply, responder = std::move(responder)](const sdk::Status& status) {
         responder->Send(status.ok() ? ReplyResponse(*reply) : ErrorResponse(status));
       });
 }
@@ -310,7 +310,7 @@ void WorkerService::HandleGetProject(const sdk::Request& request,
         catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
         return GetProjectOp(txn, message, reply.get());
       },
-      [reply, shared](sdk::Status status) {
+      [reply, shared](const sdk::Status& status) {
         Send(shared, status.ok() ? ReplyResponse(*reply) : ErrorResponse(status));
       });
 }
@@ -337,7 +337,7 @@ void WorkerService::HandleRequestTasks(const sdk::Request& request,
     AnswerWaiter(*waiter, NoTaskReply(*waiter));
     return;
   }
-  SubmitClaim(std::move(waiter));
+  SubmitClaim(waiter);
 }
 
 std::string WorkerService::ExecutorFor(const std::string& package_name) const {
@@ -351,7 +351,7 @@ std::string WorkerService::ExecutorFor(const std::string& package_name) const {
   return options_.default_executor;
 }
 
-void WorkerService::SubmitClaim(std::shared_ptr<Waiter> waiter) {
+void WorkerService::SubmitClaim(const std::shared_ptr<Waiter>& waiter) {
   struct ClaimState {
     std::uint64_t generation = 0;
     protocol::RequestTasksReply reply;
@@ -386,7 +386,7 @@ void WorkerService::SubmitClaim(std::shared_ptr<Waiter> waiter) {
         }
         return sdk::Status::Ok();
       },
-      [this, waiter, state](sdk::Status status) {
+      [this, waiter, state](const sdk::Status& status) {
         if (!status.ok()) {
           AnswerWaiter(*waiter, ErrorResponse(status));
         } else if (!state->reply.tasks.empty() || waiter->slots <= 0 ||
@@ -399,8 +399,10 @@ void WorkerService::SubmitClaim(std::shared_ptr<Waiter> waiter) {
       });
 }
 
-void WorkerService::ParkOrRetry(std::shared_ptr<Waiter> waiter, std::uint64_t generation_seen) {
+void WorkerService::ParkOrRetry(const std::shared_ptr<Waiter>& waiter,
+                                std::uint64_t generation_seen) {
   bool stopping = false;
+  bool parked = false;
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
@@ -411,17 +413,18 @@ void WorkerService::ParkOrRetry(std::shared_ptr<Waiter> waiter, std::uint64_t ge
       // long after that. (WakeAll wakes every sleeper of the clock.)
       wake = waiter->deadline < deadline_thread_wakes_at_;
       if (wake) wake_deadline_thread_ = true;
-      waiters_.push_back(std::move(waiter));
+      waiters_.push_back(waiter);
+      parked = true;
     }
   }
-  if (!waiter) {
+  if (parked) {
     if (wake) clock_.WakeAll();  // the deadline thread recomputes its next deadline
   } else if (stopping) {
     AnswerWaiter(*waiter, NoTaskReply(*waiter));
   } else {
     // Something that may make work claimable committed after our claim
     // looked: look again instead of sleeping through it.
-    SubmitClaim(std::move(waiter));
+    SubmitClaim(waiter);
   }
 }
 
@@ -433,7 +436,7 @@ void WorkerService::OnCommit() {
     ++generation_;
     waiters.swap(waiters_);
   }
-  for (auto& w : waiters) SubmitClaim(std::move(w));
+  for (auto& w : waiters) SubmitClaim(w);
   if (options_.on_work_may_be_available) options_.on_work_may_be_available();
 }
 

@@ -104,8 +104,8 @@ class WorkerService {
 
   // The reply to a request for work that got no task: the acks of its results.
   static sdk::Response NoTaskReply(const Waiter& waiter);
-  void SubmitClaim(std::shared_ptr<Waiter> waiter);
-  void ParkOrRetry(std::shared_ptr<Waiter> waiter, std::uint64_t generation_seen);
+  void SubmitClaim(const std::shared_ptr<Waiter>& waiter);
+  void ParkOrRetry(const std::shared_ptr<Waiter>& waiter, std::uint64_t generation_seen);
   void AnswerWaiter(Waiter& waiter, sdk::Response response);
   void DeadlineLoop();
 

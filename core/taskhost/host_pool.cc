@@ -57,7 +57,7 @@ struct PooledTaskState {
   // Called once, by the host's reader thread.
   // Done() is true before on_exit runs, so whoever on_exit wakes finds the
   // task ended (the agent's watchdog would otherwise sleep until its next tick).
-  void Finish(sdk::TaskOutcome outcome) {
+  void Finish(const sdk::TaskOutcome& outcome) {
     {
       std::lock_guard lock(mutex);
       this->outcome = outcome;
@@ -126,7 +126,7 @@ class PooledHost : public std::enable_shared_from_this<PooledHost> {
     return current_;
   }
   void Dispatch(std::string* out_bytes, std::string* err_bytes, bool flush_stderr);
-  void OnOutcome(sdk::TaskOutcome outcome);
+  void OnOutcome(const sdk::TaskOutcome& outcome);
   void OnExit();
 
   TaskHostPool& pool_;
@@ -183,6 +183,7 @@ sdk::Status PooledHost::Spawn(const TaskHostPoolOptions& options) {
                                    "--parent-death-signal",
                                    std::to_string(options.parent_death_signal)};
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
   pid_t pid = 0;
@@ -270,7 +271,7 @@ void PooledHost::Dispatch(std::string* out_bytes, std::string* err_bytes, bool f
             task->callbacks.on_event(record.event);
           }
           break;
-        case Record::Kind::kOutcome: OnOutcome(std::move(record.outcome)); break;
+        case Record::Kind::kOutcome: OnOutcome(record.outcome); break;
         case Record::Kind::kRetiring: retiring_ = true; break;
         default: break;  // requests never come this way
       }
@@ -290,7 +291,7 @@ void PooledHost::Dispatch(std::string* out_bytes, std::string* err_bytes, bool f
   }
 }
 
-void PooledHost::OnOutcome(sdk::TaskOutcome outcome) {
+void PooledHost::OnOutcome(const sdk::TaskOutcome& outcome) {
   std::shared_ptr<PooledTaskState> task;
   {
     std::lock_guard lock(mutex_);
@@ -302,7 +303,7 @@ void PooledHost::OnOutcome(sdk::TaskOutcome outcome) {
   // Idle again before the task is final, so the worker's next task finds
   // this host rather than starting another.
   if (!retiring_) pool_.Release(shared_from_this());
-  task->Finish(std::move(outcome));
+  task->Finish(outcome);
 }
 
 void PooledHost::ReaderLoop() {
@@ -370,7 +371,7 @@ void PooledHost::OnExit() {
     if (!err_tail_.empty()) message += ": " + err_tail_.back();
     outcome = {sdk::TaskResult::kFailed, ExitCodeOf(status), message};
   }
-  task->Finish(std::move(outcome));
+  task->Finish(outcome);
 }
 
 // ---- PooledTask ----------------------------------------------------------------

@@ -118,6 +118,7 @@ sdk::Status TaskHostLauncher::Start(const TaskHostRequest& request) {
                                    spec_path_,          "--plugin-dir",  request.plugin_dir,
                                    "--executor",        request.executor};
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
 
@@ -245,10 +246,10 @@ void TaskHostLauncher::ReaderLoop() {
     if (!err_tail.empty()) message += ": " + err_tail.back();
     outcome = {sdk::TaskResult::kFailed, ExitCodeOf(status), message};
   }
-  Finish(std::move(outcome));
+  Finish(outcome);
 }
 
-void TaskHostLauncher::Finish(sdk::TaskOutcome outcome) {
+void TaskHostLauncher::Finish(const sdk::TaskOutcome& outcome) {
   // Done() is true before on_exit runs (see TaskHostCallbacks); Wait() still
   // returns only after on_exit, because it joins this (the reader) thread.
   {

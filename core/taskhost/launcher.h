@@ -128,7 +128,7 @@ class TaskHostLauncher {
   void ReaderLoop();
   void GraceLoop();
   void KillLocked();  // REQUIRES: mutex_ held
-  void Finish(sdk::TaskOutcome outcome);
+  void Finish(const sdk::TaskOutcome& outcome);
 
   TaskHostCallbacks callbacks_;
   Clock& clock_;
