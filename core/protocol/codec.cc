@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/common/ids.h"
+#include "core/common/utf8.h"
 
 namespace scaleout::core::protocol {
 
@@ -505,40 +506,6 @@ std::string Quote(std::string_view text) {
   if (text.size() > 64) out += "...";
   out += "'";
   return out;
-}
-
-// Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF):
-// strings end up in the catalog and in JSON, which both need valid text.
-bool IsValidUtf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t extra;
-    std::uint32_t cp;
-    std::uint32_t min;
-    if ((c & 0xE0) == 0xC0) {
-      extra = 1, cp = c & 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2, cp = c & 0x0F, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3, cp = c & 0x07, min = 0x10000;
-    } else {
-      return false;
-    }
-    if (s.size() - i <= extra) return false;
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += extra + 1;
-  }
-  return true;
 }
 
 // Readers: one per wire type. A nil value counts as absent and keeps the

@@ -5,9 +5,13 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "tests/plugins/executors/process/test_util.h"
 
@@ -63,6 +67,93 @@ TEST(SpecFileTest, RoundTripsThroughAFileWithMode0600AndIsDeletedOnRead) {
   EXPECT_EQ(read->log_level, 0x0Eu);
   EXPECT_EQ(read->parent_death_signal, 15);
   EXPECT_EQ(read->parent_pid, 1234);
+}
+
+// What SpecToJson wrote before it wrote JSON by hand: a nlohmann DOM,
+// dumped with invalid UTF-8 replaced.
+std::string SpecThroughDom(const TaskHostSpec& spec) {
+  using nlohmann::json;
+  json parameters = json::array();
+  for (const sdk::ExecutionParameter& p : spec.task.parameters) {
+    parameters.push_back({{"object_type", static_cast<int>(p.object_type)},
+                          {"name", p.name},
+                          {"value", p.value},
+                          {"data_type", p.data_type},
+                          {"sensitive", p.sensitive}});
+  }
+  json config = json::object();
+  for (const auto& [key, value] : spec.executor_config) config[key] = value;
+  json root = {{"task",
+                {{"execution_id", spec.task.execution_id},
+                 {"task_id", spec.task.task_id},
+                 {"attempt", spec.task.attempt},
+                 {"project_dir", spec.task.project_dir},
+                 {"package_name", spec.task.package_name},
+                 {"work_dir", spec.task.work_dir},
+                 {"logging_level", spec.task.logging_level},
+                 {"parameters", std::move(parameters)}}},
+               {"executor_config", std::move(config)},
+               {"log_file", spec.log_file},
+               {"log_level", spec.log_level},
+               {"parent_death_signal", spec.parent_death_signal},
+               {"parent_pid", spec.parent_pid}};
+  return root.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// The hand-written JSON means the same as the DOM's for any bytes in any
+// string: quotes, backslashes, every control character, multi-byte UTF-8,
+// and invalid UTF-8 (overlong forms, surrogates, truncated sequences, stray
+// continuation bytes), which both turn into U+FFFD.
+TEST(SpecFileTest, HandWrittenJsonMeansWhatTheDomWrote) {
+  std::mt19937 random(20261206);
+  const std::vector<std::string> pieces = {"\"",
+                                           "\\",
+                                           "\b",
+                                           "\f",
+                                           "\n",
+                                           "\r",
+                                           "\t",
+                                           std::string(1, '\0'),
+                                           "\x1f",
+                                           "\x7f",
+                                           "a",
+                                           "/",
+                                           "\xc3\xa9",
+                                           "\xe2\x82\xac",
+                                           "\xf0\x9f\x98\x80",
+                                           "\xc0\xaf",
+                                           "\xed\xa0\x80",
+                                           "\xf4\x90\x80\x80",
+                                           "\xe2\x82",
+                                           "\x80",
+                                           "\xff",
+                                           "\xf5\x80\x80\x80",
+                                           "\xe0\x80\x80"};
+  auto random_text = [&] {
+    std::string text;
+    const int n = static_cast<int>(random() % 12);
+    for (int i = 0; i < n; ++i) text += pieces[random() % pieces.size()];
+    return text;
+  };
+  for (int round = 0; round < 2000; ++round) {
+    TaskHostSpec spec = SampleSpec();
+    spec.task.task_id = random_text();
+    spec.task.project_dir = random_text();
+    spec.task.package_name = random_text();
+    spec.task.work_dir = random_text();
+    spec.task.parameters = {{sdk::ParameterObjectType::kProject, random_text(), random_text(),
+                             "String", round % 2 == 0}};
+    spec.executor_config = {{random_text(), random_text()}, {"x" + random_text(), ""}};
+    spec.log_file = random_text();
+    const std::string written = SpecToJson(spec);
+    const auto parsed = nlohmann::json::parse(written, nullptr, false);
+    ASSERT_FALSE(parsed.is_discarded()) << written;
+    ASSERT_EQ(parsed, nlohmann::json::parse(SpecThroughDom(spec))) << written;
+    // And it reads back: every valid string exactly.
+    auto back = SpecFromJson(written);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(back->task.parameters.size(), 1u);
+  }
 }
 
 TEST(SpecFileTest, ReplacesAStaleFileAndNeverFollowsASymlink) {
