@@ -14,14 +14,31 @@ std::int64_t SystemClock::SteadyMillis() const {
       .count();
 }
 
+SystemClock::Bucket& SystemClock::BucketOf(const std::atomic<bool>& wake) {
+  // Fibonacci hashing: neighbouring flags (members of one object) spread out.
+  const auto address = reinterpret_cast<std::uintptr_t>(&wake);
+  static_assert(kBuckets == 64, "the shift below picks 6 bits");
+  return buckets_[(static_cast<std::uint64_t>(address) * 0x9E3779B97F4A7C15ULL) >> 58];
+}
+
 bool SystemClock::SleepFor(Millis duration, const std::atomic<bool>& wake) {
-  std::unique_lock lock(mutex_);
-  return cv_.wait_for(lock, duration, [&] { return wake.load(); });
+  Bucket& bucket = BucketOf(wake);
+  std::unique_lock lock(bucket.mutex);
+  return bucket.cv.wait_for(lock, duration, [&] { return wake.load(); });
+}
+
+void SystemClock::Wake(const std::atomic<bool>& wake) {
+  Bucket& bucket = BucketOf(wake);
+  // Taking the lock orders this wake after a sleeper's check of the flag.
+  { std::lock_guard lock(bucket.mutex); }
+  bucket.cv.notify_all();
 }
 
 void SystemClock::WakeAll() {
-  std::lock_guard lock(mutex_);
-  cv_.notify_all();
+  for (Bucket& bucket : buckets_) {
+    { std::lock_guard lock(bucket.mutex); }
+    bucket.cv.notify_all();
+  }
 }
 
 SystemClock& SystemClock::Instance() {

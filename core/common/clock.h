@@ -6,9 +6,11 @@
 #ifndef SCALEOUT_CORE_COMMON_CLOCK_H_
 #define SCALEOUT_CORE_COMMON_CLOCK_H_
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -30,6 +32,13 @@ class Clock {
   virtual bool SleepFor(Millis duration, const std::atomic<bool>& wake) = 0;
   // Wakes every SleepFor() now (used on shutdown).
   virtual void WakeAll() = 0;
+  // Wakes the SleepFor() calls waiting on `wake`, which the caller has just
+  // set; the others sleep on. A clock may wake more (the default wakes all),
+  // never fewer.
+  virtual void Wake(const std::atomic<bool>& wake) {
+    (void)wake;
+    WakeAll();
+  }
 };
 
 class SystemClock final : public Clock {
@@ -38,13 +47,22 @@ class SystemClock final : public Clock {
   std::int64_t SteadyMillis() const override;
   bool SleepFor(Millis duration, const std::atomic<bool>& wake) override;
   void WakeAll() override;
+  void Wake(const std::atomic<bool>& wake) override;
 
   // The process-wide instance; lives for the whole program.
   static SystemClock& Instance();
 
  private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
+  // Sleepers wait on the bucket of their flag's address, so a Wake() wakes
+  // only the few threads whose flags share a bucket, not every sleeper of
+  // the process (each needless wake-up is a context switch).
+  struct Bucket {
+    std::mutex mutex;
+    std::condition_variable cv;
+  };
+  static constexpr std::size_t kBuckets = 64;
+  Bucket& BucketOf(const std::atomic<bool>& wake);
+  std::array<Bucket, kBuckets> buckets_;
 };
 
 // A clock that moves only when told to. Starts at `start_unix_millis`.

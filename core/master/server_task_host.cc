@@ -44,12 +44,12 @@ struct ServerTaskHost::Shared {
     });
   }
 
-  // Called after every commit that may have made work claimable. WakeAll
-  // wakes every sleeper of the clock, so only the first call after the
-  // claim loop cleared `work` makes it: while `work` is already set, the
-  // loop either has not slept yet (it checks the flag first) or was woken.
+  // Called after every commit that may have made work claimable. Only the
+  // first call after the claim loop cleared `work` wakes it: while `work` is
+  // already set, the loop either has not slept yet (it checks the flag
+  // first) or was woken.
   void Wake() {
-    if (!work.exchange(true, std::memory_order_relaxed)) clock.WakeAll();
+    if (!work.exchange(true, std::memory_order_relaxed)) clock.Wake(work);
   }
 
   catalog::CatalogWriter& writer;

@@ -410,7 +410,7 @@ void WorkerService::ParkOrRetry(const std::shared_ptr<Waiter>& waiter,
     if (!stopping && generation_ == generation_seen) {
       // The deadline thread needs waking only when this deadline comes before
       // the time it already means to wake up at; a long-poll usually ends
-      // long after that. (WakeAll wakes every sleeper of the clock.)
+      // long after that.
       wake = waiter->deadline < deadline_thread_wakes_at_;
       if (wake) wake_deadline_thread_ = true;
       waiters_.push_back(waiter);
@@ -418,7 +418,8 @@ void WorkerService::ParkOrRetry(const std::shared_ptr<Waiter>& waiter,
     }
   }
   if (parked) {
-    if (wake) clock_.WakeAll();  // the deadline thread recomputes its next deadline
+    // The deadline thread recomputes its next deadline.
+    if (wake) clock_.Wake(wake_deadline_thread_);
   } else if (stopping) {
     AnswerWaiter(*waiter, NoTaskReply(*waiter));
   } else {

@@ -50,7 +50,7 @@ struct PooledTaskState {
       : task_id(std::move(id)), callbacks(std::move(c)), clock(clk), kill_grace(grace) {}
   ~PooledTaskState() {
     grace_wake.store(true);
-    clock.WakeAll();
+    clock.Wake(grace_wake);
     if (grace.joinable()) grace.join();
   }
 
@@ -65,7 +65,7 @@ struct PooledTaskState {
     }
     if (callbacks.on_exit) callbacks.on_exit(outcome);
     grace_wake.store(true);
-    clock.WakeAll();
+    clock.Wake(grace_wake);
     done_cv.notify_all();
   }
 

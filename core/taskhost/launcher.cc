@@ -259,7 +259,7 @@ void TaskHostLauncher::Finish(const sdk::TaskOutcome& outcome) {
   }
   if (callbacks_.on_exit) callbacks_.on_exit(outcome);
   grace_wake_.store(true);
-  clock_.WakeAll();
+  clock_.Wake(grace_wake_);
   done_cv_.notify_all();
 }
 

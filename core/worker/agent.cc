@@ -125,6 +125,11 @@ void Agent::Nap(std::atomic<bool>& poke, milliseconds duration) {
   poke.store(false);
 }
 
+void Agent::Poke(std::atomic<bool>& poke) {
+  poke.store(true);
+  deps_.clock->Wake(poke);
+}
+
 void Agent::PokeAll() {
   for (auto* p : {&control_poke_, &poll_poke_, &heartbeat_poke_, &watchdog_poke_, &shipper_poke_}) {
     p->store(true);
@@ -246,8 +251,7 @@ void Agent::ControlLoop() {
         continue;
       }
       backoff = milliseconds(1'000);
-      poll_poke_.store(true);
-      deps_.clock->WakeAll();
+      Poke(poll_poke_);
     }
     Nap(control_poke_, AgentHeartbeatInterval());
     if (stopping_.load()) break;
@@ -457,8 +461,7 @@ Result<int> Agent::PollOnce(milliseconds wait) {
     // The claim granted the new leases, so they need no renewal yet; the
     // heartbeat thread only recomputes when the next one is due (at once if
     // a long-poll held the claim back for a whole heartbeat interval).
-    heartbeat_poke_.store(true);
-    deps_.clock->WakeAll();
+    Poke(heartbeat_poke_);
   }
   return started;
 }
@@ -567,10 +570,7 @@ Status Agent::StartTask(const protocol::TaskAssignment& a, std::int64_t granted_
 
   TaskCallbacks callbacks;
   callbacks.on_event = [this, a](const sdk::Event& event) { OnTaskEvent(a, event); };
-  callbacks.on_exit = [this] {
-    watchdog_poke_.store(true);
-    deps_.clock->WakeAll();
-  };
+  callbacks.on_exit = [this] { Poke(watchdog_poke_); };
 
   // The lock is held across Launch() so the lease logic never sees a task
   // without its process; the launcher's callbacks do not take it.
@@ -661,10 +661,7 @@ void Agent::ApplyLeaseActions(const std::vector<LeaseAction>& actions) {
       task.process->Kill();
     }
   }
-  if (!actions.empty()) {
-    watchdog_poke_.store(true);
-    deps_.clock->WakeAll();
-  }
+  if (!actions.empty()) Poke(watchdog_poke_);
 }
 
 void Agent::WatchdogOnce() {
@@ -694,9 +691,8 @@ void Agent::WatchdogOnce() {
   // on its next request for work, which the master records before it
   // claims; the shipper reports it alone if the poll thread cannot (see
   // ResultsToShip).
-  poll_poke_.store(true);
-  shipper_poke_.store(true);
-  deps_.clock->WakeAll();
+  Poke(poll_poke_);
+  Poke(shipper_poke_);
 }
 
 void Agent::QueueResult(const Task& task, const sdk::TaskOutcome& outcome) {
@@ -762,8 +758,7 @@ Status Agent::ReportResultsOnce(ResultsToShip which) {
   if (!reply.ok()) return reply.status();
   // The master has recorded these results, so their slots are free in the
   // catalog too: ask for work now.
-  poll_poke_.store(true);
-  deps_.clock->WakeAll();
+  Poke(poll_poke_);
   return Status::Ok();
 }
 

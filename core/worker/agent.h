@@ -155,6 +155,8 @@ class Agent {
   MasterClient& Client(MasterChannel channel);
   // Sleeps up to `duration` of clock time; returns early when poked or stopping.
   void Nap(std::atomic<bool>& poke, std::chrono::milliseconds duration);
+  // Sets `poke` and wakes the thread that naps on it (only that one).
+  void Poke(std::atomic<bool>& poke);
   void PokeAll();
 
   sdk::Status StartTask(const protocol::TaskAssignment& assignment, std::int64_t granted_send_ms);

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
+#include <vector>
 
 namespace scaleout::core {
 namespace {
@@ -40,6 +42,35 @@ TEST(ManualClockTest, WakeFlagEndsSleepEarly) {
   wake = true;
   clock.WakeAll();
   sleeper.join();
+}
+
+// Wake(flag) ends the sleep on that flag; the sleeps on other flags go on
+// until their own flag is set (whatever wake-ups a shared bucket costs them).
+// A flag set before the sleep ends it at once. A lost wake-up would leave a
+// sleeper for its whole minute and fail below.
+TEST(SystemClockTest, WakeEndsOnlyTheSleepOnThatFlag) {
+  SystemClock& clock = SystemClock::Instance();
+  std::atomic<bool> flags[8] = {};  // neighbours in memory, like an object's members
+  std::atomic<int> woken{0};
+  std::vector<std::thread> sleepers;
+  std::vector<int> results(8, -1);
+  for (int i = 0; i < 8; ++i) {
+    sleepers.emplace_back([&, i] {
+      results[i] = clock.SleepFor(Millis(60'000), flags[i]) ? 1 : 0;
+      woken.fetch_add(1);
+    });
+  }
+  for (int i = 0; i < 8; ++i) {
+    // Each sleeper in turn; the ones not yet woken must still be asleep.
+    flags[i].store(true);
+    clock.Wake(flags[i]);
+    while (woken.load() < i + 1) std::this_thread::yield();
+    EXPECT_EQ(woken.load(), i + 1) << "a sleep ended before its flag was set";
+  }
+  for (std::thread& t : sleepers) t.join();
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(results[i], 1) << "sleeper " << i;
+  std::atomic<bool> already{true};
+  EXPECT_TRUE(clock.SleepFor(Millis(60'000), already));
 }
 
 TEST(FormatUtcTest, Iso8601WithMillis) {
