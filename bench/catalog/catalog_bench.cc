@@ -33,6 +33,7 @@
 
 #include "bench/catalog/lifecycle.h"
 #include "core/catalog/catalog_writer.h"
+#include "core/catalog/limits.h"
 #include "core/catalog/transaction.h"
 #include "core/common/ids.h"
 #include "host/plugin_loader.h"
@@ -402,6 +403,11 @@ int Main(int argc, char** argv) {
   if (MakeWorkload(s.workload) == nullptr || s.clients < 1 || s.inflight < 1 || s.batch < 1 ||
       bad_only) {
     std::cerr << "catalog_bench: bad options\n" << desc;
+    return 2;
+  }
+  if (s.package_kib > core::catalog::kMaxPackageBytes / 1024) {
+    std::cerr << "catalog_bench: --package-kib must be at most "
+              << core::catalog::kMaxPackageBytes / 1024 << " (the catalog's package size limit)\n";
     return 2;
   }
   const bool own_dir = dir.empty();

@@ -1,5 +1,6 @@
 # Runs `catalog_bench --quick` and checks its JSON: it parses, has the four
-# configurations, and each one completed at least one life cycle.
+# configurations, and each one completed at least one life cycle; then that an
+# oversized --package-kib is refused with a clear error.
 # Usage: cmake -DBENCH=<catalog_bench> -DPLUGIN_DIR=<plugins> -P check_quick.cmake
 execute_process(COMMAND "${BENCH}" --quick --plugin-dir "${PLUGIN_DIR}"
                 OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
@@ -24,3 +25,11 @@ foreach(i RANGE ${last})
   endif()
 endforeach()
 message(STATUS "catalog_bench --quick produced a complete JSON report")
+
+# A package larger than the catalog accepts is refused before anything runs.
+execute_process(COMMAND "${BENCH}" --package-kib 1000000 --plugin-dir "${PLUGIN_DIR}"
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 2 OR NOT err MATCHES "--package-kib must be at most 65536")
+  message(FATAL_ERROR "catalog_bench --package-kib 1000000: expected exit 2 and a clear "
+                      "error, got ${rc}:\n${err}\n${out}")
+endif()

@@ -105,10 +105,6 @@ sdk::Result<TaskHostSpec> FromJsonObject(const json& root) {
   return spec;
 }
 
-}  // namespace
-
-namespace {
-
 // Appends `s` as a JSON string, as nlohmann's dump() writes it: the escapes
 // JSON requires, everything else as is. A string that is not UTF-8 (rare:
 // a parameter value) goes through nlohmann itself, which replaces the bad

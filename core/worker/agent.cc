@@ -311,15 +311,7 @@ void Agent::ShipperLoop() {
     const std::int64_t now = deps_.clock->SteadyMillis();
     const std::int64_t events_due_at = events_shipped_at + kEventShipGap.count();
     const bool events_due = now >= events_due_at;
-    Status s = ReportResultsOnce(ResultsToShip::kNotForThePoll);
-    if (events_due && (s.ok() || !IsUnreachable(s))) {
-      if (spool_) {
-        Status sealed = spool_->Seal();  // fsynced even while the master is away
-        if (!sealed.ok()) spdlog::error("event spool: {}", sealed.ToString());
-      }
-      Status events = ShipEventsOnce();
-      if (s.ok()) s = events;
-    }
+    Status s = Ship(ResultsToShip::kNotForThePoll, events_due);
     if (events_due) events_shipped_at = now;
     if (!s.ok()) spdlog::debug("shipping to the master: {}", s.ToString());
     milliseconds nap = s.ok() ? kShipInterval : kRetryBackoff;
@@ -830,11 +822,14 @@ Status Agent::ShipEventsOnce() {
   }
 }
 
-Status Agent::ShipOnce() {
+Status Agent::ShipOnce() { return Ship(ResultsToShip::kAll, /*events_too=*/true); }
+
+Status Agent::Ship(ResultsToShip which, bool events_too) {
   // Results first: they wait for nothing local, while sealing the open event
   // batch costs two fsyncs. The master records events after the result
   // either way (they were always shipped second).
-  Status results = ReportResultsOnce();
+  Status results = ReportResultsOnce(which);
+  if (!events_too) return results;
   // Sealed even while the master is away, so the events are fsynced.
   if (spool_) {
     Status sealed = spool_->Seal();

@@ -170,6 +170,8 @@ class Agent {
   // kResultPiggybackWait.
   enum class ResultsToShip { kAll, kNotForThePoll };
   sdk::Status ReportResultsOnce(ResultsToShip which = ResultsToShip::kAll);
+  // ShipOnce() with a choice of results, and events only when `events_too`.
+  sdk::Status Ship(ResultsToShip which, bool events_too);
   // Marks up to a request's worth of waiting results as in flight and returns
   // them (`only_stale`: those the shipper may take, see ResultsToShip).
   // Requires mutex_.
