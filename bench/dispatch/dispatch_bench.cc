@@ -49,6 +49,7 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/management/operations.h"
 #include "host/commands/manage_client.h"
 #include "tests/e2e/scaleout/cluster.h"
 #include "tests/support/test_util.h"
@@ -87,8 +88,10 @@ struct Settings {
   // How the throughput phases submit each execution: "run" = one
   // run_execution call (create and start in one request and one catalog
   // transaction, what `scaleout manage exec run` does); "create-start" =
-  // create_execution then start_execution, the two SSIS procedures.
+  // create_execution then start_execution, the two SSIS procedures;
+  // "batch" = run_executions calls of `batch` executions each (a job array).
   std::string submit = "run";
+  int batch = 100;
 };
 
 // The combinations the settings name, in the order of test::AllBackends().
@@ -259,8 +262,21 @@ struct Throughput {
   bool timed_out = false;
 };
 
-// Creates and starts one execution of `package` as `submit` says.
-void Submit(host::ManageClient& client, const std::string& package, const std::string& submit) {
+// Creates and starts `count` executions of `package` as `submit` says
+// (more than one only for "batch").
+void Submit(host::ManageClient& client, const std::string& package, const std::string& submit,
+            int count) {
+  if (submit == "batch") {
+    const json reply = CallOrFail(client, "run_executions",
+                                  {{"folder_name", kFolder},
+                                   {"project_name", kProject},
+                                   {"package_name", package},
+                                   {"count", count}});
+    if (reply.value("execution_ids", json::array()).size() != static_cast<std::size_t>(count)) {
+      Fail("run_executions started " + reply.dump() + ", not " + std::to_string(count));
+    }
+    return;
+  }
   if (submit == "run") {
     CallOrFail(client, "run_execution",
                {{"folder_name", kFolder}, {"project_name", kProject}, {"package_name", package}});
@@ -273,7 +289,7 @@ void Submit(host::ManageClient& client, const std::string& package, const std::s
 // Creates and starts `n` executions of `package` from `clients` threads, then
 // waits (polling list_executions every 20 ms) until none is active.
 Throughput RunMany(const Api& api, const std::string& package, int n, int clients,
-                   const std::string& submit, std::chrono::seconds timeout) {
+                   const std::string& submit, int batch, std::chrono::seconds timeout) {
   std::vector<std::unique_ptr<host::ManageClient>> connections;
   connections.reserve(static_cast<std::size_t>(clients));
   for (int i = 0; i < clients; ++i) connections.push_back(api.Connect());
@@ -290,7 +306,10 @@ Throughput RunMany(const Api& api, const std::string& package, int n, int client
   threads.reserve(connections.size());
   for (auto& c : connections) {
     threads.emplace_back([&, client = c.get()] {
-      while (next.fetch_add(1) < n) Submit(*client, package, submit);
+      const int step = submit == "batch" ? batch : 1;
+      for (int first = next.fetch_add(step); first < n; first = next.fetch_add(step)) {
+        Submit(*client, package, submit, std::min(step, n - first));
+      }
     });
   }
   for (std::thread& thread : threads) thread.join();
@@ -418,9 +437,12 @@ Settings ParseArgs(int argc, char** argv) {
       "transport", po::value(&s.transport), "https (default), zmq or all")(
       "storage", po::value(&s.storage), "sqlite (default), odbc_postgresql or all")(
       "submit", po::value(&s.submit),
-      "run (default: one run_execution call per execution) or create-start "
-      "(create_execution, then start_execution)")(
-      "matrix", po::bool_switch(&matrix), "every combination: --transport all --storage all");
+      "run (default: one run_execution call per execution), create-start "
+      "(create_execution, then start_execution) or batch (run_executions calls)")(
+      "batch", po::value(&s.batch),
+      "executions per run_executions call with --submit batch "
+      "(default 100)")("matrix", po::bool_switch(&matrix),
+                       "every combination: --transport all --storage all");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -449,7 +471,12 @@ Settings ParseArgs(int argc, char** argv) {
   if (s.storage != "sqlite" && s.storage != "odbc_postgresql" && s.storage != "all") {
     Fail("--storage must be sqlite, odbc_postgresql or all");
   }
-  if (s.submit != "run" && s.submit != "create-start") Fail("--submit must be run or create-start");
+  if (s.submit != "run" && s.submit != "create-start" && s.submit != "batch") {
+    Fail("--submit must be run, create-start or batch");
+  }
+  if (s.batch < 1 || s.batch > core::management::kMaxExecutionsPerCall) {
+    Fail("--batch must be 1 to " + std::to_string(core::management::kMaxExecutionsPerCall));
+  }
   if (s.noop_n < 1 || s.process_n < 1 || s.latency_samples < 1 || s.clients < 1 ||
       s.worker_tasks < 1) {
     Fail("-n, --process-n, --latency-samples, --clients and --worker-tasks must be at least 1");
@@ -502,14 +529,14 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
 
   Progress("noop: " + std::to_string(settings.noop_n) + " executions");
   const Throughput noop =
-      RunMany(api, kNoopPackage, settings.noop_n, settings.clients, settings.submit,
+      RunMany(api, kNoopPackage, settings.noop_n, settings.clients, settings.submit, settings.batch,
               std::chrono::seconds(120 + settings.noop_n / 20));
   Progress("latency: " + std::to_string(settings.latency_samples) + " samples");
   const Latency latency = MeasureLatency(api, settings.latency_samples);
   Progress("process: " + std::to_string(settings.process_n) + " executions of /bin/true");
   const Throughput process =
       RunMany(api, kProcessPackage, settings.process_n, settings.clients, settings.submit,
-              std::chrono::seconds(120 + settings.process_n / 5));
+              settings.batch, std::chrono::seconds(120 + settings.process_n / 5));
   Progress("bare: " + std::to_string(settings.process_n) + " spawns of /bin/true");
   const double bare_rate = BareSpawnRate(settings.process_n);
   const std::int64_t peak_kb = StatusKb(master_pid, "VmHWM");
@@ -525,42 +552,44 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
   process_json["bare_spawns_per_second"] = bare_rate;
   process_json["bare_threads"] = 2;
   process_json["ratio_to_bare"] = ratio;
-  return {
-      {"benchmark", "dispatch_bench"},
-      {"quick", settings.quick},
-      {"transport", backend.transport},
-      {"storage", backend.storage + (backend.storage == "sqlite" ? " synchronous=FULL" : "")},
-      {"workers", 2},
-      {"worker_max_task_count", settings.worker_tasks},
-      {"clients", settings.clients},
-      {"submit", settings.submit == "run" ? "run_execution" : "create_execution + start_execution"},
-      {"hardware_threads", std::thread::hardware_concurrency()},
-      {"complete", complete},
-      {"setup_seconds", setup_seconds},
-      {"noop", ThroughputJson(noop)},
-      {"latency",
-       {{"samples", latency.dispatch_ms.size()},
-        {"missing", latency.missing},
-        {"measure",
-         "attempt start_time in the catalog (written when a worker's claim commits; master "
-         "clock, ms resolution) minus the client's wall clock when it sent start_execution; "
-         "sequential, idle workers"},
-        {"p50_ms", p50},
-        {"p99_ms", p99},
-        {"max_ms", Percentile(latency.dispatch_ms, 1.0)},
-        {"start_call_p50_ms", Percentile(latency.start_call_ms, 0.50)},
-        {"start_call_p99_ms", Percentile(latency.start_call_ms, 0.99)}}},
-      {"process", process_json},
-      {"master_rss", {{"peak_kb", peak_kb}, {"current_kb", rss_kb}}},
-      {"targets",
-       {{"noop_executions_per_second",
-         {{"target", kTargetNoopPerSecond}, {"met", noop_rate >= kTargetNoopPerSecond}}},
-        {"latency_p50_ms",
-         {{"target", kTargetLatencyP50Ms}, {"met", complete && p50 <= kTargetLatencyP50Ms}}},
-        {"latency_p99_ms",
-         {{"target", kTargetLatencyP99Ms}, {"met", complete && p99 <= kTargetLatencyP99Ms}}},
-        {"process_ratio_to_bare",
-         {{"target", kTargetProcessRatio}, {"met", ratio >= kTargetProcessRatio}}}}}};
+  return {{"benchmark", "dispatch_bench"},
+          {"quick", settings.quick},
+          {"transport", backend.transport},
+          {"storage", backend.storage + (backend.storage == "sqlite" ? " synchronous=FULL" : "")},
+          {"workers", 2},
+          {"worker_max_task_count", settings.worker_tasks},
+          {"clients", settings.clients},
+          {"submit", settings.submit == "run" ? json("run_execution")
+                     : settings.submit == "batch"
+                         ? json("run_executions of " + std::to_string(settings.batch))
+                         : json("create_execution + start_execution")},
+          {"hardware_threads", std::thread::hardware_concurrency()},
+          {"complete", complete},
+          {"setup_seconds", setup_seconds},
+          {"noop", ThroughputJson(noop)},
+          {"latency",
+           {{"samples", latency.dispatch_ms.size()},
+            {"missing", latency.missing},
+            {"measure",
+             "attempt start_time in the catalog (written when a worker's claim commits; master "
+             "clock, ms resolution) minus the client's wall clock when it sent start_execution; "
+             "sequential, idle workers"},
+            {"p50_ms", p50},
+            {"p99_ms", p99},
+            {"max_ms", Percentile(latency.dispatch_ms, 1.0)},
+            {"start_call_p50_ms", Percentile(latency.start_call_ms, 0.50)},
+            {"start_call_p99_ms", Percentile(latency.start_call_ms, 0.99)}}},
+          {"process", process_json},
+          {"master_rss", {{"peak_kb", peak_kb}, {"current_kb", rss_kb}}},
+          {"targets",
+           {{"noop_executions_per_second",
+             {{"target", kTargetNoopPerSecond}, {"met", noop_rate >= kTargetNoopPerSecond}}},
+            {"latency_p50_ms",
+             {{"target", kTargetLatencyP50Ms}, {"met", complete && p50 <= kTargetLatencyP50Ms}}},
+            {"latency_p99_ms",
+             {{"target", kTargetLatencyP99Ms}, {"met", complete && p99 <= kTargetLatencyP99Ms}}},
+            {"process_ratio_to_bare",
+             {{"target", kTargetProcessRatio}, {"met", ratio >= kTargetProcessRatio}}}}}};
 }
 
 // The figures the matrix compares (JSON pointers into one report).

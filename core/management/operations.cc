@@ -421,22 +421,23 @@ Result<json> StartExecution(OperationContext& ctx) {
 }
 
 // create_execution + set_execution_parameter_value + add_execution_worker +
-// start_execution in one transaction: all of it happens, or none.
-Result<json> RunExecution(OperationContext& ctx) {
-  SCALEOUT_ASSIGN_OR_RETURN(auto request, ParseCreate(ctx.args));
+// start_execution of the execution `args` describes, inside the caller's
+// transaction. Returns the new execution's id.
+Result<std::int64_t> CreateAndStart(OperationContext& ctx, const json& args) {
+  SCALEOUT_ASSIGN_OR_RETURN(auto request, ParseCreate(args));
   std::vector<std::string> workers;
-  if (const json* list = Find(ctx.args, "workers")) {
+  if (const json* list = Find(args, "workers")) {
     if (!list->is_array()) return Status::InvalidArgument("'workers' must be an array of ids");
     for (const json& w : *list) {
       if (!w.is_string()) return Status::InvalidArgument("'workers' must be an array of ids");
       workers.push_back(w.get<std::string>());
     }
   }
-  if (!workers.empty() && Find(ctx.args, "useanyworker") == nullptr) request.useanyworker = false;
-  SCALEOUT_ASSIGN_OR_RETURN(auto retry, ArgOptInt(ctx.args, "retry_count"));
+  if (!workers.empty() && Find(args, "useanyworker") == nullptr) request.useanyworker = false;
+  SCALEOUT_ASSIGN_OR_RETURN(auto retry, ArgOptInt(args, "retry_count"));
   SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id,
                             catalog::CreateExecution(ctx.txn, ctx.caller, request));
-  if (const json* parameters = Find(ctx.args, "parameters")) {
+  if (const json* parameters = Find(args, "parameters")) {
     if (!parameters->is_array()) {
       return Status::InvalidArgument("'parameters' must be an array of {name, value}");
     }
@@ -451,9 +452,64 @@ Result<json> RunExecution(OperationContext& ctx) {
     SCALEOUT_RETURN_IF_ERROR(catalog::AddExecutionWorker(ctx.txn, ctx.caller, id, w));
   }
   SCALEOUT_RETURN_IF_ERROR(catalog::StartExecution(ctx.txn, ctx.caller, id, retry.value_or(0)));
+  return id;
+}
+
+// All four steps in one transaction: all of it happens, or none.
+Result<json> RunExecution(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id, CreateAndStart(ctx, ctx.args));
   ctx.note_work_may_be_available();
   SCALEOUT_ASSIGN_OR_RETURN(auto e, catalog::GetExecution(ctx.txn, ctx.caller, id));
   return ExecutionResult(ctx, std::move(e));
+}
+
+// The arguments of the i-th execution of a run_executions call: the call's
+// own arguments (less `executions` and `count`), overridden key by key by
+// the i-th element of `executions` when there is one.
+json BatchElementArgs(const json& args, const json* element) {
+  json merged = args;
+  merged.erase("executions");
+  merged.erase("count");
+  if (element != nullptr) {
+    for (const auto& [key, value] : element->items()) merged[key] = value;
+  }
+  return merged;
+}
+
+// run_execution many times in one transaction (one commit, one call): either
+// `count` copies of the execution the arguments describe (a job array), or
+// one per element of `executions`, each element's keys overriding the
+// call's. All start, or none: the first refusal names the element.
+Result<json> RunExecutions(OperationContext& ctx) {
+  const json* list = Find(ctx.args, "executions");
+  SCALEOUT_ASSIGN_OR_RETURN(auto count, ArgOptInt(ctx.args, "count"));
+  if ((list == nullptr) == !count) {
+    return Status::InvalidArgument("run_executions needs either 'count' or 'executions'");
+  }
+  if (list != nullptr && (!list->is_array() || list->empty())) {
+    return Status::InvalidArgument("'executions' must be a non-empty array of objects");
+  }
+  const std::int64_t n = list != nullptr ? static_cast<std::int64_t>(list->size()) : *count;
+  if (n < 1 || n > kMaxExecutionsPerCall) {
+    return Status::InvalidArgument(
+        "run_executions starts 1 to " + std::to_string(kMaxExecutionsPerCall) +
+        " executions per call, not " + std::to_string(n) + "; split the batch");
+  }
+  json ids = json::array();
+  for (std::int64_t i = 0; i < n; ++i) {
+    const json* element = list != nullptr ? &(*list)[static_cast<std::size_t>(i)] : nullptr;
+    if (element != nullptr && !element->is_object()) {
+      return Status::InvalidArgument("executions[" + std::to_string(i) + "] is not an object");
+    }
+    auto id = CreateAndStart(ctx, BatchElementArgs(ctx.args, element));
+    if (!id.ok()) {
+      return Status(id.status().code(),
+                    "executions[" + std::to_string(i) + "]: " + id.status().message());
+    }
+    ids.push_back(*id);
+  }
+  ctx.note_work_may_be_available();
+  return json{{"execution_ids", std::move(ids)}};
 }
 
 Result<json> StopOperation(OperationContext& ctx) {
@@ -733,6 +789,9 @@ std::vector<Operation> BuildTable() {
        /*catalog_ops_only=*/true, /*log_at_debug=*/true},
       {"run_execution", "create, set parameters, add workers and start, in one transaction",
        kRunners, true, RunExecution},
+      {"run_executions",
+       "run_execution for many executions (count copies, or a list), one transaction", kRunners,
+       true, RunExecutions},
       {"stop_operation", "catalog.stop_operation", kRunners, true, StopOperation},
       {"list_executions", "catalog.executions (All Executions report)", kReaders, false,
        ListExecutions},

@@ -69,6 +69,10 @@ struct Operation {
   bool log_at_debug = false;
 };
 
+// The most executions one run_executions call may start (one transaction;
+// a client splits a larger batch).
+inline constexpr std::int64_t kMaxExecutionsPerCall = 1'000;
+
 // Every operation, in documentation order.
 std::span<const Operation> Operations();
 // The operation named `name`, or nullptr.

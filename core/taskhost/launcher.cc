@@ -19,6 +19,7 @@
 #include "core/taskhost/process_tree.h"
 #include "core/taskhost/records.h"
 #include "core/taskhost/spec_file.h"
+#include "core/taskhost/work_dir.h"
 
 extern char** environ;
 
@@ -44,15 +45,6 @@ sdk::Status ValidateRequest(const TaskHostRequest& r) {
     return sdk::Status::InvalidArgument("task host request lacks spec.work_dir");
   if (r.kill_grace.count() < 0)
     return sdk::Status::InvalidArgument("kill_grace must not be negative");
-  return sdk::Status::Ok();
-}
-
-sdk::Status EnsureWorkDir(const std::string& dir) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(dir, ec)) return sdk::Status::Ok();
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return sdk::Status::Unavailable("cannot create work dir '" + dir + "': " + ec.message());
-  ::chmod(dir.c_str(), 0700);  // the task's own; best effort
   return sdk::Status::Ok();
 }
 

@@ -25,6 +25,7 @@
 #include "core/taskhost/records.h"
 #include "core/taskhost/spec_file.h"
 #include "core/taskhost/task_log.h"
+#include "core/taskhost/work_dir.h"
 
 namespace scaleout::core::taskhost {
 namespace {
@@ -439,6 +440,11 @@ int ServeTaskHost(const ExecutorProvider& executors, int input_fd, int output_fd
   auto start_task = [&](Record& request) {
     auto spec = SpecFromJson(request.spec_json);
     if (!spec.ok()) return fail_now(nullptr, "task host: " + spec.status().ToString());
+    // The task's folder is made here, not by the worker's poll thread,
+    // which starts a reply's tasks one after another (work_dir.h).
+    if (sdk::Status dir = EnsureWorkDir(spec->task.work_dir); !dir.ok()) {
+      return fail_now(nullptr, "task host: " + dir.message());
+    }
     const std::string name = ExecutorShortName(request.executor);
     auto task = std::make_unique<ServedTask>(std::move(*spec), writer, clock);
     OpenLog(task->log,

@@ -529,17 +529,7 @@ Status Agent::StartTask(const protocol::TaskAssignment& a, std::int64_t granted_
   }
   SCALEOUT_ASSIGN_OR_RETURN(std::string project_dir, EnsureProject(a));
   const fs::path work_dir = fs::path(settings_.tasks_root_folder) / a.task_id;
-  std::error_code ec;
-  // One mkdir in the usual case (TasksRootFolder exists); the task's own
-  // folder is private to it.
-  if (::mkdir(work_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    fs::create_directories(work_dir, ec);
-    if (!ec) ::chmod(work_dir.c_str(), 0700);
-  }
-  if (ec) {
-    return Status::Unavailable("cannot create " + work_dir.string() + ": " + ec.message() +
-                               "; check 'TasksRootFolder'");
-  }
+  // The task host creates work_dir (core/taskhost/work_dir.h).
 
   TaskLaunch launch;
   launch.spec.execution_id = a.execution_id;

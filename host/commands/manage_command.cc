@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/common/peer_id.h"
+#include "core/management/operations.h"
 #include "core/management/project_source.h"
 #include "core/security/certificates.h"
 #include "host/commands/command_util.h"
@@ -551,6 +552,35 @@ int ExecStart(Context& ctx) {
 
 int Wait(Context& ctx, const std::vector<std::int64_t>& ids, std::int64_t timeout_s);
 
+// exec run --count N: N copies through run_executions, a call per
+// kMaxExecutionsPerCall of them (each call all or nothing).
+int ExecRunMany(Context& ctx, json args) {
+  const std::int64_t count = ParseInt(ctx.args.Get("count"), "--count");
+  if (count < 1) Usage("--count must be at least 1, got " + std::to_string(count));
+  std::vector<std::int64_t> ids;
+  ids.reserve(static_cast<std::size_t>(count));
+  while (static_cast<std::int64_t>(ids.size()) < count) {
+    args["count"] = std::min(count - static_cast<std::int64_t>(ids.size()),
+                             core::management::kMaxExecutionsPerCall);
+    const json reply = Call(ctx, "run_executions", args);
+    for (const json& id : reply.at("execution_ids")) ids.push_back(id.get<std::int64_t>());
+    if (count > core::management::kMaxExecutionsPerCall && !ctx.json_output) {
+      ctx.err << "started " << ids.size() << " of " << count << " executions\n";
+    }
+  }
+  if (ctx.args.Has("wait")) {
+    if (!ctx.json_output)
+      ctx.out << "Started executions " << ids.front() << " to " << ids.back() << ".\n";
+    return Wait(
+        ctx, ids,
+        ctx.args.values.contains("timeout") ? ParseInt(ctx.args.Get("timeout"), "--timeout") : 0);
+  }
+  if (ctx.json_output) return PrintJson(ctx, json{{"execution_ids", ids}}), kExitOk;
+  ctx.out << "Started " << ids.size() << " executions (" << ids.front() << " to " << ids.back()
+          << ").\n";
+  return kExitOk;
+}
+
 int ExecRun(Context& ctx) {
   json args = PackageArgs(ctx);
   AddMode(ctx, args);
@@ -558,6 +588,7 @@ int ExecRun(Context& ctx) {
   args["workers"] = ctx.args.All("worker");
   if (ctx.args.values.contains("retry"))
     args["retry_count"] = ParseInt(ctx.args.Get("retry"), "--retry");
+  if (ctx.args.values.contains("count")) return ExecRunMany(ctx, args);
   const json e = Call(ctx, "run_execution", args);
   const std::int64_t id = e.value("execution_id", std::int64_t{0});
   if (ctx.args.Has("wait")) {
@@ -910,8 +941,8 @@ const std::vector<Command>& Commands() {
       {{"exec", "start"}, "ID [--retry N]", {"retry"}, {}, ExecStart},
       {{"exec", "run"},
        "--folder F --project P --package PKG [--param NAME=VALUE]... [--worker ID]... "
-       "[--server|--scaleout] [--retry N] [--wait [--timeout S]]",
-       {"folder", "project", "package", "param", "worker", "retry", "timeout"},
+       "[--server|--scaleout] [--retry N] [--count N] [--wait [--timeout S]]",
+       {"folder", "project", "package", "param", "worker", "retry", "count", "timeout"},
        {"server", "scaleout", "wait"},
        ExecRun},
       {{"exec", "stop"}, "ID", {}, {}, ExecStop},

@@ -55,8 +55,7 @@ class HostPoolTest : public ::testing::Test {
     request.spec.task_id = "task-" + std::to_string(++tasks_);
     request.spec.project_dir = root_ / "project";
     request.spec.package_name = name;
-    request.spec.work_dir = root_ / request.spec.task_id;
-    std::filesystem::create_directories(request.spec.work_dir);
+    request.spec.work_dir = root_ / request.spec.task_id;  // the host creates it
     request.log_file = request.spec.work_dir + "/task.log";
     return request;
   }
@@ -236,6 +235,34 @@ TEST_F(HostPoolTest, AnUnknownExecutorFailsTheTaskAndTheHostStays) {
   const sdk::TaskOutcome outcome = RunToEnd(pool, request, &host);
   EXPECT_EQ(outcome.result, sdk::TaskResult::kFailed);
   EXPECT_THAT(outcome.message, HasSubstr("nosuch"));
+  pid_t next = 0;
+  EXPECT_EQ(RunToEnd(pool, Task("ok.sh", "exit 0"), &next).result, sdk::TaskResult::kSucceeded);
+  EXPECT_EQ(next, host);
+}
+
+TEST_F(HostPoolTest, TheHostCreatesTheTasksPrivateFolder) {
+  TaskHostPool pool(Options(), SystemClock::Instance());
+  PooledTaskRequest request = Task("pwd.sh", "pwd > here");
+  ASSERT_FALSE(std::filesystem::exists(request.spec.work_dir));
+  EXPECT_EQ(RunToEnd(pool, request).result, sdk::TaskResult::kSucceeded);
+  ASSERT_TRUE(std::filesystem::is_directory(request.spec.work_dir));
+  EXPECT_EQ(std::filesystem::status(request.spec.work_dir).permissions(),
+            std::filesystem::perms::owner_all);
+  EXPECT_THAT(ReadFile(request.spec.work_dir + "/here"), HasSubstr(request.spec.task_id));
+  EXPECT_THAT(ReadFile(request.log_file), HasSubstr("succeeded"));
+}
+
+TEST_F(HostPoolTest, AFolderThatCannotBeMadeFailsTheTaskNamingTheSettingAndTheHostStays) {
+  TaskHostPool pool(Options(), SystemClock::Instance());
+  WriteFile(root_ / "a-file", "not a folder", 0644);
+  PooledTaskRequest request = Task("ok.sh", "exit 0");
+  request.spec.work_dir = (std::filesystem::path(root_ / "a-file") / request.spec.task_id).string();
+  request.log_file = request.spec.work_dir + "/task.log";
+  pid_t host = 0;
+  const sdk::TaskOutcome outcome = RunToEnd(pool, request, &host);
+  EXPECT_EQ(outcome.result, sdk::TaskResult::kFailed);
+  EXPECT_THAT(outcome.message, HasSubstr("cannot create the task folder"));
+  EXPECT_THAT(outcome.message, HasSubstr("TasksRootFolder"));
   pid_t next = 0;
   EXPECT_EQ(RunToEnd(pool, Task("ok.sh", "exit 0"), &next).result, sdk::TaskResult::kSucceeded);
   EXPECT_EQ(next, host);

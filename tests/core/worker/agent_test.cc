@@ -297,7 +297,9 @@ TEST_F(AgentTest, NewWorkerIsDisabledGetsNoWorkThenRunsATaskWhenEnabled) {
   const TaskLaunch& launch = launcher_.launches[0];
   EXPECT_EQ(launch.executor, "noop");
   EXPECT_EQ(launch.spec.execution_id, 42);
-  EXPECT_TRUE(fs::is_directory(launch.spec.work_dir));
+  // The task host makes the folder, not the poll thread (work_dir.h).
+  EXPECT_FALSE(fs::exists(launch.spec.work_dir));
+  EXPECT_TRUE(fs::is_directory(fs::path(launch.spec.work_dir).parent_path()));  // TasksRootFolder
   EXPECT_EQ(fs::path(launch.spec.work_dir).filename(), launch.spec.task_id);
   EXPECT_EQ(launch.log_file, (fs::path(launch.spec.work_dir) / "task.log").string());
 

@@ -172,6 +172,68 @@ TEST_F(ManageDeployTest, ExecutionStepsAndReports) {
   EXPECT_EQ(master_.ManageAsAdmin({"exec", "show", "999999"}).exit_code, 1);
   EXPECT_EQ(master_.ManageAsAdmin({"exec", "log", "999999"}).exit_code, 1);
   EXPECT_EQ(master_.ManageAsAdmin({"exec", "show", "abc"}).exit_code, 2);
+
+  // exec run --count: a job array through run_executions, one transaction per call.
+  const ProcessResult many = master_.ManageAsAdmin({"exec", "run", "--folder", "F", "--project",
+                                                    "P", "--package", "job.sh", "--scaleout",
+                                                    "--param", "Rows=3", "--count", "3", "--json"});
+  ASSERT_EQ(many.exit_code, 0) << many.err;
+  const json many_ids = json::parse(many.out)["execution_ids"];
+  ASSERT_EQ(many_ids.size(), 3u);
+  for (const json& many_id : many_ids) {
+    const json e = master_.Json({"exec", "show", std::to_string(many_id.get<std::int64_t>())});
+    EXPECT_EQ(e["status_name"], "pending");
+    EXPECT_EQ(e["package_name"], "job.sh");
+  }
+  const ProcessResult human_many = master_.ManageAsAdmin(
+      {"exec", "run", "--folder", "F", "--project", "P", "--package", "job.sh", "--count", "2"});
+  EXPECT_EQ(human_many.exit_code, 0) << human_many.err;
+  EXPECT_TRUE(Contains(human_many.out, "Started 2 executions")) << human_many.out;
+  EXPECT_EQ(master_
+                .ManageAsAdmin({"exec", "run", "--folder", "F", "--project", "P", "--package",
+                                "job.sh", "--count", "0"})
+                .exit_code,
+            2);
+  // The list form: each element overrides the call's keys; one bad element
+  // starts none of them, and the error names it.
+  const std::size_t before_batch = master_.Json({"exec", "list"}).size();
+  const ProcessResult bad_batch =
+      master_.ManageAsAdmin({"api", "run_executions", "--data",
+                             R"({"folder_name": "F", "project_name": "P", "package_name": "job.sh",
+           "executions": [{}, {"package_name": "nosuch.sh"}, {}]})"});
+  EXPECT_EQ(bad_batch.exit_code, 1);
+  EXPECT_TRUE(Contains(bad_batch.err, "executions[1]")) << bad_batch.err;
+  EXPECT_EQ(master_.Json({"exec", "list"}).size(), before_batch);
+  for (const char* data :
+       {R"({"folder_name": "F", "project_name": "P", "package_name": "job.sh"})",
+        R"({"folder_name": "F", "project_name": "P", "package_name": "job.sh", "count": 1001})",
+        R"({"folder_name": "F", "project_name": "P", "package_name": "job.sh", "count": 2,
+            "executions": [{}]})",
+        R"({"folder_name": "F", "project_name": "P", "package_name": "job.sh",
+            "executions": [7]})"}) {
+    const ProcessResult refused = master_.ManageAsAdmin({"api", "run_executions", "--data", data});
+    EXPECT_EQ(refused.exit_code, 1) << data;
+    EXPECT_FALSE(refused.err.empty()) << data;
+  }
+  EXPECT_EQ(master_.Json({"exec", "list"}).size(), before_batch);
+  const ProcessResult listed =
+      master_.ManageAsAdmin({"api", "run_executions", "--data",
+                             R"({"folder_name": "F", "project_name": "P", "package_name": "job.sh",
+           "executions": [{"retry_count": 2}, {"runinscaleout": false}]})"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  const json listed_ids = json::parse(listed.out)["execution_ids"];
+  ASSERT_EQ(listed_ids.size(), 2u);
+  EXPECT_EQ(master_.Json(
+                {"exec", "show", std::to_string(listed_ids[0].get<std::int64_t>())})["retry_count"],
+            2);
+  EXPECT_EQ(master_.Json({"exec", "show",
+                          std::to_string(listed_ids[1].get<std::int64_t>())})["runinscaleout"],
+            false);
+  for (const json& many_id : many_ids) {
+    ASSERT_EQ(master_.ManageAsAdmin({"exec", "stop", std::to_string(many_id.get<std::int64_t>())})
+                  .exit_code,
+              0);
+  }
 }
 
 }  // namespace

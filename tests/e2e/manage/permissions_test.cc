@@ -46,6 +46,7 @@ const std::map<std::string, std::set<std::string>> kMatrix = {
     {"add_execution_worker", kRunners},
     {"start_execution", kRunners},
     {"run_execution", kRunners},
+    {"run_executions", kRunners},
     {"stop_operation", kRunners},
     {"list_executions", kReaders},
     {"get_execution", kReaders},
