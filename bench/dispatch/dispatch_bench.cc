@@ -68,6 +68,7 @@ constexpr char kFolder[] = "Bench";
 constexpr char kProject[] = "Dispatch";
 constexpr char kNoopPackage[] = "throughput.noop";
 constexpr char kLatencyPackage[] = "latency.noop";
+constexpr char kWarmupPackage[] = "warmup.noop";
 constexpr char kProcessPackage[] = "true.cmd.json";
 
 // Targets of issue 4 ("Benchmark and targets").
@@ -491,6 +492,7 @@ fs::path WriteProject(const fs::path& dir) {
   fs::create_directories(project);
   std::ofstream(project / kNoopPackage) << "noop\n";
   std::ofstream(project / kLatencyPackage) << "noop\n";
+  std::ofstream(project / kWarmupPackage) << "noop\n";
   std::ofstream(project / kProcessPackage) << R"({"command": ["/bin/true"]})"
                                            << "\n";
   std::ofstream(project / "project.json") << R"({"description": "dispatch benchmark"})"
@@ -526,6 +528,19 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
   if (master_pid <= 0) Fail("cannot find the master's process");
   const Api api(cluster, principal["token"].get<std::string>());
   const double setup_seconds = SecondsSince(setup_begin);
+
+  // Warm-up, not measured: every task slot runs a few tasks first, so each
+  // worker's pool has started its task hosts (an exec and the loading of the
+  // host and its plugins each) and the master's statements are prepared, as
+  // on a cluster that has been running for a while.
+  const int warmup_n = 4 * 2 * settings.worker_tasks;
+  Progress("warm-up: " + std::to_string(warmup_n) + " executions");
+  const Throughput warmup = RunMany(api, kWarmupPackage, warmup_n, settings.clients,
+                                    settings.submit, settings.batch, std::chrono::seconds(120));
+  if (warmup.succeeded != static_cast<std::size_t>(warmup_n)) {
+    Fail("warm-up: only " + std::to_string(warmup.succeeded) + " of " + std::to_string(warmup_n) +
+         " executions succeeded: " + warmup.first_problem);
+  }
 
   Progress("noop: " + std::to_string(settings.noop_n) + " executions");
   const Throughput noop =
@@ -566,6 +581,7 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
           {"hardware_threads", std::thread::hardware_concurrency()},
           {"complete", complete},
           {"setup_seconds", setup_seconds},
+          {"warmup", {{"executions", warmup_n}, {"seconds", warmup.seconds}}},
           {"noop", ThroughputJson(noop)},
           {"latency",
            {{"samples", latency.dispatch_ms.size()},

@@ -296,6 +296,11 @@ Status HttpsClient::Open(Clock::time_point deadline) {
         ". Check that the master runs and listens there and that no firewall blocks the port");
   }
 
+  // A message larger than one TLS record (16 KiB) goes out in several
+  // writes; with Nagle's algorithm the second waits for the ACK of the first,
+  // which the peer delays by 40 ms. Each message is written whole, so there
+  // is nothing for Nagle to coalesce.
+  socket_layer.socket().set_option(tcp::no_delay(true), ec);
   verifier_.Reset();
   socket_layer.expires_at(std::min(deadline, Clock::now() + settings_.handshake_timeout));
   ec = Run([&](auto handler) {

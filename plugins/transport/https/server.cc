@@ -296,6 +296,9 @@ void ServerCore::OnAccept(beast::error_code ec, tcp::socket socket) {
   }
   beast::error_code endpoint_ec;
   std::string remote = EndpointText(socket.remote_endpoint(endpoint_ec));
+  // No Nagle: a reply larger than one TLS record leaves in several writes,
+  // and the second would wait 40 ms for the client's delayed ACK.
+  socket.set_option(tcp::no_delay(true), endpoint_ec);
   std::shared_ptr<Session> session;
   {
     std::lock_guard lock(sessions_mutex_);
