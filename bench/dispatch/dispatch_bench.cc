@@ -4,8 +4,11 @@
 // through the management API by concurrent clients inside this process.
 //
 // Measures (see ../README.md, "dispatch_bench"):
+//   warm-up     4 executions per task slot, not measured (task hosts started)
 //   noop        N executions of executor/noop created and started, until all
-//               are terminal: executions/s
+//               are terminal: executions/s; submitted by run_executions calls
+//               of 100 (--submit batch, the default), then again with one
+//               run_execution call each (noop_one_call_each)
 //   latency     start_execution → the attempt's start time in the catalog (the
 //               worker's claim), on idle workers, sequential samples: p50/p99
 //   process     N executions of executor/process running /bin/true, and a
@@ -22,9 +25,13 @@
 // with a comparison of every figure against https + sqlite.
 //
 //   dispatch_bench [--quick] [-n N] [--process-n N] [--latency-samples S] [--clients C]
+//                  [--worker-tasks T] [--submit batch|run|create-start] [--batch B]
 //                  [--transport https|zmq|all] [--storage sqlite|odbc_postgresql|all]
 //                  [--matrix]
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,6 +76,7 @@ constexpr char kProject[] = "Dispatch";
 constexpr char kNoopPackage[] = "throughput.noop";
 constexpr char kLatencyPackage[] = "latency.noop";
 constexpr char kWarmupPackage[] = "warmup.noop";
+constexpr char kPerCallPackage[] = "per-call.noop";
 constexpr char kProcessPackage[] = "true.cmd.json";
 
 // Targets of issue 4 ("Benchmark and targets").
@@ -83,7 +91,11 @@ struct Settings {
   int process_n = 2000;
   int latency_samples = 200;
   int clients = 32;
-  int worker_tasks = 16;            // MaxTaskCount of each worker
+  // MaxTaskCount of each worker. A slot sits idle from its task's end until
+  // the next request for work comes back (a round trip and a commit of the
+  // catalog, an fsync): with tasks that take no time, 16 slots per worker
+  // leave the two cores idle a fifth of the time.
+  int worker_tasks = 32;
   std::string transport = "https";  // or "all"
   std::string storage = "sqlite";   // or "all"
   // How the throughput phases submit each execution: "run" = one
@@ -91,7 +103,7 @@ struct Settings {
   // transaction, what `scaleout manage exec run` does); "create-start" =
   // create_execution then start_execution, the two SSIS procedures;
   // "batch" = run_executions calls of `batch` executions each (a job array).
-  std::string submit = "run";
+  std::string submit = "batch";
   int batch = 100;
 };
 
@@ -434,12 +446,13 @@ Settings ParseArgs(int argc, char** argv) {
       "executor/process executions of /bin/true (default 2000, quick 50)")(
       "latency-samples", po::value(&samples), "sequential latency samples (default 200)")(
       "clients", po::value(&s.clients), "concurrent management clients (default 32)")(
-      "worker-tasks", po::value(&s.worker_tasks), "MaxTaskCount of each worker (default 16)")(
+      "worker-tasks", po::value(&s.worker_tasks), "MaxTaskCount of each worker (default 32)")(
       "transport", po::value(&s.transport), "https (default), zmq or all")(
       "storage", po::value(&s.storage), "sqlite (default), odbc_postgresql or all")(
       "submit", po::value(&s.submit),
-      "run (default: one run_execution call per execution), create-start "
-      "(create_execution, then start_execution) or batch (run_executions calls)")(
+      "batch (default: run_executions calls of --batch executions; the noop phase is then "
+      "repeated with one call each), run (one run_execution call per execution) or "
+      "create-start (create_execution, then start_execution)")(
       "batch", po::value(&s.batch),
       "executions per run_executions call with --submit batch "
       "(default 100)")("matrix", po::bool_switch(&matrix),
@@ -493,6 +506,7 @@ fs::path WriteProject(const fs::path& dir) {
   std::ofstream(project / kNoopPackage) << "noop\n";
   std::ofstream(project / kLatencyPackage) << "noop\n";
   std::ofstream(project / kWarmupPackage) << "noop\n";
+  std::ofstream(project / kPerCallPackage) << "noop\n";
   std::ofstream(project / kProcessPackage) << R"({"command": ["/bin/true"]})"
                                            << "\n";
   std::ofstream(project / "project.json") << R"({"description": "dispatch benchmark"})"
@@ -546,6 +560,15 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
   const Throughput noop =
       RunMany(api, kNoopPackage, settings.noop_n, settings.clients, settings.submit, settings.batch,
               std::chrono::seconds(120 + settings.noop_n / 20));
+  // The same with one run_execution call per execution, for comparison:
+  // what a client that submits one execution at a time gets.
+  std::optional<Throughput> per_call;
+  if (settings.submit == "batch") {
+    Progress("noop, one run_execution call each: " + std::to_string(settings.noop_n) +
+             " executions");
+    per_call = RunMany(api, kPerCallPackage, settings.noop_n, settings.clients, "run", 1,
+                       std::chrono::seconds(120 + settings.noop_n / 20));
+  }
   Progress("latency: " + std::to_string(settings.latency_samples) + " samples");
   const Latency latency = MeasureLatency(api, settings.latency_samples);
   Progress("process: " + std::to_string(settings.process_n) + " executions of /bin/true");
@@ -583,6 +606,7 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
           {"setup_seconds", setup_seconds},
           {"warmup", {{"executions", warmup_n}, {"seconds", warmup.seconds}}},
           {"noop", ThroughputJson(noop)},
+          {"noop_one_call_each", per_call ? ThroughputJson(*per_call) : json()},
           {"latency",
            {{"samples", latency.dispatch_ms.size()},
             {"missing", latency.missing},
@@ -612,6 +636,7 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
 constexpr const char* kComparedFigures[] = {"/setup_seconds",
                                             "/noop/executions_per_second",
                                             "/noop/submitted_per_second",
+                                            "/noop_one_call_each/executions_per_second",
                                             "/latency/p50_ms",
                                             "/latency/p99_ms",
                                             "/latency/start_call_p50_ms",
@@ -671,9 +696,37 @@ json RunMatrix(const Settings& settings, const std::vector<test::Backend>& combi
   return report;
 }
 
+// Makes ext4 treat `dir` as the top of a directory hierarchy (chattr +T), so
+// that each folder made in it starts in an allocation group of its own
+// (Orlov), as on a fresh file system. Best effort: false where there is no
+// such flag.
+bool SpreadSubfolders(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return false;
+  int flags = 0;
+  bool set = ::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
+  if (set && (flags & FS_TOPDIR_FL) == 0) {
+    flags |= FS_TOPDIR_FL;
+    set = ::ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
+  }
+  ::close(fd);
+  return set;
+}
+
 int Main(int argc, char** argv) {
   const Settings settings = ParseArgs(argc, argv);
   const std::vector<test::Backend> combinations = Combinations(settings);
+  // Each cluster's folder goes in a scratch folder of this run whose
+  // subfolders ext4 spreads over its allocation groups. Otherwise a cluster
+  // lands in the group where the previous run (or combination) deleted its
+  // tens of thousands of task folders, and on a journal-less ext4 every new
+  // inode is then found by scanning past the inodes freed in the last
+  // minutes: the tasks' folders would cost several times what they cost on
+  // a settled file system, depending on how recently the benchmark ran.
+  // Static, so that it is removed even when Fail() exits.
+  static const test::TempDir scratch;
+  const bool spread = SpreadSubfolders(scratch.path());
+  ::setenv("TMPDIR", scratch.path().c_str(), 1);
   // stdout carries only the JSON document: anything else written there (the
   // harness's GoogleTest messages) goes to stderr.
   std::fflush(stdout);
@@ -689,6 +742,7 @@ int Main(int argc, char** argv) {
   } else {
     report = RunMatrix(settings, combinations, *failures);
   }
+  report["cluster_folders_spread"] = spread;
   const std::string text = report.dump(2) + "\n";
   if (write(json_fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
     Fail("cannot write the report");
