@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/common/utf8.h"
+#include "core/common/json_writer.h"
 
 namespace scaleout::core::taskhost {
 namespace {
@@ -104,85 +104,6 @@ sdk::Result<TaskHostSpec> FromJsonObject(const json& root) {
   SCALEOUT_RETURN_IF_ERROR(Get(root, "", "parent_pid", false, &spec.parent_pid));
   return spec;
 }
-
-// Appends `s` as a JSON string, as nlohmann's dump() writes it: the escapes
-// JSON requires, everything else as is. A string that is not UTF-8 (rare:
-// a parameter value) goes through nlohmann itself, which replaces the bad
-// bytes with U+FFFD.
-void AppendJsonString(std::string& out, std::string_view s) {
-  if (!IsValidUtf8(s)) {
-    out += json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
-    return;
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xF];
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
-}
-
-// Writes one JSON object or array into `out`, a comma before every member
-// but the first. Begin and End bracket it.
-class JsonWriter {
- public:
-  explicit JsonWriter(std::string& out) : out_(out) {}
-  void Begin(char bracket) {
-    Separate();
-    out_ += bracket;
-    first_ = true;
-  }
-  void End(char bracket) {
-    out_ += bracket;
-    first_ = false;
-  }
-  void Key(std::string_view key) {
-    Separate();
-    AppendJsonString(out_, key);
-    out_ += ':';
-    first_ = true;  // the value follows without a comma
-  }
-  template <typename Integer>
-  void Int(std::string_view key, Integer value) {
-    Key(key);
-    out_ += std::to_string(value);
-    first_ = false;
-  }
-  void Text(std::string_view key, std::string_view value) {
-    Key(key);
-    AppendJsonString(out_, value);
-    first_ = false;
-  }
-  void Bool(std::string_view key, bool value) {
-    Key(key);
-    out_ += value ? "true" : "false";
-    first_ = false;
-  }
-
- private:
-  void Separate() {
-    if (!first_) out_ += ',';
-  }
-  std::string& out_;
-  bool first_ = true;
-};
 
 }  // namespace
 

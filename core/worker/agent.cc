@@ -570,9 +570,11 @@ Status Agent::StartTask(const protocol::TaskAssignment& a, std::int64_t granted_
   tasks_.emplace(a.task_id, std::move(task));
   ++stats_.tasks_started;
   stats_.running_tasks = static_cast<int>(tasks_.size());
-  spdlog::info("started task {} (execution {}, attempt {}, epoch {}, package '{}', executor {})",
-               a.task_id, a.execution_id, a.attempt, a.lease_epoch, a.package_name,
-               launch.executor);
+  // At debug: the line at the task's end says all of it at info (one line
+  // per task in the worker's log, not two, at thousands of tasks a second).
+  spdlog::debug("started task {} (execution {}, attempt {}, epoch {}, package '{}', executor {})",
+                a.task_id, a.execution_id, a.attempt, a.lease_epoch, a.package_name,
+                launch.executor);
   return Status::Ok();
 }
 
@@ -700,9 +702,11 @@ void Agent::QueueResult(const Task& task, const sdk::TaskOutcome& outcome) {
   }
   result.start_time_ms = task.start_time_ms;
   result.end_time_ms = std::max(task.start_time_ms, deps_.clock->NowUnixMillis());
-  spdlog::info("task {} ended: {} (exit code {}){}", a.task_id,
-               protocol::TaskOutcomeName(result.result), result.exit_code,
-               result.message.empty() ? "" : ": " + result.message);
+  spdlog::info(
+      "task {} (execution {}, attempt {}, package '{}') ended after {} ms: {} (exit code {}){}",
+      a.task_id, a.execution_id, a.attempt, a.package_name,
+      result.end_time_ms - result.start_time_ms, protocol::TaskOutcomeName(result.result),
+      result.exit_code, result.message.empty() ? "" : ": " + result.message);
   pending_results_.push_back(PendingResult{std::move(result), deps_.clock->SteadyMillis()});
 }
 

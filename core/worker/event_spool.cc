@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/common/ids.h"
+#include "core/common/json_writer.h"
 #include "core/worker/fs_util.h"
 
 namespace scaleout::core::worker {
@@ -72,13 +73,23 @@ std::vector<protocol::EventMessage> ParseSpoolFile(const std::string& text,
 
 }  // namespace
 
+// Written directly (json_writer.h): one line per event, on the path of
+// every task. Package output is arbitrary bytes: invalid UTF-8 is replaced.
 std::string EventToJsonLine(const protocol::EventMessage& e) {
-  json j = {{"execution_id", e.execution_id}, {"task_id", e.task_id},
-            {"guid", e.event_message_guid},   {"time", e.message_time_ms},
-            {"type", e.message_type},         {"source_type", e.message_source_type},
-            {"source", e.message_source},     {"message", e.message}};
-  // Package output is arbitrary bytes: replace invalid UTF-8 rather than throw.
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string line;
+  line.reserve(160 + e.message.size() + e.message_source.size());
+  JsonWriter w(line);
+  w.Begin('{');
+  w.Int("execution_id", e.execution_id);
+  w.Text("guid", e.event_message_guid);
+  w.Text("message", e.message);
+  w.Text("source", e.message_source);
+  w.Int("source_type", e.message_source_type);
+  w.Text("task_id", e.task_id);
+  w.Int("time", e.message_time_ms);
+  w.Int("type", e.message_type);
+  w.End('}');
+  return line;
 }
 
 sdk::Result<protocol::EventMessage> EventFromJsonLine(std::string_view line) {

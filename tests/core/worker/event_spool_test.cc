@@ -7,7 +7,10 @@
 #include <fstream>
 #include <set>
 
+#include <random>
+
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "core/common/ids.h"
 
@@ -198,6 +201,39 @@ TEST_F(EventSpoolTest, EventLineRoundTrips) {
   EXPECT_EQ(back->message.substr(0, 6), "line 1");
   EXPECT_EQ(EventToJsonLine(e).find('\n'), std::string::npos);
   EXPECT_FALSE(EventFromJsonLine("{\"execution_id\": 1}").ok());
+}
+
+// The line is written by hand (json_writer.h): it must read as what a json
+// DOM wrote, byte for byte, for any text a package may print.
+TEST_F(EventSpoolTest, EventLinesAreWhatTheDomWrote) {
+  std::mt19937 random(20261206);
+  const std::string alphabet =
+      std::string("ab\"\\/\n\r\t\b\f\x01\x1f \x7f") + "\xc3\xa9" + "\xe2\x82\xac" + "\xff\xc3";
+  auto text = [&] {
+    std::string out;
+    const std::size_t n = random() % 24;
+    for (std::size_t i = 0; i < n; ++i) out += alphabet[random() % alphabet.size()];
+    return out;
+  };
+  for (int i = 0; i < 2000; ++i) {
+    protocol::EventMessage e;
+    e.execution_id = static_cast<std::int64_t>(random()) - (1LL << 30);
+    e.task_id = text();
+    e.event_message_guid = text();
+    e.message_time_ms = static_cast<std::int64_t>(random()) * 1000;
+    e.message_type = static_cast<std::int32_t>(random() % 200) - 10;
+    e.message_source_type = static_cast<std::int32_t>(random() % 100);
+    e.message_source = text();
+    e.message = text();
+    const nlohmann::json dom = {
+        {"execution_id", e.execution_id}, {"task_id", e.task_id},
+        {"guid", e.event_message_guid},   {"time", e.message_time_ms},
+        {"type", e.message_type},         {"source_type", e.message_source_type},
+        {"source", e.message_source},     {"message", e.message}};
+    ASSERT_EQ(EventToJsonLine(e),
+              dom.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+        << "event " << i;
+  }
 }
 
 }  // namespace
