@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <csignal>
-
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
