@@ -279,7 +279,7 @@ Status EventSpool::Acknowledge(const std::string& batch_id) {
   return Status::Ok();
 }
 
-void EventSpool::DropLocked(std::deque<Sealed>::iterator it, const std::string& why) {
+void EventSpool::DropLocked(const std::deque<Sealed>::iterator& it, const std::string& why) {
   spdlog::error("event spool: dropping batch {} ({} events): {}", it->batch_id,
                 it->events ? it->events->size() : 0, why);
   std::error_code ec;

@@ -110,7 +110,7 @@ class EventSpool {
   sdk::Status StartOpenBatchLocked();
   sdk::Status SealLocked();
   void TrimMemoryLocked();
-  void DropLocked(std::deque<Sealed>::iterator it, const std::string& why);
+  void DropLocked(const std::deque<Sealed>::iterator& it, const std::string& why);
 
   const EventSpoolOptions options_;
   Clock& clock_;
