@@ -7,27 +7,36 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/common/json_writer.h"
+
 namespace scaleout::core::taskhost {
 namespace {
 
 using nlohmann::json;
 
-std::string Frame(const json& payload) {
-  // Package output is arbitrary bytes; replace invalid UTF-8 rather than throw.
-  std::string body = payload.dump(-1, ' ', false, json::error_handler_t::replace);
+// Writes one frame: the body `write` produces, behind its 4-byte length.
+// Bodies are written directly (json_writer.h), keys in the order a json
+// DOM dumps them: three of them per task cross the pipe.
+template <typename Body>
+std::string Frame(Body write) {
   std::string frame(4, '\0');
-  const auto size = static_cast<std::uint32_t>(body.size());
+  JsonWriter w(frame);
+  w.Begin('{');
+  write(w);
+  w.End('}');
+  const auto size = static_cast<std::uint32_t>(frame.size() - 4);
   frame[0] = static_cast<char>((size >> 24) & 0xFF);
   frame[1] = static_cast<char>((size >> 16) & 0xFF);
   frame[2] = static_cast<char>((size >> 8) & 0xFF);
   frame[3] = static_cast<char>(size & 0xFF);
-  frame += body;
   return frame;
 }
 
-std::string Bounded(std::string_view message) {
-  if (message.size() <= kMaxRecordMessageBytes) return std::string(message);
-  std::string cut(message.substr(0, kMaxRecordMessageBytes));
+// `message`, or its first kMaxRecordMessageBytes bytes marked as cut (kept
+// in `cut`, which must outlive the returned view).
+std::string_view Bounded(std::string_view message, std::string& cut) {
+  if (message.size() <= kMaxRecordMessageBytes) return message;
+  cut.assign(message.substr(0, kMaxRecordMessageBytes));
   cut += " [truncated]";
   return cut;
 }
@@ -59,28 +68,44 @@ sdk::Status Field(const json& object, const char* name, T* out) {
 }  // namespace
 
 std::string EncodeEvent(const sdk::Event& event) {
-  return Frame(json{{"record", "event"},
-                    {"type", static_cast<int>(event.message_type)},
-                    {"source", Bounded(event.message_source)},
-                    {"message", Bounded(event.message)}});
+  std::string cut_message;
+  std::string cut_source;
+  return Frame([&](JsonWriter& w) {
+    w.Text("message", Bounded(event.message, cut_message));
+    w.Text("record", "event");
+    w.Text("source", Bounded(event.message_source, cut_source));
+    w.Int("type", static_cast<int>(event.message_type));
+  });
 }
 
 std::string EncodeOutcome(const sdk::TaskOutcome& outcome) {
-  return Frame(json{{"record", "outcome"},
-                    {"result", static_cast<int>(outcome.result)},
-                    {"exit_code", outcome.exit_code},
-                    {"message", Bounded(outcome.message)}});
+  std::string cut;
+  return Frame([&](JsonWriter& w) {
+    w.Int("exit_code", outcome.exit_code);
+    w.Text("message", Bounded(outcome.message, cut));
+    w.Text("record", "outcome");
+    w.Int("result", static_cast<int>(outcome.result));
+  });
 }
 
 std::string EncodeTaskRequest(std::string_view executor, std::string_view spec_json) {
-  return Frame(json{{"record", "task"}, {"executor", executor}, {"spec", spec_json}});
+  return Frame([&](JsonWriter& w) {
+    w.Text("executor", executor);
+    w.Text("record", "task");
+    w.Text("spec", spec_json);
+  });
 }
 
 std::string EncodeCancelRequest(std::string_view task_id) {
-  return Frame(json{{"record", "cancel"}, {"task_id", task_id}});
+  return Frame([&](JsonWriter& w) {
+    w.Text("record", "cancel");
+    w.Text("task_id", task_id);
+  });
 }
 
-std::string EncodeRetiring() { return Frame(json{{"record", "retiring"}}); }
+std::string EncodeRetiring() {
+  return Frame([](JsonWriter& w) { w.Text("record", "retiring"); });
+}
 
 sdk::Status RecordDecoder::Feed(std::string_view bytes, std::vector<Record>* out) {
   if (!failed_.ok()) return failed_;

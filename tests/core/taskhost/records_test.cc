@@ -3,8 +3,12 @@
 
 #include <unistd.h>
 
+#include <cstdint>
+#include <random>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace scaleout::core::taskhost {
 namespace {
@@ -40,6 +44,47 @@ TEST(RecordsTest, EventsAndOutcomeRoundTripEvenOneByteAtATime) {
   EXPECT_EQ(records[2].outcome.result, sdk::TaskResult::kCancelled);
   EXPECT_EQ(records[2].outcome.exit_code, 143);
   EXPECT_EQ(records[2].outcome.message, "cancelled: package killed by signal 15");
+}
+
+// The frames are written by hand (json_writer.h): each must hold what a json
+// DOM dumped, byte for byte, for any text a package may print.
+TEST(RecordsTest, FramesAreWhatTheDomWrote) {
+  std::mt19937 random(1206);
+  const std::string alphabet =
+      std::string("ab\"\\/\n\r\t\x01\x1f \x7f") + "\xc3\xa9" + "\xe2\x82\xac" + "\xff\xc3";
+  auto text = [&] {
+    std::string out;
+    const std::size_t n = random() % 40;
+    for (std::size_t i = 0; i < n; ++i) out += alphabet[random() % alphabet.size()];
+    return out;
+  };
+  auto dumped = [](const nlohmann::json& payload) {
+    return Frame(payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  };
+  for (int i = 0; i < 2000; ++i) {
+    const sdk::Event event{static_cast<sdk::MessageType>(random() % 140), text(), text()};
+    ASSERT_EQ(EncodeEvent(event), dumped({{"record", "event"},
+                                          {"type", static_cast<int>(event.message_type)},
+                                          {"source", event.message_source},
+                                          {"message", event.message}}))
+        << i;
+    const sdk::TaskOutcome outcome{static_cast<sdk::TaskResult>(random() % 4),
+                                   static_cast<int>(random() % 300) - 150, text()};
+    ASSERT_EQ(EncodeOutcome(outcome), dumped({{"record", "outcome"},
+                                              {"result", static_cast<int>(outcome.result)},
+                                              {"exit_code", outcome.exit_code},
+                                              {"message", outcome.message}}))
+        << i;
+    const std::string executor = text();
+    const std::string spec = text();
+    ASSERT_EQ(EncodeTaskRequest(executor, spec),
+              dumped({{"record", "task"}, {"executor", executor}, {"spec", spec}}))
+        << i;
+    const std::string task_id = text();
+    ASSERT_EQ(EncodeCancelRequest(task_id), dumped({{"record", "cancel"}, {"task_id", task_id}}))
+        << i;
+  }
+  EXPECT_EQ(EncodeRetiring(), dumped({{"record", "retiring"}}));
 }
 
 TEST(RecordsTest, InvalidUtf8IsReplacedNotFatal) {
