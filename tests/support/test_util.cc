@@ -173,4 +173,34 @@ ProcessResult RunProcess(const fs::path& program, const std::vector<std::string>
   return result;
 }
 
+std::string RandomJsonText(std::mt19937& random, int max_pieces) {
+  static const std::vector<std::string> pieces = {"\"",
+                                                  "\\",
+                                                  "\b",
+                                                  "\f",
+                                                  "\n",
+                                                  "\r",
+                                                  "\t",
+                                                  std::string(1, '\0'),
+                                                  "\x1f",
+                                                  "\x7f",
+                                                  "a",
+                                                  "/",
+                                                  "\xc3\xa9",
+                                                  "\xe2\x82\xac",
+                                                  "\xf0\x9f\x98\x80",
+                                                  "\xc0\xaf",
+                                                  "\xed\xa0\x80",
+                                                  "\xf4\x90\x80\x80",
+                                                  "\xe2\x82",
+                                                  "\x80",
+                                                  "\xff",
+                                                  "\xf5\x80\x80\x80",
+                                                  "\xe0\x80\x80"};
+  std::string text;
+  const int n = static_cast<int>(random() % static_cast<unsigned>(max_pieces + 1));
+  for (int i = 0; i < n; ++i) text += pieces[random() % pieces.size()];
+  return text;
+}
+
 }  // namespace scaleout::test

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,12 @@ class TempDir {
 void WriteFile(const std::filesystem::path& file, std::string_view contents);
 // The whole file, or "" when it cannot be read.
 std::string ReadFile(const std::filesystem::path& file);
+
+// Random text for JSON writers' tests: up to `max_pieces` pieces drawn
+// from quotes, backslashes, control characters (NUL included), multi-byte
+// UTF-8 and invalid UTF-8 (overlong forms, surrogates, truncated sequences,
+// stray continuation bytes). Deterministic for a given `random` state.
+std::string RandomJsonText(std::mt19937& random, int max_pieces = 12);
 
 // Keeps every line it is given, with its level.
 class CapturingLogger final : public sdk::Logger {

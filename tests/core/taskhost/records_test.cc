@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include "tests/support/test_util.h"
 
 namespace scaleout::core::taskhost {
 namespace {
@@ -50,14 +51,7 @@ TEST(RecordsTest, EventsAndOutcomeRoundTripEvenOneByteAtATime) {
 // DOM dumped, byte for byte, for any text a package may print.
 TEST(RecordsTest, FramesAreWhatTheDomWrote) {
   std::mt19937 random(1206);
-  const std::string alphabet =
-      std::string("ab\"\\/\n\r\t\x01\x1f \x7f") + "\xc3\xa9" + "\xe2\x82\xac" + "\xff\xc3";
-  auto text = [&] {
-    std::string out;
-    const std::size_t n = random() % 40;
-    for (std::size_t i = 0; i < n; ++i) out += alphabet[random() % alphabet.size()];
-    return out;
-  };
+  auto text = [&] { return test::RandomJsonText(random); };
   auto dumped = [](const nlohmann::json& payload) {
     return Frame(payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   };

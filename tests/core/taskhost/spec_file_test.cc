@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/plugins/executors/process/test_util.h"
+#include "tests/support/test_util.h"
 
 namespace scaleout::core::taskhost {
 namespace {
@@ -106,35 +107,7 @@ std::string SpecThroughDom(const TaskHostSpec& spec) {
 // continuation bytes), which both turn into U+FFFD.
 TEST(SpecFileTest, HandWrittenJsonMeansWhatTheDomWrote) {
   std::mt19937 random(20261206);
-  const std::vector<std::string> pieces = {"\"",
-                                           "\\",
-                                           "\b",
-                                           "\f",
-                                           "\n",
-                                           "\r",
-                                           "\t",
-                                           std::string(1, '\0'),
-                                           "\x1f",
-                                           "\x7f",
-                                           "a",
-                                           "/",
-                                           "\xc3\xa9",
-                                           "\xe2\x82\xac",
-                                           "\xf0\x9f\x98\x80",
-                                           "\xc0\xaf",
-                                           "\xed\xa0\x80",
-                                           "\xf4\x90\x80\x80",
-                                           "\xe2\x82",
-                                           "\x80",
-                                           "\xff",
-                                           "\xf5\x80\x80\x80",
-                                           "\xe0\x80\x80"};
-  auto random_text = [&] {
-    std::string text;
-    const int n = static_cast<int>(random() % 12);
-    for (int i = 0; i < n; ++i) text += pieces[random() % pieces.size()];
-    return text;
-  };
+  auto random_text = [&] { return test::RandomJsonText(random); };
   for (int round = 0; round < 2000; ++round) {
     TaskHostSpec spec = SampleSpec();
     spec.task.task_id = random_text();

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/common/ids.h"
+#include "tests/support/test_util.h"
 
 namespace scaleout::core::worker {
 namespace {
@@ -207,14 +208,7 @@ TEST_F(EventSpoolTest, EventLineRoundTrips) {
 // DOM wrote, byte for byte, for any text a package may print.
 TEST_F(EventSpoolTest, EventLinesAreWhatTheDomWrote) {
   std::mt19937 random(20261206);
-  const std::string alphabet =
-      std::string("ab\"\\/\n\r\t\b\f\x01\x1f \x7f") + "\xc3\xa9" + "\xe2\x82\xac" + "\xff\xc3";
-  auto text = [&] {
-    std::string out;
-    const std::size_t n = random() % 24;
-    for (std::size_t i = 0; i < n; ++i) out += alphabet[random() % alphabet.size()];
-    return out;
-  };
+  auto text = [&] { return test::RandomJsonText(random); };
   for (int i = 0; i < 2000; ++i) {
     protocol::EventMessage e;
     e.execution_id = static_cast<std::int64_t>(random()) - (1LL << 30);
