@@ -48,6 +48,12 @@ class JsonWriter {
     AppendJsonString(out_, value);
     first_ = false;
   }
+  // A value that is already JSON text (precondition: one valid JSON
+  // value), after Key().
+  void Raw(std::string_view json_value) {
+    out_ += json_value;
+    first_ = false;
+  }
   void Bool(std::string_view key, bool value) {
     Key(key);
     out_ += value ? "true" : "false";

@@ -92,7 +92,8 @@ std::string EncodeTaskRequest(std::string_view executor, std::string_view spec_j
   return Frame([&](JsonWriter& w) {
     w.Text("executor", executor);
     w.Text("record", "task");
-    w.Text("spec", spec_json);
+    w.Key("spec");
+    w.Raw(spec_json);
   });
 }
 
@@ -159,7 +160,16 @@ sdk::Status RecordDecoder::DecodePayload(std::string_view payload, std::vector<R
   } else if (kind == "task") {
     record.kind = Record::Kind::kTask;
     SCALEOUT_RETURN_IF_ERROR(Field(object, "executor", &record.executor));
-    SCALEOUT_RETURN_IF_ERROR(Field(object, "spec", &record.spec_json));
+    auto spec = object.find("spec");
+    if (spec == object.end()) return sdk::Status::DataLoss("record lacks 'spec'");
+    // A spec that does not read fails its task, not the stream.
+    auto parsed = spec->is_string() ? SpecFromJson(spec->get_ref<const std::string&>())
+                                    : SpecFromJsonValue(*spec);
+    if (parsed.ok()) {
+      record.spec = std::move(*parsed);
+    } else {
+      record.spec_error = parsed.status().ToString();
+    }
   } else if (kind == "cancel") {
     record.kind = Record::Kind::kCancel;
     SCALEOUT_RETURN_IF_ERROR(Field(object, "task_id", &record.task_id));

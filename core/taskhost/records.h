@@ -6,7 +6,9 @@
 //   {"record":"outcome","result":0,"exit_code":0,"message":"..."}
 // A pooled task host (`scaleout task-host --serve`) reads the same frames on
 // its stdin, sent by the worker:
-//   {"record":"task","executor":"process","spec":"<spec_file.h JSON>"}
+//   {"record":"task","executor":"process","spec":{<spec_file.h JSON object>}}
+// (the spec spliced in as an object, not quoted as a string, so that it is
+// neither escaped nor parsed twice; a string holding it is accepted too)
 //   {"record":"cancel","task_id":"..."}
 // and, before an outcome after which it will exit (it could not clean up
 // after the task, or it is stopping), tells the worker not to reuse it:
@@ -31,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/taskhost/spec_file.h"
 #include "scaleout/sdk/executor.h"
 #include "scaleout/sdk/status.h"
 
@@ -50,14 +53,16 @@ struct Record {
   sdk::Event event;          // when kind == kEvent
   sdk::TaskOutcome outcome;  // when kind == kOutcome
   std::string executor;      // when kind == kTask
-  std::string spec_json;     // when kind == kTask: SpecToJson (spec_file.h)
+  TaskHostSpec spec;         // when kind == kTask and spec_error is empty
+  std::string spec_error;    // when kind == kTask: why the spec does not read
   std::string task_id;       // when kind == kCancel
 };
 
 // Whole frames (length prefix included), ready to write.
 std::string EncodeEvent(const sdk::Event& event);
 std::string EncodeOutcome(const sdk::TaskOutcome& outcome);
-// Requests to a pooled task host. `spec_json` is not cut (it is bounded by
+// Requests to a pooled task host. `spec_json` must be a JSON object's text
+// (SpecToJson's); it is spliced in whole, not cut (it is bounded by
 // kMaxRequestBytes on decoding).
 std::string EncodeTaskRequest(std::string_view executor, std::string_view spec_json);
 std::string EncodeCancelRequest(std::string_view task_id);

@@ -155,6 +155,8 @@ sdk::Result<TaskHostSpec> SpecFromJson(std::string_view text) {
   return FromJsonObject(root);
 }
 
+sdk::Result<TaskHostSpec> SpecFromJsonValue(const json& root) { return FromJsonObject(root); }
+
 sdk::Status WriteSpecFile(const std::string& path, const TaskHostSpec& spec) {
   // A stale file (an earlier start of the same task) or a planted symlink
   // goes first; O_EXCL|O_NOFOLLOW then guarantees we write a fresh 0600 file.

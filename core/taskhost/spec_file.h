@@ -17,6 +17,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "scaleout/sdk/executor.h"
 #include "scaleout/sdk/status.h"
 
@@ -34,9 +36,12 @@ struct TaskHostSpec {
   pid_t parent_pid = 0;         // the launcher's pid, to detect a parent already gone
 };
 
+// A JSON object's text; it reads back with SpecFromJson, or spliced as a
+// value into a larger document, with SpecFromJsonValue.
 std::string SpecToJson(const TaskHostSpec& spec);
 // kInvalidArgument naming the first missing or mistyped field.
 sdk::Result<TaskHostSpec> SpecFromJson(std::string_view text);
+sdk::Result<TaskHostSpec> SpecFromJsonValue(const nlohmann::json& root);
 
 // Replaces any stale file at `path` and writes a new one with mode 0600.
 sdk::Status WriteSpecFile(const std::string& path, const TaskHostSpec& spec);

@@ -438,15 +438,14 @@ int ServeTaskHost(const ExecutorProvider& executors, int input_fd, int output_fd
     if (!writer.Write(EncodeOutcome(outcome)).ok()) stopping = true;
   };
   auto start_task = [&](Record& request) {
-    auto spec = SpecFromJson(request.spec_json);
-    if (!spec.ok()) return fail_now(nullptr, "task host: " + spec.status().ToString());
+    if (!request.spec_error.empty()) return fail_now(nullptr, "task host: " + request.spec_error);
     // The task's folder is made here, not by the worker's poll thread,
     // which starts a reply's tasks one after another (work_dir.h).
-    if (sdk::Status dir = EnsureWorkDir(spec->task.work_dir); !dir.ok()) {
+    if (sdk::Status dir = EnsureWorkDir(request.spec.task.work_dir); !dir.ok()) {
       return fail_now(nullptr, "task host: " + dir.message());
     }
     const std::string name = ExecutorShortName(request.executor);
-    auto task = std::make_unique<ServedTask>(std::move(*spec), writer, clock);
+    auto task = std::make_unique<ServedTask>(std::move(request.spec), writer, clock);
     OpenLog(task->log,
             TaskHostOptions{task->spec.log_file, task->spec.log_level, "", &clock, false, 0, 0},
             writer);

@@ -47,6 +47,22 @@ TEST(RecordsTest, EventsAndOutcomeRoundTripEvenOneByteAtATime) {
   EXPECT_EQ(records[2].outcome.message, "cancelled: package killed by signal 15");
 }
 
+// A spec whose texts are all `text` (valid UTF-8 or not).
+TaskHostSpec SampleSpec(const std::string& text) {
+  TaskHostSpec spec;
+  spec.task.execution_id = 42;
+  spec.task.task_id = "t-" + text;
+  spec.task.attempt = 2;
+  spec.task.project_dir = "/p/" + text;
+  spec.task.package_name = text + ".sh";
+  spec.task.work_dir = "/w/" + text;
+  spec.task.parameters = {{sdk::ParameterObjectType::kPackage, "N" + text, text, "String", true}};
+  spec.executor_config = {{"k" + text, text}};
+  spec.log_file = "/l/" + text;
+  spec.log_level = 126;
+  return spec;
+}
+
 // The frames are written by hand (json_writer.h): each must hold what a json
 // DOM dumped, byte for byte, for any text a package may print.
 TEST(RecordsTest, FramesAreWhatTheDomWrote) {
@@ -70,15 +86,46 @@ TEST(RecordsTest, FramesAreWhatTheDomWrote) {
                                               {"message", outcome.message}}))
         << i;
     const std::string executor = text();
-    const std::string spec = text();
-    ASSERT_EQ(EncodeTaskRequest(executor, spec),
-              dumped({{"record", "task"}, {"executor", executor}, {"spec", spec}}))
+    const std::string spec = SpecToJson(SampleSpec(text()));
+    // The spec is spliced in as written (its keys in SpecToJson's order):
+    // the same document, not the same bytes.
+    const std::string request = EncodeTaskRequest(executor, spec);
+    const std::string expected =
+        dumped({{"record", "task"}, {"executor", executor}, {"spec", nlohmann::json::parse(spec)}});
+    ASSERT_EQ(request.substr(0, 4), expected.substr(0, 4)) << i;
+    ASSERT_EQ(nlohmann::json::parse(request.substr(4)), nlohmann::json::parse(expected.substr(4)))
         << i;
     const std::string task_id = text();
     ASSERT_EQ(EncodeCancelRequest(task_id), dumped({{"record", "cancel"}, {"task_id", task_id}}))
         << i;
   }
   EXPECT_EQ(EncodeRetiring(), dumped({{"record", "retiring"}}));
+}
+
+// The spec rides as a JSON object (read once), or as a string holding one;
+// a spec that does not read fails its task (spec_error), not the stream.
+TEST(RecordsTest, TaskRequestsCarryTheirSpecAndABadOneFailsOnlyItsTask) {
+  const TaskHostSpec sample = SampleSpec("x\"y\n\xc3\xa9");
+  std::string stream = EncodeTaskRequest("executor/noop", SpecToJson(sample));
+  stream +=
+      Frame(nlohmann::json{{"record", "task"}, {"executor", "noop"}, {"spec", SpecToJson(sample)}}
+                .dump());
+  stream += EncodeTaskRequest("noop", R"({"task": {"task_id": "no execution id"}})");
+  stream += EncodeCancelRequest("after");
+  RecordDecoder decoder(kMaxRequestBytes);
+  std::vector<Record> records;
+  ASSERT_TRUE(decoder.Feed(stream, &records).ok());
+  ASSERT_EQ(records.size(), 4u);
+  for (int i = 0; i < 2; ++i) {
+    const Record& r = records[static_cast<std::size_t>(i)];
+    EXPECT_EQ(r.kind, Record::Kind::kTask);
+    EXPECT_TRUE(r.spec_error.empty()) << r.spec_error;
+    EXPECT_EQ(SpecToJson(r.spec), SpecToJson(sample)) << i;
+  }
+  EXPECT_EQ(records[0].executor, "executor/noop");
+  EXPECT_THAT(records[2].spec_error, HasSubstr("execution_id"));
+  EXPECT_EQ(records[3].kind, Record::Kind::kCancel);
+  EXPECT_EQ(records[3].task_id, "after");
 }
 
 TEST(RecordsTest, InvalidUtf8IsReplacedNotFatal) {
