@@ -4,7 +4,8 @@
 // through the management API by concurrent clients inside this process.
 //
 // Measures (see ../README.md, "dispatch_bench"):
-//   warm-up     4 executions per task slot, not measured (task hosts started)
+//   warm-up     one 300 ms execution per task slot, all at once, not measured
+//               (each worker's pool starts a task host per slot)
 //   noop        N executions of executor/noop created and started, until all
 //               are terminal: executions/s; submitted by run_executions calls
 //               of 100 (--submit batch, the default), then again with one
@@ -279,6 +280,15 @@ struct Throughput {
 // (more than one only for "batch").
 void Submit(host::ManageClient& client, const std::string& package, const std::string& submit,
             int count) {
+  if (submit == "warm-up") {  // one call, every execution sleeping 300 ms
+    CallOrFail(client, "run_executions",
+               {{"folder_name", kFolder},
+                {"project_name", kProject},
+                {"package_name", package},
+                {"count", count},
+                {"parameters", json::array({{{"name", "NOOP_SLEEP_MS"}, {"value", "300"}}})}});
+    return;
+  }
   if (submit == "batch") {
     const json reply = CallOrFail(client, "run_executions",
                                   {{"folder_name", kFolder},
@@ -319,7 +329,7 @@ Throughput RunMany(const Api& api, const std::string& package, int n, int client
   threads.reserve(connections.size());
   for (auto& c : connections) {
     threads.emplace_back([&, client = c.get()] {
-      const int step = submit == "batch" ? batch : 1;
+      const int step = submit == "batch" ? batch : submit == "warm-up" ? n : 1;
       for (int first = next.fetch_add(step); first < n; first = next.fetch_add(step)) {
         Submit(*client, package, submit, std::min(step, n - first));
       }
@@ -509,8 +519,12 @@ fs::path WriteProject(const fs::path& dir) {
   std::ofstream(project / kPerCallPackage) << "noop\n";
   std::ofstream(project / kProcessPackage) << R"({"command": ["/bin/true"]})"
                                            << "\n";
-  std::ofstream(project / "project.json") << R"({"description": "dispatch benchmark"})"
-                                          << "\n";
+  // The warm-up package's tasks sleep (NOOP_SLEEP_MS) so that every slot
+  // holds one at once and each worker starts a task host per slot.
+  std::ofstream(project / "project.json")
+      << R"({"description": "dispatch benchmark", "parameters": [{"name": "NOOP_SLEEP_MS",)"
+      << R"( "data_type": "Int32", "default": "0", "package": ")" << kWarmupPackage << R"("}]})"
+      << "\n";
   return project;
 }
 
@@ -543,14 +557,17 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
   const Api api(cluster, principal["token"].get<std::string>());
   const double setup_seconds = SecondsSince(setup_begin);
 
-  // Warm-up, not measured: every task slot runs a few tasks first, so each
-  // worker's pool has started its task hosts (an exec and the loading of the
-  // host and its plugins each) and the master's statements are prepared, as
-  // on a cluster that has been running for a while.
-  const int warmup_n = 4 * 2 * settings.worker_tasks;
+  // Warm-up, not measured: every task slot of both workers holds a task at
+  // once (each sleeps 300 ms), so each worker's pool has started a task
+  // host per slot (an exec and the loading of the host and its plugins
+  // each, tens of ms of CPU) and the master's statements are prepared, as
+  // on a cluster that has been running for a while. Without the sleep the
+  // tasks ended too soon to fill every slot, and the pools started the
+  // rest of their hosts during the measurement.
+  const int warmup_n = 2 * settings.worker_tasks;
   Progress("warm-up: " + std::to_string(warmup_n) + " executions");
-  const Throughput warmup = RunMany(api, kWarmupPackage, warmup_n, settings.clients,
-                                    settings.submit, settings.batch, std::chrono::seconds(120));
+  const Throughput warmup = RunMany(api, kWarmupPackage, warmup_n, settings.clients, "warm-up",
+                                    settings.batch, std::chrono::seconds(120));
   if (warmup.succeeded != static_cast<std::size_t>(warmup_n)) {
     Fail("warm-up: only " + std::to_string(warmup.succeeded) + " of " + std::to_string(warmup_n) +
          " executions succeeded: " + warmup.first_problem);
