@@ -201,8 +201,9 @@ sdk::Result<Command> ResolvePackage(const sdk::TaskSpec& task, std::string_view 
 sdk::Result<std::vector<std::string>> BuildEnvironment(const sdk::TaskSpec& task,
                                                        const EnvMap& base,
                                                        const EnvMap& manifest_env) {
-  EnvMap env = base;
-  for (const auto& [key, value] : manifest_env) env[key] = value;
+  // What this task sets over `base`; `base` itself is not copied (tens of
+  // variables, for every task).
+  EnvMap env = manifest_env;
   env["SCALEOUT_EXECUTION_ID"] = std::to_string(task.execution_id);
   env["SCALEOUT_TASK_ID"] = task.task_id;
   env["SCALEOUT_ATTEMPT"] = std::to_string(task.attempt);
@@ -245,7 +246,10 @@ sdk::Result<std::vector<std::string>> BuildEnvironment(const sdk::TaskSpec& task
   }
 
   std::vector<std::string> out;
-  out.reserve(env.size());
+  out.reserve(base.size() + env.size());
+  for (const auto& [key, value] : base) {
+    if (env.find(key) == env.end()) out.push_back(key + "=" + value);
+  }
   for (const auto& [key, value] : env) out.push_back(key + "=" + value);
   return out;
 }

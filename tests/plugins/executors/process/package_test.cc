@@ -1,6 +1,8 @@
 // Package resolution, manifests, environment names and line splitting.
 #include "plugins/executors/process/package.h"
 
+#include <set>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -38,6 +40,29 @@ TEST(BuildEnvironmentTest, PackageParameterWinsOverProjectParameterInEitherOrder
   env = BuildEnvironment(task, {}, {});
   ASSERT_TRUE(env.ok()) << env.status().ToString();
   EXPECT_THAT(*env, Contains("SCALEOUT_PARAM_MODE=package"));
+}
+
+// Each variable once: the base's, unless the manifest, the task's own
+// SCALEOUT_ variables or a parameter set it.
+TEST(BuildEnvironmentTest, EachVariableOnceWithTheTasksValueOverTheBase) {
+  sdk::TaskSpec task;
+  task.task_id = "t1";
+  task.parameters = {Param(sdk::ParameterObjectType::kPackage, "Rows", "7")};
+  const EnvMap base = {{"PATH", "/bin"},
+                       {"HOME", "/h"},
+                       {"SCALEOUT_TASK_ID", "stale"},
+                       {"SCALEOUT_PARAM_ROWS", "old"}};
+  auto env = BuildEnvironment(task, base, {{"HOME", "/m"}, {"EXTRA", "e"}});
+  ASSERT_TRUE(env.ok()) << env.status().ToString();
+  EXPECT_THAT(*env, Contains("PATH=/bin"));
+  EXPECT_THAT(*env, Contains("HOME=/m"));
+  EXPECT_THAT(*env, Contains("EXTRA=e"));
+  EXPECT_THAT(*env, Contains("SCALEOUT_TASK_ID=t1"));
+  EXPECT_THAT(*env, Contains("SCALEOUT_PARAM_ROWS=7"));
+  std::set<std::string> keys;
+  for (const std::string& entry : *env) {
+    EXPECT_TRUE(keys.insert(entry.substr(0, entry.find('='))).second) << "twice: " << entry;
+  }
 }
 
 TEST(BuildEnvironmentTest, SameTypeCollisionIsRefusedNamingBoth) {
