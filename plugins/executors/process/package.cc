@@ -59,6 +59,16 @@ sdk::Status CheckFile(const std::string& path, std::string_view what, bool execu
   return sdk::Status::Ok();
 }
 
+// `left`, `separator`, `right` in one allocation.
+std::string Joined(std::string_view left, char separator, std::string_view right) {
+  std::string out;
+  out.reserve(left.size() + 1 + right.size());
+  out.append(left);
+  out += separator;
+  out.append(right);
+  return out;
+}
+
 sdk::Result<std::string> FindInPath(const std::string& name, std::string_view path_env) {
   std::size_t start = 0;
   while (start <= path_env.size()) {
@@ -66,7 +76,7 @@ sdk::Result<std::string> FindInPath(const std::string& name, std::string_view pa
     if (end == std::string_view::npos) end = path_env.size();
     std::string dir(path_env.substr(start, end - start));
     if (dir.empty()) dir = ".";
-    const std::string candidate = dir + "/" + name;
+    const std::string candidate = Joined(dir, '/', name);
     struct stat st {};
     if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
         ::access(candidate.c_str(), X_OK) == 0) {
@@ -248,9 +258,9 @@ sdk::Result<std::vector<std::string>> BuildEnvironment(const sdk::TaskSpec& task
   std::vector<std::string> out;
   out.reserve(base.size() + env.size());
   for (const auto& [key, value] : base) {
-    if (env.find(key) == env.end()) out.push_back(key + "=" + value);
+    if (env.find(key) == env.end()) out.push_back(Joined(key, '=', value));
   }
-  for (const auto& [key, value] : env) out.push_back(key + "=" + value);
+  for (const auto& [key, value] : env) out.push_back(Joined(key, '=', value));
   return out;
 }
 
