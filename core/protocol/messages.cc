@@ -47,4 +47,23 @@ std::string_view TaskOutcomeName(TaskOutcome outcome) noexcept {
   return "invalid";
 }
 
+bool EventRecordedAtLoggingLevel(std::int32_t logging_level, std::int32_t message_type) noexcept {
+  constexpr std::int32_t kDiagnostic = 90;
+  constexpr std::int32_t kDiagnosticEx = 140;
+  constexpr std::int32_t kCustom = 200;
+  constexpr std::int32_t kWarning = 110;
+  constexpr std::int32_t kError = 120;
+  constexpr std::int32_t kTaskFailed = 130;
+  switch (logging_level) {
+    case 0: return false;
+    case 1:
+    case 4:
+      return message_type != kDiagnostic && message_type != kDiagnosticEx &&
+             message_type != kCustom;
+    case 2:
+      return message_type == kWarning || message_type == kError || message_type == kTaskFailed;
+    default: return true;  // 3 (Verbose), 100 (Custom), and anything newer
+  }
+}
+
 }  // namespace scaleout::core::protocol

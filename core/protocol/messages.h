@@ -336,6 +336,15 @@ struct EventMessage {
   bool operator==(const EventMessage&) const = default;
 };
 
+// Whether an event of SSIS `message_type` belongs in the catalog at the
+// execution's SSIS LOGGING_LEVEL: None (0) records none; Basic (1, the
+// default) and Runtime lineage (4) all but custom (200) and diagnostic (90,
+// 140); Performance (2) only errors, warnings and task failures (120, 110,
+// 130); Verbose (3) all. Custom (100, whose CUSTOMIZED_LOGGING_LEVEL picks
+// events this catalog does not model) and any other level: all, so that
+// nothing is lost. The task log (TaskLogLevel) is separate.
+bool EventRecordedAtLoggingLevel(std::int32_t logging_level, std::int32_t message_type) noexcept;
+
 // A batch is idempotent: the master records a batch_id once and answers
 // accepted = true to a replay.
 struct ReportEventsRequest {

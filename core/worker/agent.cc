@@ -580,6 +580,12 @@ Status Agent::StartTask(const protocol::TaskAssignment& a, std::int64_t granted_
 
 void Agent::OnTaskEvent(const protocol::TaskAssignment& a, const sdk::Event& event) {
   if (!spool_) return;
+  // The execution's LOGGING_LEVEL decides what reaches the catalog (a
+  // package's diagnostic lines still reach its task log, by TaskLogLevel).
+  if (!protocol::EventRecordedAtLoggingLevel(a.logging_level,
+                                             static_cast<std::int32_t>(event.message_type))) {
+    return;
+  }
   protocol::EventMessage m;
   m.execution_id = a.execution_id;
   m.task_id = a.task_id;

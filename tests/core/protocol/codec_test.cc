@@ -182,6 +182,20 @@ TYPED_TEST(ProtocolEveryMessageTest, AnotherMessageTypeIsRefused) {
 
 // ---- Content edge cases ------------------------------------------------------
 
+TEST(LoggingLevelTest, EachLevelRecordsTheEventsSsisDocuments) {
+  const int types[] = {10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 200, 400};
+  for (int type : types) {
+    EXPECT_FALSE(EventRecordedAtLoggingLevel(0, type)) << type;
+    EXPECT_EQ(EventRecordedAtLoggingLevel(1, type), type != 90 && type != 140 && type != 200)
+        << type;
+    EXPECT_EQ(EventRecordedAtLoggingLevel(4, type), EventRecordedAtLoggingLevel(1, type)) << type;
+    EXPECT_EQ(EventRecordedAtLoggingLevel(2, type), type == 110 || type == 120 || type == 130)
+        << type;
+    EXPECT_TRUE(EventRecordedAtLoggingLevel(3, type)) << type;
+    EXPECT_TRUE(EventRecordedAtLoggingLevel(100, type)) << type;
+  }
+}
+
 TEST(ProtocolCodecTest, EmptyListsRoundTrip) {
   RequestTasksReply tasks;
   GetProjectReply files;

@@ -165,8 +165,8 @@ class FakeProcess final : public TaskProcess {
     done = true;
     if (callbacks_.on_exit) callbacks_.on_exit();
   }
-  void Emit(const std::string& message) {
-    callbacks_.on_event(sdk::Event{sdk::MessageType::kInformation, "stdout", message});
+  void Emit(const std::string& message, sdk::MessageType type = sdk::MessageType::kInformation) {
+    callbacks_.on_event(sdk::Event{type, "stdout", message});
   }
 
   std::atomic<bool> done{false};
@@ -609,6 +609,42 @@ TEST_F(AgentTest, ResultsAndEventsWaitForAnUnreachableMaster) {
   EXPECT_EQ(master_.results[0].exit_code, 3);
   EXPECT_EQ(master_.events.size(), 2u);
   EXPECT_EQ(agent_->stats().event_batches_waiting, 0u);
+}
+
+// The execution's LOGGING_LEVEL decides which events reach the catalog:
+// Basic (the default) leaves diagnostic and custom events out, Performance
+// keeps only warnings and errors, None keeps nothing, Verbose everything.
+TEST_F(AgentTest, TheExecutionsLoggingLevelSelectsTheEventsShipped) {
+  MakeAgent();
+  master_.enabled = true;
+  ASSERT_TRUE(agent_->RegisterOnce().ok());
+  const std::vector<std::pair<int, std::vector<std::string>>> cases = {
+      {1, {"information", "warning", "error"}},
+      {2, {"warning", "error"}},
+      {0, {}},
+      {3, {"information", "diagnostic", "warning", "error", "custom"}}};
+  std::size_t shipped = 0;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    protocol::TaskAssignment a = Assignment(static_cast<std::int64_t>(i) + 1);
+    a.logging_level = cases[i].first;
+    master_.queue.push_back(a);
+    ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 1);
+    FakeProcess& process = *launcher_.processes.back();
+    process.Emit("information", sdk::MessageType::kInformation);
+    process.Emit("diagnostic", sdk::MessageType::kDiagnostic);
+    process.Emit("warning", sdk::MessageType::kWarning);
+    process.Emit("error", sdk::MessageType::kError);
+    process.Emit("custom", sdk::MessageType::kCustom);
+    process.Finish(sdk::TaskResult::kSucceeded, 0);
+    agent_->WatchdogOnce();
+    ASSERT_TRUE(agent_->ShipOnce().ok());
+    std::vector<std::string> messages;
+    for (std::size_t e = shipped; e < master_.events.size(); ++e) {
+      messages.push_back(master_.events[e].message);
+    }
+    shipped = master_.events.size();
+    EXPECT_EQ(messages, cases[i].second) << "LOGGING_LEVEL " << cases[i].first;
+  }
 }
 
 TEST_F(AgentTest, SpooledEventsOfACrashedRunAreShippedOnceAfterRestart) {
