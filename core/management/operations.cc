@@ -463,16 +463,22 @@ Result<json> RunExecution(OperationContext& ctx) {
   return ExecutionResult(ctx, std::move(e));
 }
 
-// The arguments of the i-th execution of a run_executions call: the call's
-// own arguments (less `executions` and `count`), overridden key by key by
-// the i-th element of `executions` when there is one.
-json BatchElementArgs(const json& args, const json* element) {
-  json merged = args;
-  merged.erase("executions");
-  merged.erase("count");
-  if (element != nullptr) {
-    for (const auto& [key, value] : element->items()) merged[key] = value;
+// The arguments every execution of a run_executions call shares: the
+// call's own, less `executions` and `count`.
+json SharedBatchArgs(const json& args) {
+  json shared = json::object();
+  for (const auto& [key, value] : args.items()) {
+    if (key != "executions" && key != "count") shared[key] = value;
   }
+  return shared;
+}
+
+// The i-th execution's arguments: `shared`, overridden key by key by its
+// element of `executions` (nullptr in the `count` form).
+json BatchElementArgs(const json& shared, const json* element) {
+  if (element == nullptr) return shared;
+  json merged = shared;
+  for (const auto& [key, value] : element->items()) merged[key] = value;
   return merged;
 }
 
@@ -495,13 +501,15 @@ Result<json> RunExecutions(OperationContext& ctx) {
         "run_executions starts 1 to " + std::to_string(kMaxExecutionsPerCall) +
         " executions per call, not " + std::to_string(n) + "; split the batch");
   }
+  // Copied once, not with the whole list for every element.
+  const json shared = SharedBatchArgs(ctx.args);
   json ids = json::array();
   for (std::int64_t i = 0; i < n; ++i) {
     const json* element = list != nullptr ? &(*list)[static_cast<std::size_t>(i)] : nullptr;
     if (element != nullptr && !element->is_object()) {
       return Status::InvalidArgument("executions[" + std::to_string(i) + "] is not an object");
     }
-    auto id = CreateAndStart(ctx, BatchElementArgs(ctx.args, element));
+    auto id = CreateAndStart(ctx, BatchElementArgs(shared, element));
     if (!id.ok()) {
       return Status(id.status().code(),
                     "executions[" + std::to_string(i) + "]: " + id.status().message());
