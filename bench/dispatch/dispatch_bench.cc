@@ -277,24 +277,16 @@ struct Throughput {
 };
 
 // Creates and starts `count` executions of `package` as `submit` says
-// (more than one only for "batch").
+// (more than one only for "batch"), with `extra` arguments ("batch" only).
 void Submit(host::ManageClient& client, const std::string& package, const std::string& submit,
-            int count) {
-  if (submit == "warm-up") {  // one call, every execution sleeping 300 ms
-    CallOrFail(client, "run_executions",
-               {{"folder_name", kFolder},
-                {"project_name", kProject},
-                {"package_name", package},
-                {"count", count},
-                {"parameters", json::array({{{"name", "NOOP_SLEEP_MS"}, {"value", "300"}}})}});
-    return;
-  }
+            int count, const json& extra) {
   if (submit == "batch") {
-    const json reply = CallOrFail(client, "run_executions",
-                                  {{"folder_name", kFolder},
-                                   {"project_name", kProject},
-                                   {"package_name", package},
-                                   {"count", count}});
+    json args = extra;
+    args.update({{"folder_name", kFolder},
+                 {"project_name", kProject},
+                 {"package_name", package},
+                 {"count", count}});
+    const json reply = CallOrFail(client, "run_executions", args);
     if (reply.value("execution_ids", json::array()).size() != static_cast<std::size_t>(count)) {
       Fail("run_executions started " + reply.dump() + ", not " + std::to_string(count));
     }
@@ -312,7 +304,8 @@ void Submit(host::ManageClient& client, const std::string& package, const std::s
 // Creates and starts `n` executions of `package` from `clients` threads, then
 // waits (polling list_executions every 20 ms) until none is active.
 Throughput RunMany(const Api& api, const std::string& package, int n, int clients,
-                   const std::string& submit, int batch, std::chrono::seconds timeout) {
+                   const std::string& submit, int batch, std::chrono::seconds timeout,
+                   const json& extra = json::object()) {
   std::vector<std::unique_ptr<host::ManageClient>> connections;
   connections.reserve(static_cast<std::size_t>(clients));
   for (int i = 0; i < clients; ++i) connections.push_back(api.Connect());
@@ -329,9 +322,9 @@ Throughput RunMany(const Api& api, const std::string& package, int n, int client
   threads.reserve(connections.size());
   for (auto& c : connections) {
     threads.emplace_back([&, client = c.get()] {
-      const int step = submit == "batch" ? batch : submit == "warm-up" ? n : 1;
+      const int step = submit == "batch" ? batch : 1;
       for (int first = next.fetch_add(step); first < n; first = next.fetch_add(step)) {
-        Submit(*client, package, submit, std::min(step, n - first));
+        Submit(*client, package, submit, std::min(step, n - first), extra);
       }
     });
   }
@@ -566,8 +559,9 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
   // rest of their hosts during the measurement.
   const int warmup_n = 2 * settings.worker_tasks;
   Progress("warm-up: " + std::to_string(warmup_n) + " executions");
-  const Throughput warmup = RunMany(api, kWarmupPackage, warmup_n, settings.clients, "warm-up",
-                                    settings.batch, std::chrono::seconds(120));
+  const Throughput warmup = RunMany(
+      api, kWarmupPackage, warmup_n, settings.clients, "batch", warmup_n, std::chrono::seconds(120),
+      {{"parameters", json::array({{{"name", "NOOP_SLEEP_MS"}, {"value", "300"}}})}});
   if (warmup.succeeded != static_cast<std::size_t>(warmup_n)) {
     Fail("warm-up: only " + std::to_string(warmup.succeeded) + " of " + std::to_string(warmup_n) +
          " executions succeeded: " + warmup.first_problem);
