@@ -1,8 +1,9 @@
 #include "plugins/executors/process/child_process.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,21 +36,100 @@ sdk::Status SpawnError(const std::string& program, int error) {
   }
 }
 
-// posix_spawn attributes and file actions, released on scope exit.
-struct SpawnSetup {
-  SpawnSetup() {
-    ::posix_spawnattr_init(&attr);
-    ::posix_spawn_file_actions_init(&actions);
-  }
-  ~SpawnSetup() {
-    ::posix_spawnattr_destroy(&attr);
-    ::posix_spawn_file_actions_destroy(&actions);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_t actions;
+// What the child needs, all prepared by the parent: the child shares the
+// parent's memory until execve() (CLONE_VM | CLONE_VFORK) and may only make
+// system calls. It reports a failed step through `error` and `step`.
+struct ChildPlan {
+  const char* program;
+  char* const* argv;
+  char* const* envp;
+  const char* work_dir;
+  int stdin_fd;
+  int stdout_fd;
+  int stderr_fd;
+  int error = 0;  // errno of the step that failed; written by the child
+  enum Step { kNone, kSetup, kWorkDir, kExec } step = kNone;
 };
+
+// The kernel's struct sigaction for rt_sigaction (8-byte signal set).
+struct KernelSigaction {
+  __sighandler_t handler;
+  unsigned long flags;
+  void* restorer;
+  unsigned long mask;
+};
+
+// Runs in the child on the parent's memory, with every signal blocked:
+// raw system calls only (no allocation, no sanitizer interceptors, no
+// glibc locks). Every handled or ignored signal goes back to its default
+// before the mask is cleared, so no handler of the parent can run here and
+// the package sees SIGPIPE as a normal program does.
+__attribute__((no_sanitize("address", "undefined"))) int StartPackage(void* arg) {
+  auto* plan = static_cast<ChildPlan*>(arg);
+  auto fail = [plan](ChildPlan::Step step) {
+    plan->error = errno;
+    plan->step = step;
+    ::syscall(SYS_exit, 127);
+    return 127;
+  };
+  KernelSigaction default_action{SIG_DFL, 0, nullptr, 0};
+  for (int signo = 1; signo < 65; ++signo) {
+    if (signo == SIGKILL || signo == SIGSTOP) continue;
+    ::syscall(SYS_rt_sigaction, signo, &default_action, nullptr, sizeof(unsigned long));
+  }
+  if (::syscall(SYS_setpgid, 0, 0) != 0) return fail(ChildPlan::kSetup);
+  if (::syscall(SYS_chdir, plan->work_dir) != 0) return fail(ChildPlan::kWorkDir);
+  if (::syscall(SYS_dup2, plan->stdin_fd, STDIN_FILENO) < 0 ||
+      ::syscall(SYS_dup2, plan->stdout_fd, STDOUT_FILENO) < 0 ||
+      ::syscall(SYS_dup2, plan->stderr_fd, STDERR_FILENO) < 0) {
+    return fail(ChildPlan::kSetup);
+  }
+  const unsigned long no_signals = 0;
+  ::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &no_signals, nullptr, sizeof no_signals);
+  ::syscall(SYS_execve, plan->program, plan->argv, plan->envp);
+  return fail(ChildPlan::kExec);
+}
+
+// /dev/null for the packages' stdin, opened once for the process (close-on-exec).
+int DevNull() {
+  static const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  return fd;
+}
+
+// Pointers into `strings` plus the terminating null, as execve() wants.
+std::vector<char*> PointersTo(const std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  pointers.reserve(strings.size() + 1);
+  for (const std::string& s : strings) pointers.push_back(const_cast<char*>(s.c_str()));
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+// Starts the child as vfork() does, on a stack in this frame: the parent
+// is suspended until the child has called execve() or exited, so the
+// region is free, and no stack is mapped and unmapped per package (the
+// unmap costs a TLB shootdown across the host's threads). Every signal is
+// blocked meanwhile. Returns the child's pid (or -1 with errno set) and its
+// pidfd in `*pid_fd` (-1 when the kernel has no CLONE_PIDFD).
+pid_t CloneForExec(ChildPlan& plan, int* pid_fd) {
+  constexpr std::size_t kChildStackBytes = std::size_t{32} * 1024;
+  alignas(64) char stack[kChildStackBytes];
+  sigset_t all;
+  sigset_t saved;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &saved);
+  constexpr int kFlags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+  *pid_fd = -1;
+  pid_t pid = ::clone(StartPackage, stack + sizeof stack, kFlags | CLONE_PIDFD, &plan, pid_fd);
+  if (pid < 0 && errno == EINVAL) {  // a kernel before 5.2
+    *pid_fd = -1;
+    pid = ::clone(StartPackage, stack + sizeof stack, kFlags, &plan);
+  }
+  const int clone_error = errno;
+  ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  errno = clone_error;
+  return pid;
+}
 
 // True when some live (not zombie) process has process group `pgid`.
 // Reads /proc/<pid>/stat; the fields after the last ')' are
@@ -90,6 +170,9 @@ sdk::Result<ChildProcess> ChildProcess::Spawn(const std::string& program,
                                               const std::vector<std::string>& args,
                                               const std::vector<std::string>& env,
                                               const std::string& work_dir) {
+  if (DevNull() < 0) {
+    return sdk::Status::Unavailable(std::string("cannot open /dev/null: ") + std::strerror(errno));
+  }
   int out[2] = {-1, -1};
   int err[2] = {-1, -1};
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
@@ -97,46 +180,35 @@ sdk::Result<ChildProcess> ChildProcess::Spawn(const std::string& program,
     for (int* fd : {&out[0], &out[1], &err[0], &err[1]}) CloseFd(fd);
     return sdk::Status::Unavailable(std::string("cannot create pipes: ") + std::strerror(error));
   }
-  SpawnSetup setup;
-  ::posix_spawn_file_actions_addchdir_np(&setup.actions, work_dir.c_str());
-  ::posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  ::posix_spawn_file_actions_adddup2(&setup.actions, out[1], STDOUT_FILENO);
-  ::posix_spawn_file_actions_adddup2(&setup.actions, err[1], STDERR_FILENO);
-  // Own process group (pgid = pid), no blocked signals, default dispositions:
-  // the task host ignores SIGPIPE and handles SIGTERM; the package must not.
-  sigset_t none;
-  sigset_t all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  ::posix_spawnattr_setflags(
-      &setup.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  ::posix_spawnattr_setpgroup(&setup.attr, 0);
-  ::posix_spawnattr_setsigmask(&setup.attr, &none);
-  ::posix_spawnattr_setsigdefault(&setup.attr, &all);
-
-  std::vector<std::string> arg_copy = args;
-  std::vector<char*> argv;
-  for (std::string& arg : arg_copy) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_copy = env;
-  std::vector<char*> envp;
-  for (std::string& entry : env_copy) envp.push_back(entry.data());
-  envp.push_back(nullptr);
-
-  pid_t pid = -1;
-  const int rc =
-      ::posix_spawn(&pid, program.c_str(), &setup.actions, &setup.attr, argv.data(), envp.data());
+  const std::vector<char*> argv = PointersTo(args);
+  const std::vector<char*> envp = PointersTo(env);
+  ChildPlan plan{program.c_str(), argv.data(), envp.data(), work_dir.c_str(),
+                 DevNull(),       out[1],      err[1]};
+  int pid_fd = -1;
+  const pid_t pid = CloneForExec(plan, &pid_fd);
+  const int clone_error = errno;
   CloseFd(&out[1]);
   CloseFd(&err[1]);
-  if (rc != 0) {
+  if (pid < 0 || plan.step != ChildPlan::kNone) {
     CloseFd(&out[0]);
     CloseFd(&err[0]);
-    // A missing work dir also shows up as ENOENT from the chdir action.
-    if (rc == ENOENT && ::access(work_dir.c_str(), X_OK) != 0) {
-      return sdk::Status::NotFound("work dir '" + work_dir +
-                                   "' is not usable: " + std::strerror(errno));
+    CloseFd(&pid_fd);
+    if (pid < 0) {
+      return sdk::Status::Unavailable("cannot start a process for '" + program +
+                                      "': " + std::strerror(clone_error));
     }
-    return SpawnError(program, rc);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (plan.step == ChildPlan::kWorkDir) {
+      return sdk::Status::NotFound("work dir '" + work_dir +
+                                   "' is not usable: " + std::strerror(plan.error));
+    }
+    if (plan.step == ChildPlan::kSetup) {
+      return sdk::Status::Unavailable("cannot prepare the process for '" + program +
+                                      "': " + std::strerror(plan.error));
+    }
+    return SpawnError(program, plan.error);
   }
   ChildProcess child;
   child.pid_ = pid;
@@ -144,10 +216,8 @@ sdk::Result<ChildProcess> ChildProcess::Spawn(const std::string& program,
   child.err_fd_ = err[0];
   ::fcntl(child.out_fd_, F_SETFL, O_NONBLOCK);
   ::fcntl(child.err_fd_, F_SETFL, O_NONBLOCK);
-#if defined(SYS_pidfd_open)
-  child.pid_fd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (child.pid_fd_ >= 0) ::fcntl(child.pid_fd_, F_SETFD, FD_CLOEXEC);
-#endif
+  child.pid_fd_ = pid_fd >= 0 ? pid_fd : static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pid_fd < 0 && child.pid_fd_ >= 0) ::fcntl(child.pid_fd_, F_SETFD, FD_CLOEXEC);
   return child;
 }
 

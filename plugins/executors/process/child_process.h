@@ -1,4 +1,4 @@
-// ChildProcess: one package process, started directly (posix_spawn, no
+// ChildProcess: one package process, started directly (clone + execve, no
 // shell) in a process group of its own, with stdout and stderr on pipes.
 //
 // The group is what cancellation kills: the package and everything it

@@ -291,6 +291,55 @@ TEST_F(ProcessExecutorTest, ManyLinesArriveInOrder) {
   for (std::size_t i = 0; i < lines.size(); ++i) ASSERT_EQ(lines[i], "line" + std::to_string(i));
 }
 
+// The host ignores SIGPIPE and may have signals blocked in the thread that
+// runs the executor; the package must start as any program does: default
+// dispositions, nothing blocked, stdin at end of file, in its own group.
+TEST_F(ProcessExecutorTest, ThePackageStartsWithDefaultSignalsAnEmptyMaskAndItsOwnGroup) {
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  struct sigaction saved_pipe {};
+  ::sigaction(SIGPIPE, &ignore, &saved_pipe);
+  sigset_t usr1;
+  sigset_t saved_mask;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  ::pthread_sigmask(SIG_BLOCK, &usr1, &saved_mask);
+  Script("signals.sh",
+         "grep -E '^Sig(Ign|Blk):' /proc/self/status\n"
+         "echo pgid=$(ps -o pgid= -p $$ | tr -d ' ') pid=$$\n"
+         "cat && echo stdin-empty");
+  auto outcome = Run();
+  ::pthread_sigmask(SIG_SETMASK, &saved_mask, nullptr);
+  ::sigaction(SIGPIPE, &saved_pipe, nullptr);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(outcome->result, sdk::TaskResult::kSucceeded) << outcome->message;
+  const auto lines = sink_.Messages("stdout");
+  EXPECT_THAT(lines, Contains("SigIgn:\t0000000000000000"));
+  EXPECT_THAT(lines, Contains("SigBlk:\t0000000000000000"));
+  EXPECT_THAT(lines, Contains("stdin-empty"));
+  bool own_group = false;
+  for (const std::string& line : lines) {
+    const auto pgid = line.find("pgid=");
+    const auto pid = line.find(" pid=");
+    if (pgid == 0 && pid != std::string::npos) {
+      own_group = line.substr(5, pid - 5) == line.substr(pid + 5);
+    }
+  }
+  EXPECT_TRUE(own_group) << ::testing::PrintToString(lines);
+}
+
+TEST_F(ProcessExecutorTest, AMissingWorkDirIsNamedAndStartsNothing) {
+  Script("ok.sh", "touch ran");
+  spec_.work_dir = root_ / "no-such-dir";
+  auto outcome = Run();
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.status().code(), sdk::StatusCode::kNotFound);
+  EXPECT_THAT(outcome.status().message(), HasSubstr("work dir"));
+  EXPECT_THAT(outcome.status().message(), HasSubstr("no-such-dir"));
+  EXPECT_FALSE(std::filesystem::exists(spec_.project_dir + "/ran"));
+}
+
 TEST_F(ProcessExecutorTest, MissingPackageIsNotFound) {
   spec_.package_name = "missing.sh";
   auto outcome = Run();
