@@ -19,6 +19,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/protocol/messages.h"
 #include "core/taskhost/cancellation.h"
 #include "core/taskhost/child_io.h"
 #include "core/taskhost/process_tree.h"
@@ -98,13 +99,21 @@ class Pipe {
   int write_fd = -1;
 };
 
-// Forwards the executor's events: masked, to the task log and the launcher.
-// Emit is called from executor threads; RecordWriter and TaskLog lock.
+// Forwards the executor's events: masked, to the task log (which applies
+// TaskLogLevel) and to the launcher, which gets only what the execution's
+// LOGGING_LEVEL records in the catalog: an event the catalog would drop
+// does not cross the record pipe (the worker filters again, for the host's
+// own stderr lines). Emit is called from executor threads; RecordWriter and
+// TaskLog lock.
 class ForwardingSink final : public sdk::EventSink {
  public:
   ForwardingSink(RecordWriter& writer, TaskLog& log, const SecretMasker& masker,
-                 CancellationSource& cancel)
-      : writer_(writer), log_(log), masker_(masker), cancel_(cancel) {}
+                 CancellationSource& cancel, int logging_level)
+      : writer_(writer),
+        log_(log),
+        masker_(masker),
+        cancel_(cancel),
+        logging_level_(logging_level) {}
 
   void Emit(const sdk::Event& event) noexcept override {
     try {
@@ -112,6 +121,10 @@ class ForwardingSink final : public sdk::EventSink {
       masked.message = masker_.Mask(event.message);
       masked.message_source = masker_.Mask(event.message_source);
       log_.WriteEvent(masked);
+      if (!protocol::EventRecordedAtLoggingLevel(logging_level_,
+                                                 static_cast<int>(event.message_type))) {
+        return;
+      }
       if (!writer_.Write(EncodeEvent(masked)).ok()) cancel_.Cancel();  // the launcher has gone
     } catch (...) {
       // Out of memory while copying: drop the event rather than the task.
@@ -123,6 +136,7 @@ class ForwardingSink final : public sdk::EventSink {
   TaskLog& log_;
   const SecretMasker& masker_;
   CancellationSource& cancel_;
+  const int logging_level_;
 };
 
 int ExitCodeFor(const sdk::TaskOutcome& outcome) {
@@ -257,7 +271,7 @@ int RunTaskHost(sdk::Executor& executor, const sdk::TaskSpec& spec, int output_f
   OpenLog(log, options, writer);
   const SecretMasker masker(spec.parameters);
   CancellationSource cancel;
-  ForwardingSink sink(writer, log, masker, cancel);
+  ForwardingSink sink(writer, log, masker, cancel, spec.logging_level);
   WriteHeader(log, spec, options.executor_name);
 
   Pipe signals;
@@ -360,7 +374,7 @@ struct ServedTask {
       : spec(std::move(s)),
         log(clock),
         masker(spec.task.parameters),
-        sink(writer, log, masker, cancel) {}
+        sink(writer, log, masker, cancel, spec.task.logging_level) {}
   TaskHostSpec spec;
   TaskLog log;
   SecretMasker masker;

@@ -63,19 +63,27 @@ class TestExecutor final : public sdk::Executor {
 class TaskHostTest : public ::testing::Test {
  protected:
   TaskHostTest() {
-    int fds[2];
-    EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
-    read_fd_ = fds[0];
-    write_fd_ = fds[1];
+    Reset();
     spec_.task_id = "task-7";
     spec_.package_name = "p.sh";
     spec_.parameters = {{sdk::ParameterObjectType::kPackage, "Password", kSecret, "String", true}};
     options_.log_file = dir_ / "task.log";
     options_.executor_name = "executor/test";
   }
-  ~TaskHostTest() override {
+  ~TaskHostTest() override { ClosePipe(); }
+
+  // A fresh record pipe.
+  void Reset() {
+    ClosePipe();
+    int fds[2];
+    EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+    read_fd_ = fds[0];
+    write_fd_ = fds[1];
+  }
+  void ClosePipe() {
     if (read_fd_ >= 0) ::close(read_fd_);
     if (write_fd_ >= 0) ::close(write_fd_);
+    read_fd_ = write_fd_ = -1;
   }
 
   // Everything written so far (the writer must be done).
@@ -105,14 +113,14 @@ TEST_F(TaskHostTest, ForwardsMaskedEventsThenTheOutcomeAndWritesTheTaskLog) {
   EXPECT_EQ(RunTaskHost(executor, spec_, write_fd_, options_), kTaskHostExitFailed);
   EXPECT_TRUE(executor.stopped);
   const auto records = Records();
-  ASSERT_EQ(records.size(), 4u);
+  // LOGGING_LEVEL Basic (the default): the diagnostic stays in the host.
+  ASSERT_EQ(records.size(), 3u);
   EXPECT_EQ(records[0].event.message, "hello");
-  EXPECT_EQ(records[1].event.message, "verbose detail");
-  EXPECT_EQ(records[2].event.message, "password ***");
-  ASSERT_EQ(records[3].kind, Record::Kind::kOutcome);
-  EXPECT_EQ(records[3].outcome.result, sdk::TaskResult::kFailed);
-  EXPECT_EQ(records[3].outcome.exit_code, 2);
-  EXPECT_EQ(records[3].outcome.message, "exit 2; secret ***");
+  EXPECT_EQ(records[1].event.message, "password ***");
+  ASSERT_EQ(records[2].kind, Record::Kind::kOutcome);
+  EXPECT_EQ(records[2].outcome.result, sdk::TaskResult::kFailed);
+  EXPECT_EQ(records[2].outcome.exit_code, 2);
+  EXPECT_EQ(records[2].outcome.message, "exit 2; secret ***");
 
   const std::string log = ReadFile(options_.log_file);
   EXPECT_THAT(
@@ -124,6 +132,31 @@ TEST_F(TaskHostTest, ForwardsMaskedEventsThenTheOutcomeAndWritesTheTaskLog) {
   EXPECT_THAT(log, Not(HasSubstr("verbose detail")));  // Verbose is not in the default 126
   EXPECT_THAT(log, HasSubstr("outcome: failed (exit code 2): exit 2; secret ***"));
   EXPECT_THAT(log, Not(HasSubstr(kSecret)));
+}
+
+// Only what the execution's LOGGING_LEVEL records in the catalog crosses
+// the record pipe; the outcome always does.
+TEST_F(TaskHostTest, TheExecutionsLoggingLevelSelectsTheEventsSentToTheWorker) {
+  const std::vector<std::pair<int, std::vector<std::string>>> cases = {
+      {0, {}},                                            // None
+      {1, {"hello", "password ***"}},                     // Basic
+      {2, {"password ***"}},                              // Performance: errors only
+      {3, {"hello", "verbose detail", "password ***"}}};  // Verbose
+  for (const auto& [level, expected] : cases) {
+    SCOPED_TRACE("LOGGING_LEVEL " + std::to_string(level));
+    spec_.logging_level = level;
+    Reset();
+    TestExecutor executor(TestExecutor::Mode::kReturn);
+    RunTaskHost(executor, spec_, write_fd_, options_);
+    std::vector<std::string> events;
+    const auto records = Records();
+    for (const Record& record : records) {
+      if (record.kind == Record::Kind::kEvent) events.push_back(record.event.message);
+    }
+    EXPECT_EQ(events, expected);
+    ASSERT_FALSE(records.empty());
+    EXPECT_EQ(records.back().kind, Record::Kind::kOutcome);
+  }
 }
 
 TEST_F(TaskHostTest, TaskLogLevelSelectsWhatIsWritten) {
