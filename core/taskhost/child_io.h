@@ -44,12 +44,15 @@ inline void CloseFd(int* fd) {
 }
 
 // Appends what is available on a non-blocking fd. False at EOF or on error.
+// A read shorter than the buffer drained the pipe: no second read just to
+// hear EAGAIN (EOF shows up at the next poll()).
 inline bool ReadAvailable(int fd, std::string* into) {
   char buffer[65536];
   for (;;) {
     const ssize_t n = ::read(fd, buffer, sizeof buffer);
     if (n > 0) {
       into->append(buffer, static_cast<std::size_t>(n));
+      if (static_cast<std::size_t>(n) < sizeof buffer) return true;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;

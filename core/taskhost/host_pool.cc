@@ -320,6 +320,9 @@ void PooledHost::ReaderLoop() {
     if (out_open && fds[0].revents != 0) out_open = ReadAvailable(out_fd_, &out_bytes);
     if (err_open && fds[1].revents != 0) err_open = ReadAvailable(err_fd_, &err_bytes);
     Dispatch(&out_bytes, &err_bytes, false);
+    // Only when the exit may have happened: the pidfd says so, or the host
+    // closed its stdout (without a pidfd, at every tick).
+    if (pid_fd_ >= 0 && fds[2].revents == 0 && out_open) continue;
     // Observe the exit without reaping, so the session id stays ours.
     siginfo_t info{};
     if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT | WNOHANG) == 0 &&

@@ -313,10 +313,11 @@ int RunTaskHost(sdk::Executor& executor, const sdk::TaskSpec& spec, int output_f
 namespace {
 
 // One thread that runs the served tasks one after another, so a task costs
-// no thread creation. Writes a byte to `done_fd` after each job.
+// no thread creation. A job finishes its task itself (outcome record
+// included), so the main thread is not woken at the end of every task.
 class JobRunner {
  public:
-  explicit JobRunner(int done_fd) : done_fd_(done_fd), thread_([this] { Loop(); }) {}
+  JobRunner() : thread_([this] { Loop(); }) {}
   ~JobRunner() {
     {
       std::lock_guard lock(mutex_);
@@ -328,18 +329,14 @@ class JobRunner {
   JobRunner(const JobRunner&) = delete;
   JobRunner& operator=(const JobRunner&) = delete;
 
-  // REQUIRES: the previous job's result has been taken.
-  void Submit(std::function<sdk::TaskOutcome()> job) {
+  // REQUIRES: the previous job has reported its task's outcome (the worker
+  // sends one task at a time); the runner may still be returning from it.
+  void Submit(std::function<void()> job) {
     {
       std::lock_guard lock(mutex_);
       job_ = std::move(job);
     }
     cv_.notify_all();
-  }
-  // The last job's outcome, once done_fd has said it finished.
-  sdk::TaskOutcome TakeResult() {
-    std::lock_guard lock(mutex_);
-    return std::move(result_);
   }
 
  private:
@@ -351,21 +348,16 @@ class JobRunner {
       auto job = std::move(job_);
       job_ = nullptr;
       lock.unlock();
-      sdk::TaskOutcome outcome = job();
+      job();
       lock.lock();
-      result_ = std::move(outcome);
-      const char byte = 1;
-      [[maybe_unused]] ssize_t ignored = ::write(done_fd_, &byte, 1);
     }
   }
 
-  const int done_fd_;
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::function<sdk::TaskOutcome()> job_;  // guarded by mutex_
-  sdk::TaskOutcome result_;                // guarded by mutex_
-  bool stop_ = false;                      // guarded by mutex_
-  std::thread thread_;                     // last: starts after the fields above
+  std::function<void()> job_;  // guarded by mutex_
+  bool stop_ = false;          // guarded by mutex_
+  std::thread thread_;         // last: starts after the fields above
 };
 
 // The task a pooled host is running: its log, masker and token.
@@ -387,12 +379,14 @@ struct ServedTask {
 // Returns false when a live descendant is still there (it left the session
 // with setsid(), out of our reach): the host must then be replaced.
 bool CleanUpAfterTask() {
+  siginfo_t info{};
+  // ECHILD: no child at all, the usual case; one syscall.
+  if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return true;
   const pid_t self = ::getpid();
   int status = 0;
   while (::waitpid(-1, &status, WNOHANG) > 0) {
   }
-  siginfo_t info{};
-  // ECHILD: no child at all, the usual case; one syscall.
+  info = {};
   if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return true;
   for (int pass = 0; pass < 3; ++pass) {
     for (pid_t pid : SessionMembers(::getsid(0))) {
@@ -426,30 +420,68 @@ int ServeTaskHost(const ExecutorProvider& executors, int input_fd, int output_fd
   // Orphans of a package become our children, so "no child left" between
   // tasks means "nothing of the last task is left".
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-  bool stopping = false;
-  if (options.parent_death_signal > 0) {
-    ::prctl(PR_SET_PDEATHSIG, options.parent_death_signal);
-    if (options.parent_pid > 0 && ::getppid() != options.parent_pid) stopping = true;
-  }
+  if (options.parent_death_signal > 0) ::prctl(PR_SET_PDEATHSIG, options.parent_death_signal);
   ::fcntl(input_fd, F_SETFL, ::fcntl(input_fd, F_GETFL) | O_NONBLOCK);
 
   RecordDecoder requests(kMaxRequestBytes);
-  std::unique_ptr<ServedTask> active;
   int exit_code = kTaskHostExitSucceeded;
   bool input_open = true;
   bool output_open = true;
-  JobRunner runner(done.write_fd);
+  // Shared by this thread and the runner's: the task running and whether
+  // the host is on its way out.
+  std::mutex state_mutex;
+  std::unique_ptr<ServedTask> active;  // guarded by state_mutex
+  bool stopping = false;               // guarded by state_mutex (its initial value too)
+  if (options.parent_death_signal > 0 && options.parent_pid > 0 &&
+      ::getppid() != options.parent_pid) {
+    stopping = true;
+  }
+  // Joined (reset) before the lambdas below go out of scope: a job still
+  // writing its outcome uses them.
+  std::optional<JobRunner> runner;
+  runner.emplace();
 
   auto cancel_active = [&](const std::string& why) {
+    std::lock_guard lock(state_mutex);
     if (active && !active->cancel.IsCancelled()) {
       active->log.WriteLine(why);
       active->cancel.Cancel();
     }
   };
+  auto stop = [&] {
+    std::lock_guard lock(state_mutex);
+    stopping = true;
+  };
   auto fail_now = [&](ServedTask* task, const std::string& message) {
     const sdk::TaskOutcome outcome{sdk::TaskResult::kFailed, 0, message};
     if (task != nullptr) task->log.WriteLine("task host failed: " + message);
-    if (!writer.Write(EncodeOutcome(outcome)).ok()) stopping = true;
+    if (!writer.Write(EncodeOutcome(outcome)).ok()) stop();
+  };
+  // Runs on the runner's thread once the executor returned: the host is
+  // idle (active reset) before the worker can read the outcome and send the
+  // next task. Wakes this thread only when the host is to exit.
+  auto finish_task = [&](ServedTask* task, sdk::TaskOutcome outcome) {
+    outcome.message = task->masker.Mask(outcome.message);
+    const bool clean = CleanUpAfterTask();
+    WriteOutcomeLine(task->log, outcome);
+    bool retiring = false;
+    {
+      std::lock_guard lock(state_mutex);
+      active.reset();
+      // Not clean: exit after this task; the worker kills what is left of
+      // our session and starts another host.
+      if (!clean) stopping = true;
+      retiring = stopping;
+    }
+    if (retiring) (void)writer.Write(EncodeRetiring());
+    if (!writer.Write(EncodeOutcome(outcome)).ok()) {
+      stop();
+      retiring = true;
+    }
+    if (retiring) {
+      const char byte = 1;
+      [[maybe_unused]] ssize_t ignored = ::write(done.write_fd, &byte, 1);
+    }
   };
   auto start_task = [&](Record& request) {
     if (!request.spec_error.empty()) return fail_now(nullptr, "task host: " + request.spec_error);
@@ -466,25 +498,34 @@ int ServeTaskHost(const ExecutorProvider& executors, int input_fd, int output_fd
     WriteHeader(task->log, task->spec.task, "executor/" + name);
     auto executor = executors(name, task->spec.executor_config);
     if (!executor.ok()) return fail_now(task.get(), "task host: " + executor.status().ToString());
-    active = std::move(task);
-    runner.Submit([task = active.get(), executor = *executor] {
-      return RunExecutor(*executor, task->spec.task, task->sink, task->cancel);
+    ServedTask* const running = task.get();
+    {
+      std::lock_guard lock(state_mutex);
+      active = std::move(task);
+    }
+    runner->Submit([running, executor = *executor, &finish_task] {
+      finish_task(running,
+                  RunExecutor(*executor, running->spec.task, running->sink, running->cancel));
     });
   };
-  auto finish_task = [&] {
-    sdk::TaskOutcome outcome = runner.TakeResult();
-    outcome.message = active->masker.Mask(outcome.message);
-    const bool clean = CleanUpAfterTask();
-    WriteOutcomeLine(active->log, outcome);
-    active.reset();
-    // Not clean: exit after this task; the worker kills what is left of our
-    // session and starts another host.
-    if (!clean) stopping = true;
-    if (stopping) (void)writer.Write(EncodeRetiring());
-    if (!writer.Write(EncodeOutcome(outcome)).ok()) stopping = true;
+  // Whether the loop below goes on: not stopping, or a task still running.
+  auto serving = [&] {
+    std::lock_guard lock(state_mutex);
+    return !stopping || active != nullptr;
+  };
+  auto busy_or_stopping = [&] {
+    std::lock_guard lock(state_mutex);
+    return stopping || active != nullptr;
+  };
+  auto cancel_if_running = [&](const std::string& task_id) {
+    std::lock_guard lock(state_mutex);
+    if (active && active->spec.task.task_id == task_id && !active->cancel.IsCancelled()) {
+      active->log.WriteLine("cancellation requested by the worker");
+      active->cancel.Cancel();
+    }
   };
 
-  while (!stopping || active) {
+  while (serving()) {
     pollfd fds[4] = {{signals.read_fd, POLLIN, 0},
                      {done.read_fd, POLLIN, 0},
                      {input_open ? input_fd : -1, POLLIN, 0},
@@ -495,12 +536,12 @@ int ServeTaskHost(const ExecutorProvider& executors, int input_fd, int output_fd
     if ((fds[0].revents & POLLIN) != 0) {
       unsigned char signo = 0;
       DrainSignals(signals.read_fd, &signo);
-      stopping = true;
+      stop();
       cancel_active("cancellation requested (signal " + std::to_string(signo) + ")");
     }
     if ((fds[3].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
       output_open = false;
-      stopping = true;
+      stop();
       cancel_active("the worker closed the record pipe; cancelling the task");
     }
     if (fds[2].revents != 0) {
@@ -513,10 +554,9 @@ int ServeTaskHost(const ExecutorProvider& executors, int input_fd, int output_fd
       }
       for (Record& record : records) {
         if (record.kind == Record::Kind::kCancel) {
-          if (active && active->spec.task.task_id == record.task_id)
-            cancel_active("cancellation requested by the worker");
+          cancel_if_running(record.task_id);
         } else if (record.kind == Record::Kind::kTask) {
-          if (active || stopping) {
+          if (busy_or_stopping()) {
             exit_code = kTaskHostExitFailed;  // the worker sends one task at a time
             input_open = false;
             break;
@@ -526,16 +566,16 @@ int ServeTaskHost(const ExecutorProvider& executors, int input_fd, int output_fd
       }
       if (!open) input_open = false;
       if (!input_open) {
-        stopping = true;
+        stop();
         cancel_active("the worker closed the request pipe; cancelling the task");
       }
     }
-    if ((fds[1].revents & POLLIN) != 0) {
+    if ((fds[1].revents & POLLIN) != 0) {  // the runner finished a task and the host is to exit
       unsigned char byte = 0;
       DrainSignals(done.read_fd, &byte);
-      if (active) finish_task();
     }
   }
+  runner.reset();  // the last job has written its outcome
   return exit_code;
 }
 

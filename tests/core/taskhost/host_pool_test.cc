@@ -227,6 +227,26 @@ TEST_F(HostPoolTest, WhatATaskLeavesInTheSessionIsKilledBeforeTheNextTask) {
   EXPECT_EQ(next, host);
 }
 
+// A descendant that left the host's session (setsid) cannot be reached by
+// the host: it reports the task's outcome, says it retires, and exits; the
+// next task gets a new host.
+TEST_F(HostPoolTest, AHostWhoseTaskEscapedItsSessionReportsTheOutcomeAndRetires) {
+  TaskHostPool pool(Options(), SystemClock::Instance());
+  const PooledTaskRequest request = Task("escape.sh",
+                                         "setsid sh -c 'echo $$ > escaped.pid; exec sleep 1000' &\n"
+                                         "while [ ! -s escaped.pid ]; do sleep 0.01; done\nexit 3");
+  pid_t host = 0;
+  const sdk::TaskOutcome outcome = RunToEnd(pool, request, &host);
+  const pid_t escaped = std::stoi(ReadFile(request.spec.work_dir + "/escaped.pid"));
+  EXPECT_EQ(outcome.result, sdk::TaskResult::kFailed) << outcome.message;
+  EXPECT_EQ(outcome.exit_code, 3);
+  pid_t next = 0;
+  EXPECT_EQ(RunToEnd(pool, Task("ok.sh", "exit 0"), &next).result, sdk::TaskResult::kSucceeded);
+  EXPECT_NE(next, host);
+  EXPECT_EQ(pool.hosts_started(), 2u);
+  ::kill(escaped, SIGKILL);
+}
+
 TEST_F(HostPoolTest, AnUnknownExecutorFailsTheTaskAndTheHostStays) {
   TaskHostPool pool(Options(), SystemClock::Instance());
   PooledTaskRequest request = Task("ok.sh", "exit 0");
