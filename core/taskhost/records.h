@@ -100,6 +100,16 @@ class RecordWriter {
   int fd_;
 };
 
+// The two ways RecordDecoder reads one frame's payload, exposed for tests.
+namespace internal {
+// Straight from the text, no JSON document: true for a record of a known
+// kind in exactly the shape the encoders write; false for anything else.
+bool ReadRecordFast(std::string_view payload, Record* record);
+// Through a JSON document: every input, with the errors' wording; appends
+// nothing for an unknown kind (a newer task host's record).
+sdk::Status ReadRecordWithDocument(std::string_view payload, std::vector<Record>* out);
+}  // namespace internal
+
 }  // namespace scaleout::core::taskhost
 
 #endif  // SCALEOUT_CORE_TASKHOST_RECORDS_H_

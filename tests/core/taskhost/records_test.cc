@@ -102,6 +102,105 @@ TEST(RecordsTest, FramesAreWhatTheDomWrote) {
   EXPECT_EQ(EncodeRetiring(), dumped({{"record", "retiring"}}));
 }
 
+// Everything a decoded record holds, as one comparable string.
+std::string Describe(const Record& r) {
+  return std::to_string(static_cast<int>(r.kind)) + "|" +
+         std::to_string(static_cast<int>(r.event.message_type)) + "|" + r.event.message_source +
+         "|" + r.event.message + "|" + std::to_string(static_cast<int>(r.outcome.result)) + "|" +
+         std::to_string(r.outcome.exit_code) + "|" + r.outcome.message + "|" + r.executor + "|" +
+         (r.kind == Record::Kind::kTask ? SpecToJson(r.spec) : "") + "|" + r.spec_error + "|" +
+         r.task_id;
+}
+
+// One random change to a record's document: a key dropped, a value of
+// another type, an unknown key, a number out of range.
+void Mutate(nlohmann::json& node, std::mt19937& random) {
+  std::vector<nlohmann::json*> objects;
+  std::vector<nlohmann::json*> all;
+  auto walk = [&](auto& self, nlohmann::json& n) -> void {
+    all.push_back(&n);
+    if (n.is_object()) objects.push_back(&n);
+    if (n.is_structured()) {
+      for (auto& child : n) self(self, child);
+    }
+  };
+  walk(walk, node);
+  nlohmann::json& target = *all[random() % all.size()];
+  switch (random() % 7) {
+    case 0:
+      if (auto& o = *objects[random() % objects.size()]; !o.empty()) {
+        auto it = o.begin();
+        std::advance(it, static_cast<long>(random() % o.size()));
+        o.erase(it);
+      }
+      break;
+    case 1: target = 7; break;
+    case 2: target = "text"; break;
+    case 3: target = nullptr; break;
+    case 4: target = random() % 2 == 0 ? nlohmann::json(true) : nlohmann::json(2.5); break;
+    case 5: (*objects[random() % objects.size()])["unknown"] = 1; break;
+    case 6: target = random() % 2 == 0 ? nlohmann::json(4294967317LL) : nlohmann::json(-1); break;
+  }
+}
+
+// The fast reader takes the encoders' shapes, and whatever it takes reads
+// the same through the JSON document; it gives up on everything else.
+TEST(RecordsTest, TheFastReaderAgreesWithTheDocumentOnEveryInput) {
+  std::mt19937 random(2026);
+  auto text = [&] { return test::RandomJsonText(random); };
+  int taken_after_mutation = 0;
+  for (int i = 0; i < 3000; ++i) {
+    TaskHostSpec spec = SampleSpec(text());
+    for (int p = static_cast<int>(random() % 4); p > 0; --p) {
+      spec.task.parameters.push_back(
+          {sdk::ParameterObjectType::kProject, text(), text(), "String", random() % 2 == 0});
+    }
+    if (random() % 2 == 0) spec.executor_config[text()] = text();
+    const std::string frames[] = {
+        EncodeEvent({static_cast<sdk::MessageType>(random() % 200), text(), text()}),
+        EncodeOutcome({static_cast<sdk::TaskResult>(random() % 3),
+                       static_cast<int>(random() % 300) - 150, text()}),
+        EncodeTaskRequest(text(), SpecToJson(spec)), EncodeCancelRequest(text()), EncodeRetiring()};
+    for (const std::string& frame : frames) {
+      const std::string payload = frame.substr(4);
+      Record fast;
+      ASSERT_TRUE(internal::ReadRecordFast(payload, &fast)) << payload;
+      std::vector<Record> slow;
+      ASSERT_TRUE(internal::ReadRecordWithDocument(payload, &slow).ok()) << payload;
+      ASSERT_EQ(slow.size(), 1u);
+      ASSERT_EQ(Describe(fast), Describe(slow[0])) << payload;
+
+      nlohmann::json document = nlohmann::json::parse(payload, nullptr, false);
+      if (document.is_discarded()) continue;  // invalid UTF-8 replaced: not re-dumpable as is
+      Mutate(document, random);
+      const std::string mutated =
+          document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      Record fast_mutated;
+      if (!internal::ReadRecordFast(mutated, &fast_mutated)) continue;
+      ++taken_after_mutation;
+      std::vector<Record> slow_mutated;
+      ASSERT_TRUE(internal::ReadRecordWithDocument(mutated, &slow_mutated).ok()) << mutated;
+      ASSERT_EQ(slow_mutated.size(), 1u) << mutated;
+      ASSERT_EQ(Describe(fast_mutated), Describe(slow_mutated[0])) << mutated;
+    }
+  }
+  // Some changes leave a record the fast reader takes (a dropped optional
+  // field, a value of the same type): those were compared above.
+  EXPECT_GT(taken_after_mutation, 100);
+}
+
+// A key twice: the document keeps the last; the fast reader leaves it to it.
+TEST(RecordsTest, AKeyGivenTwiceIsReadAsTheDocumentReadsIt) {
+  const std::string payload = R"({"record":"cancel","task_id":"first","task_id":"last"})";
+  Record fast;
+  EXPECT_FALSE(internal::ReadRecordFast(payload, &fast));
+  RecordDecoder decoder;
+  std::vector<Record> records;
+  ASSERT_TRUE(decoder.Feed(Frame(payload), &records).ok());
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].task_id, "last");
+}
+
 // The spec rides as a JSON object (read once), or as a string holding one;
 // a spec that does not read fails its task (spec_error), not the stream.
 TEST(RecordsTest, TaskRequestsCarryTheirSpecAndABadOneFailsOnlyItsTask) {
