@@ -45,9 +45,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -270,6 +272,99 @@ bool AnyActive(host::ManageClient& client, const std::string& package) {
   return false;
 }
 
+// CPU seconds (user + system) of the cluster's processes, read from /proc:
+// the master; the workers (this process's other children); their task
+// hosts (the workers' children); the packages the task hosts ran and
+// reaped (the hosts' children's time); and this process, the API client.
+// Ticks of the kernel's accounting: exact on average over a phase, not per
+// task.
+struct CpuTimes {
+  double master = 0;
+  double workers = 0;
+  double task_hosts = 0;
+  double packages = 0;
+  double client = 0;
+  double machine_busy = 0;  // every CPU, from /proc/stat (all processes, the kernel's too)
+  double machine_idle = 0;
+};
+
+struct ProcStat {
+  pid_t ppid = 0;
+  double own = 0;       // utime + stime, s
+  double children = 0;  // cutime + cstime (reaped children), s
+};
+
+// /proc/<pid>/stat; false when the process has gone.
+bool ReadProcStat(const std::string& pid, ProcStat* out) {
+  std::ifstream file("/proc/" + pid + "/stat");
+  std::string text((std::istreambuf_iterator<char>(file)), {});
+  const auto paren = text.rfind(')');
+  if (paren == std::string::npos) return false;
+  std::istringstream fields(text.substr(paren + 2));
+  std::vector<std::string> f;
+  for (std::string field; fields >> field && f.size() < 15;) f.push_back(field);
+  if (f.size() < 15) return false;
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  out->ppid = static_cast<pid_t>(std::stol(f[1]));
+  out->own = (std::stod(f[11]) + std::stod(f[12])) / tick;
+  out->children = (std::stod(f[13]) + std::stod(f[14])) / tick;
+  return true;
+}
+
+CpuTimes ReadCpuTimes(pid_t master) {
+  const pid_t self = ::getpid();
+  std::map<pid_t, ProcStat> all;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    ProcStat stat;
+    if (ReadProcStat(name, &stat)) all[static_cast<pid_t>(std::stol(name))] = stat;
+  }
+  CpuTimes t;
+  std::set<pid_t> workers;
+  for (const auto& [pid, stat] : all) {
+    if (pid == master) {
+      t.master = stat.own;
+    } else if (pid == self) {
+      t.client = stat.own;
+    } else if (stat.ppid == self) {
+      workers.insert(pid);
+      t.workers += stat.own;
+      t.packages += stat.children;  // task hosts that exited, and what they reaped
+    }
+  }
+  for (const auto& [pid, stat] : all) {
+    if (workers.count(stat.ppid) == 0) continue;
+    t.task_hosts += stat.own;
+    t.packages += stat.children;
+  }
+  std::ifstream proc_stat("/proc/stat");
+  std::string cpu;
+  proc_stat >> cpu;
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  for (int i = 0; i < 8; ++i) {
+    double value = 0;
+    proc_stat >> value;
+    (i == 3 || i == 4 ? t.machine_idle : t.machine_busy) += value / tick;  // idle, iowait
+  }
+  return t;
+}
+
+// Microseconds of CPU per execution, by process role, between two readings.
+json CpuPerExecution(const CpuTimes& a, const CpuTimes& b, int executions) {
+  const double n = std::max(1, executions);
+  auto us = [n](double seconds) { return seconds / n * 1e6; };
+  const double busy = b.machine_busy - a.machine_busy;
+  const double idle = b.machine_idle - a.machine_idle;
+  return {{"master", us(b.master - a.master)},
+          {"workers", us(b.workers - a.workers)},
+          {"task_hosts", us(b.task_hosts - a.task_hosts)},
+          {"packages", us(b.packages - a.packages)},
+          {"client", us(b.client - a.client)},
+          {"machine", us(busy)},
+          {"machine_idle_fraction", busy + idle > 0 ? idle / (busy + idle) : 0.0}};
+}
+
 struct Throughput {
   int executions = 0;
   double submit_seconds = 0;  // until the last execution was started
@@ -278,6 +373,7 @@ struct Throughput {
   json by_status = json::object();  // terminal status name → count
   std::string first_problem;        // the first attempt message of an unsuccessful execution
   bool timed_out = false;
+  json cpu_us_per_execution;  // by process role, when the master's pid was given
 };
 
 // Creates and starts `count` executions of `package` as `submit` says
@@ -309,7 +405,7 @@ void Submit(host::ManageClient& client, const std::string& package, const std::s
 // waits (polling list_executions every 20 ms) until none is active.
 Throughput RunMany(const Api& api, const std::string& package, int n, int clients,
                    const std::string& submit, int batch, std::chrono::seconds timeout,
-                   const json& extra = json::object()) {
+                   pid_t master_pid = -1, const json& extra = json::object()) {
   std::vector<std::unique_ptr<host::ManageClient>> connections;
   connections.reserve(static_cast<std::size_t>(clients));
   for (int i = 0; i < clients; ++i) connections.push_back(api.Connect());
@@ -321,6 +417,7 @@ Throughput RunMany(const Api& api, const std::string& package, int n, int client
   Throughput t;
   t.executions = n;
   std::atomic<int> next{0};
+  const CpuTimes cpu_before = master_pid > 0 ? ReadCpuTimes(master_pid) : CpuTimes{};
   const auto begin = SteadyClock::now();
   std::vector<std::thread> threads;
   threads.reserve(connections.size());
@@ -343,6 +440,9 @@ Throughput RunMany(const Api& api, const std::string& package, int n, int client
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   t.seconds = SecondsSince(begin);
+  if (master_pid > 0) {
+    t.cpu_us_per_execution = CpuPerExecution(cpu_before, ReadCpuTimes(master_pid), n);
+  }
   t.succeeded = CountWithStatus(*watcher, package, 7, n + 1);
   for (const auto& [status, name] :
        {std::pair{3, "canceled"}, std::pair{4, "failed"}, std::pair{6, "ended unexpectedly"},
@@ -368,7 +468,8 @@ json ThroughputJson(const Throughput& t) {
           {"submit_seconds", t.submit_seconds},
           {"seconds", t.seconds},
           {"executions_per_second", static_cast<double>(t.executions) / t.seconds},
-          {"submitted_per_second", static_cast<double>(t.executions) / t.submit_seconds}};
+          {"submitted_per_second", static_cast<double>(t.executions) / t.submit_seconds},
+          {"cpu_us_per_execution", t.cpu_us_per_execution}};
 }
 
 struct Latency {
@@ -565,6 +666,7 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
   Progress("warm-up: " + std::to_string(warmup_n) + " executions");
   const Throughput warmup = RunMany(
       api, kWarmupPackage, warmup_n, settings.clients, "batch", warmup_n, std::chrono::seconds(120),
+      /*master_pid=*/-1,
       {{"parameters", json::array({{{"name", "NOOP_SLEEP_MS"}, {"value", "300"}}})}});
   if (warmup.succeeded != static_cast<std::size_t>(warmup_n)) {
     Fail("warm-up: only " + std::to_string(warmup.succeeded) + " of " + std::to_string(warmup_n) +
@@ -574,7 +676,7 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
   Progress("noop: " + std::to_string(settings.noop_n) + " executions");
   const Throughput noop =
       RunMany(api, kNoopPackage, settings.noop_n, settings.clients, settings.submit, settings.batch,
-              std::chrono::seconds(120 + settings.noop_n / 20));
+              std::chrono::seconds(120 + settings.noop_n / 20), master_pid);
   // The same with one run_execution call per execution, for comparison:
   // what a client that submits one execution at a time gets.
   std::optional<Throughput> per_call;
@@ -582,14 +684,14 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
     Progress("noop, one run_execution call each: " + std::to_string(settings.noop_n) +
              " executions");
     per_call = RunMany(api, kPerCallPackage, settings.noop_n, settings.clients, "run", 1,
-                       std::chrono::seconds(120 + settings.noop_n / 20));
+                       std::chrono::seconds(120 + settings.noop_n / 20), master_pid);
   }
   Progress("latency: " + std::to_string(settings.latency_samples) + " samples");
   const Latency latency = MeasureLatency(api, settings.latency_samples);
   Progress("process: " + std::to_string(settings.process_n) + " executions of /bin/true");
   const Throughput process =
       RunMany(api, kProcessPackage, settings.process_n, settings.clients, settings.submit,
-              settings.batch, std::chrono::seconds(120 + settings.process_n / 5));
+              settings.batch, std::chrono::seconds(120 + settings.process_n / 5), master_pid);
   Progress("bare: " + std::to_string(settings.process_n) + " spawns of /bin/true");
   const double bare_rate = BareSpawnRate(settings.process_n);
   const std::int64_t peak_kb = StatusKb(master_pid, "VmHWM");
