@@ -180,20 +180,38 @@ double Percentile(std::vector<double> values, double p) {
   return values[static_cast<std::size_t>(p * static_cast<double>(values.size() - 1))];
 }
 
+struct ProcStat {
+  pid_t ppid = 0;
+  double own = 0;       // utime + stime, s
+  double children = 0;  // cutime + cstime (reaped children), s
+};
+
+// /proc/<pid>/stat; false when the process has gone.
+bool ReadProcStat(const std::string& pid, ProcStat* out) {
+  std::ifstream file("/proc/" + pid + "/stat");
+  std::string text((std::istreambuf_iterator<char>(file)), {});
+  const auto paren = text.rfind(')');
+  if (paren == std::string::npos) return false;
+  std::istringstream fields(text.substr(paren + 2));
+  std::vector<std::string> f;
+  for (std::string field; fields >> field && f.size() < 15;) f.push_back(field);
+  if (f.size() < 15) return false;
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  out->ppid = static_cast<pid_t>(std::stol(f[1]));
+  out->own = (std::stod(f[11]) + std::stod(f[12])) / tick;
+  out->children = (std::stod(f[13]) + std::stod(f[14])) / tick;
+  return true;
+}
+
 // The master is this process's child `scaleout master --config <dir>/...`:
 // the harness does not hand out its pid, /proc does.
 pid_t FindMasterPid(const fs::path& cluster_dir) {
-  const std::string self = std::to_string(getpid());
+  const pid_t self = ::getpid();
   for (const auto& entry : fs::directory_iterator("/proc")) {
     const std::string name = entry.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream status(entry.path() / "status");
-    std::string line;
-    std::string ppid;
-    while (std::getline(status, line)) {
-      if (line.rfind("PPid:", 0) == 0) ppid = line.substr(line.find_first_not_of(" \t", 5));
-    }
-    if (ppid != self) continue;
+    ProcStat stat;
+    if (!ReadProcStat(name, &stat) || stat.ppid != self) continue;
     std::ifstream cmdline_file(entry.path() / "cmdline");
     std::string cmdline((std::istreambuf_iterator<char>(cmdline_file)), {});
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
@@ -287,29 +305,6 @@ struct CpuTimes {
   double machine_busy = 0;  // every CPU, from /proc/stat (all processes, the kernel's too)
   double machine_idle = 0;
 };
-
-struct ProcStat {
-  pid_t ppid = 0;
-  double own = 0;       // utime + stime, s
-  double children = 0;  // cutime + cstime (reaped children), s
-};
-
-// /proc/<pid>/stat; false when the process has gone.
-bool ReadProcStat(const std::string& pid, ProcStat* out) {
-  std::ifstream file("/proc/" + pid + "/stat");
-  std::string text((std::istreambuf_iterator<char>(file)), {});
-  const auto paren = text.rfind(')');
-  if (paren == std::string::npos) return false;
-  std::istringstream fields(text.substr(paren + 2));
-  std::vector<std::string> f;
-  for (std::string field; fields >> field && f.size() < 15;) f.push_back(field);
-  if (f.size() < 15) return false;
-  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
-  out->ppid = static_cast<pid_t>(std::stol(f[1]));
-  out->own = (std::stod(f[11]) + std::stod(f[12])) / tick;
-  out->children = (std::stod(f[13]) + std::stod(f[14])) / tick;
-  return true;
-}
 
 CpuTimes ReadCpuTimes(pid_t master) {
   const pid_t self = ::getpid();

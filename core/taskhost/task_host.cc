@@ -441,9 +441,11 @@ int ServeTaskHost(const ExecutorProvider& executors, int input_fd, int output_fd
   std::optional<JobRunner> runner;
   runner.emplace();
 
-  auto cancel_active = [&](const std::string& why) {
+  // Cancels the running task (only if its id is `*only_task`, when given).
+  auto cancel_active = [&](const std::string& why, const std::string* only_task = nullptr) {
     std::lock_guard lock(state_mutex);
-    if (active && !active->cancel.IsCancelled()) {
+    if (active && !active->cancel.IsCancelled() &&
+        (only_task == nullptr || active->spec.task.task_id == *only_task)) {
       active->log.WriteLine(why);
       active->cancel.Cancel();
     }
@@ -517,13 +519,6 @@ int ServeTaskHost(const ExecutorProvider& executors, int input_fd, int output_fd
     std::lock_guard lock(state_mutex);
     return stopping || active != nullptr;
   };
-  auto cancel_if_running = [&](const std::string& task_id) {
-    std::lock_guard lock(state_mutex);
-    if (active && active->spec.task.task_id == task_id && !active->cancel.IsCancelled()) {
-      active->log.WriteLine("cancellation requested by the worker");
-      active->cancel.Cancel();
-    }
-  };
 
   while (serving()) {
     pollfd fds[4] = {{signals.read_fd, POLLIN, 0},
@@ -554,7 +549,7 @@ int ServeTaskHost(const ExecutorProvider& executors, int input_fd, int output_fd
       }
       for (Record& record : records) {
         if (record.kind == Record::Kind::kCancel) {
-          cancel_if_running(record.task_id);
+          cancel_active("cancellation requested by the worker", &record.task_id);
         } else if (record.kind == Record::Kind::kTask) {
           if (busy_or_stopping()) {
             exit_code = kTaskHostExitFailed;  // the worker sends one task at a time

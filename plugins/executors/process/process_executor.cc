@@ -173,8 +173,10 @@ sdk::Result<sdk::TaskOutcome> ProcessExecutor::Run(const sdk::TaskSpec& task,
   const Masker masker(task.parameters);
   events.Emit({sdk::MessageType::kDiagnostic, kSource,
                "started '" + command.program + "' (pid " + std::to_string(child.pid()) + ")"});
-  logger_.Debug("executor/process: task " + task.task_id + " started pid " +
-                std::to_string(child.pid()));
+  if (logger_.Enabled(sdk::LogLevel::kDebug)) {  // not built per task for nothing
+    logger_.Debug("executor/process: task " + task.task_id + " started pid " +
+                  std::to_string(child.pid()));
+  }
 
   OutputPump pump(child, options_.max_line_bytes, events, masker);
   std::optional<SteadyClock::time_point> deadline;
