@@ -404,7 +404,17 @@ Result<int> Agent::PollOnce(milliseconds wait) {
   request.wait_ms = request.results.empty() ? wait.count() : 0;
   poll_carried_results_ = !request.results.empty();
   const std::int64_t sent = deps_.clock->SteadyMillis();
-  if (request.results.empty()) long_poll_out_.store(true);
+  if (request.results.empty()) {
+    long_poll_out_.store(true);
+    // A result queued after TakeResults() above, by a watchdog that saw no
+    // long-poll yet and so left the shipper asleep, is the shipper's now.
+    bool results_waiting = false;
+    {
+      std::lock_guard lock(mutex_);
+      results_waiting = !pending_results_.empty();
+    }
+    if (results_waiting) Poke(shipper_poke_);
+  }
   auto reply = Client(MasterChannel::kPoll).RequestTasks(request);
   long_poll_out_.store(false);
   if (!request.results.empty()) {
@@ -463,11 +473,19 @@ Result<std::string> Agent::EnsureProject(const protocol::TaskAssignment& a) {
   const fs::path cache(settings_.project_cache_folder);
   if (a.project_id <= 0) {
     const fs::path none = cache / "none";
-    fs::create_directories(none, ec);
+    if (cached_projects_.count({0, 0}) == 0) {
+      fs::create_directories(none, ec);
+      if (!ec) cached_projects_.insert({0, 0});
+    }
     return none.string();
   }
   const fs::path dir = cache / std::to_string(a.project_id) / std::to_string(a.project_version);
-  if (fs::exists(dir / kProjectCompleteMarker, ec)) return dir.string();
+  const auto version = std::make_pair(a.project_id, a.project_version);
+  if (cached_projects_.count(version) != 0) return dir.string();
+  if (fs::exists(dir / kProjectCompleteMarker, ec)) {
+    cached_projects_.insert(version);
+    return dir.string();
+  }
 
   protocol::GetProjectRequest request;
   request.agent_id = settings_.agent_id;
@@ -509,6 +527,7 @@ Result<std::string> Agent::EnsureProject(const protocol::TaskAssignment& a) {
     // Another copy got there first (or an incomplete one is in the way).
     if (fs::exists(dir / kProjectCompleteMarker)) {
       fs::remove_all(tmp, ec);
+      cached_projects_.insert(version);
       return dir.string();
     }
     fs::remove_all(dir, ec);
@@ -517,6 +536,7 @@ Result<std::string> Agent::EnsureProject(const protocol::TaskAssignment& a) {
   }
   spdlog::info("cached project {} version {} ({} files)", a.project_id, a.project_version,
                reply.files.size());
+  cached_projects_.insert(version);
   return dir.string();
 }
 
@@ -680,9 +700,11 @@ void Agent::WatchdogOnce() {
   // as running until its result commits. The poll thread carries the result
   // on its next request for work, which the master records before it
   // claims; the shipper reports it alone if the poll thread cannot (see
-  // ResultsToShip).
+  // ResultsToShip). Waking the shipper otherwise would find nothing for it
+  // to take: a thread switch per ended task for nothing. (If the poll thread
+  // starts a long-poll just after this check, it pokes the shipper itself.)
   Poke(poll_poke_);
-  Poke(shipper_poke_);
+  if (ShipperTakesAllResults()) Poke(shipper_poke_);
 }
 
 void Agent::QueueResult(const Task& task, const sdk::TaskOutcome& outcome) {
@@ -716,10 +738,13 @@ void Agent::QueueResult(const Task& task, const sdk::TaskOutcome& outcome) {
   pending_results_.push_back(PendingResult{std::move(result), deps_.clock->SteadyMillis()});
 }
 
+bool Agent::ShipperTakesAllResults() const {
+  return draining_.load() || long_poll_out_.load() || !master_takes_results_.load();
+}
+
 std::vector<protocol::TaskResult> Agent::TakeResults(bool only_stale) {
   const std::int64_t now = deps_.clock->SteadyMillis();
-  const bool shipper_may_take_all =
-      draining_.load() || long_poll_out_.load() || !master_takes_results_.load();
+  const bool shipper_may_take_all = ShipperTakesAllResults();
   std::vector<protocol::TaskResult> taken;
   for (PendingResult& p : pending_results_) {
     if (taken.size() >= 1000) break;  // DecodeLimits::max_tasks_per_reply

@@ -50,6 +50,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -176,6 +177,10 @@ class Agent {
   // them (`only_stale`: those the shipper may take, see ResultsToShip).
   // Requires mutex_.
   std::vector<protocol::TaskResult> TakeResults(bool only_stale);
+  // Whether the shipper takes every waiting result now, not only the stale
+  // ones: while the poll thread waits in a long-poll, while draining, or
+  // when the master does not take results on requests for work.
+  bool ShipperTakesAllResults() const;
   // Drops from pending_results_ each result the master recorded or refused
   // for good; the others (no ack, or "try again") wait for the next report.
   // Ends the flight of every result in `sent`. Requires mutex_.
@@ -224,6 +229,11 @@ class Agent {
   // acks (it predates them); true again after each registration.
   std::atomic<bool> master_takes_results_{true};
   bool poll_carried_results_ = false;  // the last PollOnce reported results (poll thread only)
+  // Project versions found complete in the cache (poll thread only): a
+  // cached version never changes, so each is checked on disk once, not once
+  // per task. (A cache folder deleted under a running worker is not noticed;
+  // its tasks fail with a missing package until the worker restarts.)
+  std::set<std::pair<std::int64_t, std::int64_t>> cached_projects_;
   std::vector<std::thread> threads_;
 };
 
