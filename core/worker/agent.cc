@@ -382,6 +382,7 @@ Status Agent::AgentHeartbeatOnce() {
 Result<int> Agent::PollOnce(milliseconds wait) {
   poll_carried_results_ = false;
   if (draining_.load()) return 0;
+  ReapEndedTasks();  // OnTaskExit() woke us for it, not the watchdog
   const ResourceSample sample = deps_.resources->Sample();
   const WorkLimits limits{settings_.max_task_count, settings_.task_request_max_cpu,
                           settings_.task_request_min_memory_mb};
@@ -407,13 +408,16 @@ Result<int> Agent::PollOnce(milliseconds wait) {
   if (request.results.empty()) {
     long_poll_out_.store(true);
     // A result queued after TakeResults() above, by a watchdog that saw no
-    // long-poll yet and so left the shipper asleep, is the shipper's now.
+    // long-poll yet and so left the shipper asleep, is the shipper's now;
+    // a task that ended since ReapEndedTasks() above woke only this thread,
+    // which is about to wait: the watchdog reaps it instead.
     bool results_waiting = false;
     {
       std::lock_guard lock(mutex_);
       results_waiting = !pending_results_.empty();
     }
     if (results_waiting) Poke(shipper_poke_);
+    if (AnyTaskEnded()) Poke(watchdog_poke_);
   }
   auto reply = Client(MasterChannel::kPoll).RequestTasks(request);
   long_poll_out_.store(false);
@@ -572,7 +576,7 @@ Status Agent::StartTask(const protocol::TaskAssignment& a, std::int64_t granted_
 
   TaskCallbacks callbacks;
   callbacks.on_event = [this, a](const sdk::Event& event) { OnTaskEvent(a, event); };
-  callbacks.on_exit = [this] { Poke(watchdog_poke_); };
+  callbacks.on_exit = [this] { OnTaskExit(); };
 
   // The lock is held across Launch() so the lease logic never sees a task
   // without its process; the launcher's callbacks do not take it.
@@ -675,10 +679,26 @@ void Agent::ApplyLeaseActions(const std::vector<LeaseAction>& actions) {
 }
 
 void Agent::WatchdogOnce() {
-  std::vector<Task> ended;
   {
     std::lock_guard lock(mutex_);
     ApplyLeaseActions(leases_.CheckDeadlines(deps_.clock->SteadyMillis()));
+  }
+  if (ReapEndedTasks() == 0) return;
+  // The slot is free here, but not yet in the catalog, which counts the task
+  // as running until its result commits. The poll thread carries the result
+  // on its next request for work, which the master records before it
+  // claims; the shipper reports it alone if the poll thread cannot (see
+  // ResultsToShip). Waking the shipper otherwise would find nothing for it
+  // to take: a thread switch per ended task for nothing. (If the poll thread
+  // starts a long-poll just after this check, it pokes the shipper itself.)
+  Poke(poll_poke_);
+  if (ShipperTakesAllResults()) Poke(shipper_poke_);
+}
+
+int Agent::ReapEndedTasks() {
+  std::vector<Task> ended;
+  {
+    std::lock_guard lock(mutex_);
     for (auto it = tasks_.begin(); it != tasks_.end();) {
       if (it->second.process->Done()) {
         leases_.Remove(it->first);
@@ -690,21 +710,30 @@ void Agent::WatchdogOnce() {
     }
     stats_.running_tasks = static_cast<int>(tasks_.size());
   }
-  if (ended.empty()) return;
   for (auto& task : ended) {
     const sdk::TaskOutcome outcome = task.process->Wait();  // Done(): does not block
     std::lock_guard lock(mutex_);
     QueueResult(task, outcome);
   }
-  // The slot is free here, but not yet in the catalog, which counts the task
-  // as running until its result commits. The poll thread carries the result
-  // on its next request for work, which the master records before it
-  // claims; the shipper reports it alone if the poll thread cannot (see
-  // ResultsToShip). Waking the shipper otherwise would find nothing for it
-  // to take: a thread switch per ended task for nothing. (If the poll thread
-  // starts a long-poll just after this check, it pokes the shipper itself.)
-  Poke(poll_poke_);
-  if (ShipperTakesAllResults()) Poke(shipper_poke_);
+  return static_cast<int>(ended.size());
+}
+
+bool Agent::AnyTaskEnded() const {
+  std::lock_guard lock(mutex_);
+  return std::any_of(tasks_.begin(), tasks_.end(),
+                     [](const auto& entry) { return entry.second.process->Done(); });
+}
+
+void Agent::OnTaskExit() {
+  // The poll thread reaps at the start of its next round, which comes at
+  // once when it is not waiting in a long-poll: one thread woken per ended
+  // task, and only one that had to wake anyway to report the result. While
+  // it waits (or while draining) the watchdog reaps and wakes the shipper.
+  if (long_poll_out_.load() || draining_.load()) {
+    Poke(watchdog_poke_);
+  } else {
+    Poke(poll_poke_);
+  }
 }
 
 void Agent::QueueResult(const Task& task, const sdk::TaskOutcome& outcome) {

@@ -15,12 +15,14 @@
 // Threads (each loop body is a public *Once() step so tests can drive the
 // agent deterministically without Start()):
 //   control    register, then AgentHeartbeatOnce() every AgentHeartbeatInterval
-//   poll       PollOnce(): long-poll RequestTasks, start the tasks it gets
+//   poll       PollOnce(): reap ended tasks, long-poll RequestTasks (carrying
+//              their results), start the tasks it gets
 //   heartbeat  TaskHeartbeatStep(): renews the leases once one of them has
 //              gone TaskHeartbeatInterval without a renewal (a claim counts
 //              as one)
-//   watchdog   WatchdogOnce(): fence deadlines and reaping; never does I/O
-//              with the master, so a hanging call cannot delay a kill
+//   watchdog   WatchdogOnce(): fence deadlines, and reaping while the poll
+//              thread waits in a long-poll; never does I/O with the master,
+//              so a hanging call cannot delay a kill
 //   shipper    ShipOnce(): results first, then event batches; while results
 //              keep it busy, event rounds (a spool seal and a request) are at
 //              most one per 50 ms. A result normally rides on the poll
@@ -165,6 +167,13 @@ class Agent {
   void OnTaskEvent(const protocol::TaskAssignment& a, const sdk::Event& event);
   void ApplyLeaseActions(const std::vector<LeaseAction>& actions);
   void QueueResult(const Task& task, const sdk::TaskOutcome& outcome);
+  // Moves each ended task's result to pending_results_ (QueueResult) and
+  // frees its slot; returns how many ended. Poll and watchdog threads.
+  int ReapEndedTasks();
+  bool AnyTaskEnded() const;
+  // A task host reported its task's end (the launcher's reader thread): wakes
+  // the one thread that reaps it (see ReapEndedTasks). Takes no lock.
+  void OnTaskExit();
   // Which waiting results a report takes: all of them, or (the shipper
   // thread's own rounds) only those the poll thread will not carry soon:
   // while it waits in a long-poll, while draining, or once they have waited
