@@ -189,6 +189,71 @@ TEST(RecordsTest, TheFastReaderAgreesWithTheDocumentOnEveryInput) {
   EXPECT_GT(taken_after_mutation, 100);
 }
 
+// The same records as text a JSON writer other than ours might produce
+// (indented, escapes for characters written raw before), and then byte-level
+// damage: the fast reader takes the first and agrees with the document on
+// whatever it takes of the second (a lexical slip it let through would show
+// here, where document-level mutations cannot reach).
+TEST(RecordsTest, TheFastReaderAgreesWithTheDocumentOnDamagedText) {
+  std::mt19937 random(1206);
+  auto text = [&] { return test::RandomJsonText(random); };
+  const std::string pieces[] = {" ",       "\n",
+                                "\t",      ",",
+                                ":",       "{",
+                                "}",       "[",
+                                "]",       "\"",
+                                "\\",      "0",
+                                "-",       "01",
+                                "1e3",     "2.5",
+                                "\\u00e9", "\\ud83d",
+                                "\\u",     "true",
+                                "null",    "\xef\xbb\xbf",
+                                "\xc3",    "\x01"};
+  int taken_after_damage = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string frames[] = {
+        EncodeEvent({static_cast<sdk::MessageType>(random() % 200), text(), text()}),
+        EncodeOutcome({static_cast<sdk::TaskResult>(random() % 3),
+                       static_cast<int>(random() % 300) - 150, text()}),
+        EncodeTaskRequest(text(), SpecToJson(SampleSpec(text()))), EncodeCancelRequest(text())};
+    for (const std::string& frame : frames) {
+      const std::string payload = frame.substr(4);
+      nlohmann::json document = nlohmann::json::parse(payload, nullptr, false);
+      if (!document.is_discarded()) {
+        const std::string indented =
+            document.dump(2, ' ', /*ensure_ascii=*/true, nlohmann::json::error_handler_t::replace);
+        Record fast;
+        ASSERT_TRUE(internal::ReadRecordFast(indented, &fast)) << indented;
+        std::vector<Record> slow;
+        ASSERT_TRUE(internal::ReadRecordWithDocument(indented, &slow).ok()) << indented;
+        ASSERT_EQ(Describe(fast), Describe(slow.at(0))) << indented;
+      }
+      std::string damaged = payload;
+      for (int cuts = 1 + static_cast<int>(random() % 3); cuts > 0; --cuts) {
+        const std::size_t at = random() % (damaged.size() + 1);
+        switch (random() % 3) {
+          case 0: damaged.insert(at, pieces[random() % std::size(pieces)]); break;
+          case 1:
+            if (at < damaged.size()) damaged.erase(at, 1);
+            break;
+          case 2:
+            if (at < damaged.size()) damaged[at] = pieces[random() % std::size(pieces)][0];
+            break;
+        }
+      }
+      Record fast;
+      if (!internal::ReadRecordFast(damaged, &fast)) continue;
+      ++taken_after_damage;
+      std::vector<Record> slow;
+      ASSERT_TRUE(internal::ReadRecordWithDocument(damaged, &slow).ok()) << damaged;
+      ASSERT_EQ(slow.size(), 1u) << damaged;
+      ASSERT_EQ(Describe(fast), Describe(slow[0])) << damaged;
+    }
+  }
+  // Damage inside a string's text leaves a record the fast reader takes.
+  EXPECT_GT(taken_after_damage, 100);
+}
+
 // A key twice: the document keeps the last; the fast reader leaves it to it.
 TEST(RecordsTest, AKeyGivenTwiceIsReadAsTheDocumentReadsIt) {
   const std::string payload = R"({"record":"cancel","task_id":"first","task_id":"last"})";
