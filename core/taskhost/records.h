@@ -44,6 +44,9 @@ namespace scaleout::core::taskhost {
 inline constexpr std::size_t kMaxRecordBytes = 1u << 20;
 inline constexpr std::size_t kMaxRecordMessageBytes = 256u << 10;
 
+// Most bytes a RecordWriter holds back (see Hold()).
+inline constexpr std::size_t kMaxHeldRecordBytes = 64u << 10;
+
 // Largest request frame (a task with its parameters) a pooled host accepts.
 inline constexpr std::size_t kMaxRequestBytes = 17u << 20;
 
@@ -94,10 +97,20 @@ class RecordWriter {
   explicit RecordWriter(int fd) : fd_(fd) {}
   // kUnavailable when the reader has gone (EPIPE) or the write failed.
   sdk::Status Write(std::string_view frame);
+  // Frames written after Hold() stay in memory (Write says Ok) until
+  // Release(), which writes them in one write() and goes back to writing
+  // each frame at once: a short task's events and outcome then wake the
+  // reader once. Release() reports a failed write.
+  void Hold();
+  sdk::Status Release();
 
  private:
+  sdk::Status WriteLocked(std::string_view bytes);  // REQUIRES: mutex_ held
+
   std::mutex mutex_;
   int fd_;
+  bool holding_ = false;  // guarded by mutex_
+  std::string held_;      // guarded by mutex_
 };
 
 // The two ways RecordDecoder reads one frame's payload, exposed for tests.

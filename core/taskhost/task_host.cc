@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -312,6 +313,11 @@ int RunTaskHost(sdk::Executor& executor, const sdk::TaskSpec& spec, int output_f
 
 namespace {
 
+// How long a pooled host holds back a task's events and log lines (see
+// RecordWriter::Hold): shorter than the worker's event rounds (50 ms), so
+// holding them delays no event's arrival at the master by a round.
+constexpr std::int64_t kHoldMilliseconds = 20;
+
 // One thread that runs the served tasks one after another, so a task costs
 // no thread creation. A job finishes its task itself (outcome record
 // included), so the main thread is not woken at the end of every task.
@@ -454,6 +460,14 @@ int ServeTaskHost(const ExecutorProvider& executors, int input_fd, int output_fd
     std::lock_guard lock(state_mutex);
     stopping = true;
   };
+  // When the running task's held events and log lines are due (steady
+  // clock; this thread only), or -1 when nothing is held.
+  std::int64_t hold_until = -1;
+  auto release_held = [&] {
+    (void)writer.Release();  // a broken pipe shows in the next poll()
+    std::lock_guard lock(state_mutex);
+    if (active) active->log.Release();
+  };
   auto fail_now = [&](ServedTask* task, const std::string& message) {
     const sdk::TaskOutcome outcome{sdk::TaskResult::kFailed, 0, message};
     if (task != nullptr) task->log.WriteLine("task host failed: " + message);
@@ -466,6 +480,7 @@ int ServeTaskHost(const ExecutorProvider& executors, int input_fd, int output_fd
     outcome.message = task->masker.Mask(outcome.message);
     const bool clean = CleanUpAfterTask();
     WriteOutcomeLine(task->log, outcome);
+    task->log.Release();
     bool retiring = false;
     {
       std::lock_guard lock(state_mutex);
@@ -476,7 +491,8 @@ int ServeTaskHost(const ExecutorProvider& executors, int input_fd, int output_fd
       retiring = stopping;
     }
     if (retiring) (void)writer.Write(EncodeRetiring());
-    if (!writer.Write(EncodeOutcome(outcome)).ok()) {
+    // The outcome goes with whatever the task's events were held back.
+    if (!writer.Write(EncodeOutcome(outcome)).ok() || !writer.Release().ok()) {
       stop();
       retiring = true;
     }
@@ -505,6 +521,12 @@ int ServeTaskHost(const ExecutorProvider& executors, int input_fd, int output_fd
       std::lock_guard lock(state_mutex);
       active = std::move(task);
     }
+    // A task that ends within kHoldMilliseconds sends its events with its
+    // outcome, in one write, and its log lines in one write; a longer one's
+    // are released by the loop below when that time is up.
+    running->log.Hold();
+    writer.Hold();
+    hold_until = clock.SteadyMillis() + kHoldMilliseconds;
     runner->Submit([running, executor = *executor, &finish_task] {
       finish_task(running,
                   RunExecutor(*executor, running->spec.task, running->sink, running->cancel));
@@ -525,9 +547,17 @@ int ServeTaskHost(const ExecutorProvider& executors, int input_fd, int output_fd
                      {done.read_fd, POLLIN, 0},
                      {input_open ? input_fd : -1, POLLIN, 0},
                      {output_open ? output_fd : -1, 0, 0}};
-    const int n = ::poll(fds, 4, -1);
+    const int timeout =
+        hold_until < 0
+            ? -1
+            : static_cast<int>(std::max<std::int64_t>(0, hold_until - clock.SteadyMillis()));
+    const int n = ::poll(fds, 4, timeout);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) break;  // cannot happen with valid fds
+    if (hold_until >= 0 && clock.SteadyMillis() >= hold_until) {
+      hold_until = -1;
+      release_held();
+    }
     if ((fds[0].revents & POLLIN) != 0) {
       unsigned char signo = 0;
       DrainSignals(signals.read_fd, &signo);

@@ -10,6 +10,11 @@
 #include "core/taskhost/launcher.h"
 
 namespace scaleout::core::taskhost {
+namespace {
+
+constexpr std::size_t kMaxHeldLogBytes = 64u << 10;  // see TaskLog::Hold()
+
+}  // namespace
 
 std::uint32_t TaskLogBitFor(sdk::MessageType type) {
   switch (type) {
@@ -36,6 +41,7 @@ std::string MessageTypeName(sdk::MessageType type) {
 }
 
 TaskLog::~TaskLog() {
+  Release();
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -63,7 +69,28 @@ void TaskLog::Append(std::string line) {
   line = FormatUtc(clock_.NowUnixMillis()) + " " + line + "\n";
   std::lock_guard lock(mutex_);
   if (fd_ < 0) return;
-  std::string_view rest = line;
+  if (!holding_) return WriteLocked(line);
+  held_ += line;
+  if (held_.size() < kMaxHeldLogBytes) return;
+  holding_ = false;
+  WriteLocked(held_);
+  held_.clear();
+}
+
+void TaskLog::Hold() {
+  std::lock_guard lock(mutex_);
+  holding_ = true;
+}
+
+void TaskLog::Release() {
+  std::lock_guard lock(mutex_);
+  holding_ = false;
+  if (held_.empty()) return;
+  if (fd_ >= 0) WriteLocked(held_);
+  held_.clear();
+}
+
+void TaskLog::WriteLocked(std::string_view rest) {
   while (!rest.empty()) {
     const ssize_t n = ::write(fd_, rest.data(), rest.size());
     if (n < 0 && errno == EINTR) continue;

@@ -40,13 +40,22 @@ class TaskLog {
   void WriteEvent(const sdk::Event& event);  // if its bit is in the level
   void WriteLine(std::string_view text);     // always (header, outcome)
 
+  // Lines written after Hold() stay in memory until Release(), which writes
+  // them in one write() and goes back to writing each line at once: a short
+  // task's header, events and outcome cost one write, not one each.
+  void Hold();
+  void Release();
+
  private:
   void Append(std::string line);
+  void WriteLocked(std::string_view text);  // REQUIRES: mutex_ held
 
   Clock& clock_;
   std::mutex mutex_;
   int fd_ = -1;
   std::uint32_t level_ = 0;
+  bool holding_ = false;  // guarded by mutex_
+  std::string held_;      // guarded by mutex_
 };
 
 // Replaces each sensitive parameter value found in a text by "***", as

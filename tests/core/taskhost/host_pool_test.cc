@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -120,6 +122,37 @@ TEST_F(HostPoolTest, OnExitRunsOnceTheTaskReadsAsDone) {
   EXPECT_EQ((*task)->Wait().result, sdk::TaskResult::kSucceeded);
   EXPECT_EQ(exits.load(), 1);
   EXPECT_EQ(done_at_exit.load(), 1);
+}
+
+// A host holds a task's events and log lines back for a few milliseconds,
+// to send a short task's with its outcome; a longer task's still arrive
+// while it runs. The package waits for the test, which waits for its event.
+TEST_F(HostPoolTest, ALongerTasksEventsAndLogLinesArriveWhileItRuns) {
+  TaskHostPool pool(Options(), SystemClock::Instance());
+  const std::string go = root_ / "go";
+  std::atomic<bool> started{false};
+  TaskHostCallbacks callbacks{[&](const sdk::Event& e) {
+                                if (e.message == "started") started.store(true);
+                              },
+                              nullptr};
+  const PooledTaskRequest request =
+      Task("wait.sh", "echo started\nfor i in $(seq 1 1000); do\n  [ -f " + go +
+                          " ] && exit 0\n  sleep 0.01\ndone\nexit 3");
+  auto task = pool.Launch(request, callbacks);
+  ASSERT_TRUE(task.ok()) << task.status().ToString();
+  auto eventually = [](const std::function<bool()>& condition) {
+    for (int i = 0; i < 1000 && !condition(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return condition();
+  };
+  EXPECT_TRUE(eventually([&] { return started.load(); }));
+  EXPECT_TRUE(eventually(
+      [&] { return ReadFile(request.log_file).find("stdout: started") != std::string::npos; }));
+  EXPECT_FALSE((*task)->Done());
+  WriteFile(go, "");
+  const sdk::TaskOutcome outcome = (*task)->Wait();
+  EXPECT_EQ(outcome.result, sdk::TaskResult::kSucceeded) << outcome.message;
 }
 
 TEST_F(HostPoolTest, ACrashedHostFailsOnlyItsTaskAndIsReplaced) {

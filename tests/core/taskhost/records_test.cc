@@ -1,6 +1,7 @@
 // Record framing: round trips, partial reads, garbage.
 #include "core/taskhost/records.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -386,6 +387,49 @@ TEST(RecordWriterTest, WritesWholeFramesAndReportsABrokenPipe) {
   sdk::Status status = writer.Write(frame);
   ::sigaction(SIGPIPE, &saved, nullptr);
   EXPECT_EQ(status.code(), sdk::StatusCode::kUnavailable);
+  ::close(fds[1]);
+}
+
+// Everything in the pipe now, without waiting.
+std::string Drain(int fd) {
+  std::string out;
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n <= 0) return out;
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
+TEST(RecordWriterTest, HeldFramesWaitForReleaseThenGoTogether) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_NONBLOCK), 0);
+  ASSERT_GE(::fcntl(fds[1], F_SETPIPE_SZ, 1 << 20), 1 << 20);
+  RecordWriter writer(fds[1]);
+  const std::string event = EncodeEvent({sdk::MessageType::kInformation, "stdout", "hello"});
+  const std::string outcome = EncodeOutcome({sdk::TaskResult::kSucceeded, 0, "ok"});
+  writer.Hold();
+  ASSERT_TRUE(writer.Write(event).ok());
+  ASSERT_TRUE(writer.Write(outcome).ok());
+  EXPECT_EQ(Drain(fds[0]), "");
+  ASSERT_TRUE(writer.Release().ok());
+  EXPECT_EQ(Drain(fds[0]), event + outcome);
+  // Released: each frame goes at once again.
+  ASSERT_TRUE(writer.Write(event).ok());
+  EXPECT_EQ(Drain(fds[0]), event);
+  // A task that says more than kMaxHeldRecordBytes is not held back further.
+  writer.Hold();
+  const std::string big = EncodeEvent(
+      {sdk::MessageType::kInformation, "stdout", std::string(kMaxHeldRecordBytes / 2, 'x')});
+  ASSERT_TRUE(writer.Write(big).ok());
+  EXPECT_EQ(Drain(fds[0]), "");
+  ASSERT_TRUE(writer.Write(big).ok());
+  EXPECT_EQ(Drain(fds[0]), big + big);
+  ASSERT_TRUE(writer.Write(event).ok());
+  EXPECT_EQ(Drain(fds[0]), event);
+  ASSERT_TRUE(writer.Release().ok());
+  EXPECT_EQ(Drain(fds[0]), "");
+  ::close(fds[0]);
   ::close(fds[1]);
 }
 

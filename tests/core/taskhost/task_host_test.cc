@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "core/taskhost/records.h"
+#include "core/taskhost/task_log.h"
 #include "tests/plugins/executors/process/test_util.h"
 
 namespace scaleout::core::taskhost {
@@ -166,6 +167,29 @@ TEST_F(TaskHostTest, TaskLogLevelSelectsWhatIsWritten) {
   const std::string log = ReadFile(options_.log_file);
   EXPECT_THAT(log, HasSubstr("diagnostic executor: verbose detail"));
   EXPECT_THAT(log, Not(HasSubstr("stdout: hello")));
+}
+
+TEST(TaskLogTest, HeldLinesWaitForReleaseThenGoTogether) {
+  TempDir dir;
+  const std::string path = dir.path() + "/task.log";
+  {
+    TaskLog log(SystemClock::Instance());
+    ASSERT_TRUE(log.Open(path, kTaskLogInformation).ok());
+    log.Hold();
+    log.WriteLine("header");
+    log.WriteEvent({sdk::MessageType::kInformation, "stdout", "line"});
+    EXPECT_EQ(ReadFile(path), "");
+    log.Release();
+    const std::string both = ReadFile(path);
+    EXPECT_THAT(both, HasSubstr(" header\n"));
+    EXPECT_THAT(both, HasSubstr(" information stdout: line\n"));
+    log.WriteLine("outcome");  // released: written at once
+    EXPECT_THAT(ReadFile(path), HasSubstr(" outcome\n"));
+    log.Hold();
+    log.WriteLine("held when the log closes");
+    EXPECT_THAT(ReadFile(path), Not(HasSubstr("held when")));
+  }
+  EXPECT_THAT(ReadFile(path), HasSubstr(" held when the log closes\n"));
 }
 
 TEST_F(TaskHostTest, NoLogFileMeansNoTaskLog) {
