@@ -30,5 +30,19 @@ TEST(Utf8Test, RefusesEveryKindOfBadSequence) {
   EXPECT_FALSE(IsValidUtf8("\xff"));
 }
 
+// ASCII is read eight bytes at a time: a bad byte is found wherever it sits
+// in a long text, and a valid sequence across an eight-byte boundary is kept.
+TEST(Utf8Test, FindsABadByteAtEveryOffsetOfALongText) {
+  for (std::size_t at = 0; at < 40; ++at) {
+    std::string text(40, 'a');
+    text[at] = '\x80';
+    EXPECT_FALSE(IsValidUtf8(text)) << at;
+    std::string good(40, 'a');
+    good.replace(at, 2, "\xc3\xa9");
+    good.resize(40);
+    EXPECT_EQ(IsValidUtf8(good), at < 39) << at;  // at 39 the second byte is cut off
+  }
+}
+
 }  // namespace
 }  // namespace scaleout::core
