@@ -29,6 +29,18 @@ namespace scaleout::core::taskhost {
 namespace {
 
 constexpr std::size_t kStderrTailLines = 3;
+// Where a host finds its control socket (`task-host --control-fd`).
+constexpr int kControlFd = 3;
+
+// Moves *fd to a descriptor above `floor` (close-on-exec); false if it cannot.
+bool MoveAbove(int* fd, int floor) {
+  if (*fd > floor) return true;
+  const int moved = ::fcntl(*fd, F_DUPFD_CLOEXEC, floor + 1);
+  if (moved < 0) return false;
+  ::close(*fd);
+  *fd = moved;
+  return true;
+}
 constexpr int kStartAttempts = 3;  // hosts that die between tasks are replaced
 
 // Writes a whole frame to the host's request socket; false if it has gone.
@@ -92,6 +104,7 @@ class PooledHost : public std::enable_shared_from_this<PooledHost> {
   ~PooledHost() {
     if (reader_.joinable()) reader_.join();
     CloseFd(&request_fd_);
+    CloseFd(&control_fd_);
   }
   PooledHost(const PooledHost&) = delete;
   PooledHost& operator=(const PooledHost&) = delete;
@@ -131,7 +144,8 @@ class PooledHost : public std::enable_shared_from_this<PooledHost> {
 
   TaskHostPool& pool_;
   pid_t pid_ = 0;
-  int request_fd_ = -1;  // our end of the host's stdin socket
+  int request_fd_ = -1;  // our end of the host's stdin socket (task requests)
+  int control_fd_ = -1;  // our end of the host's control socket (cancel requests)
   int out_fd_ = -1;      // reader thread only
   int err_fd_ = -1;      // reader thread only
   int pid_fd_ = -1;      // reader thread only
@@ -151,18 +165,27 @@ class PooledHost : public std::enable_shared_from_this<PooledHost> {
 
 sdk::Status PooledHost::Spawn(const TaskHostPoolOptions& options) {
   int request[2] = {-1, -1};
+  int control[2] = {-1, -1};
   int out[2] = {-1, -1};
   int err[2] = {-1, -1};
+  // The control socket's child end lands on kControlFd, so it must not be
+  // there already (dup2 onto itself would leave it close-on-exec).
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, request) != 0 ||
-      ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+      ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, control) != 0 ||
+      !MoveAbove(&control[1], kControlFd) || ::pipe2(out, O_CLOEXEC) != 0 ||
+      ::pipe2(err, O_CLOEXEC) != 0) {
     const std::string message = Errno("cannot create the task host pipes");
-    for (int* fd : {&request[0], &request[1], &out[0], &out[1], &err[0], &err[1]}) CloseFd(fd);
+    for (int* fd :
+         {&request[0], &request[1], &control[0], &control[1], &out[0], &out[1], &err[0], &err[1]}) {
+      CloseFd(fd);
+    }
     return sdk::Status::Unavailable(message);
   }
   SpawnSetup setup;
   ::posix_spawn_file_actions_adddup2(&setup.actions, request[1], STDIN_FILENO);
   ::posix_spawn_file_actions_adddup2(&setup.actions, out[1], STDOUT_FILENO);
   ::posix_spawn_file_actions_adddup2(&setup.actions, err[1], STDERR_FILENO);
+  ::posix_spawn_file_actions_adddup2(&setup.actions, control[1], kControlFd);
   // A session of its own is the boundary of its tasks (process_tree.h).
   sigset_t none;
   sigset_t all;
@@ -181,7 +204,9 @@ sdk::Status PooledHost::Spawn(const TaskHostPoolOptions& options) {
                                    "--parent-pid",
                                    std::to_string(::getpid()),
                                    "--parent-death-signal",
-                                   std::to_string(options.parent_death_signal)};
+                                   std::to_string(options.parent_death_signal),
+                                   "--control-fd",
+                                   std::to_string(kControlFd)};
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
   for (std::string& arg : args) argv.push_back(arg.data());
@@ -190,15 +215,17 @@ sdk::Status PooledHost::Spawn(const TaskHostPoolOptions& options) {
   const int rc = ::posix_spawn(&pid, options.host_binary.c_str(), &setup.actions, &setup.attr,
                                argv.data(), environ);
   CloseFd(&request[1]);
+  CloseFd(&control[1]);
   CloseFd(&out[1]);
   CloseFd(&err[1]);
   if (rc != 0) {
-    for (int* fd : {&request[0], &out[0], &err[0]}) CloseFd(fd);
+    for (int* fd : {&request[0], &control[0], &out[0], &err[0]}) CloseFd(fd);
     return sdk::Status::Unavailable("cannot start task host '" + options.host_binary +
                                     "': " + std::strerror(rc));
   }
   pid_ = pid;
   request_fd_ = request[0];
+  control_fd_ = control[0];
   out_fd_ = out[0];
   err_fd_ = err[0];
   ::fcntl(out_fd_, F_SETFL, O_NONBLOCK);
@@ -231,7 +258,7 @@ void PooledHost::CancelTask(PooledTaskState* task) {
   std::lock_guard lock(mutex_);
   if (current_.get() != task || exited_ || task->cancel_requested) return;
   task->cancel_requested = true;
-  if (!SendAll(request_fd_, EncodeCancelRequest(task->task_id))) {
+  if (!SendAll(control_fd_, EncodeCancelRequest(task->task_id))) {
     KillLocked();  // it has stopped reading: it cannot stop the task either
     return;
   }

@@ -9,6 +9,7 @@
 //   {"record":"task","executor":"process","spec":{<spec_file.h JSON object>}}
 // (the spec spliced in as an object, not quoted as a string, so that it is
 // neither escaped nor parsed twice; a string holding it is accepted too)
+// and, on its control socket (`--control-fd`, read while a task runs):
 //   {"record":"cancel","task_id":"..."}
 // and, before an outcome after which it will exit (it could not clean up
 // after the task, or it is stopping), tells the worker not to reuse it:

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -318,54 +319,6 @@ namespace {
 // holding them delays no event's arrival at the master by a round.
 constexpr std::int64_t kHoldMilliseconds = 20;
 
-// One thread that runs the served tasks one after another, so a task costs
-// no thread creation. A job finishes its task itself (outcome record
-// included), so the main thread is not woken at the end of every task.
-class JobRunner {
- public:
-  JobRunner() : thread_([this] { Loop(); }) {}
-  ~JobRunner() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  JobRunner(const JobRunner&) = delete;
-  JobRunner& operator=(const JobRunner&) = delete;
-
-  // REQUIRES: the previous job has reported its task's outcome (the worker
-  // sends one task at a time); the runner may still be returning from it.
-  void Submit(std::function<void()> job) {
-    {
-      std::lock_guard lock(mutex_);
-      job_ = std::move(job);
-    }
-    cv_.notify_all();
-  }
-
- private:
-  void Loop() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      cv_.wait(lock, [&] { return stop_ || job_ != nullptr; });
-      if (job_ == nullptr) return;  // stop_ with nothing left to run
-      auto job = std::move(job_);
-      job_ = nullptr;
-      lock.unlock();
-      job();
-      lock.lock();
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::function<void()> job_;  // guarded by mutex_
-  bool stop_ = false;          // guarded by mutex_
-  std::thread thread_;         // last: starts after the fields above
-};
-
 // The task a pooled host is running: its log, masker and token.
 struct ServedTask {
   ServedTask(TaskHostSpec s, RecordWriter& writer, Clock& clock)
@@ -407,6 +360,280 @@ bool CleanUpAfterTask() {
   return false;
 }
 
+// Wakes the thread polling the read end of a self-pipe.
+void Wake(const Pipe& pipe) {
+  const char byte = 1;
+  [[maybe_unused]] ssize_t ignored = ::write(pipe.write_fd, &byte, 1);
+}
+
+// A pooled host (task_host.h). The serving thread reads task requests and
+// runs each task itself, so a task costs no hand-over between threads; a
+// watcher thread sleeps through it unless something comes that must reach
+// the running task: a cancel request (on the control socket, not the
+// request stream the serving thread is not reading meanwhile), a stop
+// signal, the worker going away, or the end of the task's hold time
+// (RecordWriter::Hold), which a timerfd the serving thread arms marks.
+class PooledServer {
+ public:
+  PooledServer(const ExecutorProvider& executors, int input_fd, int output_fd,
+               const ServeOptions& options)
+      : executors_(executors),
+        input_fd_(input_fd),
+        control_fd_(options.control_fd),
+        output_fd_(output_fd),
+        clock_(options.clock != nullptr ? *options.clock : SystemClock::Instance()),
+        writer_(output_fd),
+        options_(options) {}
+  PooledServer(const PooledServer&) = delete;
+  PooledServer& operator=(const PooledServer&) = delete;
+  ~PooledServer() {
+    if (hold_timer_fd_ >= 0) ::close(hold_timer_fd_);
+  }
+
+  int Run();
+
+ private:
+  void ServeLoop();
+  // Reads what the request stream has; false once it has ended.
+  bool ReadRequests();
+  void RunTask(Record& request);
+  void FinishTask(ServedTask& task, sdk::TaskOutcome outcome);
+  void FailNow(ServedTask* task, const std::string& message);
+  void WatchLoop();
+  void ReadControl();
+  void ArmHoldTimer();
+  void ReleaseHeld();
+  // Cancels the running task (only if its id is `*only_task`, when given).
+  void CancelActive(const std::string& why, const std::string* only_task = nullptr);
+  // No task after this one: the serving thread returns once it is idle.
+  void Stop();
+  bool stopping() {
+    std::lock_guard lock(state_mutex_);
+    return stopping_;
+  }
+
+  const ExecutorProvider& executors_;
+  const int input_fd_;
+  int control_fd_;  // watcher only (-1 when the stream has ended)
+  const int output_fd_;
+  Clock& clock_;
+  RecordWriter writer_;
+  const ServeOptions& options_;
+  Pipe signals_;
+  Pipe serve_wake_;  // wakes the serving thread (Stop)
+  Pipe watch_wake_;  // wakes the watcher (to return)
+  int hold_timer_fd_ = -1;
+  RecordDecoder requests_{kMaxRequestBytes};  // serving thread only
+  RecordDecoder control_{kMaxRequestBytes};   // watcher only
+  int exit_code_ = kTaskHostExitSucceeded;    // serving thread only
+
+  std::mutex state_mutex_;
+  ServedTask* active_ = nullptr;  // guarded by state_mutex_; owned by the serving thread
+  bool stopping_ = false;         // guarded by state_mutex_
+};
+
+int PooledServer::Run() {
+  hold_timer_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+  if (!signals_.ok() || !serve_wake_.ok() || !watch_wake_.ok() || hold_timer_fd_ < 0) {
+    return kTaskHostExitFailed;
+  }
+  std::optional<SignalScope> scope;
+  if (options_.handle_signals) scope.emplace(signals_.write_fd);
+  // Orphans of a package become our children, so "no child left" between
+  // tasks means "nothing of the last task is left".
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  if (options_.parent_death_signal > 0) ::prctl(PR_SET_PDEATHSIG, options_.parent_death_signal);
+  if (options_.parent_death_signal > 0 && options_.parent_pid > 0 &&
+      ::getppid() != options_.parent_pid) {
+    Stop();
+  }
+  ::fcntl(input_fd_, F_SETFL, ::fcntl(input_fd_, F_GETFL) | O_NONBLOCK);
+  if (control_fd_ >= 0) ::fcntl(control_fd_, F_SETFL, ::fcntl(control_fd_, F_GETFL) | O_NONBLOCK);
+  std::thread watcher([this] { WatchLoop(); });
+  ServeLoop();
+  Wake(watch_wake_);
+  watcher.join();
+  return exit_code_;
+}
+
+void PooledServer::ServeLoop() {
+  while (!stopping()) {
+    pollfd fds[2] = {{input_fd_, POLLIN, 0}, {serve_wake_.read_fd, POLLIN, 0}};
+    const int n = ::poll(fds, 2, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return;  // cannot happen with valid fds
+    if ((fds[1].revents & POLLIN) != 0) {
+      unsigned char byte = 0;
+      DrainSignals(serve_wake_.read_fd, &byte);
+    }
+    if (fds[0].revents != 0 && !ReadRequests()) {
+      Stop();
+      CancelActive("the worker closed the request pipe; cancelling the task");
+      return;
+    }
+  }
+}
+
+bool PooledServer::ReadRequests() {
+  std::string bytes;
+  const bool open = ReadAvailable(input_fd_, &bytes);
+  std::vector<Record> records;
+  if (!requests_.Feed(bytes, &records).ok()) {
+    exit_code_ = kTaskHostExitFailed;
+    return false;
+  }
+  bool ran_one = false;
+  for (Record& record : records) {
+    // Cancels come on the control socket; one here finds no task running.
+    if (record.kind != Record::Kind::kTask) continue;
+    if (ran_one) {  // sent before the first one's outcome: the worker sends one at a time
+      exit_code_ = kTaskHostExitFailed;
+      return false;
+    }
+    ran_one = true;
+    if (!stopping()) RunTask(record);
+  }
+  return open;
+}
+
+void PooledServer::FailNow(ServedTask* task, const std::string& message) {
+  const sdk::TaskOutcome outcome{sdk::TaskResult::kFailed, 0, message};
+  if (task != nullptr) task->log.WriteLine("task host failed: " + message);
+  if (!writer_.Write(EncodeOutcome(outcome)).ok()) Stop();
+}
+
+void PooledServer::RunTask(Record& request) {
+  if (!request.spec_error.empty()) return FailNow(nullptr, "task host: " + request.spec_error);
+  // The task's folder is made here, not by the worker's poll thread,
+  // which starts a reply's tasks one after another (work_dir.h).
+  if (sdk::Status dir = EnsureWorkDir(request.spec.task.work_dir); !dir.ok()) {
+    return FailNow(nullptr, "task host: " + dir.message());
+  }
+  const std::string name = ExecutorShortName(request.executor);
+  ServedTask task(std::move(request.spec), writer_, clock_);
+  OpenLog(task.log,
+          TaskHostOptions{task.spec.log_file, task.spec.log_level, "", &clock_, false, 0, 0},
+          writer_);
+  WriteHeader(task.log, task.spec.task, "executor/" + name);
+  auto executor = executors_(name, task.spec.executor_config);
+  if (!executor.ok()) return FailNow(&task, "task host: " + executor.status().ToString());
+  // A task that ends within kHoldMilliseconds sends its events with its
+  // outcome, in one write, and its log lines in one write; a longer one's
+  // are released by the watcher when that time is up.
+  task.log.Hold();
+  writer_.Hold();
+  ArmHoldTimer();
+  {
+    std::lock_guard lock(state_mutex_);
+    active_ = &task;
+    if (stopping_) task.cancel.Cancel();  // stopped while it was being set up
+  }
+  FinishTask(task, RunExecutor(**executor, task.spec.task, task.sink, task.cancel));
+}
+
+void PooledServer::FinishTask(ServedTask& task, sdk::TaskOutcome outcome) {
+  outcome.message = task.masker.Mask(outcome.message);
+  const bool clean = CleanUpAfterTask();
+  WriteOutcomeLine(task.log, outcome);
+  bool retiring = false;
+  {
+    std::lock_guard lock(state_mutex_);
+    active_ = nullptr;
+    // Not clean: exit after this task; the worker kills what is left of
+    // our session and starts another host.
+    if (!clean) stopping_ = true;
+    retiring = stopping_;
+  }
+  // Idle (active_ reset, log written) before the worker can read the
+  // outcome and send the next task. The outcome goes with whatever of the
+  // task's events were held back.
+  task.log.Release();
+  if (retiring) (void)writer_.Write(EncodeRetiring());
+  if (!writer_.Write(EncodeOutcome(outcome)).ok() || !writer_.Release().ok()) Stop();
+}
+
+void PooledServer::ArmHoldTimer() {
+  itimerspec due{};
+  due.it_value.tv_nsec = kHoldMilliseconds * 1'000'000;
+  ::timerfd_settime(hold_timer_fd_, 0, &due, nullptr);
+}
+
+void PooledServer::ReleaseHeld() {
+  (void)writer_.Release();  // a broken pipe shows in the watcher's next poll()
+  std::lock_guard lock(state_mutex_);
+  if (active_ != nullptr) active_->log.Release();
+}
+
+void PooledServer::CancelActive(const std::string& why, const std::string* only_task) {
+  std::lock_guard lock(state_mutex_);
+  if (active_ != nullptr && !active_->cancel.IsCancelled() &&
+      (only_task == nullptr || active_->spec.task.task_id == *only_task)) {
+    active_->log.WriteLine(why);
+    active_->cancel.Cancel();
+  }
+}
+
+void PooledServer::Stop() {
+  {
+    std::lock_guard lock(state_mutex_);
+    stopping_ = true;
+  }
+  Wake(serve_wake_);
+}
+
+void PooledServer::WatchLoop() {
+  // The request stream is watched only for its end (POLLRDHUP): its data is
+  // the serving thread's.
+  int input_fd = input_fd_;
+  int output_fd = output_fd_;
+  for (;;) {
+    pollfd fds[6] = {{signals_.read_fd, POLLIN, 0}, {control_fd_, POLLIN, 0},
+                     {input_fd, POLLRDHUP, 0},      {output_fd, 0, 0},
+                     {hold_timer_fd_, POLLIN, 0},   {watch_wake_.read_fd, POLLIN, 0}};
+    const int n = ::poll(fds, 6, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 || fds[5].revents != 0) return;
+    if ((fds[0].revents & POLLIN) != 0) {
+      unsigned char signo = 0;
+      DrainSignals(signals_.read_fd, &signo);
+      Stop();
+      CancelActive("cancellation requested (signal " + std::to_string(signo) + ")");
+    }
+    if (fds[1].revents != 0) ReadControl();
+    if (fds[2].revents != 0) {
+      input_fd = -1;  // stop watching it
+      Stop();
+      CancelActive("the worker closed the request pipe; cancelling the task");
+    }
+    if ((fds[3].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
+      output_fd = -1;
+      Stop();
+      CancelActive("the worker closed the record pipe; cancelling the task");
+    }
+    if ((fds[4].revents & POLLIN) != 0) {
+      std::uint64_t expirations = 0;
+      [[maybe_unused]] ssize_t ignored = ::read(hold_timer_fd_, &expirations, sizeof expirations);
+      ReleaseHeld();
+    }
+  }
+}
+
+void PooledServer::ReadControl() {
+  std::string bytes;
+  const bool open = ReadAvailable(control_fd_, &bytes);
+  std::vector<Record> records;
+  const bool decoded = control_.Feed(bytes, &records).ok();
+  for (const Record& record : records) {
+    if (record.kind == Record::Kind::kCancel) {
+      CancelActive("cancellation requested by the worker", &record.task_id);
+    }
+  }
+  if (open && decoded) return;
+  control_fd_ = -1;  // stop watching it
+  Stop();
+  CancelActive("the worker closed the control socket; cancelling the task");
+}
+
 }  // namespace
 
 std::string ExecutorShortName(std::string_view name) {
@@ -416,192 +643,8 @@ std::string ExecutorShortName(std::string_view name) {
 
 int ServeTaskHost(const ExecutorProvider& executors, int input_fd, int output_fd,
                   const ServeOptions& options) {
-  RecordWriter writer(output_fd);
-  Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::Instance();
-  Pipe signals;
-  Pipe done;
-  if (!signals.ok() || !done.ok()) return kTaskHostExitFailed;
-  std::optional<SignalScope> scope;
-  if (options.handle_signals) scope.emplace(signals.write_fd);
-  // Orphans of a package become our children, so "no child left" between
-  // tasks means "nothing of the last task is left".
-  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-  if (options.parent_death_signal > 0) ::prctl(PR_SET_PDEATHSIG, options.parent_death_signal);
-  ::fcntl(input_fd, F_SETFL, ::fcntl(input_fd, F_GETFL) | O_NONBLOCK);
-
-  RecordDecoder requests(kMaxRequestBytes);
-  int exit_code = kTaskHostExitSucceeded;
-  bool input_open = true;
-  bool output_open = true;
-  // Shared by this thread and the runner's: the task running and whether
-  // the host is on its way out.
-  std::mutex state_mutex;
-  std::unique_ptr<ServedTask> active;  // guarded by state_mutex
-  bool stopping = false;               // guarded by state_mutex (its initial value too)
-  if (options.parent_death_signal > 0 && options.parent_pid > 0 &&
-      ::getppid() != options.parent_pid) {
-    stopping = true;
-  }
-  // Joined (reset) before the lambdas below go out of scope: a job still
-  // writing its outcome uses them.
-  std::optional<JobRunner> runner;
-  runner.emplace();
-
-  // Cancels the running task (only if its id is `*only_task`, when given).
-  auto cancel_active = [&](const std::string& why, const std::string* only_task = nullptr) {
-    std::lock_guard lock(state_mutex);
-    if (active && !active->cancel.IsCancelled() &&
-        (only_task == nullptr || active->spec.task.task_id == *only_task)) {
-      active->log.WriteLine(why);
-      active->cancel.Cancel();
-    }
-  };
-  auto stop = [&] {
-    std::lock_guard lock(state_mutex);
-    stopping = true;
-  };
-  // When the running task's held events and log lines are due (steady
-  // clock; this thread only), or -1 when nothing is held.
-  std::int64_t hold_until = -1;
-  auto release_held = [&] {
-    (void)writer.Release();  // a broken pipe shows in the next poll()
-    std::lock_guard lock(state_mutex);
-    if (active) active->log.Release();
-  };
-  auto fail_now = [&](ServedTask* task, const std::string& message) {
-    const sdk::TaskOutcome outcome{sdk::TaskResult::kFailed, 0, message};
-    if (task != nullptr) task->log.WriteLine("task host failed: " + message);
-    if (!writer.Write(EncodeOutcome(outcome)).ok()) stop();
-  };
-  // Runs on the runner's thread once the executor returned: the host is
-  // idle (active reset) before the worker can read the outcome and send the
-  // next task. Wakes this thread only when the host is to exit.
-  auto finish_task = [&](ServedTask* task, sdk::TaskOutcome outcome) {
-    outcome.message = task->masker.Mask(outcome.message);
-    const bool clean = CleanUpAfterTask();
-    WriteOutcomeLine(task->log, outcome);
-    task->log.Release();
-    bool retiring = false;
-    {
-      std::lock_guard lock(state_mutex);
-      active.reset();
-      // Not clean: exit after this task; the worker kills what is left of
-      // our session and starts another host.
-      if (!clean) stopping = true;
-      retiring = stopping;
-    }
-    if (retiring) (void)writer.Write(EncodeRetiring());
-    // The outcome goes with whatever the task's events were held back.
-    if (!writer.Write(EncodeOutcome(outcome)).ok() || !writer.Release().ok()) {
-      stop();
-      retiring = true;
-    }
-    if (retiring) {
-      const char byte = 1;
-      [[maybe_unused]] ssize_t ignored = ::write(done.write_fd, &byte, 1);
-    }
-  };
-  auto start_task = [&](Record& request) {
-    if (!request.spec_error.empty()) return fail_now(nullptr, "task host: " + request.spec_error);
-    // The task's folder is made here, not by the worker's poll thread,
-    // which starts a reply's tasks one after another (work_dir.h).
-    if (sdk::Status dir = EnsureWorkDir(request.spec.task.work_dir); !dir.ok()) {
-      return fail_now(nullptr, "task host: " + dir.message());
-    }
-    const std::string name = ExecutorShortName(request.executor);
-    auto task = std::make_unique<ServedTask>(std::move(request.spec), writer, clock);
-    OpenLog(task->log,
-            TaskHostOptions{task->spec.log_file, task->spec.log_level, "", &clock, false, 0, 0},
-            writer);
-    WriteHeader(task->log, task->spec.task, "executor/" + name);
-    auto executor = executors(name, task->spec.executor_config);
-    if (!executor.ok()) return fail_now(task.get(), "task host: " + executor.status().ToString());
-    ServedTask* const running = task.get();
-    {
-      std::lock_guard lock(state_mutex);
-      active = std::move(task);
-    }
-    // A task that ends within kHoldMilliseconds sends its events with its
-    // outcome, in one write, and its log lines in one write; a longer one's
-    // are released by the loop below when that time is up.
-    running->log.Hold();
-    writer.Hold();
-    hold_until = clock.SteadyMillis() + kHoldMilliseconds;
-    runner->Submit([running, executor = *executor, &finish_task] {
-      finish_task(running,
-                  RunExecutor(*executor, running->spec.task, running->sink, running->cancel));
-    });
-  };
-  // Whether the loop below goes on: not stopping, or a task still running.
-  auto serving = [&] {
-    std::lock_guard lock(state_mutex);
-    return !stopping || active != nullptr;
-  };
-  auto busy_or_stopping = [&] {
-    std::lock_guard lock(state_mutex);
-    return stopping || active != nullptr;
-  };
-
-  while (serving()) {
-    pollfd fds[4] = {{signals.read_fd, POLLIN, 0},
-                     {done.read_fd, POLLIN, 0},
-                     {input_open ? input_fd : -1, POLLIN, 0},
-                     {output_open ? output_fd : -1, 0, 0}};
-    const int timeout =
-        hold_until < 0
-            ? -1
-            : static_cast<int>(std::max<std::int64_t>(0, hold_until - clock.SteadyMillis()));
-    const int n = ::poll(fds, 4, timeout);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;  // cannot happen with valid fds
-    if (hold_until >= 0 && clock.SteadyMillis() >= hold_until) {
-      hold_until = -1;
-      release_held();
-    }
-    if ((fds[0].revents & POLLIN) != 0) {
-      unsigned char signo = 0;
-      DrainSignals(signals.read_fd, &signo);
-      stop();
-      cancel_active("cancellation requested (signal " + std::to_string(signo) + ")");
-    }
-    if ((fds[3].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
-      output_open = false;
-      stop();
-      cancel_active("the worker closed the record pipe; cancelling the task");
-    }
-    if (fds[2].revents != 0) {
-      std::string bytes;
-      const bool open = ReadAvailable(input_fd, &bytes);
-      std::vector<Record> records;
-      if (!requests.Feed(bytes, &records).ok()) {
-        exit_code = kTaskHostExitFailed;
-        input_open = false;
-      }
-      for (Record& record : records) {
-        if (record.kind == Record::Kind::kCancel) {
-          cancel_active("cancellation requested by the worker", &record.task_id);
-        } else if (record.kind == Record::Kind::kTask) {
-          if (busy_or_stopping()) {
-            exit_code = kTaskHostExitFailed;  // the worker sends one task at a time
-            input_open = false;
-            break;
-          }
-          start_task(record);
-        }
-      }
-      if (!open) input_open = false;
-      if (!input_open) {
-        stop();
-        cancel_active("the worker closed the request pipe; cancelling the task");
-      }
-    }
-    if ((fds[1].revents & POLLIN) != 0) {  // the runner finished a task and the host is to exit
-      unsigned char byte = 0;
-      DrainSignals(done.read_fd, &byte);
-    }
-  }
-  runner.reset();  // the last job has written its outcome
-  return exit_code;
+  PooledServer server(executors, input_fd, output_fd, options);
+  return server.Run();
 }
 
 }  // namespace scaleout::core::taskhost

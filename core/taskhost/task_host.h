@@ -60,7 +60,8 @@ int ReportTaskHostFailure(int output_fd, std::string_view message, const TaskHos
 // ---- The pooled task host (`scaleout task-host --serve`) ----
 //
 // A long-lived child of the worker that runs one task after another: it
-// reads task and cancel requests (records.h) from `input_fd` and writes each
+// reads task requests (records.h) from `input_fd` and cancel requests from
+// `options.control_fd`, and writes each
 // task's events and then its outcome to `output_fd`, exactly as RunTaskHost
 // does for a single task. Executors are created (and started) once per
 // executor and configuration by `executors`, and reused, so an executor that
@@ -82,6 +83,10 @@ int ReportTaskHostFailure(int output_fd, std::string_view message, const TaskHos
 // kTaskHostExitFailed. Same preconditions as RunTaskHost.
 struct ServeOptions {
   Clock* clock = nullptr;  // task log timestamps; SystemClock when null
+  // Where cancel requests for the running task come from (a socket of its
+  // own: the request stream is not read while a task runs); -1 = none, then
+  // only a signal can stop a running task.
+  int control_fd = -1;
   bool handle_signals = true;
   int parent_death_signal = 0;  // armed once the handlers are in place; 0 = none
   pid_t parent_pid = 0;         // if getppid() differs once armed, the parent is gone: stop

@@ -10,6 +10,8 @@
 // exactly why the task did not run.
 #include "host/commands/task_host_command.h"
 
+#include <fcntl.h>
+
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -34,7 +36,7 @@ namespace taskhost = core::taskhost;
 constexpr const char* kUsage =
     "Usage: scaleout task-host --spec FILE --plugin-dir DIR --executor NAME\n"
     "       scaleout task-host --serve --plugin-dir DIR [--parent-pid PID]\n"
-    "                          [--parent-death-signal N]\n"
+    "                          [--parent-death-signal N] [--control-fd FD]\n"
     "Runs one task and writes framed records (events, then the outcome) to\n"
     "stdout. Started by the worker; the spec file is deleted once read.\n"
     "--serve: runs the tasks the worker sends on stdin, one after another.\n";
@@ -46,6 +48,7 @@ struct Args {
   bool serve = false;
   int parent_pid = 0;
   int parent_death_signal = 0;
+  int control_fd = -1;
 };
 
 std::string ShortName(const std::string& name) { return taskhost::ExecutorShortName(name); }
@@ -155,6 +158,13 @@ int Serve(const Args& args, int records_fd) {
   taskhost::ServeOptions options;
   options.parent_pid = args.parent_pid;
   options.parent_death_signal = args.parent_death_signal;
+  if (args.control_fd >= 0) {
+    if (::fcntl(args.control_fd, F_SETFD, FD_CLOEXEC) != 0) {  // packages must not inherit it
+      spdlog::error("task host: --control-fd {} is not open", args.control_fd);
+      return taskhost::kTaskHostExitFailed;
+    }
+    options.control_fd = args.control_fd;
+  }
   return taskhost::ServeTaskHost(
       [&](const std::string& name, const taskhost::ExecutorConfig& config) {
         return cache.Get(name, config);
@@ -173,6 +183,8 @@ int RunTaskHostCommand(int argc, char** argv) {
       "executor", po::value(&args.executor), "the executor, e.g. process or executor/process")(
       "serve", po::bool_switch(&args.serve), "run the tasks sent on stdin, one after another")(
       "parent-pid", po::value(&args.parent_pid), "--serve: the worker's pid")(
+      "control-fd", po::value(&args.control_fd),
+      "--serve: the inherited socket the worker sends cancel requests on")(
       "parent-death-signal", po::value(&args.parent_death_signal),
       "--serve: the signal received when the worker dies (0: none)");
   po::variables_map vm;

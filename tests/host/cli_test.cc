@@ -61,6 +61,15 @@ TEST(CliTest, EverySubCommandAnswersHelpAndVersion) {
   }
 }
 
+// A pooled task host's control socket is inherited: a number that names no
+// open descriptor is a clear error, not a host that cannot be cancelled.
+TEST(CliTest, TaskHostRefusesAControlFdThatIsNotOpen) {
+  auto result =
+      Scaleout({"task-host", "--serve", "--plugin-dir", "/nonexistent", "--control-fd", "987"});
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.err.find("--control-fd 987 is not open"), std::string::npos) << result.err;
+}
+
 TEST(CliTest, PluginsListUsesTheDefaultFolderNextToTheBinary) {
   auto result = Scaleout({"plugins", "list"});
   EXPECT_EQ(result.exit_code, 0) << result.err;

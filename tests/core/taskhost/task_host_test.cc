@@ -4,9 +4,11 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <future>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -14,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "core/taskhost/records.h"
+#include "core/taskhost/spec_file.h"
 #include "core/taskhost/task_log.h"
 #include "tests/plugins/executors/process/test_util.h"
 
@@ -258,6 +261,123 @@ TEST_F(TaskHostTest, EarlyFailuresAreReportedAsAnOutcome) {
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].outcome.result, sdk::TaskResult::kFailed);
   EXPECT_EQ(records[0].outcome.message, "task host: cannot load executor/x");
+}
+
+// ServeTaskHost in this process, on socket pairs: the serving thread runs
+// the task, so cancel requests come on the control socket.
+class ServeTaskHostTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    int request[2];
+    int control[2];
+    int output[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, request), 0);
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, control), 0);
+    ASSERT_EQ(::pipe2(output, O_CLOEXEC), 0);
+    request_fd_ = request[0];
+    control_fd_ = control[0];
+    output_fd_ = output[0];
+    ServeOptions options;
+    options.handle_signals = false;
+    options.control_fd = control[1];
+    host_ = std::async(std::launch::async, [this, request, control, output, options] {
+      const int code = ServeTaskHost(
+          [this](const std::string&, const ExecutorConfig&) -> sdk::Result<sdk::Executor*> {
+            return &executor_;
+          },
+          request[1], output[1], options);
+      ::close(request[1]);
+      ::close(control[1]);
+      ::close(output[1]);
+      return code;
+    });
+  }
+  void TearDown() override {
+    CloseFd(&request_fd_);
+    CloseFd(&control_fd_);
+    if (host_.valid()) host_.wait();
+    CloseFd(&output_fd_);
+  }
+  static void CloseFd(int* fd) {
+    if (*fd >= 0) ::close(*fd);
+    *fd = -1;
+  }
+
+  void Send(int fd, const std::string& frame) {
+    ASSERT_EQ(::write(fd, frame.data(), frame.size()), static_cast<ssize_t>(frame.size()));
+  }
+  void SendTask(const std::string& task_id) {
+    TaskHostSpec spec;
+    spec.task.task_id = task_id;
+    spec.task.execution_id = 1;
+    spec.task.attempt = 1;
+    spec.task.project_dir = dir_.path();
+    spec.task.package_name = "p";
+    spec.task.work_dir = dir_.path() + "/" + task_id;
+    spec.log_file = spec.task.work_dir + "/task.log";
+    spec.log_level = kTaskLogInformation;
+    Send(request_fd_, EncodeTaskRequest("test", SpecToJson(spec)));
+  }
+  // Blocks until the host sends an outcome (or closes the pipe).
+  std::optional<sdk::TaskOutcome> NextOutcome() {
+    char buffer[4096];
+    for (;;) {
+      for (Record& record : pending_) {
+        if (record.kind == Record::Kind::kOutcome) {
+          sdk::TaskOutcome outcome = record.outcome;
+          pending_.clear();
+          return outcome;
+        }
+      }
+      const ssize_t n = ::read(output_fd_, buffer, sizeof buffer);
+      if (n <= 0) return std::nullopt;
+      EXPECT_TRUE(
+          decoder_.Feed(std::string_view(buffer, static_cast<std::size_t>(n)), &pending_).ok());
+    }
+  }
+
+  TempDir dir_;
+  TestExecutor executor_{TestExecutor::Mode::kWaitForCancel};
+  int request_fd_ = -1;
+  int control_fd_ = -1;
+  int output_fd_ = -1;
+  std::future<int> host_;
+  RecordDecoder decoder_;
+  std::vector<Record> pending_;
+};
+
+TEST_F(ServeTaskHostTest, ACancelOnTheControlSocketStopsTheRunningTask) {
+  SendTask("task-1");
+  executor_.started.get_future().wait();
+  Send(control_fd_, EncodeCancelRequest("task-1"));
+  const auto outcome = NextOutcome();
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->result, sdk::TaskResult::kCancelled);
+  EXPECT_THAT(ReadFile(dir_.path() + "/task-1/task.log"),
+              HasSubstr("cancellation requested by the worker"));
+  // The host serves on until the worker closes the request stream.
+  CloseFd(&request_fd_);
+  EXPECT_EQ(host_.get(), kTaskHostExitSucceeded);
+}
+
+TEST_F(ServeTaskHostTest, AClosedControlSocketCancelsTheTaskAndEndsTheHost) {
+  SendTask("task-2");
+  executor_.started.get_future().wait();
+  CloseFd(&control_fd_);
+  const auto outcome = NextOutcome();
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->result, sdk::TaskResult::kCancelled);
+  EXPECT_EQ(host_.get(), kTaskHostExitSucceeded);
+}
+
+TEST_F(ServeTaskHostTest, AClosedRequestStreamCancelsTheRunningTask) {
+  SendTask("task-3");
+  executor_.started.get_future().wait();
+  CloseFd(&request_fd_);
+  const auto outcome = NextOutcome();
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->result, sdk::TaskResult::kCancelled);
+  EXPECT_EQ(host_.get(), kTaskHostExitSucceeded);
 }
 
 }  // namespace
