@@ -468,7 +468,11 @@ json ThroughputJson(const Throughput& t) {
 }
 
 struct Latency {
-  std::vector<double> dispatch_ms;    // start_execution sent → attempt start_time
+  // start_execution sent → attempt start_time. The catalog keeps whole
+  // milliseconds, so the claim happened in [start_time, start_time + 1):
+  // each sample is that interval's middle (unbiased), and upper_ms its end.
+  std::vector<double> dispatch_ms;
+  std::vector<double> upper_ms;
   std::vector<double> start_call_ms;  // start_execution round trip
   int missing = 0;                    // samples without an attempt start time
 };
@@ -500,7 +504,8 @@ Latency MeasureLatency(const Api& api, int samples) {
       ++l.missing;
       continue;
     }
-    l.dispatch_ms.push_back(static_cast<double>(*started) - sent_ms);
+    l.dispatch_ms.push_back(static_cast<double>(*started) + 0.5 - sent_ms);
+    l.upper_ms.push_back(static_cast<double>(*started) + 1.0 - sent_ms);
     // Let the worker go back to its long poll before the next sample.
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -724,10 +729,12 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
             {"missing", latency.missing},
             {"measure",
              "attempt start_time in the catalog (written when a worker's claim commits; master "
-             "clock, ms resolution) minus the client's wall clock when it sent start_execution; "
-             "sequential, idle workers"},
+             "clock, whole ms, so each sample is the middle of the millisecond it names) minus "
+             "the client's wall clock when it sent start_execution; sequential, idle workers"},
             {"p50_ms", p50},
             {"p99_ms", p99},
+            {"p50_upper_bound_ms", Percentile(latency.upper_ms, 0.50)},
+            {"p99_upper_bound_ms", Percentile(latency.upper_ms, 0.99)},
             {"max_ms", Percentile(latency.dispatch_ms, 1.0)},
             {"start_call_p50_ms", Percentile(latency.start_call_ms, 0.50)},
             {"start_call_p99_ms", Percentile(latency.start_call_ms, 0.99)}}},
