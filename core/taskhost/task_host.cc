@@ -514,15 +514,18 @@ void PooledServer::RunTask(Record& request) {
   OpenLog(task.log,
           TaskHostOptions{task.spec.log_file, task.spec.log_level, "", &clock_, false, 0, 0},
           writer_);
-  WriteHeader(task.log, task.spec.task, "executor/" + name);
   auto executor = executors_(name, task.spec.executor_config);
-  if (!executor.ok()) return FailNow(&task, "task host: " + executor.status().ToString());
+  if (!executor.ok()) {
+    WriteHeader(task.log, task.spec.task, "executor/" + name);
+    return FailNow(&task, "task host: " + executor.status().ToString());
+  }
   // A task that ends within kHoldMilliseconds sends its events with its
-  // outcome, in one write, and its log lines in one write; a longer one's
-  // are released by the watcher when that time is up.
+  // outcome, in one write, and its log lines (the header too) in one
+  // write; a longer one's are released by the watcher when that time is up.
   task.log.Hold();
   writer_.Hold();
   ArmHoldTimer();
+  WriteHeader(task.log, task.spec.task, "executor/" + name);
   {
     std::lock_guard lock(state_mutex_);
     active_ = &task;

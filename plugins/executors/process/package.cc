@@ -208,6 +208,30 @@ sdk::Result<Command> ResolvePackage(const sdk::TaskSpec& task, std::string_view 
   return command;
 }
 
+sdk::Result<Command> PackageResolver::Resolve(const sdk::TaskSpec& task,
+                                              std::string_view path_env) {
+  if (!EndsWith(task.package_name, kManifestSuffix)) return ResolvePackage(task, path_env);
+  SCALEOUT_RETURN_IF_ERROR(CheckPackageName(task.package_name));
+  const std::string path = Joined(task.project_dir, '/', task.package_name);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return ResolvePackage(task, path_env);  // its error
+  auto nanos = [](const timespec& t) {
+    return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+  };
+  const FileIdentity file{
+      static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+      static_cast<std::int64_t>(st.st_size), nanos(st.st_ctim), nanos(st.st_mtim)};
+  auto it = manifests_.find(path);
+  if (it != manifests_.end() && it->second.file == file && it->second.path_env == path_env) {
+    SCALEOUT_RETURN_IF_ERROR(CheckFile(it->second.command.program, "command", /*executable=*/true));
+    return it->second.command;
+  }
+  SCALEOUT_ASSIGN_OR_RETURN(Command command, ResolvePackage(task, path_env));
+  if (manifests_.size() >= kMaxCachedManifests) manifests_.clear();
+  manifests_[path] = Cached{file, std::string(path_env), command};
+  return command;
+}
+
 sdk::Result<std::vector<std::string>> BuildEnvironment(const sdk::TaskSpec& task,
                                                        const EnvMap& base,
                                                        const EnvMap& manifest_env) {

@@ -16,7 +16,7 @@
 // same variable name; two parameters of the same object type that map to the
 // same name are refused (kInvalidArgument naming both).
 //
-// Thread-safety: pure functions.
+// Thread-safety: pure functions, but for PackageResolver (below).
 #ifndef SCALEOUT_PLUGINS_EXECUTORS_PROCESS_PACKAGE_H_
 #define SCALEOUT_PLUGINS_EXECUTORS_PROCESS_PACKAGE_H_
 
@@ -51,6 +51,31 @@ std::string EnvVarName(std::string_view prefix, std::string_view parameter_name)
 // that escapes the project, a bad manifest), kNotFound (no such file or
 // command), kFailedPrecondition (not executable, not a regular file).
 sdk::Result<Command> ResolvePackage(const sdk::TaskSpec& task, std::string_view path_env);
+
+// ResolvePackage, remembering parsed manifests: a manifest whose file is the
+// same (device, inode, size, change and modification times) is not read and
+// parsed again; its command's program is still checked each time. Bounded
+// (kMaxCachedManifests; full, it starts over). Thread-safety: one thread at
+// a time, as the executor's Run.
+class PackageResolver {
+ public:
+  static constexpr std::size_t kMaxCachedManifests = 256;
+  sdk::Result<Command> Resolve(const sdk::TaskSpec& task, std::string_view path_env);
+
+ private:
+  // What stat() says of a file that changes when its content does.
+  struct FileIdentity {
+    std::uint64_t device = 0, inode = 0;
+    std::int64_t size = 0, changed_ns = 0, modified_ns = 0;
+    bool operator==(const FileIdentity&) const = default;
+  };
+  struct Cached {
+    FileIdentity file;
+    std::string path_env;
+    Command command;
+  };
+  std::map<std::string, Cached> manifests_;  // by manifest path
+};
 
 // Parses manifest text; `project_dir` and `path_env` resolve command[0].
 sdk::Result<Command> ParseManifest(std::string_view text, const std::string& project_dir,

@@ -163,7 +163,7 @@ sdk::Result<sdk::TaskOutcome> ProcessExecutor::Run(const sdk::TaskSpec& task,
   const EnvMap& base = base_env_;
   const auto path = base.find("PATH");
   SCALEOUT_ASSIGN_OR_RETURN(Command command,
-                            ResolvePackage(task, path == base.end() ? "" : path->second));
+                            packages_.Resolve(task, path == base.end() ? "" : path->second));
   SCALEOUT_ASSIGN_OR_RETURN(std::vector<std::string> env,
                             BuildEnvironment(task, base, command.env));
   if (cancel.IsCancelled())

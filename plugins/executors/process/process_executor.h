@@ -48,6 +48,7 @@ class ProcessExecutor final : public sdk::Executor {
   Options options_;
   sdk::Logger& logger_;
   const EnvMap base_env_;  // BaseEnvironment(options_.inherit_environment)
+  PackageResolver packages_;
 };
 
 }  // namespace scaleout::plugins::process

@@ -1,6 +1,8 @@
 // Package resolution, manifests, environment names and line splitting.
 #include "plugins/executors/process/package.h"
 
+#include <unistd.h>
+
 #include <set>
 
 #include <gmock/gmock.h>
@@ -12,6 +14,8 @@
 namespace scaleout::plugins::process {
 namespace {
 
+using scaleout::testing::TempDir;
+using scaleout::testing::WriteFile;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -19,6 +23,39 @@ using ::testing::Not;
 
 sdk::ExecutionParameter Param(sdk::ParameterObjectType type, std::string name, std::string value) {
   return {type, std::move(name), std::move(value), "String", false};
+}
+
+// A manifest is parsed again once its file changes; a command that went
+// away since is still found missing, cached or not.
+TEST(PackageResolverTest, ReadsAChangedManifestAgainAndChecksTheCommandEachTime) {
+  TempDir dir;
+  sdk::TaskSpec task;
+  task.project_dir = dir.path();
+  task.package_name = "run.cmd.json";
+  const std::string manifest = dir.path() + "/run.cmd.json";
+  const std::string tool = dir.path() + "/tool.sh";
+  WriteFile(tool, "#!/bin/sh\n", 0755);
+  WriteFile(manifest, R"({"command": ["/bin/true"]})");
+  PackageResolver resolver;
+  auto first = resolver.Resolve(task, "/usr/bin:/bin");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->program, "/bin/true");
+  auto again = resolver.Resolve(task, "/usr/bin:/bin");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->args, first->args);
+
+  WriteFile(manifest, R"({"command": ["./tool.sh", "with", "args"]})");
+  auto changed = resolver.Resolve(task, "/usr/bin:/bin");
+  ASSERT_TRUE(changed.ok()) << changed.status().ToString();
+  EXPECT_THAT(changed->args, ElementsAre(::testing::EndsWith("tool.sh"), "with", "args"));
+
+  ASSERT_EQ(::unlink(tool.c_str()), 0);
+  auto gone = resolver.Resolve(task, "/usr/bin:/bin");
+  EXPECT_EQ(gone.status().code(), sdk::StatusCode::kNotFound) << gone.status().ToString();
+
+  ASSERT_EQ(::unlink(manifest.c_str()), 0);
+  auto no_manifest = resolver.Resolve(task, "/usr/bin:/bin");
+  EXPECT_EQ(no_manifest.status().code(), sdk::StatusCode::kNotFound);
 }
 
 TEST(EnvVarNameTest, UpperCasesAndReplacesEverythingElse) {
