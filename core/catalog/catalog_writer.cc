@@ -96,6 +96,11 @@ void CatalogWriter::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void CatalogWriter::SetBeforeCommit(BeforeCommit hook) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  before_commit_ = std::move(hook);
+}
+
 CatalogWriterStats CatalogWriter::stats() const {
   CatalogWriterStats s;
   s.batches = batches_.load(std::memory_order_relaxed);
@@ -123,6 +128,7 @@ CatalogWriter::Request* CatalogWriter::TakeBatch(std::size_t* count) {
   }
   writer_idle_ = false;
   if (head_ == nullptr) return nullptr;  // stopping and drained
+  if (before_commit_ && !batch_before_commit_) batch_before_commit_ = before_commit_;
   Request* batch = head_;
   Request* last = head_;
   std::size_t n = 1;
@@ -192,9 +198,24 @@ void CatalogWriter::RunBatch(Request* batch, std::size_t count) {
   if (!status.ok()) return FailBatch(batch, status.WithContext("beginning a catalog transaction"));
 
   std::uint64_t failed_ops = 0;
+  Request* last = nullptr;
   for (Request* r = batch; r != nullptr && status.ok(); r = r->next_) {
     status = r->CatalogOpsOnly() ? RunWithoutSavepoint(*r) : RunInSavepoint(*r);
     if (!r->status_.ok()) ++failed_ops;
+    last = r;
+  }
+  if (status.ok() && batch_before_commit_ && last != nullptr && last->next_ == nullptr) {
+    std::vector<Request*> more;
+    batch_before_commit_(more);
+    for (Request* r : more) {
+      r->next_ = nullptr;
+      last->next_ = r;
+      last = r;
+      ++count;
+      if (!status.ok()) continue;  // still linked: it fails with the batch
+      status = r->CatalogOpsOnly() ? RunWithoutSavepoint(*r) : RunInSavepoint(*r);
+      if (!r->status_.ok()) ++failed_ops;
+    }
   }
   if (status.ok()) {
     // A busy COMMIT leaves the transaction open, so it can simply be

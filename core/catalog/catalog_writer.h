@@ -164,6 +164,17 @@ class CatalogWriter {
 
   CatalogWriterStats stats() const;
 
+  // Called on the writer thread once a batch's ops have run, before its
+  // COMMIT (not when the batch already failed): may append requests, as
+  // Submit() takes them, to run last in the same transaction and be
+  // acknowledged with the batch. The master claims there for parked
+  // long-polls, so that a task an op of the batch made claimable is handed
+  // out by the transaction that made it so, not by the next one. Must be
+  // quick and must not wait for the writer. Set it before submitting work
+  // that relies on it; a batch already taken runs without it.
+  using BeforeCommit = std::function<void(std::vector<Request*>& more)>;
+  void SetBeforeCommit(BeforeCommit hook);
+
  private:
   class FunctionRequest;
   template <typename R, typename F>
@@ -213,12 +224,14 @@ class CatalogWriter {
 
   mutable std::mutex mutex_;
   std::condition_variable wake_writer_;
-  Request* head_ = nullptr;   // FIFO, guarded by mutex_
-  Request* tail_ = nullptr;   // guarded by mutex_
-  std::size_t queued_ = 0;    // guarded by mutex_
-  bool stopping_ = false;     // guarded by mutex_
-  bool writer_idle_ = false;  // guarded by mutex_: the writer waits on wake_writer_
-  std::mutex stop_mutex_;     // serialises Stop()
+  Request* head_ = nullptr;     // FIFO, guarded by mutex_
+  Request* tail_ = nullptr;     // guarded by mutex_
+  std::size_t queued_ = 0;      // guarded by mutex_
+  BeforeCommit before_commit_;  // guarded by mutex_; copied into batch_before_commit_ by TakeBatch
+  BeforeCommit batch_before_commit_;  // writer thread only
+  bool stopping_ = false;             // guarded by mutex_
+  bool writer_idle_ = false;          // guarded by mutex_: the writer waits on wake_writer_
+  std::mutex stop_mutex_;             // serialises Stop()
 
   std::atomic<std::uint64_t> batches_{0};
   std::atomic<std::uint64_t> ops_{0};

@@ -92,6 +92,9 @@ sdk::Status Master::Start() {
   };
   workers_ = std::make_unique<WorkerService>(*writer_, storage_.GetDialect(), clock_, trust_,
                                              logger_, worker_options);
+  writer_->SetBeforeCommit([this](std::vector<catalog::CatalogWriter::Request*>& more) {
+    if (workers_) workers_->ClaimInBatch(more);
+  });
   SCALEOUT_RETURN_IF_ERROR(ReloadTrust().WithContext("loading the trusted workers"));
   workers_->Start();
 

@@ -51,8 +51,13 @@ class CatalogCall final : public catalog::CatalogWriter::Request {
 };
 
 template <typename RunFn, typename DoneFn>
+catalog::CatalogWriter::Request* NewCatalogCall(RunFn run, DoneFn done) {
+  return new CatalogCall<RunFn, DoneFn>(std::move(run), std::move(done));
+}
+
+template <typename RunFn, typename DoneFn>
 void SubmitCatalogCall(catalog::CatalogWriter& writer, RunFn run, DoneFn done) {
-  writer.Submit(*new CatalogCall<RunFn, DoneFn>(std::move(run), std::move(done)));
+  writer.Submit(*NewCatalogCall(std::move(run), std::move(done)));
 }
 
 }  // namespace
@@ -352,13 +357,16 @@ std::string WorkerService::ExecutorFor(const std::string& package_name) const {
 }
 
 void WorkerService::SubmitClaim(const std::shared_ptr<Waiter>& waiter) {
+  writer_.Submit(*NewClaim(waiter));
+}
+
+catalog::CatalogWriter::Request* WorkerService::NewClaim(const std::shared_ptr<Waiter>& waiter) {
   struct ClaimState {
     std::uint64_t generation = 0;
     protocol::RequestTasksReply reply;
   };
   auto state = std::make_shared<ClaimState>();
-  SubmitCatalogCall(
-      writer_,
+  return NewCatalogCall(
       [this, waiter, state](sdk::Connection& c) -> sdk::Status {
         {
           std::lock_guard lock(mutex_);
@@ -427,6 +435,21 @@ void WorkerService::ParkOrRetry(const std::shared_ptr<Waiter>& waiter,
     // looked: look again instead of sleeping through it.
     SubmitClaim(waiter);
   }
+}
+
+void WorkerService::ClaimInBatch(std::vector<catalog::CatalogWriter::Request*>& more) {
+  // The flag stays set: OnCommit() still runs after the commit, for the
+  // waiters parked meanwhile and the master's own task host.
+  if (!work_may_be_available_.load(std::memory_order_relaxed)) return;
+  std::vector<std::shared_ptr<Waiter>> waiters;
+  {
+    std::lock_guard lock(mutex_);
+    if (waiters_.empty()) return;
+    ++generation_;
+    waiters.swap(waiters_);
+  }
+  more.reserve(more.size() + waiters.size());
+  for (auto& w : waiters) more.push_back(NewClaim(w));
 }
 
 void WorkerService::OnCommit() {

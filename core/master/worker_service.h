@@ -81,6 +81,10 @@ class WorkerService {
 
   // The CatalogWriter's after_commit hook.
   void OnCommit();
+  // The CatalogWriter's before_commit hook: when an op of the batch may
+  // have made work claimable, the parked long-polls' claims run in the
+  // batch's own transaction (their answers go out after its commit).
+  void ClaimInBatch(std::vector<catalog::CatalogWriter::Request*>& more);
 
   // Number of parked long-polls (for metrics and tests).
   std::size_t parked() const;
@@ -105,6 +109,8 @@ class WorkerService {
   // The reply to a request for work that got no task: the acks of its results.
   static sdk::Response NoTaskReply(const Waiter& waiter);
   void SubmitClaim(const std::shared_ptr<Waiter>& waiter);
+  // The claim SubmitClaim() queues, for the writer to run (it owns itself).
+  catalog::CatalogWriter::Request* NewClaim(const std::shared_ptr<Waiter>& waiter);
   void ParkOrRetry(const std::shared_ptr<Waiter>& waiter, std::uint64_t generation_seen);
   void AnswerWaiter(Waiter& waiter, sdk::Response response);
   void DeadlineLoop();

@@ -508,6 +508,43 @@ TEST_F(CatalogWriterTest, OpsOfOneThreadRunAndAreAcknowledgedInOrder) {
   EXPECT_EQ(rows, kThreads * kPerThread);
 }
 
+// What the before-commit hook adds runs last in the batch's transaction and
+// is acknowledged with it.
+TEST_F(CatalogWriterTest, BeforeCommitHookAddsRequestsToTheSameTransaction) {
+  auto writer = MakeWriter();
+  std::atomic<int> hook_calls{0};
+  std::vector<std::unique_ptr<CatalogWriter::Request>> added;  // the hook's, owned here
+  class Insert final : public CatalogWriter::Request {
+   public:
+    Insert(std::int64_t id, std::atomic<int>* acks) : id_(id), acks_(acks) {}
+    Status Run(Connection& c) override { return InsertItem(c, id_); }
+    void Done(Status status) override {
+      if (status.ok()) acks_->fetch_add(1);
+    }
+
+   private:
+    std::int64_t id_;
+    std::atomic<int>* acks_;
+  };
+  std::atomic<int> added_acks{0};
+  writer->SetBeforeCommit([&](std::vector<CatalogWriter::Request*>& more) {
+    const int call = hook_calls.fetch_add(1);
+    added.push_back(std::make_unique<Insert>(1000 + call, &added_acks));
+    more.push_back(added.back().get());
+  });
+  ASSERT_TRUE(writer->Execute([](Connection& c) { return InsertItem(c, 1); }).ok());
+  EXPECT_EQ(hook_calls.load(), 1);
+  EXPECT_EQ(added_acks.load(), 1);
+  EXPECT_EQ(writer->stats().batches, 1u);  // one transaction for both
+  EXPECT_EQ(writer->stats().ops, 2u);
+  writer->Stop();
+  auto reader = Reader();
+  auto rows = QueryInt(*reader, "SELECT COUNT(*) FROM item WHERE id >= 1000");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(*rows, hook_calls.load());
+  EXPECT_EQ(added_acks.load(), hook_calls.load());
+}
+
 TEST_F(CatalogWriterTest, StopDrainsEverythingSubmittedBeforeAndRefusesAfter) {
   auto writer = MakeWriter(WithBatchSize(8));
   Gate gate;
