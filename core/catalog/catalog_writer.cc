@@ -128,7 +128,7 @@ CatalogWriter::Request* CatalogWriter::TakeBatch(std::size_t* count) {
   }
   writer_idle_ = false;
   if (head_ == nullptr) return nullptr;  // stopping and drained
-  if (before_commit_ && !batch_before_commit_) batch_before_commit_ = before_commit_;
+  batch_before_commit_ = before_commit_;
   Request* batch = head_;
   Request* last = head_;
   std::size_t n = 1;
@@ -198,23 +198,26 @@ void CatalogWriter::RunBatch(Request* batch, std::size_t count) {
   if (!status.ok()) return FailBatch(batch, status.WithContext("beginning a catalog transaction"));
 
   std::uint64_t failed_ops = 0;
-  Request* last = nullptr;
-  for (Request* r = batch; r != nullptr && status.ok(); r = r->next_) {
-    status = r->CatalogOpsOnly() ? RunWithoutSavepoint(*r) : RunInSavepoint(*r);
-    if (!r->status_.ok()) ++failed_ops;
+  // Runs `r` unless the transaction is lost already (it then fails with the batch).
+  auto run = [&](Request& r) {
+    if (!status.ok()) return;
+    status = r.CatalogOpsOnly() ? RunWithoutSavepoint(r) : RunInSavepoint(r);
+    if (!r.status_.ok()) ++failed_ops;
+  };
+  Request* last = batch;
+  for (Request* r = batch; r != nullptr; r = r->next_) {
+    run(*r);
     last = r;
   }
-  if (status.ok() && batch_before_commit_ && last != nullptr && last->next_ == nullptr) {
+  if (status.ok() && batch_before_commit_) {
     std::vector<Request*> more;
     batch_before_commit_(more);
-    for (Request* r : more) {
+    for (Request* r : more) {  // linked after the batch, so acknowledged (or failed) with it
       r->next_ = nullptr;
       last->next_ = r;
       last = r;
       ++count;
-      if (!status.ok()) continue;  // still linked: it fails with the batch
-      status = r->CatalogOpsOnly() ? RunWithoutSavepoint(*r) : RunInSavepoint(*r);
-      if (!r->status_.ok()) ++failed_ops;
+      run(*r);
     }
   }
   if (status.ok()) {

@@ -224,10 +224,10 @@ class CatalogWriter {
 
   mutable std::mutex mutex_;
   std::condition_variable wake_writer_;
-  Request* head_ = nullptr;     // FIFO, guarded by mutex_
-  Request* tail_ = nullptr;     // guarded by mutex_
-  std::size_t queued_ = 0;      // guarded by mutex_
-  BeforeCommit before_commit_;  // guarded by mutex_; copied into batch_before_commit_ by TakeBatch
+  Request* head_ = nullptr;           // FIFO, guarded by mutex_
+  Request* tail_ = nullptr;           // guarded by mutex_
+  std::size_t queued_ = 0;            // guarded by mutex_
+  BeforeCommit before_commit_;        // guarded by mutex_; TakeBatch copies it for the batch
   BeforeCommit batch_before_commit_;  // writer thread only
   bool stopping_ = false;             // guarded by mutex_
   bool writer_idle_ = false;          // guarded by mutex_: the writer waits on wake_writer_

@@ -654,27 +654,17 @@ sdk::Status ReadRecordWithDocument(std::string_view payload, std::vector<Record>
 
 sdk::Status RecordWriter::Write(std::string_view frame) {
   std::lock_guard lock(mutex_);
-  if (!holding_) return WriteLocked(frame);
-  held_.append(frame);
-  if (held_.size() < kMaxHeldRecordBytes) return sdk::Status::Ok();
-  holding_ = false;  // a chatty task: its events go as they come from now on
-  const std::string bytes = std::move(held_);
-  held_.clear();
-  return WriteLocked(bytes);
+  return WriteLocked(held_.Pass(frame));
 }
 
 void RecordWriter::Hold() {
   std::lock_guard lock(mutex_);
-  holding_ = true;
+  held_.Hold();
 }
 
 sdk::Status RecordWriter::Release() {
   std::lock_guard lock(mutex_);
-  holding_ = false;
-  if (held_.empty()) return sdk::Status::Ok();
-  const std::string bytes = std::move(held_);
-  held_.clear();
-  return WriteLocked(bytes);
+  return WriteLocked(held_.Release());
 }
 
 sdk::Status RecordWriter::WriteLocked(std::string_view frame) {

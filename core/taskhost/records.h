@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/taskhost/held_bytes.h"
 #include "core/taskhost/spec_file.h"
 #include "scaleout/sdk/executor.h"
 #include "scaleout/sdk/status.h"
@@ -110,8 +111,7 @@ class RecordWriter {
 
   std::mutex mutex_;
   int fd_;
-  bool holding_ = false;  // guarded by mutex_
-  std::string held_;      // guarded by mutex_
+  HeldBytes held_{kMaxHeldRecordBytes};  // guarded by mutex_
 };
 
 // The two ways RecordDecoder reads one frame's payload, exposed for tests.

@@ -7,11 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <csignal>
 #include <cstring>
 #include <exception>
@@ -100,6 +98,12 @@ class Pipe {
   int read_fd = -1;
   int write_fd = -1;
 };
+
+// Wakes the thread polling the read end of a self-pipe.
+void Wake(const Pipe& pipe) {
+  const char byte = 1;
+  [[maybe_unused]] ssize_t ignored = ::write(pipe.write_fd, &byte, 1);
+}
 
 // Forwards the executor's events: masked, to the task log (which applies
 // TaskLogLevel) and to the launcher, which gets only what the execution's
@@ -297,8 +301,7 @@ int RunTaskHost(sdk::Executor& executor, const sdk::TaskSpec& spec, int output_f
   } else {
     std::thread runner([&] {
       outcome = RunExecutor(executor, spec, sink, cancel);
-      const char byte = 1;
-      [[maybe_unused]] ssize_t ignored = ::write(done.write_fd, &byte, 1);
+      Wake(done);
     });
     Supervise(signals.read_fd, done.read_fd, output_fd, cancel, log);
     runner.join();
@@ -358,12 +361,6 @@ bool CleanUpAfterTask() {
     if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return true;
   }
   return false;
-}
-
-// Wakes the thread polling the read end of a self-pipe.
-void Wake(const Pipe& pipe) {
-  const char byte = 1;
-  [[maybe_unused]] ssize_t ignored = ::write(pipe.write_fd, &byte, 1);
 }
 
 // A pooled host (task_host.h). The serving thread reads task requests and

@@ -10,11 +10,6 @@
 #include "core/taskhost/launcher.h"
 
 namespace scaleout::core::taskhost {
-namespace {
-
-constexpr std::size_t kMaxHeldLogBytes = 64u << 10;  // see TaskLog::Hold()
-
-}  // namespace
 
 std::uint32_t TaskLogBitFor(sdk::MessageType type) {
   switch (type) {
@@ -69,25 +64,18 @@ void TaskLog::Append(std::string line) {
   line = FormatUtc(clock_.NowUnixMillis()) + " " + line + "\n";
   std::lock_guard lock(mutex_);
   if (fd_ < 0) return;
-  if (!holding_) return WriteLocked(line);
-  held_ += line;
-  if (held_.size() < kMaxHeldLogBytes) return;
-  holding_ = false;
-  WriteLocked(held_);
-  held_.clear();
+  WriteLocked(held_.Pass(line));
 }
 
 void TaskLog::Hold() {
   std::lock_guard lock(mutex_);
-  holding_ = true;
+  held_.Hold();
 }
 
 void TaskLog::Release() {
   std::lock_guard lock(mutex_);
-  holding_ = false;
-  if (held_.empty()) return;
-  if (fd_ >= 0) WriteLocked(held_);
-  held_.clear();
+  const std::string_view held = held_.Release();
+  if (fd_ >= 0) WriteLocked(held);
 }
 
 void TaskLog::WriteLocked(std::string_view rest) {

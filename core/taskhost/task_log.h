@@ -9,6 +9,7 @@
 #ifndef SCALEOUT_CORE_TASKHOST_TASK_LOG_H_
 #define SCALEOUT_CORE_TASKHOST_TASK_LOG_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "core/common/clock.h"
+#include "core/taskhost/held_bytes.h"
 #include "scaleout/sdk/executor.h"
 #include "scaleout/sdk/status.h"
 
@@ -25,6 +27,9 @@ namespace scaleout::core::taskhost {
 std::uint32_t TaskLogBitFor(sdk::MessageType type);
 // "information", "warning", ... ("type 42" for others).
 std::string MessageTypeName(sdk::MessageType type);
+
+// Most bytes of lines a TaskLog holds back (see TaskLog::Hold()).
+inline constexpr std::size_t kMaxHeldLogBytes = 64u << 10;
 
 class TaskLog {
  public:
@@ -54,8 +59,7 @@ class TaskLog {
   std::mutex mutex_;
   int fd_ = -1;
   std::uint32_t level_ = 0;
-  bool holding_ = false;  // guarded by mutex_
-  std::string held_;      // guarded by mutex_
+  HeldBytes held_{kMaxHeldLogBytes};  // guarded by mutex_
 };
 
 // Replaces each sensitive parameter value found in a text by "***", as
