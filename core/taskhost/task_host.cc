@@ -422,7 +422,7 @@ class PooledServer {
   int hold_timer_fd_ = -1;
   RecordDecoder requests_{kMaxRequestBytes};  // serving thread only
   RecordDecoder control_{kMaxRequestBytes};   // watcher only
-  int exit_code_ = kTaskHostExitSucceeded;    // serving thread only
+  std::atomic<int> exit_code_{kTaskHostExitSucceeded};
 
   std::mutex state_mutex_;
   ServedTask* active_ = nullptr;  // guarded by state_mutex_; owned by the serving thread
@@ -622,16 +622,19 @@ void PooledServer::ReadControl() {
   std::string bytes;
   const bool open = ReadAvailable(control_fd_, &bytes);
   std::vector<Record> records;
-  const bool decoded = control_.Feed(bytes, &records).ok();
+  const sdk::Status decoded = control_.Feed(bytes, &records);
   for (const Record& record : records) {
     if (record.kind == Record::Kind::kCancel) {
       CancelActive("cancellation requested by the worker", &record.task_id);
     }
   }
-  if (open && decoded) return;
+  if (open && decoded.ok()) return;
   control_fd_ = -1;  // stop watching it
+  if (!decoded.ok()) exit_code_.store(kTaskHostExitFailed);
   Stop();
-  CancelActive("the worker closed the control socket; cancelling the task");
+  CancelActive(decoded.ok() ? "the worker closed the control socket; cancelling the task"
+                            : "a request on the control socket does not read (" +
+                                  decoded.message() + "); cancelling the task");
 }
 
 }  // namespace

@@ -370,6 +370,24 @@ TEST_F(ServeTaskHostTest, AClosedControlSocketCancelsTheTaskAndEndsTheHost) {
   EXPECT_EQ(host_.get(), kTaskHostExitSucceeded);
 }
 
+// A control request that does not decode: the task is cancelled with the
+// reason in its log, and the host ends as failed (the worker replaces it).
+TEST_F(ServeTaskHostTest, AMalformedControlRequestCancelsTheTaskAndFailsTheHost) {
+  SendTask("task-4");
+  executor_.started.get_future().wait();
+  const std::string garbage = "not a record";
+  std::string frame(4, '\0');
+  frame[3] = static_cast<char>(garbage.size());
+  Send(control_fd_, frame + garbage);
+  const auto outcome = NextOutcome();
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->result, sdk::TaskResult::kCancelled);
+  EXPECT_EQ(host_.get(), kTaskHostExitFailed);
+  EXPECT_THAT(ReadFile(dir_.path() + "/task-4/task.log"),
+              HasSubstr("a request on the control socket does not read (record is not a JSON "
+                        "object); cancelling the task"));
+}
+
 TEST_F(ServeTaskHostTest, AClosedRequestStreamCancelsTheRunningTask) {
   SendTask("task-3");
   executor_.started.get_future().wait();
