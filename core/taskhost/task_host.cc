@@ -399,6 +399,7 @@ class PooledServer {
   void WatchLoop();
   void ReadControl();
   void ArmHoldTimer();
+  void DisarmHoldTimer();
   void ReleaseHeld();
   // Cancels the running task (only if its id is `*only_task`, when given).
   void CancelActive(const std::string& why, const std::string* only_task = nullptr);
@@ -532,6 +533,8 @@ void PooledServer::RunTask(Record& request) {
 }
 
 void PooledServer::FinishTask(ServedTask& task, sdk::TaskOutcome outcome) {
+  // What is held goes with the outcome below: the watcher need not wake.
+  DisarmHoldTimer();
   outcome.message = task.masker.Mask(outcome.message);
   const bool clean = CleanUpAfterTask();
   WriteOutcomeLine(task.log, outcome);
@@ -556,6 +559,11 @@ void PooledServer::ArmHoldTimer() {
   itimerspec due{};
   due.it_value.tv_nsec = kHoldMilliseconds * 1'000'000;
   ::timerfd_settime(hold_timer_fd_, 0, &due, nullptr);
+}
+
+void PooledServer::DisarmHoldTimer() {
+  const itimerspec never{};
+  ::timerfd_settime(hold_timer_fd_, 0, &never, nullptr);
 }
 
 void PooledServer::ReleaseHeld() {
