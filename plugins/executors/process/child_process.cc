@@ -187,9 +187,9 @@ sdk::Result<ChildProcess> ChildProcess::Spawn(const std::string& program,
   int pid_fd = -1;
   const pid_t pid = CloneForExec(plan, &pid_fd);
   const int clone_error = errno;
-  CloseFd(&out[1]);
-  CloseFd(&err[1]);
   if (pid < 0 || plan.step != ChildPlan::kNone) {
+    CloseFd(&out[1]);
+    CloseFd(&err[1]);
     CloseFd(&out[0]);
     CloseFd(&err[0]);
     CloseFd(&pid_fd);
@@ -218,6 +218,13 @@ sdk::Result<ChildProcess> ChildProcess::Spawn(const std::string& program,
   ::fcntl(child.err_fd_, F_SETFL, O_NONBLOCK);
   child.pid_fd_ = pid_fd >= 0 ? pid_fd : static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pid_fd < 0 && child.pid_fd_ >= 0) ::fcntl(child.pid_fd_, F_SETFD, FD_CLOEXEC);
+  if (child.pid_fd_ >= 0) {
+    child.out_write_fd_ = out[1];
+    child.err_write_fd_ = err[1];
+  } else {  // the pipes' end is then the first sign of the exit
+    CloseFd(&out[1]);
+    CloseFd(&err[1]);
+  }
   return child;
 }
 
@@ -226,10 +233,13 @@ ChildProcess::ChildProcess(ChildProcess&& other) noexcept
       out_fd_(other.out_fd_),
       err_fd_(other.err_fd_),
       pid_fd_(other.pid_fd_),
+      out_write_fd_(other.out_write_fd_),
+      err_write_fd_(other.err_write_fd_),
       reaped_(other.reaped_),
       status_(other.status_) {
   other.pid_ = -1;
   other.out_fd_ = other.err_fd_ = other.pid_fd_ = -1;
+  other.out_write_fd_ = other.err_write_fd_ = -1;
   other.reaped_ = true;
 }
 
@@ -241,6 +251,8 @@ ChildProcess::~ChildProcess() {
   CloseFd(&out_fd_);
   CloseFd(&err_fd_);
   CloseFd(&pid_fd_);
+  CloseFd(&out_write_fd_);
+  CloseFd(&err_write_fd_);
 }
 
 void ChildProcess::CloseStdout() { CloseFd(&out_fd_); }
@@ -287,6 +299,8 @@ int ChildProcess::Reap() {
   }
   reaped_ = true;
   CloseFd(&pid_fd_);
+  CloseFd(&out_write_fd_);
+  CloseFd(&err_write_fd_);
   return status_;
 }
 

@@ -4,6 +4,11 @@
 // The group is what cancellation kills: the package and everything it
 // starts (unless a descendant moves itself to another group or session).
 //
+// While the child is unreaped this object also holds the pipes' write ends
+// (when the kernel has pidfds): the package's exit then wakes a poller once,
+// on the pidfd, not once per pipe its exit closes and again for the exit.
+// Reap() lets them go, so the pipes reach EOF once no one else holds them.
+//
 // Thread-safety: one thread. The destructor SIGKILLs the group of a child
 // still unreaped and reaps it, so no process is leaked on an early return.
 #ifndef SCALEOUT_PLUGINS_EXECUTORS_PROCESS_CHILD_PROCESS_H_
@@ -61,6 +66,8 @@ class ChildProcess {
   int out_fd_ = -1;
   int err_fd_ = -1;
   int pid_fd_ = -1;
+  int out_write_fd_ = -1;  // held until reaped (see above); -1 without a pidfd
+  int err_write_fd_ = -1;
   bool reaped_ = false;
   int status_ = 0;
 };

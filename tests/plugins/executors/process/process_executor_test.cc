@@ -3,6 +3,7 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <string>
 #include <thread>
 
@@ -261,6 +262,39 @@ TEST_F(ProcessExecutorTest, BackgroundJobsDoNotOutliveThePackage) {
   ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
   EXPECT_EQ(outcome->result, sdk::TaskResult::kSucceeded);
   EXPECT_TRUE(IsProcessGone(std::stoi(ReadFile(Work("bg.pid")))));
+}
+
+// A descendant that left the package's group and session (setsid) still
+// holds stdout: the package's end is reported after a bounded wait for the
+// output, with the lines written before the exit, and the holder is not
+// waited for.
+TEST_F(ProcessExecutorTest, AnEscapedHolderOfStdoutDelaysTheEndOnlyBriefly) {
+  // The holder writes its pid only once it has left the group, so the
+  // package's group kill cannot catch it on the way out.
+  Script("escape.sh",
+         "setsid sh -c 'echo $$ > holder.tmp; mv holder.tmp holder.pid; exec sleep 30' &\n"
+         "while [ ! -e holder.pid ]; do sleep 0.01; done\necho before exit\nexit 0");
+  const auto begin = std::chrono::steady_clock::now();
+  auto outcome = Run();
+  const auto took = std::chrono::steady_clock::now() - begin;
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(outcome->result, sdk::TaskResult::kSucceeded);
+  EXPECT_THAT(sink_.Messages("stdout"), ElementsAre("before exit"));
+  EXPECT_LT(took, std::chrono::seconds(10));
+  const pid_t holder = std::stoi(ReadFile(Work("holder.pid")));
+  EXPECT_FALSE(IsProcessGone(holder)) << "the holder should have escaped the group kill";
+  ::kill(holder, SIGKILL);
+}
+
+// A package may close its stdout and go on: it is still running, and its
+// end is still seen (by its exit, not by the pipes closing).
+TEST_F(ProcessExecutorTest, APackageThatClosesStdoutEarlyStillEndsNormally) {
+  Script("closes.sh", "exec 1>&-\nsleep 0.3\necho still here >&2\nexit 3");
+  auto outcome = Run();
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(outcome->result, sdk::TaskResult::kFailed);
+  EXPECT_EQ(outcome->exit_code, 3);
+  EXPECT_THAT(sink_.Messages("stderr"), ElementsAre("still here"));
 }
 
 TEST_F(ProcessExecutorTest, AlreadyCancelledTokenStartsNothing) {
