@@ -311,6 +311,7 @@ void Agent::ShipperLoop() {
     const std::int64_t now = deps_.clock->SteadyMillis();
     const std::int64_t events_due_at = events_shipped_at + kEventShipGap.count();
     const bool events_due = now >= events_due_at;
+    if (events_due) events_round_wanted_.store(false);  // this round takes them
     Status s = Ship(ResultsToShip::kNotForThePoll, events_due);
     if (events_due) events_shipped_at = now;
     if (!s.ok()) spdlog::debug("shipping to the master: {}", s.ToString());
@@ -734,6 +735,10 @@ void Agent::OnTaskExit() {
   } else {
     Poke(poll_poke_);
   }
+  // The task's events reach the catalog within an event round of its end,
+  // even when its result went with a request for work and nothing else
+  // wakes the shipper: at most one poke per round, however many tasks end.
+  if (!events_round_wanted_.exchange(true)) Poke(shipper_poke_);
 }
 
 void Agent::QueueResult(const Task& task, const sdk::TaskOutcome& outcome) {

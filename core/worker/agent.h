@@ -234,6 +234,11 @@ class Agent {
   std::atomic<bool> watchdog_poke_{false};
   std::atomic<bool> shipper_poke_{false};
   std::atomic<bool> long_poll_out_{false};  // a RequestTasks without results is waiting
+  // A task ended since the shipper's last event round: the next round is due
+  // within kEventShipGap, not at the shipper's idle interval. Set by
+  // OnTaskExit() (which pokes the shipper when it sets it), cleared by the
+  // round.
+  std::atomic<bool> events_round_wanted_{false};
   // False once the master answered results on a request for work without
   // acks (it predates them); true again after each registration.
   std::atomic<bool> master_takes_results_{true};

@@ -1,7 +1,8 @@
 // The agent against a master double at the MasterClient seam: registration,
 // enabling, work requests, leases, results with their epoch, event batches.
 // Time is a ManualClock and the agent is driven step by step (no Start()),
-// so nothing depends on how fast the machine is.
+// so nothing depends on how fast the machine is; one test runs the threads,
+// still on the ManualClock, to show a wake-up between them.
 #include "core/worker/agent.h"
 
 #include <unistd.h>
@@ -645,6 +646,42 @@ TEST_F(AgentTest, TheExecutionsLoggingLevelSelectsTheEventsShipped) {
     shipped = master_.events.size();
     EXPECT_EQ(messages, cases[i].second) << "LOGGING_LEVEL " << cases[i].first;
   }
+}
+
+// With the agent's threads running: a task whose result rides on a request
+// for work still has its events shipped within an event round (50 ms) of its
+// end, not at the shipper's idle interval (2 s), so an execution's messages
+// are in the catalog soon after its status. Time only moves when the test
+// advances it, by 60 ms here.
+TEST_F(AgentTest, AnEndedTasksEventsAreShippedWithinAnEventRound) {
+  MakeAgent({"MaxTaskCount=1"});
+  master_.enabled = true;
+  master_.queue = {Assignment()};
+  ASSERT_TRUE(agent_->Start().ok());
+  const auto real_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (agent_->stats().running_tasks == 0 && std::chrono::steady_clock::now() < real_deadline) {
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  ASSERT_EQ(agent_->stats().running_tasks, 1);  // the launch happened before (agent's lock)
+  FakeProcess& process = *launcher_.processes.at(0);
+  process.Emit("hello");
+  process.Finish(sdk::TaskResult::kSucceeded, 0);
+  clock_.Advance(milliseconds(60));
+  bool shipped = false;
+  while (!shipped && std::chrono::steady_clock::now() < real_deadline) {
+    {
+      std::lock_guard lock(master_.mutex);
+      shipped = !master_.events.empty();
+    }
+    // Later advances would let the shipper's idle interval run out too.
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  EXPECT_TRUE(shipped) << "the event waited for the shipper's idle interval";
+  agent_->Stop();
+  std::lock_guard lock(master_.mutex);
+  ASSERT_EQ(master_.events.size(), 1u);
+  EXPECT_EQ(master_.events[0].message, "hello");
+  ASSERT_EQ(master_.results.size(), 1u);
 }
 
 TEST_F(AgentTest, SpooledEventsOfACrashedRunAreShippedOnceAfterRestart) {
