@@ -25,8 +25,10 @@ function(check_report report what)
       message(FATAL_ERROR "${what}: ${phase}: nothing measured:\n${report}")
     endif()
   endforeach()
-  foreach(key setup_seconds latency.samples latency.p50_ms latency.p99_ms
-              process.bare_spawns_per_second process.ratio_to_bare master_rss.peak_kb)
+  foreach(key setup_seconds latency.samples latency.p50_ms latency.p99_ms latency.unsettled
+              latency.machine_steal_fraction process.bare_spawns_per_second
+              process.ratio_to_bare process.cpu_us_per_execution.machine_steal_fraction
+              master_rss.peak_kb)
     string(REPLACE "." ";" path "${key}")
     string(JSON value ERROR_VARIABLE json_error GET "${report}" ${path})
     if(json_error)

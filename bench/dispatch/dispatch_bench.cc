@@ -308,6 +308,9 @@ struct CpuTimes {
   double client = 0;
   double machine_busy = 0;  // every CPU, from /proc/stat (all processes, the kernel's too)
   double machine_idle = 0;
+  // Time the hypervisor ran something else on our virtual CPUs: neither
+  // ours nor idle. A phase with much of it measured the host's neighbours.
+  double machine_steal = 0;
 };
 
 CpuTimes ReadCpuTimes(pid_t master) {
@@ -341,12 +344,21 @@ CpuTimes ReadCpuTimes(pid_t master) {
   std::string cpu;
   proc_stat >> cpu;
   const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  // user nice system idle iowait irq softirq steal
   for (int i = 0; i < 8; ++i) {
     double value = 0;
     proc_stat >> value;
-    (i == 3 || i == 4 ? t.machine_idle : t.machine_busy) += value / tick;  // idle, iowait
+    double& into = i == 3 || i == 4 ? t.machine_idle : i == 7 ? t.machine_steal : t.machine_busy;
+    into += value / tick;
   }
   return t;
+}
+
+// The share of the CPUs' time between two readings that the hypervisor stole.
+double StealFraction(const CpuTimes& a, const CpuTimes& b) {
+  const double steal = b.machine_steal - a.machine_steal;
+  const double all = steal + (b.machine_busy - a.machine_busy) + (b.machine_idle - a.machine_idle);
+  return all > 0 ? steal / all : 0.0;
 }
 
 // Microseconds of CPU per execution, by process role, between two readings.
@@ -361,7 +373,8 @@ json CpuPerExecution(const CpuTimes& a, const CpuTimes& b, int executions) {
           {"packages", us(b.packages - a.packages)},
           {"client", us(b.client - a.client)},
           {"machine", us(busy)},
-          {"machine_idle_fraction", busy + idle > 0 ? idle / (busy + idle) : 0.0}};
+          {"machine_idle_fraction", busy + idle > 0 ? idle / (busy + idle) : 0.0},
+          {"machine_steal_fraction", StealFraction(a, b)}};
 }
 
 struct Throughput {
@@ -479,7 +492,21 @@ struct Latency {
   std::vector<double> upper_ms;
   std::vector<double> start_call_ms;  // start_execution round trip
   int missing = 0;                    // samples without an attempt start time
+  int unsettled = 0;  // samples after which the execution's event did not arrive in time
 };
+
+// Waits (up to `limit`) until the catalog holds an event message of
+// execution `id`; false if none came in time.
+bool EventsRecorded(host::ManageClient& client, std::int64_t id, std::chrono::milliseconds limit) {
+  const auto deadline = SteadyClock::now() + limit;
+  for (;;) {
+    const json rows =
+        CallOrFail(client, "list_event_messages", {{"execution_id", id}, {"limit", 1}});
+    if (!rows.empty()) return true;
+    if (SteadyClock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
 
 // One execution at a time on idle workers: create it, note the wall clock,
 // start it, wait until it is terminal, read its attempt's start time.
@@ -510,8 +537,13 @@ Latency MeasureLatency(const Api& api, int samples) {
     }
     l.dispatch_ms.push_back(static_cast<double>(*started) + 0.5 - sent_ms);
     l.upper_ms.push_back(static_cast<double>(*started) + 1.0 - sent_ms);
-    // Let the worker go back to its long poll before the next sample.
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // The next sample starts on an idle cluster: the worker has shipped
+    // this execution's event (its shipper's round is up to 50 ms after the
+    // result) and is back in its long poll. Otherwise the next
+    // start_execution could queue behind that batch's commit (an fsync),
+    // which measures the disk, not dispatch to an idle worker.
+    if (!EventsRecorded(*client, id, std::chrono::milliseconds(500))) ++l.unsettled;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return l;
 }
@@ -708,7 +740,9 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
                        std::chrono::seconds(120 + settings.noop_n / 20), master_pid);
   }
   Progress("latency: " + std::to_string(settings.latency_samples) + " samples");
+  const CpuTimes latency_cpu_before = ReadCpuTimes(master_pid);
   const Latency latency = MeasureLatency(api, settings.latency_samples);
+  const double latency_steal = StealFraction(latency_cpu_before, ReadCpuTimes(master_pid));
   Progress("process: " + std::to_string(settings.process_n) + " executions of /bin/true");
   const Throughput process =
       RunMany(api, kProcessPackage, settings.process_n, settings.clients, settings.submit,
@@ -748,10 +782,13 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
           {"latency",
            {{"samples", latency.dispatch_ms.size()},
             {"missing", latency.missing},
+            {"unsettled", latency.unsettled},
+            {"machine_steal_fraction", latency_steal},
             {"measure",
              "attempt start_time in the catalog (written when a worker's claim commits; master "
              "clock, whole ms, so each sample is the middle of the millisecond it names) minus "
-             "the client's wall clock when it sent start_execution; sequential, idle workers"},
+             "the client's wall clock when it sent start_execution; sequential, idle workers: "
+             "each sample starts once the previous execution's event is in the catalog"},
             {"p50_ms", p50},
             {"p99_ms", p99},
             {"p50_upper_bound_ms", Percentile(latency.upper_ms, 0.50)},
