@@ -548,6 +548,20 @@ Latency MeasureLatency(const Api& api, int samples) {
   return l;
 }
 
+// Runs `n` executions of `package` (all in one run_executions call), not
+// measured; fails the run unless every one succeeded.
+Throughput WarmUp(const Api& api, const char* package, int n, int clients, const std::string& what,
+                  const json& extra = json::object()) {
+  Progress("warm-up: " + std::to_string(n) + " " + what);
+  const Throughput t = RunMany(api, package, n, clients, "batch", n, std::chrono::seconds(120),
+                               /*master_pid=*/-1, extra);
+  if (t.succeeded != static_cast<std::size_t>(n)) {
+    Fail("warm-up: only " + std::to_string(t.succeeded) + " of " + std::to_string(n) + " " + what +
+         " succeeded: " + t.first_problem);
+  }
+  return t;
+}
+
 // Spawns /bin/true `n` times from two threads (posix_spawn + waitpid): what
 // the machine can do with no framework in the way. Returns spawns per second.
 double BareSpawnRate(int n) {
@@ -704,27 +718,13 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
   // tasks ended too soon to fill every slot, and the pools started the
   // rest of their hosts during the measurement.
   const int warmup_n = 2 * settings.worker_tasks;
-  Progress("warm-up: " + std::to_string(warmup_n) + " executions");
-  const Throughput warmup = RunMany(
-      api, kWarmupPackage, warmup_n, settings.clients, "batch", warmup_n, std::chrono::seconds(120),
-      /*master_pid=*/-1,
-      {{"parameters", json::array({{{"name", "NOOP_SLEEP_MS"}, {"value", "300"}}})}});
-  if (warmup.succeeded != static_cast<std::size_t>(warmup_n)) {
-    Fail("warm-up: only " + std::to_string(warmup.succeeded) + " of " + std::to_string(warmup_n) +
-         " executions succeeded: " + warmup.first_problem);
-  }
-
+  const Throughput warmup =
+      WarmUp(api, kWarmupPackage, warmup_n, settings.clients, "executions",
+             {{"parameters", json::array({{{"name", "NOOP_SLEEP_MS"}, {"value", "300"}}})}});
   // The same for executor/process: each task host loads a plugin the
   // first time it runs one of its tasks (a dlopen and the plugin's set-up,
   // milliseconds of CPU each), which a running cluster has long done.
-  Progress("warm-up: " + std::to_string(warmup_n) + " executions of /bin/sleep 0.3");
-  const Throughput process_warmup = RunMany(api, kProcessWarmupPackage, warmup_n, settings.clients,
-                                            "batch", warmup_n, std::chrono::seconds(120));
-  if (process_warmup.succeeded != static_cast<std::size_t>(warmup_n)) {
-    Fail("warm-up: only " + std::to_string(process_warmup.succeeded) + " of " +
-         std::to_string(warmup_n) +
-         " process executions succeeded: " + process_warmup.first_problem);
-  }
+  WarmUp(api, kProcessWarmupPackage, warmup_n, settings.clients, "executions of /bin/sleep 0.3");
 
   Progress("noop: " + std::to_string(settings.noop_n) + " executions");
   const Throughput noop =
