@@ -170,6 +170,12 @@ sdk::Result<ChildProcess> ChildProcess::Spawn(const std::string& program,
                                               const std::vector<std::string>& args,
                                               const std::vector<std::string>& env,
                                               const std::string& work_dir) {
+  return Spawn(program, args, PointersTo(env).data(), work_dir);
+}
+
+sdk::Result<ChildProcess> ChildProcess::Spawn(const std::string& program,
+                                              const std::vector<std::string>& args,
+                                              char* const* envp, const std::string& work_dir) {
   if (DevNull() < 0) {
     return sdk::Status::Unavailable(std::string("cannot open /dev/null: ") + std::strerror(errno));
   }
@@ -181,9 +187,7 @@ sdk::Result<ChildProcess> ChildProcess::Spawn(const std::string& program,
     return sdk::Status::Unavailable(std::string("cannot create pipes: ") + std::strerror(error));
   }
   const std::vector<char*> argv = PointersTo(args);
-  const std::vector<char*> envp = PointersTo(env);
-  ChildPlan plan{program.c_str(), argv.data(), envp.data(), work_dir.c_str(),
-                 DevNull(),       out[1],      err[1]};
+  ChildPlan plan{program.c_str(), argv.data(), envp, work_dir.c_str(), DevNull(), out[1], err[1]};
   int pid_fd = -1;
   const pid_t pid = CloneForExec(plan, &pid_fd);
   const int clone_error = errno;

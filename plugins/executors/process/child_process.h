@@ -33,6 +33,10 @@ class ChildProcess {
                                          const std::vector<std::string>& args,
                                          const std::vector<std::string>& env,
                                          const std::string& work_dir);
+  // The same with the environment as execve() takes it (null-terminated).
+  static sdk::Result<ChildProcess> Spawn(const std::string& program,
+                                         const std::vector<std::string>& args, char* const* envp,
+                                         const std::string& work_dir);
 
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&&) = delete;

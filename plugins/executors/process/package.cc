@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -232,11 +233,12 @@ sdk::Result<Command> PackageResolver::Resolve(const sdk::TaskSpec& task,
   return command;
 }
 
-sdk::Result<std::vector<std::string>> BuildEnvironment(const sdk::TaskSpec& task,
-                                                       const EnvMap& base,
-                                                       const EnvMap& manifest_env) {
-  // What this task sets over `base`; `base` itself is not copied (tens of
-  // variables, for every task).
+namespace {
+
+// What a task sets over the base environment: the manifest's "env", the
+// task's own SCALEOUT_* variables, and its parameters (collision rule in
+// package.h).
+sdk::Result<EnvMap> TaskVariables(const sdk::TaskSpec& task, const EnvMap& manifest_env) {
   EnvMap env = manifest_env;
   env["SCALEOUT_EXECUTION_ID"] = std::to_string(task.execution_id);
   env["SCALEOUT_TASK_ID"] = task.task_id;
@@ -278,13 +280,53 @@ sdk::Result<std::vector<std::string>> BuildEnvironment(const sdk::TaskSpec& task
     }
     env[name] = p.value;
   }
+  return env;
+}
 
-  std::vector<std::string> out;
-  out.reserve(base.size() + env.size());
-  for (const auto& [key, value] : base) {
-    if (env.find(key) == env.end()) out.push_back(Joined(key, '=', value));
+}  // namespace
+
+PackageEnvironment::PackageEnvironment(EnvMap base) : base_(std::move(base)) {
+  joined_.reserve(base_.size());
+  for (const auto& [key, value] : base_) joined_.push_back(Joined(key, '=', value));
+}
+
+sdk::Result<std::vector<char*>> PackageEnvironment::ForTask(const sdk::TaskSpec& task,
+                                                            const EnvMap& manifest_env,
+                                                            std::vector<std::string>* own) const {
+  SCALEOUT_ASSIGN_OR_RETURN(const EnvMap env, TaskVariables(task, manifest_env));
+  own->clear();
+  own->reserve(env.size());
+  for (const auto& [key, value] : env) own->push_back(Joined(key, '=', value));
+  std::vector<char*> pointers;
+  pointers.reserve(joined_.size() + own->size() + 1);
+  // Both maps are sorted by name: one walk finds the base's names the task
+  // does not set.
+  auto set = env.begin();
+  std::size_t i = 0;
+  for (const auto& entry : base_) {
+    while (set != env.end() && set->first < entry.first) ++set;
+    if (set == env.end() || set->first != entry.first) {
+      pointers.push_back(const_cast<char*>(joined_[i].c_str()));
+    }
+    ++i;
   }
-  for (const auto& [key, value] : env) out.push_back(Joined(key, '=', value));
+  for (std::string& entry : *own) pointers.push_back(entry.data());
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+sdk::Result<std::vector<std::string>> BuildEnvironment(const sdk::TaskSpec& task,
+                                                       const EnvMap& base,
+                                                       const EnvMap& manifest_env) {
+  const PackageEnvironment prepared(base);
+  std::vector<std::string> own;
+  SCALEOUT_ASSIGN_OR_RETURN(const std::vector<char*> pointers,
+                            prepared.ForTask(task, manifest_env, &own));
+  std::vector<std::string> out;
+  out.reserve(pointers.size() - 1);
+  for (const char* entry : pointers) {
+    if (entry != nullptr) out.emplace_back(entry);
+  }
   return out;
 }
 

@@ -81,8 +81,31 @@ class PackageResolver {
 sdk::Result<Command> ParseManifest(std::string_view text, const std::string& project_dir,
                                    std::string_view path_env);
 
-// The package's full environment, in "NAME=value" form, sorted.
-// `base` is the inherited environment (or the minimal one).
+// The environments of many packages over one base: the base's entries are
+// joined ("NAME=value") once, not for every task (a warm task host runs
+// thousands with one executor, and an inherited environment has tens of
+// variables). Thread-safety: immutable after construction.
+class PackageEnvironment {
+ public:
+  // `base` is the inherited environment (or the minimal one).
+  explicit PackageEnvironment(EnvMap base);
+  const EnvMap& base() const { return base_; }
+  // The task's environment for execve(), null-terminated: the base's entries
+  // the task does not set, then what the task sets (the manifest's "env",
+  // SCALEOUT_* task variables, parameters), each name once. `*own` receives
+  // the task's strings; the pointers are valid while this object and `*own`
+  // are. Errors: kInvalidArgument for a bad parameter (collision, empty
+  // name, NUL byte, unknown object type).
+  sdk::Result<std::vector<char*>> ForTask(const sdk::TaskSpec& task, const EnvMap& manifest_env,
+                                          std::vector<std::string>* own) const;
+
+ private:
+  EnvMap base_;
+  std::vector<std::string> joined_;  // base_'s entries, in its order
+};
+
+// The package's full environment, in "NAME=value" form, as
+// PackageEnvironment(base).ForTask() gives it.
 sdk::Result<std::vector<std::string>> BuildEnvironment(const sdk::TaskSpec& task,
                                                        const EnvMap& base,
                                                        const EnvMap& manifest_env);

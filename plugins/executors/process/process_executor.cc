@@ -160,16 +160,17 @@ sdk::Result<sdk::TaskOutcome> ProcessExecutor::Run(const sdk::TaskSpec& task,
                                                    sdk::EventSink& events,
                                                    const sdk::CancellationToken& cancel) {
   if (task.work_dir.empty()) return sdk::Status::InvalidArgument("the task has no work dir");
-  const EnvMap& base = base_env_;
+  const EnvMap& base = environment_.base();
   const auto path = base.find("PATH");
   SCALEOUT_ASSIGN_OR_RETURN(Command command,
                             packages_.Resolve(task, path == base.end() ? "" : path->second));
-  SCALEOUT_ASSIGN_OR_RETURN(std::vector<std::string> env,
-                            BuildEnvironment(task, base, command.env));
+  std::vector<std::string> task_env;  // what envp's task entries point into
+  SCALEOUT_ASSIGN_OR_RETURN(const std::vector<char*> envp,
+                            environment_.ForTask(task, command.env, &task_env));
   if (cancel.IsCancelled())
     return sdk::TaskOutcome{sdk::TaskResult::kCancelled, 0, "cancelled before start"};
-  SCALEOUT_ASSIGN_OR_RETURN(ChildProcess child,
-                            ChildProcess::Spawn(command.program, command.args, env, task.work_dir));
+  SCALEOUT_ASSIGN_OR_RETURN(ChildProcess child, ChildProcess::Spawn(command.program, command.args,
+                                                                    envp.data(), task.work_dir));
   const Masker masker(task.parameters);
   events.Emit({sdk::MessageType::kDiagnostic, kSource,
                "started '" + command.program + "' (pid " + std::to_string(child.pid()) + ")"});

@@ -34,7 +34,7 @@ class ProcessExecutor final : public sdk::Executor {
   ProcessExecutor(Options options, sdk::Logger& logger)
       : options_(options),
         logger_(logger),
-        base_env_(BaseEnvironment(options.inherit_environment)) {}
+        environment_(BaseEnvironment(options.inherit_environment)) {}
 
   // The plugin entry point: validates the config section.
   static sdk::Result<std::unique_ptr<ProcessExecutor>> Create(const sdk::PluginContext& context);
@@ -47,7 +47,7 @@ class ProcessExecutor final : public sdk::Executor {
  private:
   Options options_;
   sdk::Logger& logger_;
-  const EnvMap base_env_;  // BaseEnvironment(options_.inherit_environment)
+  const PackageEnvironment environment_;  // over BaseEnvironment(options_.inherit_environment)
   PackageResolver packages_;
 };
 

@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <set>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -100,6 +103,48 @@ TEST(BuildEnvironmentTest, EachVariableOnceWithTheTasksValueOverTheBase) {
   for (const std::string& entry : *env) {
     EXPECT_TRUE(keys.insert(entry.substr(0, entry.find('='))).second) << "twice: " << entry;
   }
+}
+
+// The base's entries are joined once and shared by every task's envp; a
+// name the task sets replaces the base's entry rather than doubling it.
+TEST(PackageEnvironmentTest, TasksShareTheBaseEntriesAndOverrideByName) {
+  const PackageEnvironment prepared({{"HOME", "/h"}, {"PATH", "/bin"}, {"ZED", "z"}});
+  auto entries = [](const std::vector<char*>& envp) {
+    std::vector<std::string> out;
+    EXPECT_FALSE(envp.empty());
+    EXPECT_EQ(envp.back(), nullptr);
+    for (const char* entry : envp) {
+      if (entry != nullptr) out.emplace_back(entry);
+    }
+    return out;
+  };
+  auto find = [](const std::vector<char*>& envp, std::string_view text) -> const char* {
+    for (const char* entry : envp) {
+      if (entry != nullptr && text == entry) return entry;
+    }
+    return nullptr;
+  };
+  sdk::TaskSpec first;
+  first.task_id = "t1";
+  std::vector<std::string> first_own;
+  auto first_envp = prepared.ForTask(first, {}, &first_own);
+  ASSERT_TRUE(first_envp.ok()) << first_envp.status().ToString();
+  sdk::TaskSpec second;
+  second.task_id = "t2";
+  std::vector<std::string> second_own;
+  auto second_envp = prepared.ForTask(second, {{"HOME", "/m"}}, &second_own);
+  ASSERT_TRUE(second_envp.ok()) << second_envp.status().ToString();
+
+  const char* path_in_first = find(*first_envp, "PATH=/bin");
+  ASSERT_NE(path_in_first, nullptr);
+  EXPECT_EQ(path_in_first, find(*second_envp, "PATH=/bin"));  // one string for both
+  EXPECT_THAT(entries(*first_envp), Contains("HOME=/h"));
+  EXPECT_THAT(entries(*first_envp), Contains("SCALEOUT_TASK_ID=t1"));
+  EXPECT_THAT(entries(*second_envp), Contains("HOME=/m"));
+  EXPECT_THAT(entries(*second_envp), Not(Contains("HOME=/h")));
+  EXPECT_THAT(entries(*second_envp), Contains("ZED=z"));
+  EXPECT_THAT(entries(*second_envp), Contains("SCALEOUT_TASK_ID=t2"));
+  EXPECT_EQ(entries(*second_envp).size(), entries(*first_envp).size());
 }
 
 TEST(BuildEnvironmentTest, SameTypeCollisionIsRefusedNamingBoth) {
