@@ -8,9 +8,9 @@
 #include "core/catalog/scheduler.h"
 #include "core/catalog/transaction.h"
 #include "core/master/responses.h"
-#include "core/master/routes.h"
 #include "core/master/worker_ops.h"
 #include "core/protocol/codec.h"
+#include "core/protocol/routes.h"
 
 namespace scaleout::core::master {
 namespace {
@@ -123,13 +123,13 @@ bool WorkerService::Handle(const sdk::Request& request,
                            std::unique_ptr<sdk::Responder>& responder) {
   using Method = void (WorkerService::*)(const sdk::Request&, std::unique_ptr<sdk::Responder>);
   static const std::pair<std::string_view, Method> kRoutes[] = {
-      {kRouteRequestTasks, &WorkerService::HandleRequestTasks},
-      {kRouteTaskHeartbeat, &WorkerService::HandleTaskHeartbeat},
-      {kRouteReportResults, &WorkerService::HandleReportResults},
-      {kRouteReportEvents, &WorkerService::HandleReportEvents},
-      {kRouteAgentHeartbeat, &WorkerService::HandleAgentHeartbeat},
-      {kRouteRegister, &WorkerService::HandleRegister},
-      {kRouteGetProject, &WorkerService::HandleGetProject},
+      {protocol::kRouteRequestTasks, &WorkerService::HandleRequestTasks},
+      {protocol::kRouteTaskHeartbeat, &WorkerService::HandleTaskHeartbeat},
+      {protocol::kRouteReportResults, &WorkerService::HandleReportResults},
+      {protocol::kRouteReportEvents, &WorkerService::HandleReportEvents},
+      {protocol::kRouteAgentHeartbeat, &WorkerService::HandleAgentHeartbeat},
+      {protocol::kRouteRegister, &WorkerService::HandleRegister},
+      {protocol::kRouteGetProject, &WorkerService::HandleGetProject},
   };
   for (const auto& [route, method] : kRoutes) {
     if (request.target != route) continue;

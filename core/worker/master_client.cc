@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/protocol/codec.h"
+#include "core/protocol/routes.h"
 
 namespace scaleout::core::worker {
 
@@ -117,39 +118,39 @@ Result<Reply> TransportMasterClient::Roundtrip(std::string_view route, const Req
 
 Result<protocol::RegisterReply> TransportMasterClient::Register(
     const protocol::RegisterRequest& r) {
-  return Roundtrip<protocol::RegisterReply>(kRouteRegister, r, {}, {});
+  return Roundtrip<protocol::RegisterReply>(protocol::kRouteRegister, r, {}, {});
 }
 
 Result<protocol::AgentHeartbeatReply> TransportMasterClient::AgentHeartbeat(
     const protocol::AgentHeartbeatRequest& r) {
-  return Roundtrip<protocol::AgentHeartbeatReply>(kRouteAgentHeartbeat, r, {}, {});
+  return Roundtrip<protocol::AgentHeartbeatReply>(protocol::kRouteAgentHeartbeat, r, {}, {});
 }
 
 Result<protocol::RequestTasksReply> TransportMasterClient::RequestTasks(
     const protocol::RequestTasksRequest& r) {
-  return Roundtrip<protocol::RequestTasksReply>(kRouteRequestTasks, r,
+  return Roundtrip<protocol::RequestTasksReply>(protocol::kRouteRequestTasks, r,
                                                 std::chrono::milliseconds(r.wait_ms), {});
 }
 
 Result<protocol::GetProjectReply> TransportMasterClient::GetProject(
     const protocol::GetProjectRequest& r) {
-  return Roundtrip<protocol::GetProjectReply>(kRouteGetProject, r, {},
+  return Roundtrip<protocol::GetProjectReply>(protocol::kRouteGetProject, r, {},
                                               protocol::DecodeLimits::ForProjectTransfer());
 }
 
 Result<protocol::TaskHeartbeatReply> TransportMasterClient::TaskHeartbeat(
     const protocol::TaskHeartbeatRequest& r) {
-  return Roundtrip<protocol::TaskHeartbeatReply>(kRouteTaskHeartbeat, r, {}, {});
+  return Roundtrip<protocol::TaskHeartbeatReply>(protocol::kRouteTaskHeartbeat, r, {}, {});
 }
 
 Result<protocol::ReportEventsReply> TransportMasterClient::ReportEvents(
     const protocol::ReportEventsRequest& r) {
-  return Roundtrip<protocol::ReportEventsReply>(kRouteReportEvents, r, {}, {});
+  return Roundtrip<protocol::ReportEventsReply>(protocol::kRouteReportEvents, r, {}, {});
 }
 
 Result<protocol::ReportResultsReply> TransportMasterClient::ReportResults(
     const protocol::ReportResultsRequest& r) {
-  return Roundtrip<protocol::ReportResultsReply>(kRouteReportResults, r, {}, {});
+  return Roundtrip<protocol::ReportResultsReply>(protocol::kRouteReportResults, r, {}, {});
 }
 
 }  // namespace scaleout::core::worker

@@ -25,16 +25,6 @@
 
 namespace scaleout::core::worker {
 
-// The master's worker-facing routes (POST, body = protocol envelope).
-// TODO(lead): move these next to the protocol (core/protocol/routes.h).
-inline constexpr std::string_view kRouteRegister = "/v1/register";
-inline constexpr std::string_view kRouteAgentHeartbeat = "/v1/heartbeat";
-inline constexpr std::string_view kRouteRequestTasks = "/v1/tasks/request";
-inline constexpr std::string_view kRouteTaskHeartbeat = "/v1/tasks/heartbeat";
-inline constexpr std::string_view kRouteReportEvents = "/v1/events";
-inline constexpr std::string_view kRouteReportResults = "/v1/results";
-inline constexpr std::string_view kRouteGetProject = "/v1/projects/get";
-
 // True for failures that say nothing about the request itself (the master
 // could not be reached or did not answer in time): retry later, elsewhere.
 bool IsUnreachable(const sdk::Status& status);

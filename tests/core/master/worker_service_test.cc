@@ -16,9 +16,9 @@
 #include "core/catalog/schema.h"
 #include "core/catalog/transaction.h"
 #include "core/catalog/types.h"
-#include "core/master/routes.h"
 #include "core/protocol/codec.h"
 #include "core/protocol/messages.h"
+#include "core/protocol/routes.h"
 #include "host/plugin_loader.h"
 #include "tests/support/test_util.h"
 
@@ -102,7 +102,7 @@ class WorkerServiceTest : public ::testing::Test {
     const std::string body = protocol::Encode(message);
     sdk::Request request;
     request.method = "POST";
-    request.target = kRouteRequestTasks;
+    request.target = protocol::kRouteRequestTasks;
     request.content_type = "application/msgpack";
     request.body = body;
     request.peer = &peer_;
