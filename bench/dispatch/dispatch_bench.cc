@@ -553,7 +553,7 @@ Latency MeasureLatency(const Api& api, int samples) {
 Throughput WarmUp(const Api& api, const char* package, int n, int clients, const std::string& what,
                   const json& extra = json::object()) {
   Progress("warm-up: " + std::to_string(n) + " " + what);
-  const Throughput t = RunMany(api, package, n, clients, "batch", n, std::chrono::seconds(120),
+  Throughput t = RunMany(api, package, n, clients, "batch", n, std::chrono::seconds(120),
                                /*master_pid=*/-1, extra);
   if (t.succeeded != static_cast<std::size_t>(n)) {
     Fail("warm-up: only " + std::to_string(t.succeeded) + " of " + std::to_string(n) + " " + what +
