@@ -99,6 +99,7 @@ pid_t Spawn(const std::vector<std::string>& args, const fs::path& log,
     dup2(fd, 2);
     for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     execv(argv[0], argv.data());
@@ -278,6 +279,7 @@ Measurement Run(sdk::Transport& transport, const Master& master, const std::stri
   std::atomic<bool> stop{false};
   std::mutex mutex;  // guards m's totals while the threads merge them
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(clients));
   for (int t = 0; t < clients; ++t) {
     threads.emplace_back([&] {
       sdk::ClientOptions options;

@@ -226,7 +226,7 @@ std::optional<std::int64_t> CronSchedule::NextFieldMatch(std::int64_t after_unix
   std::tm tm{};
   while (t <= limit) {
     gmtime_r(&t, &tm);
-    if (!months_.test(static_cast<std::size_t>(tm.tm_mon + 1))) {
+    if (!months_.test(static_cast<std::size_t>(tm.tm_mon) + 1)) {
       tm.tm_mon += 1;
       tm.tm_mday = 1;
       tm.tm_hour = tm.tm_min = tm.tm_sec = 0;

@@ -381,7 +381,7 @@ struct ManagementService::PendingCall final : catalog::CatalogWriter::Request {
   }
   bool CatalogOpsOnly() const override { return operation.catalog_ops_only; }
   void Done(sdk::Status status) override {
-    service.FinishOperation(std::shared_ptr<PendingCall>(this), std::move(status));
+    service.FinishOperation(std::shared_ptr<PendingCall>(this), status);
   }
 
   ManagementService& service;
@@ -426,7 +426,8 @@ sdk::Status ManagementService::RunOperation(PendingCall& call, sdk::Connection& 
   }
 }
 
-void ManagementService::FinishOperation(std::shared_ptr<PendingCall> call, sdk::Status status) {
+void ManagementService::FinishOperation(const std::shared_ptr<PendingCall>& call,
+                                        const sdk::Status& status) {
   // On the writer thread, which runs every acknowledgement of a batch before
   // it can start the next one: everything after the commit (the log line,
   // building and encoding the answer, handing it to the transport, reloads)

@@ -100,7 +100,7 @@ class ManagementService {
   // Runs on the writer thread inside the transaction.
   sdk::Status RunOperation(PendingCall& call, sdk::Connection& connection);
   // The acknowledgement (writer thread): hands the call to the pool.
-  void FinishOperation(std::shared_ptr<PendingCall> call, sdk::Status status);
+  void FinishOperation(const std::shared_ptr<PendingCall>& call, const sdk::Status& status);
   // After the commit (a pool thread, or the writer thread while stopping,
   // then without the reloads): logs, reloads when `may_reload`, replies.
   void CompleteCall(PendingCall& call, const sdk::Status& status, bool may_reload);

@@ -69,12 +69,12 @@ sdk::Status ReadSection(const json& value, std::string_view key, sdk::ConfigView
 
 using Handler = std::function<sdk::Status(const json&, MasterSettings*)>;
 
-Handler Int(std::int64_t MasterSettings::*field, std::string key, std::int64_t min,
+Handler Int(std::int64_t MasterSettings::*field, const std::string& key, std::int64_t min,
             std::int64_t max) {
   return [=](const json& v, MasterSettings* s) { return ReadInt(v, key, min, max, &(s->*field)); };
 }
 
-Handler SmallInt(int MasterSettings::*field, std::string key, int min, int max) {
+Handler SmallInt(int MasterSettings::*field, const std::string& key, int min, int max) {
   return [=](const json& v, MasterSettings* s) {
     std::int64_t out = 0;
     SCALEOUT_RETURN_IF_ERROR(ReadInt(v, key, min, max, &out));
@@ -83,7 +83,7 @@ Handler SmallInt(int MasterSettings::*field, std::string key, int min, int max) 
   };
 }
 
-Handler Str(std::string MasterSettings::*field, std::string key) {
+Handler Str(std::string MasterSettings::*field, const std::string& key) {
   return [=](const json& v, MasterSettings* s) { return ReadString(v, key, &(s->*field)); };
 }
 

@@ -95,14 +95,16 @@ Status WriteKeyFile(const std::string& path, const std::string& text, mode_t mod
     }
     return Status::PermissionDenied("cannot create '" + path + "': " + std::strerror(errno));
   }
+  auto write_failed = [&path, fd](int error) {
+    ::close(fd);
+    return Status::Internal("cannot write '" + path + "': " + std::strerror(error));
+  };
   std::size_t written = 0;
   while (written < text.size()) {
     const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
     if (n < 0) {
       if (errno == EINTR) continue;
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      return Status::Internal("cannot write '" + path + "': " + why);
+      return write_failed(errno);
     }
     written += static_cast<std::size_t>(n);
   }

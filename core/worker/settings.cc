@@ -305,6 +305,12 @@ Status ParseThumbprints(const Reader& r, WorkerSettings& s) {
   return Status::Ok();
 }
 
+Status PluginValueNotAString(const std::string& section, const std::string& key,
+                             std::string_view source) {
+  return Status::InvalidArgument("'PluginSettings." + section + "." + key + "' in " +
+                                 std::string(source) + " must be a string");
+}
+
 Status ParsePlugins(const Reader& r, std::string_view source, WorkerSettings& s) {
   if (const json* p = r.Find("Plugins")) {
     if (!p->is_object()) return Status::InvalidArgument(r.Where("Plugins") + " must be an object");
@@ -360,8 +366,7 @@ Status ParsePlugins(const Reader& r, std::string_view source, WorkerSettings& s)
         } else if (value.is_number() || value.is_boolean()) {
           map[key] = value.dump();  // plugins parse their values from text
         } else {
-          return Status::InvalidArgument("'PluginSettings." + section + "." + key + "' in " +
-                                         std::string(source) + " must be a string");
+          return PluginValueNotAString(section, key, source);
         }
       }
     }

@@ -98,7 +98,7 @@ class TaskHostPoolLauncher final : public TaskLauncher {
 
 }  // namespace
 
-std::unique_ptr<TaskLauncher> MakeTaskHostPoolLauncher(TaskHostLauncherOptions options,
+std::unique_ptr<TaskLauncher> MakeTaskHostPoolLauncher(const TaskHostLauncherOptions& options,
                                                        std::size_t max_idle_hosts, Clock& clock) {
   return std::make_unique<TaskHostPoolLauncher>(options, max_idle_hosts, clock);
 }

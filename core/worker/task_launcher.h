@@ -77,7 +77,7 @@ std::unique_ptr<TaskLauncher> MakeTaskHostLauncher(TaskHostLauncherOptions optio
 // `max_idle_hosts` (MaxTaskCount) of them between tasks. Launch() must come
 // from a thread that lives as long as the launcher (parent_death_signal).
 // `clock` must outlive the launcher; destroying it kills every task host.
-std::unique_ptr<TaskLauncher> MakeTaskHostPoolLauncher(TaskHostLauncherOptions options,
+std::unique_ptr<TaskLauncher> MakeTaskHostPoolLauncher(const TaskHostLauncherOptions& options,
                                                        std::size_t max_idle_hosts, Clock& clock);
 
 }  // namespace scaleout::core::worker

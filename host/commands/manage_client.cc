@@ -45,18 +45,20 @@ sdk::Result<FlagValues> ReadConnectionFile(const std::string& file) {
       {"CertFile", "cert"},       {"KeyFile", "key"},
       {"Token", "token"},         {"TokenFile", "token-file"},
       {"PluginDir", "plugin-dir"}};
+  auto unknown_key = [&file](const std::string& key) {
+    return Status::InvalidArgument("the connection file " + file + " has an unknown key '" + key +
+                                   "' (known: Master, MasterThumbprint, CertFile, KeyFile, "
+                                   "Token, TokenFile, PluginDir)");
+  };
+  auto not_a_string = [&file](const std::string& key) {
+    return Status::InvalidArgument("'" + key + "' in " + file + " must be a string");
+  };
   FlagValues out;
   const fs::path base = fs::path(file).parent_path();
   for (const auto& [key, value] : doc.items()) {
     auto it = kKeys.find(key);
-    if (it == kKeys.end()) {
-      return Status::InvalidArgument("the connection file " + file + " has an unknown key '" + key +
-                                     "' (known: Master, MasterThumbprint, CertFile, KeyFile, "
-                                     "Token, TokenFile, PluginDir)");
-    }
-    if (!value.is_string()) {
-      return Status::InvalidArgument("'" + key + "' in " + file + " must be a string");
-    }
+    if (it == kKeys.end()) return unknown_key(key);
+    if (!value.is_string()) return not_a_string(key);
     std::string v = value.get<std::string>();
     const bool is_path =
         key == "CertFile" || key == "KeyFile" || key == "TokenFile" || key == "PluginDir";

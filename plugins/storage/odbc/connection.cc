@@ -15,6 +15,15 @@ namespace scaleout::plugins::odbc {
 using sdk::Result;
 using sdk::Status;
 
+namespace {
+
+// ODBC takes an integer attribute's value in its SQLPOINTER argument.
+SQLPOINTER IntegerAttribute(std::uintptr_t value) {
+  return reinterpret_cast<SQLPOINTER>(value);  // NOLINT(performance-no-int-to-ptr): the ODBC API
+}
+
+}  // namespace
+
 // ---- Environment ----
 
 Result<std::shared_ptr<Environment>> Environment::Create() {
@@ -24,8 +33,8 @@ Result<std::shared_ptr<Environment>> Environment::Create() {
         "the ODBC driver manager could not allocate an environment; check that unixODBC "
         "(libodbc) is installed and working");
   }
-  if (!SQL_SUCCEEDED(SQLSetEnvAttr(handle, SQL_ATTR_ODBC_VERSION,
-                                   reinterpret_cast<SQLPOINTER>(SQL_OV_ODBC3), 0))) {
+  if (!SQL_SUCCEEDED(
+          SQLSetEnvAttr(handle, SQL_ATTR_ODBC_VERSION, IntegerAttribute(SQL_OV_ODBC3), 0))) {
     SQLFreeHandle(SQL_HANDLE_ENV, handle);
     return Status::Internal("the ODBC driver manager refused ODBC 3 behaviour");
   }
@@ -44,9 +53,8 @@ Result<std::unique_ptr<Link>> Link::Connect(const Environment& environment, cons
                           "allocating a connection handle");
   }
   if (options.login_timeout_s > 0) {
-    SQLSetConnectAttr(
-        handle, SQL_ATTR_LOGIN_TIMEOUT,
-        reinterpret_cast<SQLPOINTER>(static_cast<std::intptr_t>(options.login_timeout_s)), 0);
+    SQLSetConnectAttr(handle, SQL_ATTR_LOGIN_TIMEOUT,
+                      IntegerAttribute(static_cast<std::uintptr_t>(options.login_timeout_s)), 0);
   }
   std::string text = options.connection.Format();
   SQLCHAR completed[1024];
@@ -128,10 +136,9 @@ Status OdbcConnection::RunDirect(std::string_view sql, std::string_view action) 
 }
 
 Status OdbcConnection::SetAutocommit(bool on) {
-  const SQLRETURN rc = SQLSetConnectAttr(link_->handle(), SQL_ATTR_AUTOCOMMIT,
-                                         reinterpret_cast<SQLPOINTER>(static_cast<std::uintptr_t>(
-                                             on ? SQL_AUTOCOMMIT_ON : SQL_AUTOCOMMIT_OFF)),
-                                         0);
+  const SQLRETURN rc =
+      SQLSetConnectAttr(link_->handle(), SQL_ATTR_AUTOCOMMIT,
+                        IntegerAttribute(on ? SQL_AUTOCOMMIT_ON : SQL_AUTOCOMMIT_OFF), 0);
   if (SQL_SUCCEEDED(rc)) return Status::Ok();
   return Failure(SQL_HANDLE_DBC, link_->handle(),
                  on ? "leaving manual-commit mode" : "entering manual-commit mode");

@@ -31,7 +31,7 @@ constexpr const char* kGroups = "X25519:P-256:P-384";
 std::string HexUpper(const unsigned char* bytes, unsigned int length) {
   static constexpr char kDigits[] = "0123456789ABCDEF";
   std::string out;
-  out.reserve(length * 2u);
+  out.reserve(std::size_t{length} * 2);
   for (unsigned int i = 0; i < length; ++i) {
     out += kDigits[bytes[i] >> 4];
     out += kDigits[bytes[i] & 0xF];

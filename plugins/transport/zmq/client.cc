@@ -257,6 +257,10 @@ Status ZmqClient::Handshake(Clock::time_point deadline) {
     if (!next_pin) return last;
     refused += (refused.empty() ? "" : ", ") + pin;
     pin_index_ = (pin_index_ + 1) % pins.size();
+    if (tries + 1 < pins.size()) {  // a rotation in progress, or a stale pin
+      logger_.Info("zmq: the server at " + options_.endpoint + " does not hold pinned key " + pin +
+                   "; trying the next pinned key");
+    }
   }
   if (pins.size() > 1) {
     return Status::Unauthenticated("the server at " + options_.endpoint +
