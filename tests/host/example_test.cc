@@ -42,7 +42,7 @@ void BuildExample(const fs::path& work, fs::path* plugin_dir) {
       "-G",
       SCALEOUT_TEST_CMAKE_GENERATOR,
       "-DCMAKE_PREFIX_PATH=" + prefix.string(),
-      "-DCMAKE_CXX_COMPILER=" SCALEOUT_TEST_CXX_COMPILER,
+      std::string("-DCMAKE_CXX_COMPILER=") + SCALEOUT_TEST_CXX_COMPILER,
       "-DCMAKE_BUILD_TYPE=RelWithDebInfo"};
   if (std::string(SCALEOUT_TEST_MAKE_PROGRAM).size() > 0) {
     configure.push_back("-DCMAKE_MAKE_PROGRAM=" SCALEOUT_TEST_MAKE_PROGRAM);

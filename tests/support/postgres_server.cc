@@ -81,6 +81,7 @@ Result<pid_t> Spawn(const std::vector<std::string>& args, const Account& account
                     const fs::path& out, const fs::path& err, const fs::path& cwd,
                     bool tie_to_thread) {
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   std::vector<std::string> env_strings;
@@ -94,6 +95,7 @@ Result<pid_t> Spawn(const std::vector<std::string>& args, const Account& account
   }
   env_strings.emplace_back("LC_ALL=C");
   std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
   for (std::string& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
 

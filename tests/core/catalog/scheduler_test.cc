@@ -64,12 +64,14 @@ TEST_P(CatalogTest, HeartbeatsAndOfflineSweep) {
                         return 0;
                       }),
                       sdk::StatusCode::kInvalidArgument);
-  Advance(9 * 60'000);
-  auto marked = TxR<std::int64_t>([&](Txn& t) { return MarkWorkersOffline(t, 10 * 60'000); });
+  Advance(std::int64_t{9} * 60'000);
+  auto marked =
+      TxR<std::int64_t>([&](Txn& t) { return MarkWorkersOffline(t, std::int64_t{10} * 60'000); });
   ASSERT_TRUE(marked.ok());
   EXPECT_EQ(*marked, 0);
-  Advance(2 * 60'000);
-  marked = TxR<std::int64_t>([&](Txn& t) { return MarkWorkersOffline(t, 10 * 60'000); });
+  Advance(std::int64_t{2} * 60'000);
+  marked =
+      TxR<std::int64_t>([&](Txn& t) { return MarkWorkersOffline(t, std::int64_t{10} * 60'000); });
   ASSERT_TRUE(marked.ok());
   EXPECT_EQ(*marked, 1);
   w = TxR<WorkerAgent>([&](Txn& t) { return GetWorkerAgent(t, admin_, id); });
@@ -131,10 +133,12 @@ TEST_P(CatalogTest, ClaimEligibility) {
   EXPECT_FALSE(has(disabled));
   EXPECT_TRUE(Claim(disabled).empty());
   // Offline worker.
-  Advance(20 * 60'000);
+  Advance(std::int64_t{20} * 60'000);
   ASSERT_TRUE(Tx([&](Txn& t) { return WorkerHeartbeat(t, a, {}); }).ok());
   ASSERT_TRUE(Tx([&](Txn& t) { return WorkerHeartbeat(t, pinned, {}); }).ok());
-  ASSERT_TRUE(TxR<std::int64_t>([&](Txn& t) { return MarkWorkersOffline(t, 10 * 60'000); }).ok());
+  ASSERT_TRUE(TxR<std::int64_t>([&](Txn& t) {
+                return MarkWorkersOffline(t, std::int64_t{10} * 60'000);
+              }).ok());
   EXPECT_FALSE(has(offline));
   EXPECT_TRUE(Claim(offline).empty());
   // Allow-list: only the pinned worker may take the pinned execution.

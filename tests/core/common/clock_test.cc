@@ -54,6 +54,7 @@ TEST(SystemClockTest, WakeEndsOnlyTheSleepOnThatFlag) {
   std::atomic<int> woken{0};
   std::vector<std::thread> sleepers;
   std::vector<int> results(8, -1);
+  sleepers.reserve(8);
   for (int i = 0; i < 8; ++i) {
     sleepers.emplace_back([&, i] {
       results[i] = clock.SleepFor(Millis(60'000), flags[i]) ? 1 : 0;

@@ -225,6 +225,7 @@ TEST_F(ServerTaskHostTest, StopOperationCancelsARunningServerTask) {
 TEST_F(ServerTaskHostTest, RunsAtMostServerMaxTaskCountAtOnce) {
   StartHost(1);
   std::vector<std::int64_t> ids;
+  ids.reserve(3);
   for (int i = 0; i < 3; ++i) ids.push_back(Start("ledger.sh"));
   for (std::int64_t id : ids) EXPECT_EQ(WaitTerminal(id).status, ExecutionStatus::kSucceeded);
   // One at a time: the ledger alternates begin/end.

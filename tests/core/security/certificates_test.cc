@@ -103,7 +103,7 @@ TEST(CertificatesTest, ThumbprintMatchesOpenSslDigestOfDer) {
   X509_free(cert);
   ASSERT_TRUE(described.ok());
   char hex[65];
-  for (unsigned i = 0; i < 32; ++i) std::snprintf(hex + 2 * i, 3, "%02X", digest[i]);
+  for (unsigned i = 0; i < 32; ++i) std::snprintf(hex + std::size_t{2} * i, 3, "%02X", digest[i]);
   EXPECT_EQ(described->sha256_thumbprint, std::string(hex));
   EXPECT_EQ(created->sha256_thumbprint, std::string(hex));
 }

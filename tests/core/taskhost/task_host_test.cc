@@ -74,8 +74,11 @@ class TaskHostTest : public ::testing::Test {
     options_.log_file = dir_ / "task.log";
     options_.executor_name = "executor/test";
   }
+
+ public:
   ~TaskHostTest() override { ClosePipe(); }
 
+ protected:
   // A fresh record pipe.
   void Reset() {
     ClosePipe();

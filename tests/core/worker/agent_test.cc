@@ -231,12 +231,15 @@ class AgentTest : public ::testing::Test {
     fs::create_directories(dir_);
     std::ofstream(dir_ / "worker.json") << R"({"MasterEndpoint": "inproc://master"})";
   }
+
+ public:
   ~AgentTest() override {
     agent_.reset();
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
 
+ protected:
   void MakeAgent(std::vector<std::string> overrides = {}) {
     LoadOptions options;
     options.settings_file = (dir_ / "worker.json").string();

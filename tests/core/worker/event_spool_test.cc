@@ -28,11 +28,14 @@ class EventSpoolTest : public ::testing::Test {
     options_.max_events_per_batch = 3;
     options_.max_in_memory_batches = 1;
   }
+
+ public:
   ~EventSpoolTest() override {
     std::error_code ec;
     fs::remove_all(folder_, ec);
   }
 
+ protected:
   std::unique_ptr<EventSpool> Open() {
     auto spool = EventSpool::Open(options_, clock_);
     EXPECT_TRUE(spool.ok()) << spool.status().ToString();

@@ -63,7 +63,7 @@ TEST(LeaseKeeperTest, FailingRenewalsKillBeforeExpiryNotAtTolerance) {
 }
 
 TEST(LeaseKeeperTest, HeartbeatErrorToleranceKillsWhenShorterThanTheLease) {
-  LeaseKeeper keeper(/*tolerance=*/20'000);
+  LeaseKeeper keeper(/*heartbeat_error_tolerance_ms=*/20'000);
   keeper.Add(kTask, 1, kLease, 0);
   EXPECT_TRUE(keeper.OnHeartbeatFailure(10'000, 10'000, sdk::Status::Internal("boom")).empty());
   auto actions = keeper.OnHeartbeatFailure(20'000, 20'000, sdk::Status::Internal("boom"));

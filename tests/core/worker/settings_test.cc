@@ -40,7 +40,7 @@ class TempDir {
   fs::path path_;
 };
 
-sdk::Status ParseError(const std::string& json, std::vector<std::string> overrides = {}) {
+sdk::Status ParseError(const std::string& json, const std::vector<std::string>& overrides = {}) {
   auto r = ParseWorkerSettings(json, "worker.json", overrides);
   return r.ok() ? sdk::Status::Ok() : r.status();
 }

@@ -34,10 +34,14 @@ class WorkerCommandTest : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("scaleout-worker-cmd-" + NewGuid());
     fs::create_directories(dir_);
   }
+
+ public:
   ~WorkerCommandTest() override {
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
+
+ protected:
   void SetUp() override {
     if (!fs::exists(SCALEOUT_TEST_HOST_BINARY)) GTEST_SKIP() << "build the scaleout target first";
   }
@@ -45,6 +49,7 @@ class WorkerCommandTest : public ::testing::Test {
   CommandRun Worker(std::vector<std::string> args) {
     args.insert(args.begin(), {SCALEOUT_TEST_HOST_BINARY, "worker"});
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     const std::string out = (dir_ / "out.txt").string();

@@ -65,6 +65,7 @@ TerminalRun RunWithStderrOnTerminal(const fs::path& program, const std::vector<s
     std::vector<std::string> argv_text = {program.string()};
     argv_text.insert(argv_text.end(), args.begin(), args.end());
     std::vector<char*> argv;
+    argv.reserve(argv_text.size() + 1);
     for (std::string& a : argv_text) argv.push_back(a.data());
     argv.push_back(nullptr);
     execv(argv[0], argv.data());

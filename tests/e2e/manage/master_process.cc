@@ -114,6 +114,7 @@ void MasterProcess::Launch() {
     dup2(fd, 1);
     dup2(fd, 2);
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     execv(argv[0], argv.data());

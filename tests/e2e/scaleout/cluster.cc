@@ -35,6 +35,7 @@ std::unique_ptr<ChildProcess> ChildProcess::Start(const fs::path& program,
   std::vector<std::string> strings{program.string()};
   strings.insert(strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
+  argv.reserve(strings.size() + 1);
   for (auto& s : strings) argv.push_back(s.data());
   argv.push_back(nullptr);
   pid_t pid = 0;
@@ -430,7 +431,7 @@ std::string Cluster::AddWorker(const std::string& name, WorkerOptions options) {
   ManageJson(add);
   manage_master_ = manage_master;
   StartWorker(name);
-  const std::string id = w.agent_id;
+  std::string id = w.agent_id;
   EXPECT_TRUE(WaitUntil(
       [&] {
         ProcessResult r = Manage({"worker", "show", id, "--json"});

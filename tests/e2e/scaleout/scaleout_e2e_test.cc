@@ -56,6 +56,7 @@ TEST_P(ScaleoutEndToEnd, TwoWorkersRunManyExecutionsWithinMaxTaskCount) {
   const std::string w2 = cluster_->AddWorker("w2", options);
   std::vector<std::int64_t> ids;
   const int count = Scaled(200, 40);
+  ids.reserve(static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i) ids.push_back(cluster_->Run("e2e", "packages", "ok.sh"));
   const auto shown = cluster_->WaitAll(ids, std::chrono::seconds(300));
   // Attempt times are ISO-8601 UTC strings of one width, so they order as text.
@@ -88,6 +89,7 @@ TEST_P(ScaleoutEndToEnd, AllowListSendsTheExecutionOnlyToTheAddedWorker) {
   cluster_->AddWorker("w1");
   const std::string w2 = cluster_->AddWorker("w2");
   std::vector<std::int64_t> ids;
+  ids.reserve(10);
   for (int i = 0; i < 10; ++i) {
     ids.push_back(cluster_->Run("e2e", "packages", "ok.sh", {"--worker", w2}));
   }
@@ -114,6 +116,7 @@ TEST_P(ScaleoutEndToEnd, KilledWorkersTasksRunAgainElsewhereWithoutOverlap) {
   const std::string w1 = cluster_->AddWorker("w1", options);
   const fs::path ledger = cluster_->dir() / "ledger.txt";
   std::vector<std::int64_t> ids;
+  ids.reserve(3);
   for (int i = 0; i < 3; ++i) {
     ids.push_back(cluster_->Run(
         "e2e", "packages", "ledger.sh",
@@ -229,6 +232,7 @@ TEST_P(ScaleoutEndToEnd, MasterKilledDuringManyExecutionsLosesNone) {
   const fs::path ledger = cluster_->dir() / "ledger.txt";
   std::vector<std::int64_t> ids;
   const int count = Scaled(100, 30);
+  ids.reserve(static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i) {
     ids.push_back(cluster_->Run(
         "e2e", "packages", "ledger.sh",
@@ -280,7 +284,7 @@ TEST_P(ScaleoutEndToEnd, MalformedRequestsGetClearErrorsAndTheMasterKeepsServing
   }
   // 20 MB: over the master's request limit. Refused with 413, or the
   // transport drops the message (ZMQ_MAXMSGSIZE) and the call fails.
-  const std::string big(20'000'000, '\0');
+  const std::string big(std::size_t{20'000'000}, '\0');
   sdk::ClientRequest oversized;
   oversized.target = "/v1/events";
   oversized.body = big;

@@ -109,6 +109,7 @@ TEST_P(TwoMasters, KillingOneMasterUnderLoadEndsEveryExecutionExactlyOnce) {
   cluster_->set_manage_master(1);  // master 0 is the one to die
   const fs::path ledger = cluster_->dir() / "ledger.txt";
   std::vector<std::int64_t> ids;
+  ids.reserve(40);
   for (int i = 0; i < 40; ++i) {
     ids.push_back(cluster_->Run(
         "e2e", "packages", "ledger.sh",
@@ -136,6 +137,7 @@ TEST_P(TwoMasters, ConcurrentSweepsExpireEachLostAttemptOnce) {
   cluster_->AddWorker("doomed", options);
   const fs::path ledger = cluster_->dir() / "ledger.txt";
   std::vector<std::int64_t> ids;
+  ids.reserve(10);
   for (int i = 0; i < 10; ++i) {
     ids.push_back(cluster_->Run(
         "e2e", "packages", "ledger.sh",

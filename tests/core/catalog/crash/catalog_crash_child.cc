@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
   CatalogWriter& w = **writer;
   const scaleout::sdk::Dialect& d = (*storage)->GetDialect();
   std::vector<std::thread> clients;
+  clients.reserve(static_cast<std::size_t>(threads));
   for (int t = 0; t < threads; ++t) {
     clients.emplace_back([&w, &d] {
       using scaleout::sdk::Connection;

@@ -49,6 +49,7 @@ Child Spawn(const std::vector<std::string>& args, const std::string& stderr_file
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_file.c_str(),
                                    O_WRONLY | O_CREAT | O_APPEND, 0600);
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   Child child;

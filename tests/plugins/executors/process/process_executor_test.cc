@@ -419,7 +419,7 @@ TEST_F(ProcessExecutorTest, BadManifestIsRefusedWithItsReason) {
 
 TEST(ProcessExecutorCreateTest, UnknownAndBadConfigKeysAreRefused) {
   sdk::NullLogger logger;
-  auto create = [&](sdk::ConfigView::Map values) {
+  auto create = [&](const sdk::ConfigView::Map& values) {
     sdk::ConfigView view(values, "executor.process");
     sdk::PluginContext context{&view, &logger};
     return ProcessExecutor::Create(context);

@@ -199,7 +199,7 @@ TEST_P(OdbcConnectionTest, ReturningGivesTheNewRowWhereTheDialectSaysSo) {
   std::int64_t last = 0;
   for (int n = 1; n <= 3; ++n) {
     ASSERT_TRUE((*insert)->Reset().ok());
-    ASSERT_TRUE((*insert)->BindInt64(1, n * 10).ok());
+    ASSERT_TRUE((*insert)->BindInt64(1, std::int64_t{n} * 10).ok());
     auto row = (*insert)->Step();
     ASSERT_TRUE(row.ok() && *row) << row.status().ToString();
     EXPECT_GT((*insert)->ColumnInt64(0), last);

@@ -101,6 +101,7 @@ TEST_F(OdbcPostgresTest, ConnectionsOpenedAndUsedFromManyThreadsAtOnce) {
   constexpr int kRowsEach = 25;
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(kThreads));
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       auto opened = storage_->Open();  // Open() is thread-safe; each connection is per thread

@@ -401,6 +401,7 @@ TEST_F(SqliteConnectionTest, ConnectionsOnManyThreadsAllCommit) {
   constexpr int kRowsPerThread = 50;
   std::vector<std::thread> threads;
   std::vector<std::string> failures(kThreads);
+  threads.reserve(static_cast<std::size_t>(kThreads));
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       auto opened = storage_->Open();  // Open() from many threads at once

@@ -90,7 +90,7 @@ TEST(SqliteErrorsTest, ScribbledDataPagesFailTheQueryAsDataLoss) {
   TempDir dir;
   const std::string path = dir.File("catalog.db");
   MakeFixtureDatabase(path);
-  Scribble(path, 4096 * 2, 4096 * 20);  // pages 3..22: table rows
+  Scribble(path, std::size_t{4096} * 2, std::size_t{4096} * 20);  // pages 3..22: table rows
   // The header and schema are intact, so Start() cannot tell (it does not
   // scan the whole file); the first query that reads the pages does.
   auto storage = StartedStorage({{"path", path}, {"journal_mode", "DELETE"}});

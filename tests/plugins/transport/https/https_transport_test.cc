@@ -57,7 +57,7 @@ class HttpsTransportTest : public ::testing::Test {
     stranger_cert_ = MakeCert(dir_, "stranger");
   }
 
-  void LoadTransport(std::map<std::string, std::string, std::less<>> config = {}) {
+  void LoadTransport(const std::map<std::string, std::string, std::less<>>& config = {}) {
     auto loaded = LoadedTransport::Load(config, logger_);
     ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
     transport_ = std::move(loaded).value();
@@ -622,6 +622,7 @@ TEST_F(TrustedWorkerTest, ManySequentialAndParallelCallsSucceed) {
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
   const auto parallel_start = std::chrono::steady_clock::now();
+  threads.reserve(static_cast<std::size_t>(kClients));
   for (int c = 0; c < kClients; ++c) {
     threads.emplace_back([&] {
       auto own = (*transport_)->Connect(ClientOptionsFor(&client_cert_));

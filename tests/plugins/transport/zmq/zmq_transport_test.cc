@@ -238,7 +238,7 @@ class ZmqTransportTest : public ::testing::Test {
     if (transport_) (*transport_)->Stop();
   }
 
-  void LoadTransport(std::map<std::string, std::string, std::less<>> config = {}) {
+  void LoadTransport(const std::map<std::string, std::string, std::less<>>& config = {}) {
     std::string error;
     transport_ = LoadedTransport::Load(config, logger_, &error);
     ASSERT_NE(transport_, nullptr) << error;
@@ -326,6 +326,7 @@ TEST_F(ZmqTransportTest, ManyConcurrentClientsEachGetTheirOwnAnswers) {
   constexpr int kCalls = 25;
   std::atomic<int> good{0};
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(kClients));
   for (int c = 0; c < kClients; ++c) {
     threads.emplace_back([&, c] {
       auto client = (*transport_)->Connect(ClientOptionsFor(&client_key_));
@@ -577,6 +578,7 @@ TEST_F(ZmqTransportTest, StopAnswersPendingLongPollsWith503) {
   std::vector<int> statuses(kPolls, 0);
   std::vector<std::string> errors(kPolls);
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(kPolls));
   for (int i = 0; i < kPolls; ++i) {
     threads.emplace_back([&, i] {
       auto client = (*transport_)->Connect(ClientOptionsFor(&client_key_));
@@ -632,6 +634,7 @@ TEST_F(ZmqTransportTest, ManySequentialAndParallelCallsWithTheRatePrinted) {
   std::atomic<int> parallel_ok{0};
   start = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(kThreads));
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
       auto own = (*transport_)->Connect(ClientOptionsFor(&client_key_));
