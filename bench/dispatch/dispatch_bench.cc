@@ -554,7 +554,7 @@ Throughput WarmUp(const Api& api, const char* package, int n, int clients, const
                   const json& extra = json::object()) {
   Progress("warm-up: " + std::to_string(n) + " " + what);
   Throughput t = RunMany(api, package, n, clients, "batch", n, std::chrono::seconds(120),
-                               /*master_pid=*/-1, extra);
+                         /*master_pid=*/-1, extra);
   if (t.succeeded != static_cast<std::size_t>(n)) {
     Fail("warm-up: only " + std::to_string(t.succeeded) + " of " + std::to_string(n) + " " + what +
          " succeeded: " + t.first_problem);
