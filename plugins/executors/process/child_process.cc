@@ -168,13 +168,6 @@ bool GroupHasLiveMembers(pid_t pgid) {
 
 sdk::Result<ChildProcess> ChildProcess::Spawn(const std::string& program,
                                               const std::vector<std::string>& args,
-                                              const std::vector<std::string>& env,
-                                              const std::string& work_dir) {
-  return Spawn(program, args, PointersTo(env).data(), work_dir);
-}
-
-sdk::Result<ChildProcess> ChildProcess::Spawn(const std::string& program,
-                                              const std::vector<std::string>& args,
                                               char* const* envp, const std::string& work_dir) {
   if (DevNull() < 0) {
     return sdk::Status::Unavailable(std::string("cannot open /dev/null: ") + std::strerror(errno));

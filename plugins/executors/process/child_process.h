@@ -25,15 +25,10 @@ namespace scaleout::plugins::process {
 
 class ChildProcess {
  public:
-  // Starts `program` with `args` (args[0] included) and `env` ("K=V") in
-  // `work_dir`, stdin from /dev/null. Errors name the program and the reason
-  // (kNotFound, kPermissionDenied, kFailedPrecondition for a file the kernel
-  // cannot execute, kUnavailable otherwise).
-  static sdk::Result<ChildProcess> Spawn(const std::string& program,
-                                         const std::vector<std::string>& args,
-                                         const std::vector<std::string>& env,
-                                         const std::string& work_dir);
-  // The same with the environment as execve() takes it (null-terminated).
+  // Starts `program` with `args` (args[0] included) and `envp` ("K=V"
+  // entries, null-terminated, as execve() takes it) in `work_dir`, stdin from /dev/null. Errors
+  // name the program and the reason (kNotFound, kPermissionDenied, kFailedPrecondition for a file
+  // the kernel cannot execute, kUnavailable otherwise).
   static sdk::Result<ChildProcess> Spawn(const std::string& program,
                                          const std::vector<std::string>& args, char* const* envp,
                                          const std::string& work_dir);

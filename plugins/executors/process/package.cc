@@ -315,21 +315,6 @@ sdk::Result<std::vector<char*>> PackageEnvironment::ForTask(const sdk::TaskSpec&
   return pointers;
 }
 
-sdk::Result<std::vector<std::string>> BuildEnvironment(const sdk::TaskSpec& task,
-                                                       const EnvMap& base,
-                                                       const EnvMap& manifest_env) {
-  const PackageEnvironment prepared(base);
-  std::vector<std::string> own;
-  SCALEOUT_ASSIGN_OR_RETURN(const std::vector<char*> pointers,
-                            prepared.ForTask(task, manifest_env, &own));
-  std::vector<std::string> out;
-  out.reserve(pointers.size() - 1);
-  for (const char* entry : pointers) {
-    if (entry != nullptr) out.emplace_back(entry);
-  }
-  return out;
-}
-
 EnvMap BaseEnvironment(bool inherit) {
   EnvMap env;
   if (!inherit) {

@@ -104,12 +104,6 @@ class PackageEnvironment {
   std::vector<std::string> joined_;  // base_'s entries, in its order
 };
 
-// The package's full environment, in "NAME=value" form, as
-// PackageEnvironment(base).ForTask() gives it.
-sdk::Result<std::vector<std::string>> BuildEnvironment(const sdk::TaskSpec& task,
-                                                       const EnvMap& base,
-                                                       const EnvMap& manifest_env);
-
 // Our own process environment minus every SCALEOUT_* name that we set, so a
 // package never sees a stale parameter; or the minimal one when !inherit.
 EnvMap BaseEnvironment(bool inherit);

@@ -28,6 +28,23 @@ sdk::ExecutionParameter Param(sdk::ParameterObjectType type, std::string name, s
   return {type, std::move(name), std::move(value), "String", false};
 }
 
+// The package's full environment, in "NAME=value" form, as
+// PackageEnvironment(base).ForTask() gives it to execve().
+sdk::Result<std::vector<std::string>> BuildEnvironment(const sdk::TaskSpec& task,
+                                                       const EnvMap& base,
+                                                       const EnvMap& manifest_env) {
+  const PackageEnvironment prepared(base);
+  std::vector<std::string> own;
+  SCALEOUT_ASSIGN_OR_RETURN(const std::vector<char*> pointers,
+                            prepared.ForTask(task, manifest_env, &own));
+  std::vector<std::string> out;
+  out.reserve(pointers.size() - 1);
+  for (const char* entry : pointers) {
+    if (entry != nullptr) out.emplace_back(entry);
+  }
+  return out;
+}
+
 // A manifest is parsed again once its file changes; a command that went
 // away since is still found missing, cached or not.
 TEST(PackageResolverTest, ReadsAChangedManifestAgainAndChecksTheCommandEachTime) {
