@@ -670,16 +670,21 @@ TEST_F(AgentTest, AnEndedTasksEventsAreShippedWithinAnEventRound) {
   process.Emit("hello");
   process.Finish(sdk::TaskResult::kSucceeded, 0);
   clock_.Advance(milliseconds(60));
+  // The event may be shipped before the agent has reaped the task, so wait
+  // for the result too: Stop() would otherwise kill a task that had ended.
   bool shipped = false;
-  while (!shipped && std::chrono::steady_clock::now() < real_deadline) {
+  bool reported = false;
+  while (!(shipped && reported) && std::chrono::steady_clock::now() < real_deadline) {
     {
       std::lock_guard lock(master_.mutex);
       shipped = !master_.events.empty();
+      reported = !master_.results.empty();
     }
     // Later advances would let the shipper's idle interval run out too.
     std::this_thread::sleep_for(milliseconds(1));
   }
   EXPECT_TRUE(shipped) << "the event waited for the shipper's idle interval";
+  EXPECT_TRUE(reported) << "the ended task's result was not reported";
   agent_->Stop();
   std::lock_guard lock(master_.mutex);
   ASSERT_EQ(master_.events.size(), 1u);
