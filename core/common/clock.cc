@@ -61,7 +61,16 @@ std::int64_t ManualClock::SteadyMillis() const {
 
 bool ManualClock::SleepFor(Millis duration, const std::atomic<bool>& wake) {
   std::unique_lock lock(mutex_);
-  const std::int64_t until = now_ + duration.count();
+  return SleepLocked(lock, now_ + duration.count(), wake);
+}
+
+bool ManualClock::SleepUntil(std::int64_t steady_deadline, const std::atomic<bool>& wake) {
+  std::unique_lock lock(mutex_);
+  return SleepLocked(lock, start_ + steady_deadline, wake);
+}
+
+bool ManualClock::SleepLocked(std::unique_lock<std::mutex>& lock, std::int64_t until,
+                              const std::atomic<bool>& wake) {
   ++sleepers_;
   cv_.notify_all();  // for WaitForSleepers
   cv_.wait(lock, [&] { return wake.load() || now_ >= until; });

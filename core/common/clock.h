@@ -30,6 +30,15 @@ class Clock {
   // Sleeps up to `duration` in this clock's time, returning early (true)
   // when `wake` has been set. ManualClock wakes sleepers when advanced.
   virtual bool SleepFor(Millis duration, const std::atomic<bool>& wake) = 0;
+  // Sleeps until SteadyMillis() reaches `steady_deadline`, returning early
+  // (true) when `wake` has been set. Unlike SleepFor() with a duration the
+  // caller worked out from an earlier SteadyMillis(), time that passes in
+  // between is not slept again (a ManualClock advanced meanwhile would
+  // otherwise push the wake-up past the deadline).
+  virtual bool SleepUntil(std::int64_t steady_deadline, const std::atomic<bool>& wake) {
+    const std::int64_t left = steady_deadline - SteadyMillis();
+    return left > 0 ? SleepFor(Millis(left), wake) : wake.load();
+  }
   // Wakes every SleepFor() now (used on shutdown).
   virtual void WakeAll() = 0;
   // Wakes the SleepFor() calls waiting on `wake`, which the caller has just
@@ -72,6 +81,7 @@ class ManualClock final : public Clock {
   std::int64_t NowUnixMillis() const override;
   std::int64_t SteadyMillis() const override;
   bool SleepFor(Millis duration, const std::atomic<bool>& wake) override;
+  bool SleepUntil(std::int64_t steady_deadline, const std::atomic<bool>& wake) override;
   void WakeAll() override;
 
   void Advance(Millis delta);
@@ -80,6 +90,11 @@ class ManualClock final : public Clock {
   void WaitForSleepers(int count);
 
  private:
+  // Sleeps until now_ reaches `until` (unix ms) or `wake` is set; `lock`
+  // holds mutex_.
+  bool SleepLocked(std::unique_lock<std::mutex>& lock, std::int64_t until,
+                   const std::atomic<bool>& wake);
+
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::int64_t now_;

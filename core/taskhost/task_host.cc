@@ -10,6 +10,8 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <csignal>
 #include <cstring>
 #include <exception>
@@ -336,31 +338,49 @@ struct ServedTask {
   ForwardingSink sink;
 };
 
-// Kills what a finished task left in this session (a background job of its
-// package outside the package's group) and reaps every child that exited.
-// Returns false when a live descendant is still there (it left the session
-// with setsid(), out of our reach): the host must then be replaced.
-bool CleanUpAfterTask() {
-  siginfo_t info{};
-  // ECHILD: no child at all, the usual case; one syscall.
-  if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return true;
-  const pid_t self = ::getpid();
+// Reaps every child that has exited; true when no child at all is left.
+bool ReapExitedChildren() {
   int status = 0;
   while (::waitpid(-1, &status, WNOHANG) > 0) {
   }
-  info = {};
+  siginfo_t info{};
+  return ::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0;  // ECHILD
+}
+
+// How long a finished task's leftovers may take to die of SIGKILL (they die
+// in far less, unless the machine is very busy), and how long a child may
+// linger once no live process of ours is left in the session (an orphan
+// whose reparenting to us is under way).
+constexpr std::int64_t kLeftoverDeathLimitMs = 2000;
+constexpr int kOrphanReapPasses = 3;
+
+// Kills what a finished task left in this session (a background job of its
+// package outside the package's group) and reaps every child that exited.
+// Returns false when a live descendant is still there (it left the session
+// with setsid(), out of our reach) or the session's leftovers outlived
+// kLeftoverDeathLimitMs of `clock`: the host must then be replaced.
+bool CleanUpAfterTask(Clock& clock) {
+  siginfo_t info{};
+  // ECHILD: no child at all, the usual case; one syscall.
   if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return true;
-  for (int pass = 0; pass < 3; ++pass) {
+  if (ReapExitedChildren()) return true;
+  const pid_t self = ::getpid();
+  const std::int64_t deadline = clock.SteadyMillis() + kLeftoverDeathLimitMs;
+  int passes_without_live_members = 0;
+  for (;;) {
+    bool live_members = false;
     for (pid_t pid : SessionMembers(::getsid(0))) {
-      if (pid != self) ::kill(pid, SIGKILL);
+      if (pid == self) continue;
+      ::kill(pid, SIGKILL);
+      live_members = true;
     }
+    if (ReapExitedChildren()) return true;
+    // A child is left: a dying member, an orphan on its way to us, or an
+    // escaped descendant, which no number of passes brings back.
+    if (!live_members && ++passes_without_live_members >= kOrphanReapPasses) return false;
+    if (clock.SteadyMillis() >= deadline) return false;
     ::usleep(1000);
-    while (::waitpid(-1, &status, WNOHANG) > 0) {
-    }
-    info = {};
-    if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return true;
   }
-  return false;
 }
 
 // A pooled host (task_host.h). The serving thread reads task requests and
@@ -536,7 +556,7 @@ void PooledServer::FinishTask(ServedTask& task, sdk::TaskOutcome outcome) {
   // What is held goes with the outcome below: the watcher need not wake.
   DisarmHoldTimer();
   outcome.message = task.masker.Mask(outcome.message);
-  const bool clean = CleanUpAfterTask();
+  const bool clean = CleanUpAfterTask(clock_);
   WriteOutcomeLine(task.log, outcome);
   bool retiring = false;
   {

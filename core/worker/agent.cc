@@ -125,6 +125,12 @@ void Agent::Nap(std::atomic<bool>& poke, milliseconds duration) {
   poke.store(false);
 }
 
+void Agent::NapUntil(std::atomic<bool>& poke, std::int64_t steady_deadline) {
+  if (stopping_.load()) return;
+  deps_.clock->SleepUntil(steady_deadline, poke);
+  poke.store(false);
+}
+
 void Agent::Poke(std::atomic<bool>& poke) {
   poke.store(true);
   deps_.clock->Wake(poke);
@@ -315,10 +321,13 @@ void Agent::ShipperLoop() {
     Status s = Ship(ResultsToShip::kNotForThePoll, events_due);
     if (events_due) events_shipped_at = now;
     if (!s.ok()) spdlog::debug("shipping to the master: {}", s.ToString());
-    milliseconds nap = s.ok() ? kShipInterval : kRetryBackoff;
-    // Results went alone: come back for the events when their round is due.
-    if (!events_due && s.ok()) nap = milliseconds(std::max<std::int64_t>(1, events_due_at - now));
-    Nap(shipper_poke_, nap);
+    // Results went alone: come back for the events when their round is due
+    // (a deadline, so that time passing meanwhile is not slept again).
+    if (!events_due && s.ok()) {
+      NapUntil(shipper_poke_, events_due_at);
+    } else {
+      Nap(shipper_poke_, s.ok() ? kShipInterval : kRetryBackoff);
+    }
   }
 }
 

@@ -158,6 +158,8 @@ class Agent {
   MasterClient& Client(MasterChannel channel);
   // Sleeps up to `duration` of clock time; returns early when poked or stopping.
   void Nap(std::atomic<bool>& poke, std::chrono::milliseconds duration);
+  // As Nap(), until the clock's SteadyMillis() reaches `steady_deadline`.
+  void NapUntil(std::atomic<bool>& poke, std::int64_t steady_deadline);
   // Sets `poke` and wakes the thread that naps on it (only that one).
   void Poke(std::atomic<bool>& poke);
   void PokeAll();

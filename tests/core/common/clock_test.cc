@@ -35,6 +35,26 @@ TEST(ManualClockTest, SleeperWakesWhenTimeReachesDeadline) {
   EXPECT_TRUE(done.load());
 }
 
+// A deadline counts time that passed before the sleep began: advancing past
+// it first makes the sleep return at once, and advancing up to it ends it.
+TEST(ManualClockTest, SleepUntilIsADeadlineNotADuration) {
+  ManualClock clock;
+  std::atomic<bool> wake{false};
+  const std::int64_t deadline = clock.SteadyMillis() + 50;
+  clock.Advance(Millis(60));  // passes while the caller is between its read and its sleep
+  EXPECT_FALSE(clock.SleepUntil(deadline, wake));
+
+  std::thread sleeper([&] { EXPECT_FALSE(clock.SleepUntil(clock.SteadyMillis() + 100, wake)); });
+  clock.WaitForSleepers(1);
+  clock.Advance(Millis(100));
+  sleeper.join();
+
+  SystemClock& system = SystemClock::Instance();
+  EXPECT_FALSE(system.SleepUntil(system.SteadyMillis() - 1, wake));
+  std::atomic<bool> already{true};
+  EXPECT_TRUE(system.SleepUntil(system.SteadyMillis() + 60'000, already));
+}
+
 TEST(ManualClockTest, WakeFlagEndsSleepEarly) {
   ManualClock clock;
   std::atomic<bool> wake{false};

@@ -116,9 +116,12 @@ TEST_F(HostPoolTest, OnExitRunsOnceTheTaskReadsAsDone) {
                                 if (task != nullptr && task->Done()) done_at_exit.fetch_add(1);
                               }};
   // The package waits until the test has published its handle.
-  auto task = pool.Launch(Task("wait.sh", "sleep 0.3"), callbacks);
+  const std::string go = root_ / "go";
+  auto task =
+      pool.Launch(Task("wait.sh", "while [ ! -e '" + go + "' ]; do sleep 0.01; done"), callbacks);
   ASSERT_TRUE(task.ok()) << task.status().ToString();
   launched.store(task->get());
+  WriteFile(go, "");
   EXPECT_EQ((*task)->Wait().result, sdk::TaskResult::kSucceeded);
   EXPECT_EQ(exits.load(), 1);
   EXPECT_EQ(done_at_exit.load(), 1);

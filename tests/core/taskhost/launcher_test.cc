@@ -99,7 +99,9 @@ TEST_F(LauncherTest, OnExitRunsOnceTheTaskReadsAsDone) {
   const std::string frames = EncodeOutcome({sdk::TaskResult::kSucceeded, 0, "exited with code 0"});
   WriteFile(root_ / "frames.bin", frames);
   // The child waits until the test has published the launcher.
-  FakeHost("sleep 0.3; cat '" + (root_ / "frames.bin") + "'");
+  const std::string go = root_ / "go";
+  FakeHost("while [ ! -e '" + go + "' ]; do sleep 0.01; done; cat '" + (root_ / "frames.bin") +
+           "'");
   std::atomic<TaskHostLauncher*> launched{nullptr};
   std::atomic<int> exits{0};
   std::atomic<int> done_at_exit{0};
@@ -112,6 +114,7 @@ TEST_F(LauncherTest, OnExitRunsOnceTheTaskReadsAsDone) {
                                               }});
   ASSERT_TRUE(launcher.Start(request_).ok());
   launched.store(&launcher);
+  WriteFile(go, "");
   EXPECT_EQ(launcher.Wait().result, sdk::TaskResult::kSucceeded);
   EXPECT_EQ(exits.load(), 1);
   EXPECT_EQ(done_at_exit.load(), 1);
