@@ -11,8 +11,8 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <cstdint>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
 #include <exception>
 #include <functional>
