@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <cstdio>
 #include <set>
+#include <string>
 
 namespace scaleout::core {
 namespace {
@@ -18,23 +21,30 @@ TEST(GuidTest, NewGuidsAreCanonicalAndUnique) {
 }
 
 TEST(GuidTest, TimeOrderedGuidsIncreaseAndCarryTheirMillisecondAndVersion) {
-  // Later than any clock this process reads, so earlier ids do not interfere.
-  constexpr std::int64_t kMillis = 0x0F0123456789;
-  std::string previous = NewTimeOrderedGuid(kMillis);
-  EXPECT_EQ(previous.substr(0, 13), "0F012345-6789");
+  // Later than any clock this process reads, so earlier ids do not interfere;
+  // each run of the test (--gtest_repeat) a thousand seconds past the last,
+  // since the generator stays ahead of every millisecond it has used.
+  static std::int64_t next_millis = 0x0F0123456789;
+  const std::int64_t base = next_millis;
+  next_millis += 1'000'000;
+  char prefix[16];
+  std::snprintf(prefix, sizeof prefix, "%08llX-%04llX", static_cast<unsigned long long>(base >> 16),
+                static_cast<unsigned long long>(base & 0xFFFF));
+  std::string previous = NewTimeOrderedGuid(base);
+  EXPECT_EQ(previous.substr(0, 13), prefix);
   EXPECT_EQ(previous[14], '7');                                          // version 7
   EXPECT_NE(std::string("89AB").find(previous[19]), std::string::npos);  // RFC variant
   // Many in one millisecond (more than the 12-bit sequence holds) and a clock
   // that steps back: each is canonical and greater than the one before.
   for (int i = 0; i < 5000; ++i) {
-    const std::int64_t millis = (i == 2500) ? kMillis - 1000 : kMillis;
+    const std::int64_t millis = (i == 2500) ? base - 1000 : base;
     std::string id = NewTimeOrderedGuid(millis);
     ASSERT_EQ(NormalizeGuid(id), id);
     ASSERT_GT(id, previous) << "at " << i;
     previous = std::move(id);
   }
   // A later millisecond sorts after all of them.
-  EXPECT_GT(NewTimeOrderedGuid(kMillis + 10), previous);
+  EXPECT_GT(NewTimeOrderedGuid(base + 10), previous);
 }
 
 TEST(GuidTest, NormalizesBracesAndCase) {
