@@ -27,7 +27,8 @@ function(check_report report what)
   endforeach()
   foreach(key setup_seconds latency.samples latency.p50_ms latency.p99_ms latency.unsettled
               latency.machine_steal_fraction process.bare_spawns_per_second
-              process.ratio_to_bare process.cpu_us_per_execution.machine_steal_fraction
+              process.ratio_to_bare process.cpu_ratio_to_bare
+              process.bare_cpu_us_per_spawn.machine process.cpu_us_per_execution.machine_steal_fraction
               master_rss.peak_kb)
     string(REPLACE "." ";" path "${key}")
     string(JSON value ERROR_VARIABLE json_error GET "${report}" ${path})

@@ -313,6 +313,22 @@ struct CpuTimes {
   double machine_steal = 0;
 };
 
+// The machine's busy, idle and stolen CPU time so far (every CPU, the
+// first line of /proc/stat) into `t`.
+void ReadMachineTimes(CpuTimes* t) {
+  std::ifstream proc_stat("/proc/stat");
+  std::string cpu;
+  proc_stat >> cpu;
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  // user nice system idle iowait irq softirq steal
+  for (int i = 0; i < 8; ++i) {
+    double value = 0;
+    proc_stat >> value;
+    double& into = i == 3 || i == 4 ? t->machine_idle : i == 7 ? t->machine_steal : t->machine_busy;
+    into += value / tick;
+  }
+}
+
 CpuTimes ReadCpuTimes(pid_t master) {
   const pid_t self = ::getpid();
   std::map<pid_t, ProcStat> all;
@@ -340,17 +356,7 @@ CpuTimes ReadCpuTimes(pid_t master) {
     t.task_hosts += stat.own;
     t.packages += stat.children;
   }
-  std::ifstream proc_stat("/proc/stat");
-  std::string cpu;
-  proc_stat >> cpu;
-  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
-  // user nice system idle iowait irq softirq steal
-  for (int i = 0; i < 8; ++i) {
-    double value = 0;
-    proc_stat >> value;
-    double& into = i == 3 || i == 4 ? t.machine_idle : i == 7 ? t.machine_steal : t.machine_busy;
-    into += value / tick;
-  }
+  ReadMachineTimes(&t);
   return t;
 }
 
@@ -562,11 +568,23 @@ Throughput WarmUp(const Api& api, const char* package, int n, int clients, const
   return t;
 }
 
+// One run of the bare spawn loop: its rate, and what the machine's CPUs did
+// meanwhile.
+struct BareLoop {
+  double spawns_per_second = 0;
+  int spawns = 0;
+  CpuTimes machine_before;  // machine_* fields only
+  CpuTimes machine_after;
+};
+
 // Spawns /bin/true `n` times from two threads (posix_spawn + waitpid): what
-// the machine can do with no framework in the way. Returns spawns per second.
-double BareSpawnRate(int n) {
+// the machine can do with no framework in the way.
+BareLoop RunBareLoop(int n) {
   std::atomic<int> next{0};
   std::atomic<int> failures{0};
+  BareLoop loop;
+  loop.spawns = n;
+  ReadMachineTimes(&loop.machine_before);
   const auto begin = SteadyClock::now();
   std::vector<std::thread> threads;
   threads.reserve(2);
@@ -586,8 +604,27 @@ double BareSpawnRate(int n) {
     });
   }
   for (std::thread& thread : threads) thread.join();
+  loop.spawns_per_second = static_cast<double>(n) / SecondsSince(begin);
+  ReadMachineTimes(&loop.machine_after);
   if (failures > 0) Fail("posix_spawn of /bin/true failed");
-  return static_cast<double>(n) / SecondsSince(begin);
+  return loop;
+}
+
+// The machine's busy CPU per spawn over both bare loops, and the share of
+// their time the hypervisor stole.
+json BareCpuJson(const BareLoop& a, const BareLoop& b) {
+  double busy = 0;
+  double idle = 0;
+  double steal = 0;
+  for (const BareLoop* loop : {&a, &b}) {
+    busy += loop->machine_after.machine_busy - loop->machine_before.machine_busy;
+    idle += loop->machine_after.machine_idle - loop->machine_before.machine_idle;
+    steal += loop->machine_after.machine_steal - loop->machine_before.machine_steal;
+  }
+  const double all = busy + idle + steal;
+  return {{"machine", busy / std::max(1, a.spawns + b.spawns) * 1e6},
+          {"machine_idle_fraction", all > 0 ? idle / all : 0.0},
+          {"machine_steal_fraction", all > 0 ? steal / all : 0.0}};
 }
 
 Settings ParseArgs(int argc, char** argv) {
@@ -747,13 +784,15 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
   // the ratio takes both: this machine's speed drifts within seconds, and a
   // reference on one side only carried that drift into the ratio.
   Progress("bare: " + std::to_string(settings.process_n) + " spawns of /bin/true");
-  const double bare_before = BareSpawnRate(settings.process_n);
+  const BareLoop bare_loop_before = RunBareLoop(settings.process_n);
   Progress("process: " + std::to_string(settings.process_n) + " executions of /bin/true");
   const Throughput process =
       RunMany(api, kProcessPackage, settings.process_n, settings.clients, settings.submit,
               settings.batch, std::chrono::seconds(120 + settings.process_n / 5), master_pid);
   Progress("bare: " + std::to_string(settings.process_n) + " spawns of /bin/true, again");
-  const double bare_after = BareSpawnRate(settings.process_n);
+  const BareLoop bare_loop_after = RunBareLoop(settings.process_n);
+  const double bare_before = bare_loop_before.spawns_per_second;
+  const double bare_after = bare_loop_after.spawns_per_second;
   // Both loops' spawns over both loops' time.
   const double bare_rate = 2.0 / (1.0 / bare_before + 1.0 / bare_after);
   const std::int64_t peak_kb = StatusKb(master_pid, "VmHWM");
@@ -771,6 +810,17 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
   process_json["bare_spawns_per_second_after"] = bare_after;
   process_json["bare_threads"] = 2;
   process_json["ratio_to_bare"] = ratio;
+  // The same comparison in CPU, which time stolen by the hypervisor or idle
+  // cores do not move: the machine's busy CPU per bare spawn over its busy
+  // CPU per execution. It is the rate ratio the cluster would reach with
+  // both cores its own and never idle.
+  const json bare_cpu = BareCpuJson(bare_loop_before, bare_loop_after);
+  process_json["bare_cpu_us_per_spawn"] = bare_cpu;
+  const double machine_us = process.cpu_us_per_execution.is_object()
+                                ? process.cpu_us_per_execution.value("machine", 0.0)
+                                : 0.0;
+  process_json["cpu_ratio_to_bare"] =
+      machine_us > 0 ? bare_cpu["machine"].get<double>() / machine_us : 0.0;
   return {{"benchmark", "dispatch_bench"},
           {"quick", settings.quick},
           {"transport", backend.transport},
