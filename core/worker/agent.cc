@@ -299,15 +299,18 @@ void Agent::HeartbeatLoop() {
 void Agent::WatchdogLoop() {
   while (!stopping_.load()) {
     WatchdogOnce();
-    milliseconds nap = kWatchdogTick;
+    // A deadline, not a duration: time that passes between this reading and
+    // the nap is not slept again (as in the shipper). At least 1 ms ahead,
+    // so that a deadline already passed (a kill under way) does not spin.
+    const std::int64_t now = deps_.clock->SteadyMillis();
+    std::int64_t wake_at = now + kWatchdogTick.count();
     {
       std::lock_guard lock(mutex_);
       if (auto next = leases_.NextDeadline()) {
-        nap = std::min(
-            nap, milliseconds(std::max<std::int64_t>(1, *next - deps_.clock->SteadyMillis())));
+        wake_at = std::min(wake_at, std::max<std::int64_t>(*next, now + 1));
       }
     }
-    Nap(watchdog_poke_, nap);
+    NapUntil(watchdog_poke_, wake_at);
   }
 }
 
