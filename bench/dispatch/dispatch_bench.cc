@@ -811,7 +811,7 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
   process_json["bare_threads"] = 2;
   process_json["ratio_to_bare"] = ratio;
   // The same comparison in CPU, which time stolen by the hypervisor or idle
-  // cores do not move: the machine's busy CPU per bare spawn over its busy
+  // cores move less: the machine's busy CPU per bare spawn over its busy
   // CPU per execution. It is the rate ratio the cluster would reach with
   // both cores its own and never idle.
   const json bare_cpu = BareCpuJson(bare_loop_before, bare_loop_after);
