@@ -610,21 +610,20 @@ BareLoop RunBareLoop(int n) {
   return loop;
 }
 
-// The machine's busy CPU per spawn over both bare loops, and the share of
-// their time the hypervisor stole.
+// The machine's busy CPU per spawn over both bare loops, and the shares of
+// their time the cores sat idle and the hypervisor stole, worked out as for
+// every phase (CpuPerExecution) over the two loops' times added up.
 json BareCpuJson(const BareLoop& a, const BareLoop& b) {
-  double busy = 0;
-  double idle = 0;
-  double steal = 0;
+  CpuTimes both;  // machine_* fields only: both loops' deltas, as from zero
   for (const BareLoop* loop : {&a, &b}) {
-    busy += loop->machine_after.machine_busy - loop->machine_before.machine_busy;
-    idle += loop->machine_after.machine_idle - loop->machine_before.machine_idle;
-    steal += loop->machine_after.machine_steal - loop->machine_before.machine_steal;
+    both.machine_busy += loop->machine_after.machine_busy - loop->machine_before.machine_busy;
+    both.machine_idle += loop->machine_after.machine_idle - loop->machine_before.machine_idle;
+    both.machine_steal += loop->machine_after.machine_steal - loop->machine_before.machine_steal;
   }
-  const double all = busy + idle + steal;
-  return {{"machine", busy / std::max(1, a.spawns + b.spawns) * 1e6},
-          {"machine_idle_fraction", all > 0 ? idle / all : 0.0},
-          {"machine_steal_fraction", all > 0 ? steal / all : 0.0}};
+  const json cpu = CpuPerExecution(CpuTimes{}, both, a.spawns + b.spawns);
+  return {{"machine", cpu["machine"]},
+          {"machine_idle_fraction", cpu["machine_idle_fraction"]},
+          {"machine_steal_fraction", cpu["machine_steal_fraction"]}};
 }
 
 Settings ParseArgs(int argc, char** argv) {
