@@ -29,6 +29,8 @@ function(check_report report what)
               latency.machine_steal_fraction process.bare_spawns_per_second
               process.ratio_to_bare process.cpu_ratio_to_bare
               process.bare_cpu_us_per_spawn.machine process.cpu_us_per_execution.machine_steal_fraction
+              process.floor.spawns_per_second process.floor.cpu_ratio_to_bare
+              process.floor.process_cpu_ratio_to_floor
               master_rss.peak_kb)
     string(REPLACE "." ";" path "${key}")
     string(JSON value ERROR_VARIABLE json_error GET "${report}" ${path})

@@ -13,7 +13,9 @@
 //   latency     start_execution → the attempt's start time in the catalog (the
 //               worker's claim), on idle workers, sequential samples: p50/p99
 //   process     N executions of executor/process running /bin/true, and a
-//               bare posix_spawn+waitpid loop of /bin/true on two threads: ratio
+//               bare posix_spawn+waitpid loop of /bin/true on two threads: ratio;
+//               and a floor loop: the bare loop plus the work every worker
+//               must do per task (task folder and log, pipes, process group)
 //   master_rss  the master's peak RSS (VmHWM)
 //
 // Prints one JSON document on stdout (progress on stderr). Fails only when the
@@ -31,8 +33,10 @@
 //                  [--matrix]
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <poll.h>
 #include <spawn.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -577,9 +581,11 @@ struct BareLoop {
   CpuTimes machine_after;
 };
 
-// Spawns /bin/true `n` times from two threads (posix_spawn + waitpid): what
-// the machine can do with no framework in the way.
-BareLoop RunBareLoop(int n) {
+// Runs `spawn_once(i)` for i in [0, n) from two threads, as a cluster of
+// two cores would, and measures the loop. `spawn_once` returns false when
+// its spawn failed.
+template <typename SpawnOnce>
+BareLoop RunSpawnLoop(int n, const SpawnOnce& spawn_once, const char* what) {
   std::atomic<int> next{0};
   std::atomic<int> failures{0};
   BareLoop loop;
@@ -590,24 +596,110 @@ BareLoop RunBareLoop(int n) {
   threads.reserve(2);
   for (int t = 0; t < 2; ++t) {
     threads.emplace_back([&] {
-      char program[] = "/bin/true";
-      char* argv[] = {program, nullptr};
-      while (next.fetch_add(1) < n) {
-        pid_t pid = 0;
-        if (posix_spawn(&pid, program, nullptr, nullptr, argv, environ) != 0) {
-          ++failures;
-          continue;
-        }
-        int status = 0;
-        waitpid(pid, &status, 0);
+      for (int i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
+        if (!spawn_once(i)) ++failures;
       }
     });
   }
   for (std::thread& thread : threads) thread.join();
   loop.spawns_per_second = static_cast<double>(n) / SecondsSince(begin);
   ReadMachineTimes(&loop.machine_after);
-  if (failures > 0) Fail("posix_spawn of /bin/true failed");
+  if (failures > 0) Fail(std::string(what) + ": a spawn of /bin/true failed");
   return loop;
+}
+
+// Spawns /bin/true `n` times from two threads (posix_spawn + waitpid): what
+// the machine can do with no framework in the way.
+BareLoop RunBareLoop(int n) {
+  return RunSpawnLoop(
+      n,
+      [](int /*index*/) {
+        char program[] = "/bin/true";
+        char* argv[] = {program, nullptr};
+        pid_t pid = 0;
+        if (posix_spawn(&pid, program, nullptr, nullptr, argv, environ) != 0) return false;
+        int status = 0;
+        return waitpid(pid, &status, 0) == pid;
+      },
+      "bare loop");
+}
+
+// Appends `line` to the open log `fd`, as a task log line: a timestamp first.
+void AppendLogLine(int fd, const char* line) {
+  char text[256];
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  std::size_t used = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ ", &utc);
+  used += static_cast<std::size_t>(std::snprintf(text + used, sizeof text - used, "%s\n", line));
+  (void)!write(fd, text, std::min(used, sizeof text - 1));
+}
+
+// Reads both pipes until each is at its end (the package has closed it).
+void DrainToEnd(int out_fd, int err_fd) {
+  pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+  int open = 2;
+  char buffer[4096];
+  while (open > 0 && poll(fds, 2, -1) >= 0) {
+    for (pollfd& p : fds) {
+      if (p.fd < 0 || p.revents == 0) continue;
+      if (read(p.fd, buffer, sizeof buffer) <= 0) {
+        close(p.fd);
+        p.fd = -1;  // poll() skips it from now on
+        --open;
+      }
+    }
+  }
+}
+
+// The same loop doing, around each spawn, what a worker must do for every
+// task, whatever the framework: a folder of its own under `root`
+// holding a task log (a line at the start and one with the outcome), the
+// package started in that folder in a process group of its own, its stdout
+// and stderr read through pipes to their end. No task host, worker, master,
+// transport or catalog: this is the floor any implementation of those
+// points stands on, the bare loop the ceiling.
+BareLoop RunFloorLoop(int n, const fs::path& root) {
+  return RunSpawnLoop(
+      n,
+      [&root](int index) {
+        char name[40];
+        std::snprintf(name, sizeof name, "%08X-0000-7000-8000-%012X",
+                      static_cast<unsigned>(::getpid()), static_cast<unsigned>(index));
+        const std::string dir = (root / name).string();
+        const std::string log_path = dir + "/task.log";
+        if (mkdir(dir.c_str(), 0700) != 0) return false;
+        const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (log < 0) return false;
+        AppendLogLine(log, "task started: executor/process /bin/true");
+        int out[2] = {-1, -1};
+        int err[2] = {-1, -1};
+        if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) Fail("floor loop: pipe2");
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+        posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
+        posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
+        posix_spawnattr_t attributes;
+        posix_spawnattr_init(&attributes);
+        posix_spawnattr_setpgroup(&attributes, 0);
+        posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+        char program[] = "/bin/true";
+        char* argv[] = {program, nullptr};
+        pid_t pid = 0;
+        const bool spawned = posix_spawn(&pid, program, &actions, &attributes, argv, environ) == 0;
+        posix_spawn_file_actions_destroy(&actions);
+        posix_spawnattr_destroy(&attributes);
+        close(out[1]);
+        close(err[1]);
+        DrainToEnd(out[0], err[0]);  // closes both
+        int status = 0;
+        const bool reaped = spawned && waitpid(pid, &status, 0) == pid;
+        AppendLogLine(log, reaped && status == 0 ? "outcome: succeeded" : "outcome: failed");
+        close(log);
+        return reaped;
+      },
+      "floor loop");
 }
 
 // The machine's busy CPU per spawn over both bare loops, and the shares of
@@ -624,6 +716,27 @@ json BareCpuJson(const BareLoop& a, const BareLoop& b) {
   return {{"machine", cpu["machine"]},
           {"machine_idle_fraction", cpu["machine_idle_fraction"]},
           {"machine_steal_fraction", cpu["machine_steal_fraction"]}};
+}
+
+// The floor loops against the bare loops and the process phase: their rate
+// and the machine's CPU per spawn, both over the bare loop's (how much of
+// what the target allows the required per-task work takes), and the
+// floor's CPU per spawn over the process phase's per execution (what the
+// cluster costs on top of that work). `process_machine_us` 0: not measured.
+json FloorJson(const BareLoop& before, const BareLoop& after, double bare_rate,
+               const json& bare_cpu, double process_machine_us) {
+  const double rate = 2.0 / (1.0 / before.spawns_per_second + 1.0 / after.spawns_per_second);
+  const json cpu = BareCpuJson(before, after);
+  const double floor_us = cpu["machine"].get<double>();
+  const double bare_us = bare_cpu["machine"].get<double>();
+  return {
+      {"spawns_per_second", rate},
+      {"spawns_per_second_before", before.spawns_per_second},
+      {"spawns_per_second_after", after.spawns_per_second},
+      {"cpu_us_per_spawn", cpu},
+      {"ratio_to_bare", bare_rate > 0 ? rate / bare_rate : 0.0},
+      {"cpu_ratio_to_bare", floor_us > 0 ? bare_us / floor_us : 0.0},
+      {"process_cpu_ratio_to_floor", process_machine_us > 0 ? floor_us / process_machine_us : 0.0}};
 }
 
 Settings ParseArgs(int argc, char** argv) {
@@ -784,10 +897,21 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
   // reference on one side only carried that drift into the ratio.
   Progress("bare: " + std::to_string(settings.process_n) + " spawns of /bin/true");
   const BareLoop bare_loop_before = RunBareLoop(settings.process_n);
+  // The floor loop likewise, inside the bare loops: each loop's task
+  // folders in a folder of their own, removed after it.
+  std::optional<test::TempDir> floor_root(std::in_place);
+  Progress("floor: " + std::to_string(settings.process_n) +
+           " spawns of /bin/true, each with a folder, a log and pipes");
+  const BareLoop floor_loop_before = RunFloorLoop(settings.process_n, floor_root->path());
+  floor_root.reset();
   Progress("process: " + std::to_string(settings.process_n) + " executions of /bin/true");
   const Throughput process =
       RunMany(api, kProcessPackage, settings.process_n, settings.clients, settings.submit,
               settings.batch, std::chrono::seconds(120 + settings.process_n / 5), master_pid);
+  floor_root.emplace();
+  Progress("floor: " + std::to_string(settings.process_n) + " spawns of /bin/true, again");
+  const BareLoop floor_loop_after = RunFloorLoop(settings.process_n, floor_root->path());
+  floor_root.reset();
   Progress("bare: " + std::to_string(settings.process_n) + " spawns of /bin/true, again");
   const BareLoop bare_loop_after = RunBareLoop(settings.process_n);
   const double bare_before = bare_loop_before.spawns_per_second;
@@ -820,6 +944,8 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
                                 : 0.0;
   process_json["cpu_ratio_to_bare"] =
       machine_us > 0 ? bare_cpu["machine"].get<double>() / machine_us : 0.0;
+  process_json["floor"] =
+      FloorJson(floor_loop_before, floor_loop_after, bare_rate, bare_cpu, machine_us);
   return {{"benchmark", "dispatch_bench"},
           {"quick", settings.quick},
           {"transport", backend.transport},
@@ -877,6 +1003,7 @@ constexpr const char* kComparedFigures[] = {"/setup_seconds",
                                             "/latency/start_call_p50_ms",
                                             "/process/executions_per_second",
                                             "/process/ratio_to_bare",
+                                            "/process/floor/ratio_to_bare",
                                             "/master_rss/peak_kb"};
 
 // Per figure, its value on each combination and the ratio to the first
