@@ -652,21 +652,25 @@ void DrainToEnd(int out_fd, int err_fd) {
   }
 }
 
+// The task folder of spawn `index` of the floor loop `tag` under `root`.
+std::string FloorFolder(const fs::path& root, const char* tag, int index) {
+  char name[48];
+  std::snprintf(name, sizeof name, "floor-loop-%s-%024d", tag, index);
+  return (root / name).string();
+}
+
 // The same loop doing, around each spawn, what a worker must do for every
 // task, whatever the framework: a folder of its own under `root`
-// holding a task log (a line at the start and one with the outcome), the
-// package started in that folder in a process group of its own, its stdout
+// (FloorFolder; RemoveFloorFolders removes them) holding a task log (a line at the start and one
+// with the outcome), the package started in that folder in a process group of its own, its stdout
 // and stderr read through pipes to their end. No task host, worker, master,
 // transport or catalog: this is the floor any implementation of those
 // points stands on, the bare loop the ceiling.
-BareLoop RunFloorLoop(int n, const fs::path& root) {
+BareLoop RunFloorLoop(int n, const fs::path& root, const char* tag) {
   return RunSpawnLoop(
       n,
-      [&root](int index) {
-        char name[40];
-        std::snprintf(name, sizeof name, "%08X-0000-7000-8000-%012X",
-                      static_cast<unsigned>(::getpid()), static_cast<unsigned>(index));
-        const std::string dir = (root / name).string();
+      [&root, tag](int index) {
+        const std::string dir = FloorFolder(root, tag, index);
         const std::string log_path = dir + "/task.log";
         if (mkdir(dir.c_str(), 0700) != 0) return false;
         const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -700,6 +704,14 @@ BareLoop RunFloorLoop(int n, const fs::path& root) {
         return reaped;
       },
       "floor loop");
+}
+
+// Removes what RunFloorLoop(n, root, tag) made.
+void RemoveFloorFolders(int n, const fs::path& root, const char* tag) {
+  for (int index = 0; index < n; ++index) {
+    std::error_code ignored;
+    fs::remove_all(FloorFolder(root, tag, index), ignored);
+  }
 }
 
 // The machine's busy CPU per spawn over both bare loops, and the shares of
@@ -899,21 +911,27 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
   const BareLoop bare_loop_before = RunBareLoop(settings.process_n);
   // The floor loop likewise, inside the bare loops: each loop's task
   // folders in a folder of their own, removed after it.
-  std::optional<test::TempDir> floor_root(std::in_place);
+  // The floor loop likewise, inside the bare loops, with its task folders
+  // beside the cluster's in worker1's TasksRootFolder: the same file system
+  // and a folder as full as the cluster's by then.
+  const fs::path tasks_root = cluster.worker_dir("worker1") / "Tasks";
+  if (!fs::is_directory(tasks_root)) Fail("no task folder at " + tasks_root.string());
   Progress("floor: " + std::to_string(settings.process_n) +
-           " spawns of /bin/true, each with a folder, a log and pipes");
-  const BareLoop floor_loop_before = RunFloorLoop(settings.process_n, floor_root->path());
-  floor_root.reset();
+           " spawns of /bin/true, each with a task folder, a log and pipes");
+  const BareLoop floor_loop_before = RunFloorLoop(settings.process_n, tasks_root, "before");
   Progress("process: " + std::to_string(settings.process_n) + " executions of /bin/true");
   const Throughput process =
       RunMany(api, kProcessPackage, settings.process_n, settings.clients, settings.submit,
               settings.batch, std::chrono::seconds(120 + settings.process_n / 5), master_pid);
-  floor_root.emplace();
   Progress("floor: " + std::to_string(settings.process_n) + " spawns of /bin/true, again");
-  const BareLoop floor_loop_after = RunFloorLoop(settings.process_n, floor_root->path());
-  floor_root.reset();
+  const BareLoop floor_loop_after = RunFloorLoop(settings.process_n, tasks_root, "after");
   Progress("bare: " + std::to_string(settings.process_n) + " spawns of /bin/true, again");
   const BareLoop bare_loop_after = RunBareLoop(settings.process_n);
+  // Only now: removing the first loop's folders before the process phase
+  // would leave it freed inodes to scan past (see Main) that the floor
+  // loop did not meet.
+  RemoveFloorFolders(settings.process_n, tasks_root, "before");
+  RemoveFloorFolders(settings.process_n, tasks_root, "after");
   const double bare_before = bare_loop_before.spawns_per_second;
   const double bare_after = bare_loop_after.spawns_per_second;
   // Both loops' spawns over both loops' time.
