@@ -661,11 +661,12 @@ std::string FloorFolder(const fs::path& root, const char* tag, int index) {
 
 // The same loop doing, around each spawn, what a worker must do for every
 // task, whatever the framework: a folder of its own under `root`
-// (FloorFolder; RemoveFloorFolders removes them) holding a task log (a line at the start and one
-// with the outcome), the package started in that folder in a process group of its own, its stdout
-// and stderr read through pipes to their end. No task host, worker, master,
-// transport or catalog: this is the floor any implementation of those
-// points stands on, the bare loop the ceiling.
+// (FloorFolder; RemoveFloorFolders removes them) holding a task log (a line
+// at the start and one with the outcome), the package started in that
+// folder in a process group of its own, its stdout and stderr read through
+// pipes to their end. No task host, worker, master, transport or catalog:
+// this is the floor any implementation of those points stands on, the bare
+// loop the ceiling.
 BareLoop RunFloorLoop(int n, const fs::path& root, const char* tag) {
   return RunSpawnLoop(
       n,
@@ -909,8 +910,6 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
   // reference on one side only carried that drift into the ratio.
   Progress("bare: " + std::to_string(settings.process_n) + " spawns of /bin/true");
   const BareLoop bare_loop_before = RunBareLoop(settings.process_n);
-  // The floor loop likewise, inside the bare loops: each loop's task
-  // folders in a folder of their own, removed after it.
   // The floor loop likewise, inside the bare loops, with its task folders
   // beside the cluster's in worker1's TasksRootFolder: the same file system
   // and a folder as full as the cluster's by then.
