@@ -715,10 +715,16 @@ void RemoveFloorFolders(int n, const fs::path& root, const char* tag) {
   }
 }
 
-// The machine's busy CPU per spawn over both bare loops, and the shares of
-// their time the cores sat idle and the hypervisor stole, worked out as for
-// every phase (CpuPerExecution) over the two loops' times added up.
-json BareCpuJson(const BareLoop& a, const BareLoop& b) {
+// Two runs of one loop (before and after the process phase): both loops'
+// spawns over both loops' time (they spawn as many each).
+double BothLoopsRate(const BareLoop& before, const BareLoop& after) {
+  return 2.0 / (1.0 / before.spawns_per_second + 1.0 / after.spawns_per_second);
+}
+
+// The machine's busy CPU per spawn over two runs of one loop, and the shares
+// of their time the cores sat idle and the hypervisor stole, worked out as
+// for every phase (CpuPerExecution) over the two loops' times added up.
+json BothLoopsCpuJson(const BareLoop& a, const BareLoop& b) {
   CpuTimes both;  // machine_* fields only: both loops' deltas, as from zero
   for (const BareLoop* loop : {&a, &b}) {
     both.machine_busy += loop->machine_after.machine_busy - loop->machine_before.machine_busy;
@@ -738,8 +744,8 @@ json BareCpuJson(const BareLoop& a, const BareLoop& b) {
 // cluster costs on top of that work). `process_machine_us` 0: not measured.
 json FloorJson(const BareLoop& before, const BareLoop& after, double bare_rate,
                const json& bare_cpu, double process_machine_us) {
-  const double rate = 2.0 / (1.0 / before.spawns_per_second + 1.0 / after.spawns_per_second);
-  const json cpu = BareCpuJson(before, after);
+  const double rate = BothLoopsRate(before, after);
+  const json cpu = BothLoopsCpuJson(before, after);
   const double floor_us = cpu["machine"].get<double>();
   const double bare_us = bare_cpu["machine"].get<double>();
   return {
@@ -933,8 +939,7 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
   RemoveFloorFolders(settings.process_n, tasks_root, "after");
   const double bare_before = bare_loop_before.spawns_per_second;
   const double bare_after = bare_loop_after.spawns_per_second;
-  // Both loops' spawns over both loops' time.
-  const double bare_rate = 2.0 / (1.0 / bare_before + 1.0 / bare_after);
+  const double bare_rate = BothLoopsRate(bare_loop_before, bare_loop_after);
   const std::int64_t peak_kb = StatusKb(master_pid, "VmHWM");
   const std::int64_t rss_kb = StatusKb(master_pid, "VmRSS");
 
@@ -954,7 +959,7 @@ json RunCombination(const Settings& settings, const test::Backend& backend,
   // cores move less: the machine's busy CPU per bare spawn over its busy
   // CPU per execution. It is the rate ratio the cluster would reach with
   // both cores its own and never idle.
-  const json bare_cpu = BareCpuJson(bare_loop_before, bare_loop_after);
+  const json bare_cpu = BothLoopsCpuJson(bare_loop_before, bare_loop_after);
   process_json["bare_cpu_us_per_spawn"] = bare_cpu;
   const double machine_us = process.cpu_us_per_execution.is_object()
                                 ? process.cpu_us_per_execution.value("machine", 0.0)
