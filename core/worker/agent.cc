@@ -85,7 +85,12 @@ std::string StripKind(const std::string& name, std::string_view kind) {
 Agent::Agent(WorkerSettings settings, AgentDependencies deps)
     : settings_(std::move(settings)),
       deps_(std::move(deps)),
-      leases_(settings_.heartbeat_error_tolerance.count()) {}
+      leases_(settings_.heartbeat_error_tolerance.count()) {
+  if (deps_.clock != nullptr && settings_.task_folder_retention.count() > 0) {
+    janitor_ = std::make_unique<TaskFolderJanitor>(settings_.tasks_root_folder,
+                                                   settings_.task_folder_retention, *deps_.clock);
+  }
+}
 
 Agent::~Agent() { Stop(); }
 
@@ -137,7 +142,8 @@ void Agent::Poke(std::atomic<bool>& poke) {
 }
 
 void Agent::PokeAll() {
-  for (auto* p : {&control_poke_, &poll_poke_, &heartbeat_poke_, &watchdog_poke_, &shipper_poke_}) {
+  for (auto* p : {&control_poke_, &poll_poke_, &heartbeat_poke_, &watchdog_poke_, &shipper_poke_,
+                  &janitor_poke_}) {
     p->store(true);
   }
   deps_.clock->WakeAll();
@@ -180,6 +186,7 @@ Status Agent::Start() {
   threads_.emplace_back([this] { HeartbeatLoop(); });
   threads_.emplace_back([this] { WatchdogLoop(); });
   threads_.emplace_back([this] { ShipperLoop(); });
+  if (janitor_) threads_.emplace_back([this] { JanitorLoop(); });
   return Status::Ok();
 }
 
@@ -311,6 +318,16 @@ void Agent::WatchdogLoop() {
       }
     }
     NapUntil(watchdog_poke_, wake_at);
+  }
+}
+
+void Agent::JanitorLoop() {
+  while (!stopping_.load()) {
+    const std::size_t removed = SweepTaskFoldersOnce();
+    // A full sweep means more are waiting (a backlog after a long stop):
+    // go on after a short pause instead of a whole interval.
+    Nap(janitor_poke_,
+        removed >= janitor_->max_per_sweep() ? milliseconds(1'000) : janitor_->interval());
   }
 }
 
@@ -909,6 +926,38 @@ Status Agent::Ship(ResultsToShip which, bool events_too) {
   if (!results.ok() && IsUnreachable(results)) return results;
   Status events = ShipEventsOnce();
   return results.ok() ? events : results;
+}
+
+std::size_t Agent::SweepTaskFoldersOnce() {
+  if (!janitor_) return 0;
+  const std::vector<std::string> expired = janitor_->FindExpired();
+  // Checked and moved aside under the task lock, so a task started with one
+  // of these ids after the check gets a fresh folder; in chunks, so that
+  // StartTask never waits long behind a big sweep.
+  constexpr std::size_t kChunk = 64;
+  for (std::size_t begin = 0; begin < expired.size(); begin += kChunk) {
+    const std::size_t end = std::min(expired.size(), begin + kChunk);
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = begin; i < end; ++i) {
+      if (tasks_.count(expired[i]) == 0) (void)janitor_->Detach(expired[i]);
+    }
+  }
+  const RemovalReport report = janitor_->RemoveDetached();
+  if (report.removed > 0) {
+    spdlog::info("removed {} task folder{} unchanged for {} from {}", report.removed,
+                 report.removed == 1 ? "" : "s", FormatTimeSpan(settings_.task_folder_retention),
+                 janitor_->tasks_root());
+  }
+  if (report.failed > 0) {
+    spdlog::warn(
+        "could not remove {} task folder{} in {} (first: {}); fix their permissions, the next "
+        "sweep retries in {}",
+        report.failed, report.failed == 1 ? "" : "s", janitor_->tasks_root(), report.first_error,
+        FormatTimeSpan(janitor_->interval()));
+  }
+  std::lock_guard lock(mutex_);
+  stats_.task_folders_removed += report.removed;
+  return report.removed;
 }
 
 AgentStats Agent::stats() const {

@@ -23,6 +23,8 @@
 //   watchdog   WatchdogOnce(): fence deadlines, and reaping while the poll
 //              thread waits in a long-poll; never does I/O with the master,
 //              so a hanging call cannot delay a kill
+//   janitor    SweepTaskFoldersOnce() every TaskFolderJanitor::interval()
+//              (not started when TaskFolderRetention is 00:00:00)
 //   shipper    ShipOnce(): results first, then event batches; while results
 //              keep it busy, event rounds (a spool seal and a request) are at
 //              most one per 50 ms. A result normally rides on the poll
@@ -64,6 +66,7 @@
 #include "core/worker/master_client.h"
 #include "core/worker/resources.h"
 #include "core/worker/settings.h"
+#include "core/worker/task_folders.h"
 #include "core/worker/task_launcher.h"
 #include "scaleout/sdk/status.h"
 
@@ -94,6 +97,7 @@ struct AgentStats {
   std::uint64_t event_batches_shipped = 0;
   std::size_t event_batches_waiting = 0;
   std::size_t results_waiting = 0;
+  std::uint64_t task_folders_removed = 0;
 };
 
 class Agent {
@@ -133,6 +137,10 @@ class Agent {
   // Reports waiting results, then ships sealed event batches (sealing the
   // open one first). Stops at the first unreachable-master failure.
   sdk::Status ShipOnce();
+  // Removes the folders of ended tasks older than TaskFolderRetention (see
+  // task_folders.h); a folder whose task runs here is kept however old.
+  // Returns how many it removed; 0 when the retention is 00:00:00.
+  std::size_t SweepTaskFoldersOnce();
 
   AgentStats stats() const;
   const WorkerSettings& settings() const { return settings_; }
@@ -154,6 +162,7 @@ class Agent {
   void HeartbeatLoop();
   void WatchdogLoop();
   void ShipperLoop();
+  void JanitorLoop();
 
   MasterClient& Client(MasterChannel channel);
   // Sleeps up to `duration` of clock time; returns early when poked or stopping.
@@ -209,6 +218,7 @@ class Agent {
   std::map<MasterChannel, std::unique_ptr<MasterClient>> clients_;  // guarded by clients_mutex_
 
   std::unique_ptr<EventSpool> spool_;
+  std::unique_ptr<TaskFolderJanitor> janitor_;  // null when TaskFolderRetention is 0
 
   mutable std::mutex mutex_;  // guards everything below
   std::map<std::string, Task> tasks_;
@@ -235,6 +245,7 @@ class Agent {
   std::atomic<bool> heartbeat_poke_{false};
   std::atomic<bool> watchdog_poke_{false};
   std::atomic<bool> shipper_poke_{false};
+  std::atomic<bool> janitor_poke_{false};
   std::atomic<bool> long_poll_out_{false};  // a RequestTasks without results is waiting
   // A task ended since the shipper's last event round: the next round is due
   // within kEventShipGap, not at the shipper's idle interval. Set by

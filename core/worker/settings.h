@@ -71,6 +71,9 @@ struct WorkerSettings {
   // --- scaleout keys ---
   std::string worker_cert_file;  // PEM certificate presented to the master
   std::string worker_key_file;   // PEM private key (mode 0600)
+  // `TaskFolderRetention`: an ended task's folder in TasksRootFolder is
+  // removed once it has not changed for this long; 0 keeps them all (SSIS).
+  Millis task_folder_retention{7LL * 24 * 3600 * 1000};
   PluginSelection plugins;
   // `PluginSettings`: one string map per plugin section ("transport.https").
   std::map<std::string, sdk::ConfigView::Map, std::less<>> plugin_settings;

@@ -5,6 +5,8 @@
 // still on the ManualClock, to show a wake-up between them.
 #include "core/worker/agent.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -399,6 +401,53 @@ TEST_F(AgentTest, AShortTaskEndsAndIsReportedWithoutAnyLeaseRenewal) {
   // No lease is left, so the step sleeps a whole interval and renews nothing.
   EXPECT_EQ(agent_->TaskHeartbeatStep(), milliseconds(10'000));
   EXPECT_TRUE(master_.task_heartbeats.empty());
+}
+
+// TaskFolderRetention: a sweep removes the folder of an ended task that has
+// not changed for the retention, and keeps a running task's folder however
+// old it is; 00:00:00 keeps every folder, as SSIS does.
+TEST_F(AgentTest, ASweepRemovesAnEndedTasksOldFolderButNotARunningOnes) {
+  MakeAgent({"TaskFolderRetention=1.00:00:00"});
+  master_.enabled = true;
+  ASSERT_TRUE(agent_->RegisterOnce().ok());
+  master_.queue.push_back(Assignment());
+  master_.queue.push_back(Assignment());
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 2);
+  // The fake launcher makes no folders: make them as a task host would,
+  // last changed two days before the agent's clock.
+  const std::int64_t two_days_ago = clock_.NowUnixMillis() - 2 * 86'400'000LL;
+  timespec times[2] = {{two_days_ago / 1000, 0}, {two_days_ago / 1000, 0}};
+  for (const TaskLaunch& launch : launcher_.launches) {
+    fs::create_directories(launch.spec.work_dir);
+    std::ofstream(launch.log_file) << "started\n";
+    ASSERT_EQ(::utimensat(AT_FDCWD, launch.log_file.c_str(), times, 0), 0);
+    ASSERT_EQ(::utimensat(AT_FDCWD, launch.spec.work_dir.c_str(), times, 0), 0);
+  }
+  launcher_.processes.at(0)->Finish(sdk::TaskResult::kSucceeded, 0);
+  agent_->WatchdogOnce();
+  ASSERT_EQ(agent_->stats().running_tasks, 1);
+
+  EXPECT_EQ(agent_->SweepTaskFoldersOnce(), 1u);
+  EXPECT_FALSE(fs::exists(launcher_.launches[0].spec.work_dir));
+  EXPECT_TRUE(fs::exists(launcher_.launches[1].log_file));  // still running
+  EXPECT_EQ(agent_->stats().task_folders_removed, 1u);
+  EXPECT_EQ(agent_->SweepTaskFoldersOnce(), 0u);
+
+  // Once it has ended, the next sweep takes it too.
+  launcher_.processes.at(1)->Finish(sdk::TaskResult::kSucceeded, 0);
+  agent_->WatchdogOnce();
+  EXPECT_EQ(agent_->SweepTaskFoldersOnce(), 1u);
+  EXPECT_FALSE(fs::exists(launcher_.launches[1].spec.work_dir));
+}
+
+TEST_F(AgentTest, ARetentionOfZeroKeepsEveryTaskFolder) {
+  MakeAgent({"TaskFolderRetention=00:00:00"});
+  const fs::path folder = fs::path(agent_->settings().tasks_root_folder) / NewGuid();
+  fs::create_directories(folder);
+  timespec long_ago[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};  // 2001
+  ASSERT_EQ(::utimensat(AT_FDCWD, folder.c_str(), long_ago, 0), 0);
+  EXPECT_EQ(agent_->SweepTaskFoldersOnce(), 0u);
+  EXPECT_TRUE(fs::exists(folder));
 }
 
 // The result of an ended task rides on the next request for work: the master

@@ -300,6 +300,38 @@ TEST_P(ScaleoutEndToEnd, MalformedRequestsGetClearErrorsAndTheMasterKeepsServing
   EXPECT_EQ(StatusOf(cluster_->WaitAll({id}, std::chrono::seconds(60))[0]), 7);
 }
 
+// TaskFolderRetention (a scaleout key; SSIS keeps task folders forever): a
+// real worker removes an ended task's folder once it has not changed for
+// that long, and leaves what is not a task folder alone. On https + sqlite
+// only: the sweep is the worker's own, whatever the backends.
+TEST(ScaleoutWorkerEndToEnd, AnEndedTasksFolderIsRemovedAfterTaskFolderRetention) {
+  Cluster cluster;
+  cluster.StartMaster();
+  cluster.Deploy("e2e", "packages", PackagesDir());
+  WorkerOptions options;
+  options.settings["TaskFolderRetention"] = "00:00:02";
+  cluster.AddWorker("w1", options);
+  const fs::path tasks_root = cluster.worker_dir("w1") / "Tasks";
+  fs::create_directories(tasks_root / "operator-notes");
+  std::ofstream(tasks_root / "README.txt") << "kept\n";
+
+  const std::int64_t id = cluster.Run("e2e", "packages", "ok.sh");
+  const std::vector<json> shown = cluster.WaitAll({id}, std::chrono::seconds(120));
+  ASSERT_EQ(StatusOf(shown.at(0)), 7) << shown[0].dump();
+  const std::string task_id = AttemptsOf(shown[0]).at(0).value("task_id", "");
+  ASSERT_FALSE(task_id.empty()) << shown[0].dump();
+  EXPECT_TRUE(Cluster::WaitUntil(
+      [&] {
+        return !fs::exists(tasks_root / task_id) &&
+               ReadFile(cluster.worker_log("w1")).find("removed 1 task folder") !=
+                   std::string::npos;
+      },
+      std::chrono::seconds(60)))
+      << ReadFile(cluster.worker_log("w1"));
+  EXPECT_TRUE(fs::is_directory(tasks_root / "operator-notes"));
+  EXPECT_TRUE(fs::exists(tasks_root / "README.txt"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ScaleoutEndToEnd, ::testing::ValuesIn(AllBackends()),
                          [](const ::testing::TestParamInfo<Backend>& param_info) {
                            return param_info.param.Name();
