@@ -15,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   odbc-postgresql libsqliteodbc postgresql-15 postgresql-client-15
   curl procps python3 zip unzip zlib1g-dev
+  systemd  # systemd-analyze checks the example units
 )
 
 missing=()
