@@ -12,6 +12,7 @@
 
 #include "core/common/ids.h"
 #include "core/worker/fs_util.h"
+#include "core/worker/project_cache.h"
 
 #ifndef SCALEOUT_WORKER_VERSION
 #define SCALEOUT_WORKER_VERSION "0.0.0"
@@ -39,7 +40,6 @@ constexpr milliseconds kEventShipGap{50};
 constexpr milliseconds kResultPiggybackWait{100};
 constexpr milliseconds kWatchdogTick{1'000};
 constexpr milliseconds kFinalShipBudget{5'000};
-constexpr const char* kProjectCompleteMarker = ".complete";
 // The janitor thread's nice value (Linux nice is per thread).
 constexpr int kJanitorNice = 10;
 
@@ -189,7 +189,9 @@ Status Agent::Start() {
   threads_.emplace_back([this] { HeartbeatLoop(); });
   threads_.emplace_back([this] { WatchdogLoop(); });
   threads_.emplace_back([this] { ShipperLoop(); });
-  if (janitor_) threads_.emplace_back([this] { JanitorLoop(); });
+  if (janitor_ || settings_.project_cache_retention.count() > 0) {
+    threads_.emplace_back([this] { JanitorLoop(); });
+  }
   return Status::Ok();
 }
 
@@ -522,6 +524,7 @@ Result<std::string> Agent::EnsureProject(const protocol::TaskAssignment& a) {
   }
   const fs::path dir = cache / std::to_string(a.project_id) / std::to_string(a.project_version);
   const auto version = std::make_pair(a.project_id, a.project_version);
+  projects_used_.insert(version);
   if (cached_projects_.count(version) != 0) return dir.string();
   if (fs::exists(dir / kProjectCompleteMarker, ec)) {
     cached_projects_.insert(version);
@@ -588,6 +591,9 @@ Status Agent::StartTask(const protocol::TaskAssignment& a, std::int64_t granted_
       return Status::AlreadyExists("task " + a.task_id + " is already running here");
     }
   }
+  // Until the task is launched: the project-cache sweep must not remove
+  // the version between here and there.
+  std::lock_guard project_lock(project_cache_mutex_);
   SCALEOUT_ASSIGN_OR_RETURN(std::string project_dir, EnsureProject(a));
   const fs::path work_dir = fs::path(settings_.tasks_root_folder) / a.task_id;
   // The task host creates work_dir (core/taskhost/work_dir.h).
@@ -964,6 +970,75 @@ std::size_t Agent::SweepTaskFoldersOnce() {
   }
   std::lock_guard lock(mutex_);
   stats_.task_folders_removed += report.removed;
+  return report.removed;
+}
+
+std::size_t Agent::SweepProjectCacheOnce() {
+  const milliseconds retention = settings_.project_cache_retention;
+  if (retention.count() <= 0) return 0;
+  const fs::path cache(settings_.project_cache_folder);
+  // Used since the last sweep, or by a task still running: marked used now,
+  // so a version's retention counts from its last use, across restarts too.
+  std::set<std::pair<std::int64_t, std::int64_t>> used;
+  {
+    std::lock_guard project_lock(project_cache_mutex_);
+    used.swap(projects_used_);
+    std::lock_guard lock(mutex_);
+    for (const auto& [task_id, task] : tasks_) {
+      used.insert({task.assignment.project_id, task.assignment.project_version});
+    }
+  }
+  const std::int64_t now_ms = deps_.clock->NowUnixMillis();
+  for (const auto& [id, version] : used) {
+    MarkProjectVersionUsed(cache / std::to_string(id) / std::to_string(version), now_ms);
+  }
+  const std::vector<CachedProjectVersion> stale =
+      FindStaleProjectVersions(cache, now_ms - retention.count());
+  {
+    std::lock_guard project_lock(project_cache_mutex_);
+    std::set<std::pair<std::int64_t, std::int64_t>> running;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& [task_id, task] : tasks_) {
+        running.insert({task.assignment.project_id, task.assignment.project_version});
+      }
+    }
+    for (const CachedProjectVersion& s : stale) {
+      const auto version = std::make_pair(s.project_id, s.project_version);
+      if (running.count(version) != 0 || projects_used_.count(version) != 0) continue;
+      if (DetachFolder(s.dir)) cached_projects_.erase(version);
+    }
+  }
+  RemovalReport report;
+  std::vector<fs::path> projects;
+  std::error_code ec;
+  for (const fs::directory_entry& project : fs::directory_iterator(cache, ec)) {
+    if (!project.is_directory(ec) || project.path().filename() == "none") continue;
+    const RemovalReport here = RemoveDetachedIn(project.path());
+    report.removed += here.removed;
+    report.failed += here.failed;
+    if (report.first_error.empty()) report.first_error = here.first_error;
+    projects.push_back(project.path());
+  }
+  {
+    // A project folder left empty goes too; under the lock, so that a fetch
+    // never finds its project's folder removed between making it and using it.
+    std::lock_guard project_lock(project_cache_mutex_);
+    for (const fs::path& project : projects) {
+      std::error_code not_empty;
+      fs::remove(project, not_empty);
+    }
+  }
+  if (report.removed > 0) {
+    spdlog::info("removed {} cached project version{} unused for {} from {}", report.removed,
+                 report.removed == 1 ? "" : "s", FormatTimeSpan(retention), cache.string());
+  }
+  if (report.failed > 0) {
+    spdlog::warn(
+        "could not remove {} cached project version{} in {} (first: {}); the next "
+        "sweep retries",
+        report.failed, report.failed == 1 ? "" : "s", cache.string(), report.first_error);
+  }
   return report.removed;
 }
 

@@ -23,8 +23,9 @@
 //   watchdog   WatchdogOnce(): fence deadlines, and reaping while the poll
 //              thread waits in a long-poll; never does I/O with the master,
 //              so a hanging call cannot delay a kill
-//   janitor    SweepTaskFoldersOnce() every TaskFolderJanitor::interval()
-//              (not started when TaskFolderRetention is 00:00:00)
+//   janitor    SweepTaskFoldersOnce() and SweepProjectCacheOnce() every
+//              SweepInterval() of the shorter retention (not started when
+//              TaskFolderRetention and ProjectCacheRetention are both 0)
 //   shipper    ShipOnce(): results first, then event batches; while results
 //              keep it busy, event rounds (a spool seal and a request) are at
 //              most one per 50 ms. A result normally rides on the poll
@@ -141,6 +142,10 @@ class Agent {
   // task_folders.h); a folder whose task runs here is kept however old.
   // Returns how many it removed; 0 when the retention is 00:00:00.
   std::size_t SweepTaskFoldersOnce();
+  // Removes cached project versions (Projects/<id>/<version>/) that no task
+  // has used for ProjectCacheRetention and no running task uses (see
+  // project_cache.h); returns how many. 0 when the retention is 00:00:00.
+  std::size_t SweepProjectCacheOnce();
 
   AgentStats stats() const;
   const WorkerSettings& settings() const { return settings_; }
@@ -256,11 +261,20 @@ class Agent {
   // acks (it predates them); true again after each registration.
   std::atomic<bool> master_takes_results_{true};
   bool poll_carried_results_ = false;  // the last PollOnce reported results (poll thread only)
-  // Project versions found complete in the cache (poll thread only): a
-  // cached version never changes, so each is checked on disk once, not once
-  // per task. (A cache folder deleted under a running worker is not noticed;
-  // its tasks fail with a missing package until the worker restarts.)
+  // Held by StartTask from finding the task's project version in the cache
+  // to launching the task, and by the project-cache sweep while it moves
+  // versions aside: a version is never removed under a task being started.
+  // Taken before mutex_, never after it.
+  std::mutex project_cache_mutex_;
+  // Project versions found complete in the cache (guarded by
+  // project_cache_mutex_): a cached version never changes, so each is
+  // checked on disk once, not once per task. The sweep forgets those it
+  // removes. (A cache folder deleted by hand under a running worker is not
+  // noticed; its tasks fail with a missing package until the worker restarts.)
   std::set<std::pair<std::int64_t, std::int64_t>> cached_projects_;
+  // Versions tasks used since the last project-cache sweep (guarded by
+  // project_cache_mutex_): the sweep touches their markers and keeps them.
+  std::set<std::pair<std::int64_t, std::int64_t>> projects_used_;
   std::vector<std::thread> threads_;
 };
 

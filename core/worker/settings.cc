@@ -50,6 +50,7 @@ const std::vector<std::string> kKnownKeys = {
     "TaskLogSegment",
     "TaskLogEnabled",
     "TaskFolderRetention",
+    "ProjectCacheRetention",
     "ExecutionLogCacheFolder",
     "ExecutionLogMaxBufferLogCount",
     "ExecutionLogMaxInMemoryBufferCount",
@@ -387,6 +388,8 @@ Status ParseTimes(const Reader& r, WorkerSettings& s) {
   SCALEOUT_RETURN_IF_ERROR(r.TimeSpan("TaskLogSegment", "", Millis(0), &s.task_log_segment));
   SCALEOUT_RETURN_IF_ERROR(
       r.TimeSpan("TaskFolderRetention", "", Millis(0), &s.task_folder_retention));
+  SCALEOUT_RETURN_IF_ERROR(
+      r.TimeSpan("ProjectCacheRetention", "", Millis(0), &s.project_cache_retention));
   SCALEOUT_RETURN_IF_ERROR(
       r.TimeSpan("ExecutionLogRetryTimeout", "", Millis(1), &s.execution_log_retry_timeout));
   // Self-fencing needs at least two renewal attempts before the worker-side
@@ -740,6 +743,7 @@ std::string DefaultSettingsJson() {
   out["TaskLogSegment"] = FormatTimeSpan(d.task_log_segment);
   out["TaskLogEnabled"] = d.task_log_enabled;
   out["TaskFolderRetention"] = FormatTimeSpan(d.task_folder_retention);
+  out["ProjectCacheRetention"] = FormatTimeSpan(d.project_cache_retention);
   out["ExecutionLogCacheFolder"] = "";
   out["ExecutionLogMaxBufferLogCount"] = d.execution_log_max_buffer_log_count;
   out["ExecutionLogMaxInMemoryBufferCount"] = d.execution_log_max_in_memory_buffer_count;

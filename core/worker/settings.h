@@ -74,6 +74,9 @@ struct WorkerSettings {
   // `TaskFolderRetention`: an ended task's folder in TasksRootFolder is
   // removed once it has not changed for this long; 0 keeps them all (SSIS).
   Millis task_folder_retention{7LL * 24 * 3600 * 1000};
+  // `ProjectCacheRetention`: a cached project version (Projects/) no task
+  // has used for this long is removed; 0 keeps them all.
+  Millis project_cache_retention{7LL * 24 * 3600 * 1000};
   PluginSelection plugins;
   // `PluginSettings`: one string map per plugin section ("transport.https").
   std::map<std::string, sdk::ConfigView::Map, std::less<>> plugin_settings;

@@ -77,41 +77,50 @@ std::vector<std::string> TaskFolderJanitor::FindExpired() const {
 }
 
 bool TaskFolderJanitor::Detach(const std::string& task_id) const {
-  const fs::path from = fs::path(root_) / task_id;
-  const fs::path to = fs::path(root_) / (std::string(kDetachedPrefix) + task_id);
-  if (std::rename(from.c_str(), to.c_str()) == 0) return true;
-  if (errno == ENOENT) return false;
-  // An earlier copy of the same name is still being removed: a unique name.
-  const fs::path unique = fs::path(root_) / (to.filename().string() + "-" + NewGuid());
-  return std::rename(from.c_str(), unique.c_str()) == 0;
+  return DetachFolder(fs::path(root_) / task_id);
 }
 
-RemovalReport TaskFolderJanitor::RemoveDetached() const {
+RemovalReport TaskFolderJanitor::RemoveDetached() const { return RemoveDetachedIn(root_); }
+
+Millis TaskFolderJanitor::interval() const { return SweepInterval(retention_); }
+
+bool DetachFolder(const fs::path& folder) {
+  const fs::path to =
+      folder.parent_path() / (std::string(kDetachedPrefix) + folder.filename().string());
+  if (std::rename(folder.c_str(), to.c_str()) == 0) return true;
+  if (errno == ENOENT) return false;
+  // An earlier copy of the same name is still being removed: a unique name.
+  const fs::path unique = to.parent_path() / (to.filename().string() + "-" + NewGuid());
+  return std::rename(folder.c_str(), unique.c_str()) == 0;
+}
+
+RemovalReport RemoveDetachedIn(const fs::path& dir) {
   RemovalReport report;
   std::vector<std::string> detached;
   {
-    DirHandle dir(::opendir(root_.c_str()));
-    if (!dir) return report;
-    while (const dirent* entry = ::readdir(dir.get())) {
+    DirHandle handle(::opendir(dir.c_str()));
+    if (!handle) return report;
+    while (const dirent* entry = ::readdir(handle.get())) {
       std::string_view name = entry->d_name;
       if (name.starts_with(kDetachedPrefix)) detached.emplace_back(name);
     }
   }
   for (const std::string& name : detached) {
     std::error_code ec;
-    fs::remove_all(fs::path(root_) / name, ec);
+    fs::remove_all(dir / name, ec);
     if (!ec) {
       ++report.removed;
       continue;
     }
     ++report.failed;
-    if (report.first_error.empty()) report.first_error = name + ": " + ec.message();
+    if (report.first_error.empty())
+      report.first_error = (dir / name).string() + ": " + ec.message();
   }
   return report;
 }
 
-Millis TaskFolderJanitor::interval() const {
-  return std::clamp<Millis>(retention_ / 4, Millis(1'000), Millis(3'600'000));
+Millis SweepInterval(Millis retention) {
+  return std::clamp<Millis>(retention / 4, Millis(1'000), Millis(3'600'000));
 }
 
 }  // namespace scaleout::core::worker

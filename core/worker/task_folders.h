@@ -25,6 +25,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,16 @@ struct RemovalReport {
   std::size_t failed = 0;   // folders that could not be deleted (left for the next sweep)
   std::string first_error;  // the first failure, for the log
 };
+
+// Renames `folder` to `.removing-<its name>` beside it (with a unique
+// suffix when that name is taken), so that nothing finds it under its own
+// name any more; false when it does not exist or cannot be renamed.
+bool DetachFolder(const std::filesystem::path& folder);
+// Deletes every `.removing-*` entry of `dir` (what DetachFolder left there,
+// also before a crash).
+RemovalReport RemoveDetachedIn(const std::filesystem::path& dir);
+// How often a sweep for `retention` runs: a quarter of it, between 1 s and 1 h.
+Millis SweepInterval(Millis retention);
 
 class TaskFolderJanitor {
  public:

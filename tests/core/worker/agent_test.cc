@@ -271,6 +271,14 @@ class AgentTest : public ::testing::Test {
     return a;
   }
 
+  // A task of version `version` of project `project_id`.
+  protocol::TaskAssignment ProjectAssignment(std::int64_t project_id, std::int64_t version) {
+    protocol::TaskAssignment a = Assignment();
+    a.project_id = project_id;
+    a.project_version = version;
+    return a;
+  }
+
   fs::path dir_;
   ManualClock clock_;
   FakeMaster master_;
@@ -796,9 +804,7 @@ TEST_F(AgentTest, ProjectFilesAreFetchedVerifiedAndCached) {
   project.files.push_back({"lib/util.sh", "true\n", Sha256Hex("true\n")});
   master_.projects[11] = project;
 
-  auto a = Assignment();
-  a.project_id = 11;
-  a.project_version = 2;
+  auto a = ProjectAssignment(11, 2);
   master_.queue.push_back(a);
   ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 1);
   const fs::path dir = launcher_.launches[0].spec.project_dir;
@@ -807,9 +813,7 @@ TEST_F(AgentTest, ProjectFilesAreFetchedVerifiedAndCached) {
 
   // Cached: a second task of the same version does not fetch it again.
   master_.projects.clear();
-  auto b = Assignment();
-  b.project_id = 11;
-  b.project_version = 2;
+  auto b = ProjectAssignment(11, 2);
   master_.queue.push_back(b);
   ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 1);
   EXPECT_EQ(launcher_.launches[1].spec.project_dir, dir.string());
@@ -826,6 +830,71 @@ TEST_F(AgentTest, ProjectFilesAreFetchedVerifiedAndCached) {
   EXPECT_EQ(master_.results[0].task_id, c.task_id);
   EXPECT_EQ(master_.results[0].result, protocol::TaskOutcome::kFailed);
   EXPECT_NE(master_.results[0].message.find("SHA-256"), std::string::npos);
+}
+
+// ProjectCacheRetention: a cached project version that no task has used for
+// the retention is removed, unless a running task uses it; a task that needs
+// it later fetches it again.
+TEST_F(AgentTest, UnusedCachedProjectVersionsAreRemovedAndFetchedAgainWhenNeeded) {
+  MakeAgent({"ProjectCacheRetention=1.00:00:00", "TaskFolderRetention=00:00:00"});
+  master_.enabled = true;
+  ASSERT_TRUE(agent_->RegisterOnce().ok());
+  protocol::GetProjectReply project;
+  project.files.push_back({"load.sh", "echo hi\n", Sha256Hex("echo hi\n")});
+  master_.projects[11] = project;
+  master_.projects[12] = project;
+  auto running = ProjectAssignment(11, 1);
+  auto ended = ProjectAssignment(12, 1);
+  master_.queue = {running, ended};
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 2);
+  const fs::path running_dir = launcher_.launches[0].spec.project_dir;
+  const fs::path ended_dir = launcher_.launches[1].spec.project_dir;
+  launcher_.processes.at(1)->Finish(sdk::TaskResult::kSucceeded, 0);
+  agent_->WatchdogOnce();
+  // A crash left half a fetch behind, long ago.
+  const fs::path leftover = running_dir.parent_path() / ".tmp-crashed";
+  fs::create_directories(leftover);
+  timespec long_ago[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, leftover.c_str(), long_ago, 0), 0);
+
+  // Both were used since the last sweep: kept, and marked used now.
+  EXPECT_EQ(agent_->SweepProjectCacheOnce(), 1u);  // only the leftover
+  EXPECT_FALSE(fs::exists(leftover));
+  EXPECT_TRUE(fs::exists(ended_dir / "load.sh"));
+
+  clock_.Advance(milliseconds(2 * 86'400'000LL));
+  EXPECT_EQ(agent_->SweepProjectCacheOnce(), 1u);
+  EXPECT_FALSE(fs::exists(ended_dir));
+  EXPECT_FALSE(fs::exists(ended_dir.parent_path()));  // the project's folder, left empty
+  EXPECT_TRUE(fs::exists(running_dir / "load.sh"));   // its task still runs
+
+  // Needed again: fetched again.
+  auto again = ProjectAssignment(12, 1);
+  master_.queue.push_back(again);
+  ASSERT_EQ(*agent_->PollOnce(milliseconds(0)), 1);
+  EXPECT_EQ(launcher_.launches[2].spec.project_dir, ended_dir.string());
+  EXPECT_EQ(ReadWholeFile(ended_dir / "load.sh").value(), "echo hi\n");
+
+  // With its task ended and a retention gone by unused, the other goes too.
+  launcher_.processes.at(0)->Finish(sdk::TaskResult::kSucceeded, 0);
+  agent_->WatchdogOnce();
+  EXPECT_EQ(agent_->SweepProjectCacheOnce(), 0u);  // version 12 was just used
+  clock_.Advance(milliseconds(2 * 86'400'000LL));
+  launcher_.processes.at(2)->Finish(sdk::TaskResult::kSucceeded, 0);
+  agent_->WatchdogOnce();
+  EXPECT_EQ(agent_->SweepProjectCacheOnce(), 2u);
+  EXPECT_FALSE(fs::exists(running_dir));
+  EXPECT_EQ(agent_->stats().running_tasks, 0);
+}
+
+TEST_F(AgentTest, AProjectCacheRetentionOfZeroKeepsEveryVersion) {
+  MakeAgent({"ProjectCacheRetention=00:00:00"});
+  const fs::path version = fs::path(agent_->settings().project_cache_folder) / "11" / "1";
+  fs::create_directories(version);
+  timespec long_ago[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, version.c_str(), long_ago, 0), 0);
+  EXPECT_EQ(agent_->SweepProjectCacheOnce(), 0u);
+  EXPECT_TRUE(fs::exists(version));
 }
 
 // The real thing: executor/noop in a `scaleout task-host` child process.

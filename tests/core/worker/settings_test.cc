@@ -90,7 +90,8 @@ TEST(WorkerSettingsTest, EmptyObjectGivesSsisDefaults) {
   EXPECT_EQ(s->execution_log_max_in_memory_buffer_count, 10);
   EXPECT_EQ(s->execution_log_retry_count, 3);
   EXPECT_EQ(s->execution_log_retry_timeout, milliseconds(7LL * 86'400'000));
-  EXPECT_EQ(s->task_folder_retention, milliseconds(7LL * 86'400'000));  // a scaleout key
+  EXPECT_EQ(s->task_folder_retention, milliseconds(7LL * 86'400'000));    // a scaleout key
+  EXPECT_EQ(s->project_cache_retention, milliseconds(7LL * 86'400'000));  // a scaleout key
   EXPECT_EQ(s->store_location, "LocalMachine");
   EXPECT_EQ(s->store_name, "My");
   EXPECT_EQ(s->plugins.transport, "https");
@@ -113,7 +114,8 @@ TEST(WorkerSettingsTest, ReadsEveryKey) {
     "HeartbeatErrorTolerance": "00:05:00", "TaskRequestMaxCPU": 90.5,
     "TaskRequestMinMemory": "256", "MaxTaskCount": 4, "LeaseInterval": "00:02:00",
     "TasksRootFolder": "/var/tasks", "TaskLogLevel": 127, "TaskLogSegment": "01:00:00",
-    "TaskLogEnabled": false, "TaskFolderRetention": "12:00:00", "ExecutionLogCacheFolder": "cache",
+    "TaskLogEnabled": false, "TaskFolderRetention": "12:00:00", "ProjectCacheRetention": "2.00:00:00",
+    "ExecutionLogCacheFolder": "cache",
     "ExecutionLogMaxBufferLogCount": 500, "ExecutionLogMaxInMemoryBufferCount": 2,
     "ExecutionLogRetryCount": 5, "ExecutionLogRetryTimeout": "1.00:00:00",
     "AgentId": "{8d3f1a0c-4b7e-4f2a-9c61-0e5b2d7a9f13}",
@@ -144,6 +146,7 @@ TEST(WorkerSettingsTest, ReadsEveryKey) {
   EXPECT_EQ(s->task_log_segment, milliseconds(3'600'000));
   EXPECT_FALSE(s->task_log_enabled);
   EXPECT_EQ(s->task_folder_retention, milliseconds(12 * 3'600'000));
+  EXPECT_EQ(s->project_cache_retention, milliseconds(48 * 3'600'000));
   EXPECT_EQ(s->execution_log_cache_folder, "cache");
   EXPECT_EQ(s->execution_log_max_buffer_log_count, 500);
   EXPECT_EQ(s->execution_log_max_in_memory_buffer_count, 2);
@@ -199,6 +202,7 @@ TEST(WorkerSettingsTest, RefusesBadValuesNamingTheKey) {
       {R"({"ExecutionLogRetryTimeout": "8:00"})", "ExecutionLogRetryTimeout"},
       {R"({"TaskFolderRetention": "-1.00:00:00"})", "TaskFolderRetention"},
       {R"({"TaskFolderRetention": 7})", "TaskFolderRetention"},
+      {R"({"ProjectCacheRetention": "1 day"})", "ProjectCacheRetention"},
       {R"({"ExecutionLogMaxBufferLogCount": 20000})", "ExecutionLogMaxBufferLogCount"},
       {R"({"AgentId": "not-a-guid"})", "AgentId"},
       {R"({"MasterEndpoint": "master:8391"})", "MasterEndpoint"},

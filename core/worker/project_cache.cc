@@ -1,0 +1,73 @@
+#include "core/worker/project_cache.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+#include <system_error>
+
+namespace scaleout::core::worker {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+bool AllDigits(std::string_view name) {
+  return !name.empty() && name.size() <= 18 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) != 0;
+  });
+}
+
+// The modification time of `path` itself in unix ms, or -1 when it has none.
+std::int64_t MtimeMillis(const fs::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return -1;
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+}
+
+bool IsRealFolder(const fs::directory_entry& entry) {
+  std::error_code ec;
+  return entry.is_directory(ec) && !entry.is_symlink(ec);
+}
+
+}  // namespace
+
+std::vector<CachedProjectVersion> FindStaleProjectVersions(const fs::path& cache,
+                                                           std::int64_t cutoff_unix_ms) {
+  std::vector<CachedProjectVersion> stale;
+  std::error_code ec;
+  for (const fs::directory_entry& project : fs::directory_iterator(cache, ec)) {
+    const std::string id = project.path().filename().string();
+    if (!AllDigits(id) || !IsRealFolder(project)) continue;
+    std::error_code inner;
+    for (const fs::directory_entry& entry : fs::directory_iterator(project.path(), inner)) {
+      const std::string name = entry.path().filename().string();
+      if (!IsRealFolder(entry)) continue;
+      CachedProjectVersion version{std::stoll(id), -1, entry.path()};
+      std::int64_t changed = -1;
+      if (AllDigits(name)) {
+        version.project_version = std::stoll(name);
+        changed = MtimeMillis(entry.path() / kProjectCompleteMarker);
+        if (changed < 0) changed = MtimeMillis(entry.path());
+      } else if (name.starts_with(".tmp-")) {
+        changed = MtimeMillis(entry.path());
+      } else {
+        continue;
+      }
+      if (changed >= 0 && changed <= cutoff_unix_ms) stale.push_back(std::move(version));
+    }
+  }
+  return stale;
+}
+
+void MarkProjectVersionUsed(const fs::path& version_dir, std::int64_t unix_ms) {
+  timespec times[2];
+  times[0].tv_sec = unix_ms / 1000;
+  times[0].tv_nsec = (unix_ms % 1000) * 1'000'000;
+  times[1] = times[0];
+  (void)::utimensat(AT_FDCWD, (version_dir / kProjectCompleteMarker).c_str(), times, 0);
+}
+
+}  // namespace scaleout::core::worker
