@@ -331,12 +331,19 @@ void Agent::JanitorLoop() {
   // each on ext4): below the threads that dispatch tasks, so a sweep through
   // a backlog uses idle time rather than slowing the tasks down.
   (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kJanitorNice);
+  // The shorter of the two sweeps' intervals (a retention of 0 is off).
+  milliseconds interval{3'600'000};
+  for (const milliseconds retention :
+       {settings_.task_folder_retention, settings_.project_cache_retention}) {
+    if (retention.count() > 0) interval = std::min(interval, SweepInterval(retention));
+  }
   while (!stopping_.load()) {
     const std::size_t removed = SweepTaskFoldersOnce();
+    (void)SweepProjectCacheOnce();
     // A full sweep means more are waiting (a backlog after a long stop):
     // go on after a short pause instead of a whole interval.
-    Nap(janitor_poke_,
-        removed >= janitor_->max_per_sweep() ? milliseconds(1'000) : janitor_->interval());
+    const bool backlog = janitor_ && removed >= janitor_->max_per_sweep();
+    Nap(janitor_poke_, backlog ? milliseconds(1'000) : interval);
   }
 }
 
@@ -973,20 +980,26 @@ std::size_t Agent::SweepTaskFoldersOnce() {
   return report.removed;
 }
 
+std::set<Agent::ProjectVersion> Agent::RunningProjectVersions() const {
+  std::set<ProjectVersion> running;
+  std::lock_guard lock(mutex_);
+  for (const auto& [task_id, task] : tasks_) {
+    running.insert({task.assignment.project_id, task.assignment.project_version});
+  }
+  return running;
+}
+
 std::size_t Agent::SweepProjectCacheOnce() {
   const milliseconds retention = settings_.project_cache_retention;
   if (retention.count() <= 0) return 0;
   const fs::path cache(settings_.project_cache_folder);
   // Used since the last sweep, or by a task still running: marked used now,
   // so a version's retention counts from its last use, across restarts too.
-  std::set<std::pair<std::int64_t, std::int64_t>> used;
+  std::set<ProjectVersion> used;
   {
     std::lock_guard project_lock(project_cache_mutex_);
     used.swap(projects_used_);
-    std::lock_guard lock(mutex_);
-    for (const auto& [task_id, task] : tasks_) {
-      used.insert({task.assignment.project_id, task.assignment.project_version});
-    }
+    used.merge(RunningProjectVersions());
   }
   const std::int64_t now_ms = deps_.clock->NowUnixMillis();
   for (const auto& [id, version] : used) {
@@ -995,14 +1008,10 @@ std::size_t Agent::SweepProjectCacheOnce() {
   const std::vector<CachedProjectVersion> stale =
       FindStaleProjectVersions(cache, now_ms - retention.count());
   {
+    // Every task started so far is in tasks_: StartTask holds this lock
+    // until its task is.
     std::lock_guard project_lock(project_cache_mutex_);
-    std::set<std::pair<std::int64_t, std::int64_t>> running;
-    {
-      std::lock_guard lock(mutex_);
-      for (const auto& [task_id, task] : tasks_) {
-        running.insert({task.assignment.project_id, task.assignment.project_version});
-      }
-    }
+    const std::set<ProjectVersion> running = RunningProjectVersions();
     for (const CachedProjectVersion& s : stale) {
       const auto version = std::make_pair(s.project_id, s.project_version);
       if (running.count(version) != 0 || projects_used_.count(version) != 0) continue;

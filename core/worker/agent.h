@@ -153,6 +153,9 @@ class Agent {
   std::vector<std::string> RunningTaskIds() const;
 
  private:
+  // (project id, project version): a folder of the project cache.
+  using ProjectVersion = std::pair<std::int64_t, std::int64_t>;
+
   struct Task {
     protocol::TaskAssignment assignment;
     std::unique_ptr<TaskProcess> process;
@@ -180,6 +183,8 @@ class Agent {
 
   sdk::Status StartTask(const protocol::TaskAssignment& assignment, std::int64_t granted_send_ms);
   sdk::Result<std::string> EnsureProject(const protocol::TaskAssignment& assignment);
+  // The project versions of the tasks in tasks_. Takes mutex_.
+  std::set<ProjectVersion> RunningProjectVersions() const;
   void OnTaskEvent(const protocol::TaskAssignment& a, const sdk::Event& event);
   void ApplyLeaseActions(const std::vector<LeaseAction>& actions);
   void QueueResult(const Task& task, const sdk::TaskOutcome& outcome);
@@ -271,10 +276,10 @@ class Agent {
   // checked on disk once, not once per task. The sweep forgets those it
   // removes. (A cache folder deleted by hand under a running worker is not
   // noticed; its tasks fail with a missing package until the worker restarts.)
-  std::set<std::pair<std::int64_t, std::int64_t>> cached_projects_;
+  std::set<ProjectVersion> cached_projects_;
   // Versions tasks used since the last project-cache sweep (guarded by
   // project_cache_mutex_): the sweep touches their markers and keeps them.
-  std::set<std::pair<std::int64_t, std::int64_t>> projects_used_;
+  std::set<ProjectVersion> projects_used_;
   std::vector<std::thread> threads_;
 };
 

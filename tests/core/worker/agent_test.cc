@@ -897,6 +897,30 @@ TEST_F(AgentTest, AProjectCacheRetentionOfZeroKeepsEveryVersion) {
   EXPECT_TRUE(fs::exists(version));
 }
 
+// With the threads running, the janitor sweeps as soon as the agent starts,
+// whichever of the two retentions is on.
+TEST_F(AgentTest, TheJanitorThreadSweepsAtStartWithEitherRetentionAlone) {
+  const std::int64_t two_days_ago_s = (clock_.NowUnixMillis() - 2 * 86'400'000LL) / 1000;
+  const timespec old[2] = {{two_days_ago_s, 0}, {two_days_ago_s, 0}};
+  for (const bool folders : {true, false}) {
+    MakeAgent({folders ? "TaskFolderRetention=1.00:00:00" : "TaskFolderRetention=00:00:00",
+               folders ? "ProjectCacheRetention=00:00:00" : "ProjectCacheRetention=1.00:00:00"});
+    const WorkerSettings& settings = agent_->settings();
+    const fs::path stale = folders ? fs::path(settings.tasks_root_folder) / NewGuid()
+                                   : fs::path(settings.project_cache_folder) / "11" / "1";
+    fs::create_directories(stale);
+    ASSERT_EQ(::utimensat(AT_FDCWD, stale.c_str(), old, 0), 0);
+    ASSERT_TRUE(agent_->Start().ok());
+    const auto real_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (fs::exists(stale) && std::chrono::steady_clock::now() < real_deadline) {
+      std::this_thread::sleep_for(milliseconds(1));
+    }
+    EXPECT_FALSE(fs::exists(stale)) << (folders ? "task folder" : "project version");
+    agent_->Stop();
+    agent_.reset();
+  }
+}
+
 // The real thing: executor/noop in a `scaleout task-host` child process.
 TEST_F(AgentTest, RunsARealTaskHostChildAndReportsItsResult) {
   const fs::path host = SCALEOUT_TEST_HOST_BINARY;
