@@ -300,16 +300,19 @@ TEST_P(ScaleoutEndToEnd, MalformedRequestsGetClearErrorsAndTheMasterKeepsServing
   EXPECT_EQ(StatusOf(cluster_->WaitAll({id}, std::chrono::seconds(60))[0]), 7);
 }
 
-// TaskFolderRetention (a scaleout key; SSIS keeps task folders forever): a
-// real worker removes an ended task's folder once it has not changed for
-// that long, and leaves what is not a task folder alone. On https + sqlite
-// only: the sweep is the worker's own, whatever the backends.
-TEST(ScaleoutWorkerEndToEnd, AnEndedTasksFolderIsRemovedAfterTaskFolderRetention) {
+// TaskFolderRetention and ProjectCacheRetention (scaleout keys; SSIS keeps
+// task folders forever): a real worker removes an ended task's folder once
+// it has not changed for that long, and leaves what is not a task folder
+// alone; it removes the cached project version once no task has used it
+// for that long, and fetches it again for the next task. On https + sqlite
+// only: the sweeps are the worker's own, whatever the backends.
+TEST(ScaleoutWorkerEndToEnd, AnEndedTasksFolderAndUnusedProjectAreRemovedAfterTheirRetention) {
   Cluster cluster;
   cluster.StartMaster();
   cluster.Deploy("e2e", "packages", PackagesDir());
   WorkerOptions options;
   options.settings["TaskFolderRetention"] = "00:00:02";
+  options.settings["ProjectCacheRetention"] = "00:00:02";
   cluster.AddWorker("w1", options);
   const fs::path tasks_root = cluster.worker_dir("w1") / "Tasks";
   fs::create_directories(tasks_root / "operator-notes");
@@ -330,6 +333,19 @@ TEST(ScaleoutWorkerEndToEnd, AnEndedTasksFolderIsRemovedAfterTaskFolderRetention
       << ReadFile(cluster.worker_log("w1"));
   EXPECT_TRUE(fs::is_directory(tasks_root / "operator-notes"));
   EXPECT_TRUE(fs::exists(tasks_root / "README.txt"));
+
+  const fs::path projects = cluster.worker_dir("w1") / "Projects";
+  EXPECT_TRUE(Cluster::WaitUntil(
+      [&] {
+        std::error_code ec;
+        return fs::is_empty(projects, ec) && !ec &&
+               ReadFile(cluster.worker_log("w1")).find("removed 1 cached project version") !=
+                   std::string::npos;
+      },
+      std::chrono::seconds(60)))
+      << ReadFile(cluster.worker_log("w1"));
+  const std::int64_t again = cluster.Run("e2e", "packages", "ok.sh");
+  EXPECT_EQ(StatusOf(cluster.WaitAll({again}, std::chrono::seconds(120)).at(0)), 7);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ScaleoutEndToEnd, ::testing::ValuesIn(AllBackends()),
