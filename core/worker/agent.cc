@@ -168,12 +168,36 @@ Status Agent::OpenSpool() {
   return Status::Ok();
 }
 
+Status Agent::LockFolders() {
+  std::set<std::string> folders;
+  for (const std::string& folder :
+       {settings_.data_dir, settings_.tasks_root_folder, settings_.execution_log_cache_folder}) {
+    if (!folder.empty()) folders.insert(fs::path(folder).lexically_normal().string());
+  }
+  for (const std::string& folder : folders) {
+    auto lock = DirectoryLock::Acquire(folder, "scaleout process");
+    if (!lock.ok()) {
+      folder_locks_.clear();
+      started_.store(false);
+      if (lock.status().code() != sdk::StatusCode::kFailedPrecondition) return lock.status();
+      // The agent runs in a worker and, for server mode, in a master.
+      return Status::FailedPrecondition(
+          lock.status().message() +
+          " (a worker's are --data-dir, TasksRootFolder and ExecutionLogCacheFolder; a "
+          "master's, DataDir)");
+    }
+    folder_locks_.push_back(std::move(*lock));
+  }
+  return Status::Ok();
+}
+
 Status Agent::Start() {
   if (!deps_.clock || !deps_.master_clients || !deps_.launcher || !deps_.resources) {
     return Status::InvalidArgument(
         "Agent: clock, master_clients, launcher and resources are required");
   }
   if (started_.exchange(true)) return Status::FailedPrecondition("the agent is already running");
+  SCALEOUT_RETURN_IF_ERROR(LockFolders());
   SCALEOUT_RETURN_IF_ERROR(OpenSpool());
   spdlog::info(
       "worker agent {} starting: masters [{}], MaxTaskCount {}, LeaseInterval {}",

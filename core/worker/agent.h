@@ -61,6 +61,7 @@
 #include <vector>
 
 #include "core/common/clock.h"
+#include "core/common/dir_lock.h"
 #include "core/protocol/messages.h"
 #include "core/worker/event_spool.h"
 #include "core/worker/lease_keeper.h"
@@ -110,8 +111,10 @@ class Agent {
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
-  // Opens the event spool (loading batches left by a crash) and starts the
-  // threads. kFailedPrecondition when called twice.
+  // Locks the folders this worker owns (its data dir, TasksRootFolder and
+  // ExecutionLogCacheFolder; see dir_lock.h), opens the event spool (loading
+  // batches left by a crash) and starts the threads. kFailedPrecondition when
+  // called twice, or when another process holds one of the folders.
   sdk::Status Start();
   // See the file comment. Idempotent.
   void Stop(std::chrono::milliseconds drain_timeout = std::chrono::milliseconds(0));
@@ -173,6 +176,8 @@ class Agent {
   void JanitorLoop();
 
   MasterClient& Client(MasterChannel channel);
+  // Start(): takes a DirectoryLock on each folder this worker owns.
+  sdk::Status LockFolders();
   // Sleeps up to `duration` of clock time; returns early when poked or stopping.
   void Nap(std::atomic<bool>& poke, std::chrono::milliseconds duration);
   // As Nap(), until the clock's SteadyMillis() reaches `steady_deadline`.
@@ -227,6 +232,7 @@ class Agent {
   std::mutex clients_mutex_;
   std::map<MasterChannel, std::unique_ptr<MasterClient>> clients_;  // guarded by clients_mutex_
 
+  std::vector<DirectoryLock> folder_locks_;  // held from Start() to destruction
   std::unique_ptr<EventSpool> spool_;
   std::unique_ptr<TaskFolderJanitor> janitor_;  // null when TaskFolderRetention is 0
 

@@ -248,6 +248,12 @@ class AgentTest : public ::testing::Test {
     options.overrides = std::move(overrides);
     auto settings = LoadWorkerSettings(options);
     ASSERT_TRUE(settings.ok()) << settings.status().ToString();
+    agent_ = std::make_unique<Agent>(*settings, Deps());
+    ASSERT_TRUE(agent_->OpenSpool().ok());
+  }
+
+  // The fixture's doubles as an agent's dependencies.
+  AgentDependencies Deps() {
     AgentDependencies deps;
     deps.clock = &clock_;
     deps.master_clients = [this](MasterChannel) {
@@ -255,8 +261,7 @@ class AgentTest : public ::testing::Test {
     };
     deps.launcher = launcher_override_ ? launcher_override_ : &launcher_;
     deps.resources = &probe_;
-    agent_ = std::make_unique<Agent>(*settings, deps);
-    ASSERT_TRUE(agent_->OpenSpool().ok());
+    return deps;
   }
 
   protocol::TaskAssignment Assignment(std::int64_t epoch = 1) {
@@ -919,6 +924,25 @@ TEST_F(AgentTest, TheJanitorThreadSweepsAtStartWithEitherRetentionAlone) {
     agent_->Stop();
     agent_.reset();
   }
+}
+
+// Two agents on the same folders (a service and a manual run of one worker):
+// the second is refused at Start() with the first one's pid, and starts once
+// the first has gone.
+TEST_F(AgentTest, ASecondAgentOnTheSameFoldersIsRefused) {
+  MakeAgent();
+  ASSERT_TRUE(agent_->Start().ok());
+  Agent second(agent_->settings(), Deps());
+  const Status refused = second.Start();
+  EXPECT_EQ(refused.code(), sdk::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.message().find("another scaleout process (pid " + std::to_string(::getpid())),
+            std::string::npos)
+      << refused.ToString();
+  EXPECT_NE(refused.message().find(dir_.string()), std::string::npos) << refused.ToString();
+  agent_->Stop();
+  agent_.reset();
+  EXPECT_TRUE(second.Start().ok());
+  second.Stop();
 }
 
 // The real thing: executor/noop in a `scaleout task-host` child process.

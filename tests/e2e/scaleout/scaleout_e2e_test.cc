@@ -348,6 +348,23 @@ TEST(ScaleoutWorkerEndToEnd, AnEndedTasksFolderAndUnusedProjectAreRemovedAfterTh
   EXPECT_EQ(StatusOf(cluster.WaitAll({again}, std::chrono::seconds(120)).at(0)), 7);
 }
 
+// A second `scaleout worker` on a running worker's settings and folders (a
+// service and a manual run, say) is refused at start with the first one's
+// pid, and the first goes on running tasks.
+TEST(ScaleoutWorkerEndToEnd, ASecondWorkerOnTheSameFoldersIsRefused) {
+  Cluster cluster;
+  cluster.StartMaster();
+  cluster.Deploy("e2e", "packages", PackagesDir());
+  cluster.AddWorker("w1");
+  const ProcessResult second = RunProcess(
+      HostBinary(), {"worker", "--config", (cluster.worker_dir("w1") / "worker.json").string()});
+  EXPECT_EQ(second.exit_code, 1) << second.out << second.err;
+  EXPECT_NE((second.out + second.err).find("another scaleout process (pid "), std::string::npos)
+      << second.out << second.err;
+  const std::int64_t id = cluster.Run("e2e", "packages", "ok.sh");
+  EXPECT_EQ(StatusOf(cluster.WaitAll({id}, std::chrono::seconds(120)).at(0)), 7);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ScaleoutEndToEnd, ::testing::ValuesIn(AllBackends()),
                          [](const ::testing::TestParamInfo<Backend>& param_info) {
                            return param_info.param.Name();
