@@ -14,6 +14,7 @@
 #include <boost/program_options.hpp>
 
 #include "core/common/clock.h"
+#include "core/common/dir_lock.h"
 #include "core/common/logging.h"
 #include "core/management/service.h"
 #include "core/master/master.h"
@@ -95,6 +96,13 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
   core::master::MasterSettings settings = std::move(loaded).value();
 
   std::error_code ec;
+  fs::create_directories(settings.data_dir, ec);
+  // Before the log file and the catalog: a second master on the same
+  // DataDir would write the same log and server-mode spool.
+  auto data_dir_lock = core::DirectoryLock::Acquire(settings.data_dir, "scaleout master");
+  if (!data_dir_lock.ok()) {
+    return Fail(data_dir_lock.status().message() + " (DataDir, or --set DataDir=...)");
+  }
   fs::create_directories(settings.log_folder, ec);
   core::LoggingOptions logging;
   logging.name = "master";

@@ -349,9 +349,10 @@ TEST(ScaleoutWorkerEndToEnd, AnEndedTasksFolderAndUnusedProjectAreRemovedAfterTh
 }
 
 // A second `scaleout worker` on a running worker's settings and folders (a
-// service and a manual run, say) is refused at start with the first one's
-// pid, and the first goes on running tasks.
-TEST(ScaleoutWorkerEndToEnd, ASecondWorkerOnTheSameFoldersIsRefused) {
+// service and a manual run, say), or a second master on a running master's,
+// is refused at start with the first one's pid, and the cluster goes on
+// running tasks.
+TEST(ScaleoutWorkerEndToEnd, ASecondWorkerOrMasterOnTheSameFoldersIsRefused) {
   Cluster cluster;
   cluster.StartMaster();
   cluster.Deploy("e2e", "packages", PackagesDir());
@@ -361,6 +362,13 @@ TEST(ScaleoutWorkerEndToEnd, ASecondWorkerOnTheSameFoldersIsRefused) {
   EXPECT_EQ(second.exit_code, 1) << second.out << second.err;
   EXPECT_NE((second.out + second.err).find("another scaleout process (pid "), std::string::npos)
       << second.out << second.err;
+  // The same for a second master on the first one's DataDir, refused before
+  // it opens the catalog or the log.
+  const ProcessResult master = RunProcess(
+      HostBinary(), {"master", "--config", (cluster.dir() / "master" / "master.json").string()});
+  EXPECT_EQ(master.exit_code, 1) << master.out << master.err;
+  EXPECT_NE(master.err.find("another scaleout master (pid "), std::string::npos)
+      << master.out << master.err;
   const std::int64_t id = cluster.Run("e2e", "packages", "ok.sh");
   EXPECT_EQ(StatusOf(cluster.WaitAll({id}, std::chrono::seconds(120)).at(0)), 7);
 }
