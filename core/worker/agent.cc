@@ -1044,15 +1044,15 @@ std::size_t Agent::SweepProjectCacheOnce() {
   }
   RemovalReport report;
   std::vector<fs::path> projects;
-  std::error_code ec;
-  for (const fs::directory_entry& project : fs::directory_iterator(cache, ec)) {
-    if (!project.is_directory(ec) || project.path().filename() == "none") continue;
+  ForEachEntry(cache, [&](const fs::directory_entry& project) {
+    std::error_code ec;
+    if (!project.is_directory(ec) || project.path().filename() == "none") return;
     const RemovalReport here = RemoveDetachedIn(project.path());
     report.removed += here.removed;
     report.failed += here.failed;
     if (report.first_error.empty()) report.first_error = here.first_error;
     projects.push_back(project.path());
-  }
+  });
   {
     // A project folder left empty goes too; under the lock, so that a fetch
     // never finds its project's folder removed between making it and using it.

@@ -73,6 +73,14 @@ sdk::Result<std::string> ReadWholeFile(const std::filesystem::path& path) {
   return out.str();
 }
 
+void ForEachEntry(const std::filesystem::path& dir,
+                  const std::function<void(const std::filesystem::directory_entry&)>& visit) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    visit(*it);
+  }
+}
+
 std::string Sha256Hex(std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;

@@ -7,6 +7,7 @@
 #define SCALEOUT_CORE_WORKER_FS_UTIL_H_
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,13 @@ sdk::Status SyncDirectory(const std::filesystem::path& dir);
 
 // Reads a whole file. kNotFound when it does not exist.
 sdk::Result<std::string> ReadWholeFile(const std::filesystem::path& path);
+
+// Calls `visit` for each entry of `dir`, stopping at the first error (a
+// missing folder has no entries). Never throws: a range-for over a
+// directory_iterator throws from its increment, which on a background
+// thread would end the process.
+void ForEachEntry(const std::filesystem::path& dir,
+                  const std::function<void(const std::filesystem::directory_entry&)>& visit);
 
 // Lowercase hex SHA-256 of `bytes`.
 std::string Sha256Hex(std::string_view bytes);

@@ -8,6 +8,8 @@
 #include <string>
 #include <system_error>
 
+#include "core/worker/fs_util.h"
+
 namespace scaleout::core::worker {
 
 namespace {
@@ -37,14 +39,12 @@ bool IsRealFolder(const fs::directory_entry& entry) {
 std::vector<CachedProjectVersion> FindStaleProjectVersions(const fs::path& cache,
                                                            std::int64_t cutoff_unix_ms) {
   std::vector<CachedProjectVersion> stale;
-  std::error_code ec;
-  for (const fs::directory_entry& project : fs::directory_iterator(cache, ec)) {
+  ForEachEntry(cache, [&](const fs::directory_entry& project) {
     const std::string id = project.path().filename().string();
-    if (!AllDigits(id) || !IsRealFolder(project)) continue;
-    std::error_code inner;
-    for (const fs::directory_entry& entry : fs::directory_iterator(project.path(), inner)) {
+    if (!AllDigits(id) || !IsRealFolder(project)) return;
+    ForEachEntry(project.path(), [&](const fs::directory_entry& entry) {
       const std::string name = entry.path().filename().string();
-      if (!IsRealFolder(entry)) continue;
+      if (!IsRealFolder(entry)) return;
       CachedProjectVersion version{std::stoll(id), -1, entry.path()};
       std::int64_t changed = -1;
       if (AllDigits(name)) {
@@ -54,11 +54,11 @@ std::vector<CachedProjectVersion> FindStaleProjectVersions(const fs::path& cache
       } else if (name.starts_with(".tmp-")) {
         changed = MtimeMillis(entry.path());
       } else {
-        continue;
+        return;
       }
       if (changed >= 0 && changed <= cutoff_unix_ms) stale.push_back(std::move(version));
-    }
-  }
+    });
+  });
   return stale;
 }
 
