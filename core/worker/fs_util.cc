@@ -32,9 +32,13 @@ Status SyncDirectory(const std::filesystem::path& dir) {
   return Status::Ok();
 }
 
-Status WriteFileAtomically(const std::filesystem::path& path, std::string_view content,
-                           unsigned mode) {
-  const std::filesystem::path tmp = path.string() + ".tmp-" + NewGuid();
+namespace {
+
+// Writes `content` to a new temporary file beside `path`, fsynced; returns
+// its name. The caller renames or links it into place.
+sdk::Result<std::filesystem::path> WriteSyncedTemp(const std::filesystem::path& path,
+                                                   std::string_view content, unsigned mode) {
+  std::filesystem::path tmp = path.string() + ".tmp-" + NewGuid();
   const int fd =
       ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
   if (fd < 0) return Errno("cannot create", tmp);
@@ -57,10 +61,35 @@ Status WriteFileAtomically(const std::filesystem::path& path, std::string_view c
     return s;
   }
   ::close(fd);
+  return tmp;
+}
+
+}  // namespace
+
+Status WriteFileAtomically(const std::filesystem::path& path, std::string_view content,
+                           unsigned mode) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::filesystem::path tmp, WriteSyncedTemp(path, content, mode));
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     Status s = Errno("cannot rename into", path);
     ::unlink(tmp.c_str());
     return s;
+  }
+  return SyncDirectory(path.parent_path().empty() ? "." : path.parent_path());
+}
+
+Status WriteFileExclusively(const std::filesystem::path& path, std::string_view content,
+                            unsigned mode) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::filesystem::path tmp, WriteSyncedTemp(path, content, mode));
+  // link(2) publishes the whole file under its name, or fails if the name exists.
+  const int linked = ::link(tmp.c_str(), path.c_str());
+  const int error = errno;
+  ::unlink(tmp.c_str());
+  if (linked != 0 && error == EEXIST) {
+    return Status::AlreadyExists(path.string() + " exists already");
+  }
+  if (linked != 0) {
+    errno = error;
+    return Errno("cannot link into", path);
   }
   return SyncDirectory(path.parent_path().empty() ? "." : path.parent_path());
 }

@@ -20,6 +20,12 @@ namespace scaleout::core::worker {
 sdk::Status WriteFileAtomically(const std::filesystem::path& path, std::string_view content,
                                 unsigned mode = 0644);
 
+// As WriteFileAtomically, but only when `path` does not exist yet:
+// kAlreadyExists (and `path` untouched) when it does, also when another
+// process creates it at the same moment.
+sdk::Status WriteFileExclusively(const std::filesystem::path& path, std::string_view content,
+                                 unsigned mode = 0644);
+
 // fsyncs a folder so a create, rename or unlink in it survives a crash.
 sdk::Status SyncDirectory(const std::filesystem::path& dir);
 

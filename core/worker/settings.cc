@@ -508,20 +508,25 @@ Status ResolveAgentId(WorkerSettings& s) {
   if (!s.agent_id.empty()) return Status::Ok();
   const fs::path file = fs::path(s.data_dir) / kAgentIdFile;
   std::error_code ec;
-  if (fs::exists(file, ec)) {
-    std::ifstream in(file);
-    std::string line;
-    std::getline(in, line);
-    auto guid = NormalizeGuid(Trim(line));
-    if (!guid) {
-      return Status::DataLoss("the agent id file " + file.string() + " does not hold a GUID ('" +
-                              line + "'); restore it, or set 'AgentId' in the settings file");
+  if (!fs::exists(file, ec)) {
+    // Exclusively: two first starts at once must not keep two identities.
+    const std::string id = NewGuid();
+    Status written = WriteFileExclusively(file, id + "\n");
+    if (written.ok()) {
+      s.agent_id = id;
+      return Status::Ok();
     }
-    s.agent_id = *guid;
-    return Status::Ok();
+    if (written.code() != sdk::StatusCode::kAlreadyExists) return written;
   }
-  s.agent_id = NewGuid();
-  SCALEOUT_RETURN_IF_ERROR(WriteFileAtomically(file, s.agent_id + "\n"));
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line);
+  auto guid = NormalizeGuid(Trim(line));
+  if (!guid) {
+    return Status::DataLoss("the agent id file " + file.string() + " does not hold a GUID ('" +
+                            line + "'); restore it, or set 'AgentId' in the settings file");
+  }
+  s.agent_id = *guid;
   return Status::Ok();
 }
 

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -297,6 +298,32 @@ TEST(WorkerSettingsTest, LoadResolvesFoldersAndKeepsTheGeneratedAgentId) {
   auto third = LoadWorkerSettings(options);
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(third->agent_id, "11111111-2222-3333-4444-555555555555");
+}
+
+// Two first starts at the same moment (a service and a manual run) keep one
+// identity: the agent-id file is created exclusively, and the one that lost
+// the race reads the winner's id instead of writing its own over it.
+TEST(WorkerSettingsTest, ConcurrentFirstStartsKeepOneAgentId) {
+  for (int round = 0; round < 20; ++round) {
+    TempDir dir;
+    const auto file = dir.Write("worker.json", R"({"MasterEndpoint": "https://m:8391"})");
+    LoadOptions options;
+    options.settings_file = file.string();
+    std::string ids[2];
+    std::thread other([&] {
+      auto loaded = LoadWorkerSettings(options);
+      if (loaded.ok()) ids[1] = loaded->agent_id;
+    });
+    auto loaded = LoadWorkerSettings(options);
+    other.join();
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    ids[0] = loaded->agent_id;
+    EXPECT_EQ(ids[0], ids[1]) << "round " << round;
+    std::ifstream in(dir.path() / "agent-id");
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, ids[0]) << "round " << round;
+  }
 }
 
 TEST(WorkerSettingsTest, LoadHonoursDataDirAndRelativePaths) {
