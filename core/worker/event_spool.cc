@@ -138,7 +138,9 @@ sdk::Result<std::unique_ptr<EventSpool>> EventSpool::Open(const EventSpoolOption
 Status EventSpool::LoadExisting() {
   std::vector<fs::path> files;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(options_.folder, ec)) {
+  // increment(ec), not a range-for: its increment throws on an I/O error.
+  for (fs::directory_iterator it(options_.folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::directory_entry& entry = *it;
     const std::string name = entry.path().filename().string();
     if (name.size() > kSuffix.size() &&
         name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0) {
