@@ -1,5 +1,8 @@
 #include "host/commands/command_util.h"
 
+#include <sys/resource.h>
+
+#include <cstdint>
 #include <iostream>
 
 #include <boost/program_options.hpp>
@@ -16,6 +19,17 @@ std::string VersionText() {
   return std::string("scaleout ") + SCALEOUT_SDK_VERSION_STRING + " (plugin ABI " +
          std::to_string(sdk::kAbiMajor) + "." + std::to_string(sdk::kAbiMinor) + ", fingerprint " +
          HostBuildFingerprint() + ")";
+}
+
+std::uint64_t RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return limit.rlim_cur == RLIM_INFINITY ? UINT64_MAX : static_cast<std::uint64_t>(limit.rlim_cur);
 }
 
 int RunNotBuiltYet(std::string_view name, std::string_view summary, int argc, char** argv) {

@@ -7,6 +7,7 @@
 #ifndef SCALEOUT_HOST_COMMANDS_COMMAND_UTIL_H_
 #define SCALEOUT_HOST_COMMANDS_COMMAND_UTIL_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,17 @@ std::string VersionText();
 // The body of a sub-command whose issue has not landed yet: answers --help
 // and --version, and otherwise says "not built yet" and fails.
 int RunNotBuiltYet(std::string_view name, std::string_view summary, int argc, char** argv);
+
+// Raises this process's soft limit on open files to its hard limit, as
+// most daemons do (the usual soft default, 1024, is meant for interactive
+// programs), and returns the soft limit now in force.
+std::uint64_t RaiseOpenFileLimit();
+
+// Open files a worker needs: its warm task hosts' pipes and sockets (five
+// per MaxTaskCount slot) and a reserve for logs, spool and connections.
+inline std::uint64_t WorkerOpenFilesNeeded(int max_task_count) {
+  return 5 * static_cast<std::uint64_t>(max_task_count) + 64;
+}
 
 }  // namespace scaleout::host
 

@@ -111,6 +111,18 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
   std::string error;
   if (!core::InitLogging(logging, &error)) return Fail(error);
   core::SpdlogBridge log(spdlog::default_logger());
+  // A connection is a descriptor: warn when MaxConnections cannot be reached
+  // (accepts beyond the limit fail), after raising the soft limit to the hard.
+  const std::uint64_t open_files = RaiseOpenFileLimit();
+  const std::uint64_t wanted = static_cast<std::uint64_t>(settings.max_connections) +
+                               WorkerOpenFilesNeeded(settings.server_max_task_count);
+  if (open_files < wanted) {
+    log.Warn("'MaxConnections' " + std::to_string(settings.max_connections) +
+             " and the server-mode task hosts need about " + std::to_string(wanted) +
+             " open files, but this process may open only " + std::to_string(open_files) +
+             " (ulimit -Hn); raise the limit (LimitNOFILE= in the systemd unit) or lower "
+             "MaxConnections");
+  }
 
   if (settings.transport == "https") {
     if (sdk::Status s = CheckMasterCertificate(settings); !s.ok()) return Fail(s.message());

@@ -147,6 +147,17 @@ int RunWorker(const Args& args) {
   auto loaded = worker::LoadWorkerSettings(load);
   if (!loaded.ok()) return Fail(loaded.status().message());
   const worker::WorkerSettings settings = std::move(loaded).value();
+  // Before anything else: with too few, task launches would fail with EMFILE
+  // once enough slots are busy, long after the worker started.
+  const std::uint64_t open_files = RaiseOpenFileLimit();
+  const std::uint64_t needed = WorkerOpenFilesNeeded(settings.max_task_count);
+  if (open_files < needed) {
+    return Fail("'MaxTaskCount' " + std::to_string(settings.max_task_count) + " needs about " +
+                std::to_string(needed) + " open files, but this process may open only " +
+                std::to_string(open_files) +
+                " (its hard limit, ulimit -Hn); raise it (LimitNOFILE= in the systemd unit, or "
+                "ulimit -n as root) or lower MaxTaskCount");
+  }
   if (sdk::Status s = worker::CheckReadyToRun(settings); !s.ok()) return Fail(s.message());
   if (sdk::Status s = CheckWorkerCertificate(settings); !s.ok()) return Fail(s.message());
 

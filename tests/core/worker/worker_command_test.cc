@@ -46,8 +46,10 @@ class WorkerCommandTest : public ::testing::Test {
     if (!fs::exists(SCALEOUT_TEST_HOST_BINARY)) GTEST_SKIP() << "build the scaleout target first";
   }
 
-  CommandRun Worker(std::vector<std::string> args) {
+  // `scaleout worker ARGS`, or `PREFIX... scaleout worker ARGS` (prlimit).
+  CommandRun Worker(std::vector<std::string> args, std::vector<std::string> prefix = {}) {
     args.insert(args.begin(), {SCALEOUT_TEST_HOST_BINARY, "worker"});
+    args.insert(args.begin(), prefix.begin(), prefix.end());
     std::vector<char*> argv;
     argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
@@ -123,6 +125,26 @@ TEST_F(WorkerCommandTest, BadSettingsFailNamingTheKeyAndTheFix) {
   CommandRun no_file = Worker({"--config", (dir_ / "missing.json").string()});
   EXPECT_EQ(no_file.exit_code, 1);
   EXPECT_THAT(no_file.output, HasSubstr("--print-defaults"));
+}
+
+// More slots than the process may open files for is refused at start, with
+// the numbers and the fix, not discovered as failed launches under load. A
+// soft limit below the hard one is raised, as daemons do.
+TEST_F(WorkerCommandTest, MaxTaskCountBeyondTheOpenFileLimitIsRefusedAtStart) {
+  const std::string settings =
+      WriteSettings(R"({"MasterEndpoint": "https://m:8391", "MaxTaskCount": 1000})");
+  CommandRun refused = Worker({"--config", settings}, {"/usr/bin/prlimit", "--nofile=512:512"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_THAT(refused.output, HasSubstr("'MaxTaskCount' 1000 needs about 5064 open files"));
+  EXPECT_THAT(refused.output, HasSubstr("may open only 512"));
+  EXPECT_THAT(refused.output, HasSubstr("LimitNOFILE="));
+
+  // A soft limit of 512 under a hard one of 8192 is raised: the check passes
+  // and the next one (the master's thumbprint) is what stops this worker.
+  CommandRun raised = Worker({"--config", settings}, {"/usr/bin/prlimit", "--nofile=512:8192"});
+  EXPECT_EQ(raised.exit_code, 1) << raised.output;
+  EXPECT_THAT(raised.output, ::testing::Not(HasSubstr("open files")));
+  EXPECT_THAT(raised.output, HasSubstr("'MasterHttpsCertThumbprint'"));
 }
 
 TEST_F(WorkerCommandTest, MissingCertificateFileIsNamed) {

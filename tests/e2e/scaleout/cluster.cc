@@ -339,7 +339,15 @@ void Cluster::StartMaster(int index, const std::vector<std::string>& extra_setti
     args.push_back("--set");
     args.push_back(s);
   }
-  m.process = ChildProcess::Start(HostBinary(), args, m.dir / "master.out");
+  if (options_.master_command_prefix.empty()) {
+    m.process = ChildProcess::Start(HostBinary(), args, m.dir / "master.out");
+  } else {
+    const std::vector<std::string>& prefix = options_.master_command_prefix;
+    std::vector<std::string> wrapped(prefix.begin() + 1, prefix.end());
+    wrapped.push_back(HostBinary().string());
+    wrapped.insert(wrapped.end(), args.begin(), args.end());
+    m.process = ChildProcess::Start(prefix.front(), wrapped, m.dir / "master.out");
+  }
   ASSERT_NE(m.process, nullptr);
   ASSERT_TRUE(WaitUntil([&] { return fs::exists(port_file) && fs::file_size(port_file) > 0; },
                         std::chrono::seconds(60)))

@@ -100,6 +100,9 @@ struct ClusterOptions {
                                               "LeaseIntervalInMs=3000",
                                               "MaxLongPollInMs=5000"};
 
+  // A command the masters run under, e.g. {"/usr/bin/prlimit", "--nofile=512:512"}.
+  std::vector<std::string> master_command_prefix;
+
   static ClusterOptions For(const Backend& backend) {
     ClusterOptions options;
     options.transport = backend.transport;

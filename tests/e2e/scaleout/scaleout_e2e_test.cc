@@ -373,6 +373,24 @@ TEST(ScaleoutWorkerEndToEnd, ASecondWorkerOrMasterOnTheSameFoldersIsRefused) {
   EXPECT_EQ(StatusOf(cluster.WaitAll({id}, std::chrono::seconds(120)).at(0)), 7);
 }
 
+// A master that may open fewer files than MaxConnections and its server-mode
+// task hosts need says so at start (with the numbers and the fix) and serves.
+TEST(ScaleoutWorkerEndToEnd, AMasterBelowItsOpenFileNeedsWarnsAndServes) {
+  ClusterOptions options;
+  options.master_command_prefix = {"/usr/bin/prlimit", "--nofile=512:512"};
+  Cluster cluster(options);
+  cluster.StartMaster();
+  cluster.Deploy("e2e", "packages", PackagesDir());
+  cluster.AddWorker("w1");
+  const std::int64_t id = cluster.Run("e2e", "packages", "ok.sh");
+  EXPECT_EQ(StatusOf(cluster.WaitAll({id}, std::chrono::seconds(120)).at(0)), 7);
+  const std::string log = ReadFile(cluster.master_log());
+  EXPECT_NE(log.find("'MaxConnections' 1024 and the server-mode task hosts need about 1108 open "
+                     "files, but this process may open only 512"),
+            std::string::npos)
+      << log;
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ScaleoutEndToEnd, ::testing::ValuesIn(AllBackends()),
                          [](const ::testing::TestParamInfo<Backend>& param_info) {
                            return param_info.param.Name();
