@@ -39,7 +39,7 @@ constexpr const char* kUsage =
     "Runs the Scale Out Master: the catalog, the scheduler that hands tasks to\n"
     "workers, the sweeps (expired tasks, cleanup, heartbeat) and the API.\n"
     "Settings keep the SSIS MasterSettings.config names (PortNumber,\n"
-    "DealWithExpiredTasksIntervalInMs, ...); see docs/operations.md.\n"
+    "DealWithExpiredTasksIntervalInMs, ...); see docs/master.md.\n"
     "Stops cleanly on SIGINT or SIGTERM.\n";
 
 // Blocks SIGINT/SIGTERM in every thread started after this call, so the

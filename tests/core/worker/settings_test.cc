@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -270,6 +271,17 @@ TEST(WorkerSettingsTest, DefaultsFileParsesBackToTheDefaults) {
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->lease_interval, milliseconds(60'000));
   EXPECT_EQ(s->execution_log_retry_timeout, milliseconds(7LL * 86'400'000));
+}
+
+// docs/worker.md documents every key the worker accepts.
+TEST(WorkerSettingsTest, TheReferencePageDocumentsEveryKey) {
+  std::ifstream in(fs::path(SCALEOUT_TEST_SOURCE_DIR) / "docs" / "worker.md");
+  std::stringstream page;
+  page << in.rdbuf();
+  ASSERT_FALSE(page.str().empty());
+  for (const std::string& key : KnownSettingKeys()) {
+    EXPECT_NE(page.str().find("`" + key + "`"), std::string::npos) << key << " is not in worker.md";
+  }
 }
 
 TEST(WorkerSettingsTest, LoadResolvesFoldersAndKeepsTheGeneratedAgentId) {
