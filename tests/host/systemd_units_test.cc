@@ -81,6 +81,25 @@ TEST_P(SystemdUnitTest, SystemdAnalyzeVerifyFindsNothing) {
   EXPECT_EQ(result.out + result.err, "") << "systemd-analyze verify " << GetParam();
 }
 
+// `cmake --install` (component runtime) puts a copy of each unit under
+// share/scaleout/systemd whose ExecStart is the installed host.
+TEST_P(SystemdUnitTest, TheInstalledCopyStartsTheInstalledHost) {
+  TempDir prefix;
+  const ProcessResult installed =
+      RunProcess(SCALEOUT_TEST_CMAKE_COMMAND, {"--install", SCALEOUT_TEST_BINARY_DIR, "--component",
+                                               "runtime", "--prefix", prefix.path().string()});
+  ASSERT_EQ(installed.exit_code, 0) << installed.out << installed.err;
+  const std::string text = ReadFile(prefix / "share" / "scaleout" / "systemd" / GetParam());
+  const std::vector<std::string> words = ExecStartWords(text);
+  ASSERT_GE(words.size(), 2u) << text;
+  EXPECT_EQ(fs::path(words[0]), prefix / "bin" / "scaleout");
+  EXPECT_TRUE(fs::exists(words[0]));
+  // Everything else is the example's.
+  std::vector<std::string> example = ExecStartWords(unit_text_);
+  example[0] = words[0];
+  EXPECT_EQ(words, example);
+}
+
 INSTANTIATE_TEST_SUITE_P(Examples, SystemdUnitTest,
                          ::testing::Values("scaleout-master.service", "scaleout-worker.service"),
                          [](const ::testing::TestParamInfo<std::string>& param_info) {
