@@ -16,6 +16,7 @@
 #include "core/common/clock.h"
 #include "core/common/dir_lock.h"
 #include "core/common/logging.h"
+#include "core/common/service_notify.h"
 #include "core/management/service.h"
 #include "core/master/master.h"
 #include "core/master/settings.h"
@@ -91,6 +92,8 @@ int Fail(const std::string& message) {
 
 int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
               const std::string& port_file) {
+  // First, while this is the only thread: see service_notify.h.
+  const core::ServiceNotifier service = core::ServiceNotifier::FromEnvironment();
   auto loaded = core::master::LoadMasterSettings(config, overrides);
   if (!loaded.ok()) return Fail(loaded.status().message());
   core::master::MasterSettings settings = std::move(loaded).value();
@@ -180,9 +183,12 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
       if (!port_file.empty()) {
         std::ofstream(port_file) << master.port() << "\n";
       }
+      (void)service.Notify("READY=1\nSTATUS=listening on " + settings.bind_address + ":" +
+                           std::to_string(master.port()));
       int signal_number = 0;
       sigwait(&stop_signals, &signal_number);
       log.Info("stopping on signal " + std::to_string(signal_number));
+      (void)service.Notify("STOPPING=1\nSTATUS=stopping");
       management.Stop();
       master.Stop();
     }

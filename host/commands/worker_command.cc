@@ -24,6 +24,7 @@
 
 #include "core/common/clock.h"
 #include "core/common/logging.h"
+#include "core/common/service_notify.h"
 #include "core/security/certificates.h"
 #include "core/security/curve_keys.h"
 #include "core/worker/agent.h"
@@ -140,6 +141,8 @@ std::string SelfExecutable() {
 }
 
 int RunWorker(const Args& args) {
+  // First, while this is the only thread: see service_notify.h.
+  const core::ServiceNotifier service = core::ServiceNotifier::FromEnvironment();
   worker::LoadOptions load;
   load.settings_file = args.config;
   load.overrides = args.overrides;
@@ -230,9 +233,12 @@ int RunWorker(const Args& args) {
       std::cout << "scaleout worker: agent " << settings.agent_id << " running; masters:";
       for (const auto& e : settings.master_endpoints) std::cout << " " << e;
       std::cout << std::endl;
+      (void)service.Notify("READY=1\nSTATUS=agent " + settings.agent_id + " running, up to " +
+                           std::to_string(settings.max_task_count) + " tasks");
       int signal_number = 0;
       sigwait(&stop_signals, &signal_number);
       log.Info("stopping on signal " + std::to_string(signal_number));
+      (void)service.Notify("STOPPING=1\nSTATUS=draining running tasks");
       std::atomic<bool> stopped{false};
       std::thread stopper([&] {
         agent.Stop(std::chrono::milliseconds(static_cast<std::int64_t>(args.drain_seconds * 1000)));

@@ -1,13 +1,17 @@
 #include "tests/support/test_util.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <spawn.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -201,6 +205,29 @@ std::string RandomJsonText(std::mt19937& random, int max_pieces) {
   const int n = static_cast<int>(random() % static_cast<unsigned>(max_pieces + 1));
   for (int i = 0; i < n; ++i) text += pieces[random() % pieces.size()];
   return text;
+}
+
+FakeServiceManager::FakeServiceManager(const std::string& name) {
+  fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (fd_ < 0 || name.empty() || name.size() >= sizeof(address.sun_path)) return;
+  std::memcpy(address.sun_path, name.data(), name.size());
+  if (name[0] == '@') address.sun_path[0] = '\0';
+  bound_ = ::bind(fd_, reinterpret_cast<const sockaddr*>(&address),
+                  static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size())) == 0;
+}
+
+FakeServiceManager::~FakeServiceManager() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::string FakeServiceManager::Receive(std::chrono::milliseconds timeout) {
+  pollfd ready{fd_, POLLIN, 0};
+  if (::poll(&ready, 1, static_cast<int>(timeout.count())) <= 0) return "";
+  char buffer[4096];
+  const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
+  return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
 }
 
 }  // namespace scaleout::test

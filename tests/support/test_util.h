@@ -9,6 +9,7 @@
 #define SCALEOUT_TESTS_SUPPORT_TEST_UTIL_H_
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -110,6 +111,24 @@ struct ProcessResult {
 // output. `env` entries ("NAME=value") are added to the environment.
 ProcessResult RunProcess(const std::filesystem::path& program, const std::vector<std::string>& args,
                          const std::vector<std::string>& env = {});
+
+// A unix datagram socket standing in for systemd's notification socket:
+// bound at `name` (a path, or "@name" for the abstract namespace).
+class FakeServiceManager {
+ public:
+  explicit FakeServiceManager(const std::string& name);
+  ~FakeServiceManager();
+  FakeServiceManager(const FakeServiceManager&) = delete;
+  FakeServiceManager& operator=(const FakeServiceManager&) = delete;
+
+  bool bound() const { return bound_; }
+  // The next message, or "" when none came within `timeout`.
+  std::string Receive(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+ private:
+  int fd_ = -1;
+  bool bound_ = false;
+};
 
 }  // namespace scaleout::test
 

@@ -391,6 +391,44 @@ TEST(ScaleoutWorkerEndToEnd, AMasterBelowItsOpenFileNeedsWarnsAndServes) {
       << log;
 }
 
+// Under systemd (Type=notify) the master says READY=1 once it listens and
+// a worker once its agent runs, each STOPPING=1 when told to stop; neither
+// passes NOTIFY_SOCKET on to its task hosts and packages.
+TEST(ScaleoutWorkerEndToEnd, MasterAndWorkerTellTheServiceManagerWhenReadyAndStopping) {
+  Cluster cluster;
+  const std::string socket = (cluster.dir() / "notify").string();
+  FakeServiceManager manager(socket);
+  ASSERT_TRUE(manager.bound());
+  ::setenv("NOTIFY_SOCKET", socket.c_str(), 1);
+  cluster.StartMaster();
+  const std::string master_ready = manager.Receive();
+  cluster.AddWorker("w1");
+  const std::string worker_ready = manager.Receive();
+  ::unsetenv("NOTIFY_SOCKET");
+  EXPECT_EQ(master_ready.rfind("READY=1\nSTATUS=listening on ", 0), 0u) << master_ready;
+  EXPECT_EQ(worker_ready.rfind("READY=1\nSTATUS=agent " + cluster.agent_id("w1"), 0), 0u)
+      << worker_ready;
+
+  // A package prints what it finds: no NOTIFY_SOCKET reaches it.
+  cluster.Deploy("e2e", "packages", PackagesDir());
+  const std::int64_t id = cluster.Run("e2e", "packages", "env.sh");
+  EXPECT_EQ(StatusOf(cluster.WaitAll({id}, std::chrono::seconds(120)).at(0)), 7);
+  std::string log;
+  EXPECT_TRUE(Cluster::WaitUntil(
+      [&] {
+        log = cluster.Manage({"exec", "log", std::to_string(id)}).out;
+        return log.find("NOTIFY_SOCKET=") != std::string::npos;
+      },
+      std::chrono::seconds(30)))
+      << log;
+  EXPECT_NE(log.find("NOTIFY_SOCKET=unset"), std::string::npos) << log;
+
+  cluster.StopWorker("w1", SIGTERM);
+  EXPECT_EQ(manager.Receive(), "STOPPING=1\nSTATUS=draining running tasks");
+  cluster.StopMaster(SIGTERM);
+  EXPECT_EQ(manager.Receive(), "STOPPING=1\nSTATUS=stopping");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ScaleoutEndToEnd, ::testing::ValuesIn(AllBackends()),
                          [](const ::testing::TestParamInfo<Backend>& param_info) {
                            return param_info.param.Name();

@@ -1,0 +1,3 @@
+#!/bin/sh
+# What a package finds in its environment (end-to-end tests read it back).
+echo "NOTIFY_SOCKET=${NOTIFY_SOCKET:-unset}"
