@@ -4,7 +4,7 @@
 // A worker fetches each deployed project version once and keeps it; with
 // frequent deployments the versions would pile up for ever. The agent
 // removes a version nobody has used for `ProjectCacheRetention` (a scaleout
-// key; SSIS workers keep no project cache): a removed version costs only a
+// key; SSIS documents no such cache): a removed version costs only a
 // fetch when a task needs it again. Its `.complete` marker's time is when
 // it was last used, give or take one sweep: the agent touches the markers of
 // the versions its tasks used since the previous sweep.

@@ -72,7 +72,7 @@ struct WorkerSettings {
   std::string worker_cert_file;  // PEM certificate presented to the master
   std::string worker_key_file;   // PEM private key (mode 0600)
   // `TaskFolderRetention`: an ended task's folder in TasksRootFolder is
-  // removed once it has not changed for this long; 0 keeps them all (SSIS).
+  // removed once it has not changed for this long; 0 keeps them all.
   Millis task_folder_retention{7LL * 24 * 3600 * 1000};
   // `ProjectCacheRetention`: a cached project version (Projects/) no task
   // has used for this long is removed; 0 keeps them all.

@@ -1,12 +1,11 @@
 // TaskFolderJanitor: keeps TasksRootFolder from growing without bound.
 //
 // Every task leaves a folder `TasksRootFolder/<task id>/` with its task log
-// (and whatever its package wrote there). SSIS never removes them; a worker
+// (and whatever its package wrote there). SSIS documents no cleanup of them; a worker
 // running thousands of tasks an hour would fill its disk and its file
 // system's inode table. Like Nomad's allocation garbage collection, the
 // worker removes the folder of an ended task once it has not changed for
-// `TaskFolderRetention` (a scaleout key; 00:00:00 keeps every folder, as SSIS
-// does).
+// `TaskFolderRetention` (a scaleout key; 00:00:00 keeps every folder).
 //
 // A sweep is three steps so that the caller can make the middle one atomic
 // with starting tasks (the agent holds its task lock there):

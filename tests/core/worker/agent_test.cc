@@ -418,7 +418,7 @@ TEST_F(AgentTest, AShortTaskEndsAndIsReportedWithoutAnyLeaseRenewal) {
 
 // TaskFolderRetention: a sweep removes the folder of an ended task that has
 // not changed for the retention, and keeps a running task's folder however
-// old it is; 00:00:00 keeps every folder, as SSIS does.
+// old it is; 00:00:00 keeps every folder.
 TEST_F(AgentTest, ASweepRemovesAnEndedTasksOldFolderButNotARunningOnes) {
   MakeAgent({"TaskFolderRetention=1.00:00:00"});
   master_.enabled = true;

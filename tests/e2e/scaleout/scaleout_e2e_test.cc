@@ -300,8 +300,8 @@ TEST_P(ScaleoutEndToEnd, MalformedRequestsGetClearErrorsAndTheMasterKeepsServing
   EXPECT_EQ(StatusOf(cluster_->WaitAll({id}, std::chrono::seconds(60))[0]), 7);
 }
 
-// TaskFolderRetention and ProjectCacheRetention (scaleout keys; SSIS keeps
-// task folders forever): a real worker removes an ended task's folder once
+// TaskFolderRetention and ProjectCacheRetention (scaleout keys; SSIS
+// documents no cleanup): a real worker removes an ended task's folder once
 // it has not changed for that long, and leaves what is not a task folder
 // alone; it removes the cached project version once no task has used it
 // for that long, and fetches it again for the next task. On https + sqlite
