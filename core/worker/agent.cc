@@ -43,6 +43,23 @@ constexpr milliseconds kFinalShipBudget{5'000};
 // The janitor thread's nice value (Linux nice is per thread).
 constexpr int kJanitorNice = 10;
 
+// Logs what a sweep did: how many `what`s it removed from `where`, and how
+// many it could not remove.
+void LogSweep(const RemovalReport& report, std::string_view what, const std::string& condition,
+              const std::string& where, milliseconds next_sweep) {
+  if (report.removed > 0) {
+    spdlog::info("removed {} {}{} {} from {}", report.removed, what, report.removed == 1 ? "" : "s",
+                 condition, where);
+  }
+  if (report.failed > 0) {
+    spdlog::warn(
+        "could not remove {} {}{} in {} (first: {}); fix their permissions, the next sweep "
+        "retries in {}",
+        report.failed, what, report.failed == 1 ? "" : "s", where, report.first_error,
+        FormatTimeSpan(next_sweep));
+  }
+}
+
 std::string HostName() {
   char host[256] = {};
   if (gethostname(host, sizeof(host) - 1) != 0) return "unknown";
@@ -987,18 +1004,9 @@ std::size_t Agent::SweepTaskFoldersOnce() {
     }
   }
   const RemovalReport report = janitor_->RemoveDetached();
-  if (report.removed > 0) {
-    spdlog::info("removed {} task folder{} unchanged for {} from {}", report.removed,
-                 report.removed == 1 ? "" : "s", FormatTimeSpan(settings_.task_folder_retention),
-                 janitor_->tasks_root());
-  }
-  if (report.failed > 0) {
-    spdlog::warn(
-        "could not remove {} task folder{} in {} (first: {}); fix their permissions, the next "
-        "sweep retries in {}",
-        report.failed, report.failed == 1 ? "" : "s", janitor_->tasks_root(), report.first_error,
-        FormatTimeSpan(janitor_->interval()));
-  }
+  LogSweep(report, "task folder",
+           "unchanged for " + FormatTimeSpan(settings_.task_folder_retention),
+           janitor_->tasks_root(), janitor_->interval());
   std::lock_guard lock(mutex_);
   stats_.task_folders_removed += report.removed;
   return report.removed;
@@ -1062,16 +1070,8 @@ std::size_t Agent::SweepProjectCacheOnce() {
       fs::remove(project, not_empty);
     }
   }
-  if (report.removed > 0) {
-    spdlog::info("removed {} cached project version{} unused for {} from {}", report.removed,
-                 report.removed == 1 ? "" : "s", FormatTimeSpan(retention), cache.string());
-  }
-  if (report.failed > 0) {
-    spdlog::warn(
-        "could not remove {} cached project version{} in {} (first: {}); the next "
-        "sweep retries",
-        report.failed, report.failed == 1 ? "" : "s", cache.string(), report.first_error);
-  }
+  LogSweep(report, "cached project version", "unused for " + FormatTimeSpan(retention),
+           cache.string(), SweepInterval(retention));
   return report.removed;
 }
 

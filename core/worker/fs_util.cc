@@ -110,6 +110,23 @@ void ForEachEntry(const std::filesystem::path& dir,
   }
 }
 
+std::int64_t MtimeMillis(const struct stat& st) {
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+}
+
+std::int64_t MtimeMillis(const std::filesystem::path& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 ? MtimeMillis(st) : -1;
+}
+
+bool SetModificationTime(const std::filesystem::path& path, std::int64_t unix_ms) {
+  timespec times[2];
+  times[0].tv_sec = unix_ms / 1000;
+  times[0].tv_nsec = (unix_ms % 1000) * 1'000'000;
+  times[1] = times[0];
+  return ::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 std::string Sha256Hex(std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;

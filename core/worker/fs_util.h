@@ -6,6 +6,9 @@
 #ifndef SCALEOUT_CORE_WORKER_FS_UTIL_H_
 #define SCALEOUT_CORE_WORKER_FS_UTIL_H_
 
+#include <sys/stat.h>
+
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -38,6 +41,15 @@ sdk::Result<std::string> ReadWholeFile(const std::filesystem::path& path);
 // thread would end the process.
 void ForEachEntry(const std::filesystem::path& dir,
                   const std::function<void(const std::filesystem::directory_entry&)>& visit);
+
+// The modification time in `st`, in unix ms.
+std::int64_t MtimeMillis(const struct stat& st);
+// The modification time of `path` itself (a link, not its target) in unix
+// ms; -1 when it cannot be read.
+std::int64_t MtimeMillis(const std::filesystem::path& path);
+// Sets the access and modification times of `path` itself (a link, not its
+// target) to `unix_ms`; false when it cannot.
+bool SetModificationTime(const std::filesystem::path& path, std::int64_t unix_ms);
 
 // Lowercase hex SHA-256 of `bytes`.
 std::string Sha256Hex(std::string_view bytes);

@@ -1,8 +1,5 @@
 #include "core/worker/project_cache.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cctype>
 #include <string>
@@ -20,13 +17,6 @@ bool AllDigits(std::string_view name) {
   return !name.empty() && name.size() <= 18 && std::all_of(name.begin(), name.end(), [](char c) {
     return std::isdigit(static_cast<unsigned char>(c)) != 0;
   });
-}
-
-// The modification time of `path` itself in unix ms, or -1 when it has none.
-std::int64_t MtimeMillis(const fs::path& path) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return -1;
-  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
 }
 
 bool IsRealFolder(const fs::directory_entry& entry) {
@@ -63,11 +53,7 @@ std::vector<CachedProjectVersion> FindStaleProjectVersions(const fs::path& cache
 }
 
 void MarkProjectVersionUsed(const fs::path& version_dir, std::int64_t unix_ms) {
-  timespec times[2];
-  times[0].tv_sec = unix_ms / 1000;
-  times[0].tv_nsec = (unix_ms % 1000) * 1'000'000;
-  times[1] = times[0];
-  (void)::utimensat(AT_FDCWD, (version_dir / kProjectCompleteMarker).c_str(), times, 0);
+  (void)SetModificationTime(version_dir / kProjectCompleteMarker, unix_ms);
 }
 
 }  // namespace scaleout::core::worker

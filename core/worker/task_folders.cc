@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "core/common/ids.h"
+#include "core/worker/fs_util.h"
 
 namespace scaleout::core::worker {
 
@@ -27,10 +28,6 @@ struct DirCloser {
   void operator()(DIR* dir) const { ::closedir(dir); }
 };
 using DirHandle = std::unique_ptr<DIR, DirCloser>;
-
-std::int64_t MtimeMillis(const struct stat& st) {
-  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
-}
 
 bool IsTaskFolderName(std::string_view name) { return NormalizeGuid(name).has_value(); }
 
@@ -97,14 +94,10 @@ bool DetachFolder(const fs::path& folder) {
 RemovalReport RemoveDetachedIn(const fs::path& dir) {
   RemovalReport report;
   std::vector<std::string> detached;
-  {
-    DirHandle handle(::opendir(dir.c_str()));
-    if (!handle) return report;
-    while (const dirent* entry = ::readdir(handle.get())) {
-      std::string_view name = entry->d_name;
-      if (name.starts_with(kDetachedPrefix)) detached.emplace_back(name);
-    }
-  }
+  ForEachEntry(dir, [&](const fs::directory_entry& entry) {
+    std::string name = entry.path().filename().string();
+    if (name.starts_with(kDetachedPrefix)) detached.push_back(std::move(name));
+  });
   for (const std::string& name : detached) {
     std::error_code ec;
     fs::remove_all(dir / name, ec);

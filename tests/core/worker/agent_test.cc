@@ -5,8 +5,6 @@
 // still on the ManualClock, to show a wake-up between them.
 #include "core/worker/agent.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -429,12 +427,11 @@ TEST_F(AgentTest, ASweepRemovesAnEndedTasksOldFolderButNotARunningOnes) {
   // The fake launcher makes no folders: make them as a task host would,
   // last changed two days before the agent's clock.
   const std::int64_t two_days_ago = clock_.NowUnixMillis() - 2 * 86'400'000LL;
-  timespec times[2] = {{two_days_ago / 1000, 0}, {two_days_ago / 1000, 0}};
   for (const TaskLaunch& launch : launcher_.launches) {
     fs::create_directories(launch.spec.work_dir);
     std::ofstream(launch.log_file) << "started\n";
-    ASSERT_EQ(::utimensat(AT_FDCWD, launch.log_file.c_str(), times, 0), 0);
-    ASSERT_EQ(::utimensat(AT_FDCWD, launch.spec.work_dir.c_str(), times, 0), 0);
+    ASSERT_TRUE(SetModificationTime(launch.log_file, two_days_ago));
+    ASSERT_TRUE(SetModificationTime(launch.spec.work_dir, two_days_ago));
   }
   launcher_.processes.at(0)->Finish(sdk::TaskResult::kSucceeded, 0);
   agent_->WatchdogOnce();
@@ -457,8 +454,7 @@ TEST_F(AgentTest, ARetentionOfZeroKeepsEveryTaskFolder) {
   MakeAgent({"TaskFolderRetention=00:00:00"});
   const fs::path folder = fs::path(agent_->settings().tasks_root_folder) / NewGuid();
   fs::create_directories(folder);
-  timespec long_ago[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};  // 2001
-  ASSERT_EQ(::utimensat(AT_FDCWD, folder.c_str(), long_ago, 0), 0);
+  ASSERT_TRUE(SetModificationTime(folder, 1'000'000'000'000));  // 2001
   EXPECT_EQ(agent_->SweepTaskFoldersOnce(), 0u);
   EXPECT_TRUE(fs::exists(folder));
 }
@@ -859,8 +855,7 @@ TEST_F(AgentTest, UnusedCachedProjectVersionsAreRemovedAndFetchedAgainWhenNeeded
   // A crash left half a fetch behind, long ago.
   const fs::path leftover = running_dir.parent_path() / ".tmp-crashed";
   fs::create_directories(leftover);
-  timespec long_ago[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};
-  ASSERT_EQ(::utimensat(AT_FDCWD, leftover.c_str(), long_ago, 0), 0);
+  ASSERT_TRUE(SetModificationTime(leftover, 1'000'000'000'000));  // 2001
 
   // Both were used since the last sweep: kept, and marked used now.
   EXPECT_EQ(agent_->SweepProjectCacheOnce(), 1u);  // only the leftover
@@ -896,8 +891,7 @@ TEST_F(AgentTest, AProjectCacheRetentionOfZeroKeepsEveryVersion) {
   MakeAgent({"ProjectCacheRetention=00:00:00"});
   const fs::path version = fs::path(agent_->settings().project_cache_folder) / "11" / "1";
   fs::create_directories(version);
-  timespec long_ago[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};
-  ASSERT_EQ(::utimensat(AT_FDCWD, version.c_str(), long_ago, 0), 0);
+  ASSERT_TRUE(SetModificationTime(version, 1'000'000'000'000));  // 2001
   EXPECT_EQ(agent_->SweepProjectCacheOnce(), 0u);
   EXPECT_TRUE(fs::exists(version));
 }
@@ -905,8 +899,7 @@ TEST_F(AgentTest, AProjectCacheRetentionOfZeroKeepsEveryVersion) {
 // With the threads running, the janitor sweeps as soon as the agent starts,
 // whichever of the two retentions is on.
 TEST_F(AgentTest, TheJanitorThreadSweepsAtStartWithEitherRetentionAlone) {
-  const std::int64_t two_days_ago_s = (clock_.NowUnixMillis() - 2 * 86'400'000LL) / 1000;
-  const timespec old[2] = {{two_days_ago_s, 0}, {two_days_ago_s, 0}};
+  const std::int64_t two_days_ago = clock_.NowUnixMillis() - 2 * 86'400'000LL;
   for (const bool folders : {true, false}) {
     MakeAgent({folders ? "TaskFolderRetention=1.00:00:00" : "TaskFolderRetention=00:00:00",
                folders ? "ProjectCacheRetention=00:00:00" : "ProjectCacheRetention=1.00:00:00"});
@@ -914,7 +907,7 @@ TEST_F(AgentTest, TheJanitorThreadSweepsAtStartWithEitherRetentionAlone) {
     const fs::path stale = folders ? fs::path(settings.tasks_root_folder) / NewGuid()
                                    : fs::path(settings.project_cache_folder) / "11" / "1";
     fs::create_directories(stale);
-    ASSERT_EQ(::utimensat(AT_FDCWD, stale.c_str(), old, 0), 0);
+    ASSERT_TRUE(SetModificationTime(stale, two_days_ago));
     ASSERT_TRUE(agent_->Start().ok());
     const auto real_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (fs::exists(stale) && std::chrono::steady_clock::now() < real_deadline) {

@@ -3,9 +3,6 @@
 // one), and what is never considered (other names, links).
 #include "core/worker/project_cache.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +12,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/worker/fs_util.h"
 #include "tests/support/test_util.h"
 
 namespace scaleout::core::worker {
@@ -28,11 +26,7 @@ constexpr std::int64_t kOld = kCutoff - 3'600'000;
 constexpr std::int64_t kRecent = kCutoff + 3'600'000;
 
 void SetMtime(const fs::path& path, std::int64_t unix_ms) {
-  timespec times[2];
-  times[0].tv_sec = unix_ms / 1000;
-  times[0].tv_nsec = 0;
-  times[1] = times[0];
-  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0) << path;
+  ASSERT_TRUE(SetModificationTime(path, unix_ms)) << path;
 }
 
 // A cached version with its marker, last used at `unix_ms`.

@@ -4,9 +4,6 @@
 // come from file times set against a ManualClock.
 #include "core/worker/task_folders.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "core/common/ids.h"
+#include "core/worker/fs_util.h"
 
 namespace scaleout::core::worker {
 namespace {
@@ -28,13 +26,8 @@ using ::testing::IsEmpty;
 
 constexpr milliseconds kRetention{24LL * 3'600'000};  // one day
 
-// Sets the modification time of `path` itself (not a link's target).
 void SetMtime(const fs::path& path, std::int64_t unix_ms) {
-  timespec times[2];
-  times[0].tv_sec = unix_ms / 1000;
-  times[0].tv_nsec = (unix_ms % 1000) * 1'000'000;
-  times[1] = times[0];
-  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0) << path;
+  ASSERT_TRUE(SetModificationTime(path, unix_ms)) << path;
 }
 
 std::vector<std::string> Entries(const fs::path& dir) {
