@@ -755,6 +755,15 @@ Result<json> ListWorkers(OperationContext& ctx) {
   return Array(rows);
 }
 
+// The dashboard's figures and every worker's row, in one transaction: what
+// the master's /metrics page shows (metrics.h).
+Result<json> Metrics(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(json out, DashboardStatus(ctx));
+  SCALEOUT_ASSIGN_OR_RETURN(auto workers, catalog::ListWorkerAgents(ctx.txn, ctx.caller));
+  out["worker_agents"] = Array(workers);
+  return out;
+}
+
 std::vector<Operation> BuildTable() {
   auto set_enabled = [](bool enabled) {
     return [enabled](OperationContext& ctx) { return SetScheduleEnabled(ctx, enabled); };
@@ -763,6 +772,8 @@ std::vector<Operation> BuildTable() {
       {"whoami", "the calling principal and its roles", kAnyPrincipal, false, Whoami},
       {"status", "the dashboard: master, scale-out flag, workers, executions by status", kReaders,
        false, DashboardStatus},
+      {"metrics", "the status figures and every worker's row (Prometheus: GET /metrics)", kReaders,
+       false, Metrics},
       {"list_master_properties", "catalog.master_properties", kAnyPrincipal, false,
        MasterProperties},
       {"list_catalog_properties", "catalog.catalog_properties", kReaders, false, CatalogProperties},

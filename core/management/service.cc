@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "core/catalog/principals.h"
+#include "core/management/metrics.h"
 #include "core/master/responses.h"
 #include "core/protocol/codec.h"
 #include "core/security/certificates.h"
@@ -124,6 +125,10 @@ ManagementService::ManagementService(master::Master& master, sdk::Logger& logger
   master_.AddRoute(std::string(kManageRoute),
                    [this](const sdk::Request& r, std::unique_ptr<sdk::Responder> responder) {
                      OnManageRequest(r, std::move(responder));
+                   });
+  master_.AddRoute(std::string(kMetricsRoute),
+                   [this](const sdk::Request& r, std::unique_ptr<sdk::Responder> responder) {
+                     OnMetricsRequest(r, std::move(responder));
                    });
 }
 
@@ -310,6 +315,31 @@ void ManagementService::OnJsonRequest(const sdk::Request& request,
       [shared](const sdk::Status& status, const json& result) {
         shared->Send(status.ok() ? JsonResponse(200, json{{"result", result}}) : JsonError(status));
       });
+}
+
+void ManagementService::OnMetricsRequest(const sdk::Request& request,
+                                         std::unique_ptr<sdk::Responder> responder) {
+  const std::string_view path = request.target.substr(0, request.target.find('?'));
+  if (path != kMetricsRoute)
+    return responder->Send(master::UnknownEndpointResponse(request.target));
+  if (request.method != "GET") {
+    sdk::Response r = JsonError(sdk::Status::InvalidArgument(
+        "method " + std::string(request.method) + " is not supported on /metrics; use GET"));
+    r.status = 405;
+    return responder->Send(std::move(r));
+  }
+  // The `metrics` operation, so a scrape is authenticated and needs the
+  // same reader role as the figures through /api/v1/metrics.
+  const Operation* operation = FindOperation("metrics");
+  std::shared_ptr<sdk::Responder> shared(std::move(responder));
+  Dispatch(request, *operation, json::object(),
+           [shared](const sdk::Status& status, const json& result) {
+             if (!status.ok()) return shared->Send(JsonError(status));
+             sdk::Response page;
+             page.content_type = std::string(kPrometheusContentType);
+             page.body = PrometheusText(result);
+             shared->Send(std::move(page));
+           });
 }
 
 void ManagementService::OnManageRequest(const sdk::Request& request,

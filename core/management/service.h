@@ -88,6 +88,8 @@ class ManagementService {
 
   void OnJsonRequest(const sdk::Request& request, std::unique_ptr<sdk::Responder> responder);
   void OnManageRequest(const sdk::Request& request, std::unique_ptr<sdk::Responder> responder);
+  // GET /metrics: the `metrics` operation as a Prometheus page (metrics.h).
+  void OnMetricsRequest(const sdk::Request& request, std::unique_ptr<sdk::Responder> responder);
   struct PendingCall;
 
   // Authenticates and checks the role on the calling (I/O) thread, then

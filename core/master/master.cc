@@ -33,14 +33,22 @@ class Master::Dispatcher final : public sdk::RequestHandler {
                  std::unique_ptr<sdk::Responder> responder) noexcept override {
     try {
       if (master_.workers_->Handle(request, responder)) return;
+      // The longest matching prefix wins, so "/" (the dashboard) never
+      // shadows "/api/v1/" whatever the order the routes were added in.
+      const RouteHandler* best = nullptr;
+      std::size_t best_length = 0;
       for (const auto& [prefix, handler] : master_.routes_) {
-        if (request.target.substr(0, prefix.size()) == prefix) {
-          handler(request, std::move(responder));
-          return;
+        if (request.target.starts_with(prefix) &&
+            (best == nullptr || prefix.size() > best_length)) {
+          best = &handler;
+          best_length = prefix.size();
         }
       }
-      responder->Send(ErrorResponse(sdk::Status::NotFound(
-          "no such endpoint '" + std::string(request.target) + "' on this master")));
+      if (best != nullptr) {
+        (*best)(request, std::move(responder));
+        return;
+      }
+      responder->Send(UnknownEndpointResponse(request.target));
     } catch (const std::exception& e) {
       if (responder) responder->Send(ErrorResponse(sdk::Status::Internal(e.what())));
     } catch (...) {

@@ -48,8 +48,8 @@ class Master {
   Master(const Master&) = delete;
   Master& operator=(const Master&) = delete;
 
-  // Adds a handler for targets starting with `prefix` ("/api/v1/").
-  // REQUIRES: before Start().
+  // Adds a handler for targets starting with `prefix` ("/api/v1/"); of
+  // several matching prefixes the longest wins. REQUIRES: before Start().
   void AddRoute(std::string prefix, RouteHandler handler);
 
   // Runs server-mode executions (runinscaleout = 0) with `launcher` (which

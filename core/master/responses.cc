@@ -29,4 +29,9 @@ sdk::Response ErrorResponse(const sdk::Status& status) {
   return response;
 }
 
+sdk::Response UnknownEndpointResponse(std::string_view target) {
+  return ErrorResponse(
+      sdk::Status::NotFound("no such endpoint '" + std::string(target) + "' on this master"));
+}
+
 }  // namespace scaleout::core::master

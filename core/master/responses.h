@@ -4,6 +4,7 @@
 #define SCALEOUT_CORE_MASTER_RESPONSES_H_
 
 #include <string>
+#include <string_view>
 
 #include "core/protocol/codec.h"
 #include "scaleout/sdk/status.h"
@@ -17,6 +18,9 @@ int HttpStatusFor(sdk::StatusCode code) noexcept;
 
 // A protocol ErrorReply with the matching HTTP status.
 sdk::Response ErrorResponse(const sdk::Status& status);
+
+// The 404 for a target no route of this master serves.
+sdk::Response UnknownEndpointResponse(std::string_view target);
 
 // An encoded protocol reply with status 200.
 template <typename Message>

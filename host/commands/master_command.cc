@@ -17,8 +17,10 @@
 #include "core/common/dir_lock.h"
 #include "core/common/logging.h"
 #include "core/common/service_notify.h"
+#include "core/management/dashboard.h"
 #include "core/management/service.h"
 #include "core/master/master.h"
+#include "core/master/responses.h"
 #include "core/master/settings.h"
 #include "core/security/certificates.h"
 #include "core/security/curve_keys.h"
@@ -26,12 +28,22 @@
 #include "host/commands/command_util.h"
 #include "host/commands/manage_init.h"
 #include "host/plugin_loader.h"
+#include "web/dashboard_files.h"
 
 namespace scaleout::host {
 namespace {
 
 namespace fs = std::filesystem;
 namespace po = boost::program_options;
+
+// The web dashboard's files as compiled into the host (web/).
+std::vector<core::management::StaticAsset> DashboardAssets() {
+  std::vector<core::management::StaticAsset> assets;
+  for (const web::EmbeddedFile& file : web::DashboardFiles()) {
+    assets.push_back({file.name, {reinterpret_cast<const char*>(file.data), file.size}});
+  }
+  return assets;
+}
 
 constexpr const char* kUsage =
     "Usage: scaleout master --config FILE [--set Key=Value]... [--port-file FILE]\n"
@@ -167,9 +179,17 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
       static_cast<std::size_t>(std::max(settings.server_max_task_count, 0)),
       core::SystemClock::Instance());
   {
+    const core::management::DashboardSite dashboard(DashboardAssets());
     core::master::Master master(settings, **storage, **transport, core::SystemClock::Instance(),
                                 log);
     master.EnableServerTasks(*server_launcher);
+    // The web dashboard's files; its figures come from the API below.
+    master.AddRoute(
+        "/", [&dashboard](const sdk::Request& request, std::unique_ptr<sdk::Responder> responder) {
+          auto answer = dashboard.Serve(request);
+          responder->Send(answer ? std::move(*answer)
+                                 : core::master::UnknownEndpointResponse(request.target));
+        });
     // The management API (routes now; pool, first admin and schedules after Start).
     core::management::ManagementService management(
         master, log, {.notice = [](const std::string& text) { std::cout << text << std::flush; }});

@@ -22,6 +22,7 @@ const std::set<std::string> kAnyone = {};
 const std::map<std::string, std::set<std::string>> kMatrix = {
     {"whoami", kAnyone},
     {"status", kReaders},
+    {"metrics", kReaders},
     {"list_master_properties", kAnyone},
     {"list_catalog_properties", kReaders},
     {"get_catalog_property", kReaders},

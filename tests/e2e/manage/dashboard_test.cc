@@ -1,0 +1,162 @@
+// The web dashboard's files and the Prometheus page of a real master: what
+// a browser and a scraper get, with and without credentials.
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <set>
+
+#include "tests/e2e/manage/master_process.h"
+
+namespace scaleout::test {
+namespace {
+
+using nlohmann::json;
+
+const std::filesystem::path kDashboardDir =
+    std::filesystem::path(SCALEOUT_TEST_SOURCE_DIR) / "web" / "dashboard";
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::string Token(const MasterProcess& master, const std::string& name, const std::string& role) {
+  const ProcessResult r = master.ManageAsAdmin({"user", "add", name, "--role", role, "--token"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto at = r.out.find("sot_");
+  return at == std::string::npos ? "" : r.out.substr(at, r.out.find('\n', at) - at);
+}
+
+class DashboardEndToEnd : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(master_.started()); }
+
+  sdk::Response Get(const std::string& target, const std::string& token = "",
+                    const TestCertificate* cert = nullptr, const std::string& method = "GET") {
+    return api_.Call(master_.url(), master_.thumbprint(), method, target, "", token, cert);
+  }
+
+  MasterProcess master_;
+  RawApi api_;
+};
+
+// Every file the page loads (index.html's script and stylesheet, and each
+// module the scripts import) is served, byte for byte the source, with the
+// type a browser insists on for a module script; no credential is needed,
+// as the files hold no data.
+TEST_F(DashboardEndToEnd, ThePageAndEverythingItLoadsAreServed) {
+  const sdk::Response index = Get("/");
+  ASSERT_EQ(index.status, 200) << index.body;
+  EXPECT_EQ(index.content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(index.body, ReadFile(kDashboardDir / "index.html"));
+  EXPECT_TRUE(Contains(index.body, "Content-Security-Policy")) << "the page lost its CSP";
+  EXPECT_TRUE(Contains(index.body, "script-src 'self'"));
+
+  std::set<std::string> to_load;
+  const std::regex reference(R"((?:src|href)="([a-z_]+\.(?:mjs|css))\")");
+  for (std::sregex_iterator it(index.body.begin(), index.body.end(), reference), end; it != end;
+       ++it) {
+    to_load.insert((*it)[1]);
+  }
+  EXPECT_TRUE(to_load.contains("app.mjs"));
+  EXPECT_TRUE(to_load.contains("app.css"));
+  std::set<std::string> loaded;
+  const std::regex import(R"(from '\./([a-z_]+\.mjs)')");
+  while (!to_load.empty()) {
+    const std::string name = *to_load.begin();
+    to_load.erase(to_load.begin());
+    if (!loaded.insert(name).second) continue;
+    SCOPED_TRACE(name);
+    const sdk::Response file = Get("/" + name);
+    ASSERT_EQ(file.status, 200) << file.body;
+    EXPECT_EQ(file.body, ReadFile(kDashboardDir / name));
+    if (name.ends_with(".mjs")) {
+      EXPECT_EQ(file.content_type, "text/javascript; charset=utf-8");
+      for (std::sregex_iterator it(file.body.begin(), file.body.end(), import), end; it != end;
+           ++it) {
+        to_load.insert((*it)[1]);
+      }
+    } else {
+      EXPECT_EQ(file.content_type, "text/css; charset=utf-8");
+    }
+  }
+  EXPECT_TRUE(loaded.contains("views.mjs"));
+  EXPECT_TRUE(loaded.contains("api.mjs"));
+}
+
+TEST_F(DashboardEndToEnd, OtherPathsAndMethodsAreRefusedAndTheApiIsUntouched) {
+  const sdk::Response post = Get("/", "", nullptr, "POST");
+  EXPECT_EQ(post.status, 405) << post.body;
+  const sdk::Response unknown = Get("/admin.php");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_TRUE(Contains(unknown.body, "no such endpoint '/admin.php'")) << unknown.body;
+  EXPECT_EQ(Get("/../etc/passwd").status, 404);
+  // The API keeps its own routes under the dashboard's "/".
+  const sdk::Response status = Get("/api/v1/status", master_.admin_token());
+  ASSERT_EQ(status.status, 200) << status.body;
+  EXPECT_EQ(status.content_type, "application/json");
+  EXPECT_EQ(Get("/api/v1/status").status, 401);
+}
+
+// Prometheus: a reader's token (a scrape config's bearer_token) gets the
+// page; its figures are the catalog's, the same as `manage status`.
+TEST_F(DashboardEndToEnd, MetricsAreTheCatalogsFiguresForAReader) {
+  const std::filesystem::path project = master_.dir() / "project";
+  WriteFile(project / "job.sh", "#!/bin/sh\nexit 0\n");
+  ASSERT_EQ(master_.ManageAsAdmin({"deploy", "--folder", "F", "--project", "P", project.string()})
+                .exit_code,
+            0);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(master_
+                  .ManageAsAdmin({"exec", "create", "--folder", "F", "--project", "P", "--package",
+                                  "job.sh", "--scaleout"})
+                  .exit_code,
+              0);
+  }
+  const TestCertificate worker = MakeCertificate(master_.dir(), "worker");
+  ASSERT_EQ(master_
+                .ManageAsAdmin({"worker", "add", "--cert-file", worker.cert.string(),
+                                "--display-name", "night \"shift\"", "--yes"})
+                .exit_code,
+            0);
+  const std::string reader = Token(master_, "prometheus", "reader");
+
+  const sdk::Response page = Get("/metrics", reader);
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(page.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_TRUE(Contains(page.body, "scaleout_up 1\n")) << page.body;
+  EXPECT_TRUE(Contains(page.body, "scaleout_workers{state=\"total\"} 1\n")) << page.body;
+  EXPECT_TRUE(Contains(page.body, "scaleout_workers{state=\"online\"} 0\n")) << page.body;
+  EXPECT_TRUE(Contains(page.body, "display_name=\"night \\\"shift\\\"\"")) << page.body;
+  const json status = master_.Json({"status"});
+  ASSERT_TRUE(status.contains("executions_by_status")) << status.dump();
+  EXPECT_EQ(status["executions_by_status"]["created"], 3);
+  for (const auto& [name, count] : status["executions_by_status"].items()) {
+    EXPECT_TRUE(Contains(page.body, "scaleout_executions{status=\"" + name + "\"} " +
+                                        std::to_string(count.get<int>()) + "\n"))
+        << name << " in\n"
+        << page.body;
+  }
+  // The same figures as JSON, for anything that is not Prometheus.
+  const sdk::Response as_json = Get("/api/v1/metrics", reader);
+  ASSERT_EQ(as_json.status, 200) << as_json.body;
+  EXPECT_EQ(json::parse(as_json.body)["result"]["worker_agents"].size(), 1u);
+}
+
+TEST_F(DashboardEndToEnd, MetricsNeedAPrincipal) {
+  const sdk::Response anonymous = Get("/metrics");
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_TRUE(Contains(anonymous.body, "no credential")) << anonymous.body;
+  EXPECT_EQ(Get("/metrics", "sot_not_a_token").status, 401);
+  const TestCertificate worker = MakeCertificate(master_.dir(), "worker");
+  ASSERT_EQ(master_.ManageAsAdmin({"worker", "add", "--cert-file", worker.cert.string(), "--yes"})
+                .exit_code,
+            0);
+  EXPECT_EQ(Get("/metrics", "", &worker).status, 403);
+  const sdk::Response post = Get("/metrics", master_.admin_token(), nullptr, "POST");
+  EXPECT_EQ(post.status, 405) << post.body;
+  EXPECT_EQ(Get("/metrics.json", master_.admin_token()).status, 404);
+  EXPECT_EQ(Get("/metrics?name[]=x", master_.admin_token()).status, 200);
+}
+
+}  // namespace
+}  // namespace scaleout::test

@@ -1,0 +1,177 @@
+// The dashboard's views (web/dashboard/views.mjs) on API results shaped as
+// the master returns them (docs/api.md).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import {
+  canCall, escapeHtml, executionsHash, formatDuration, formatTime, parseRoute, renderDashboard,
+  renderExecution, renderExecutions, renderLogin, renderWorkers, STATUSES, statusBadge,
+} from '../../web/dashboard/views.mjs';
+
+const HOSTILE = '<img src=x onerror="alert(1)">&\'';
+
+const OPERATIONS = [
+  { name: 'whoami', roles: [] },
+  { name: 'status', roles: ['ssis_admin', 'ssis_cluster_executor', 'ssis_reader'] },
+  { name: 'enable_worker_agent', roles: ['ssis_admin'] },
+  { name: 'stop_operation', roles: ['ssis_admin', 'ssis_cluster_executor'] },
+];
+
+function worker(overrides = {}) {
+  return {
+    worker_agent_id: '1BA45FA9-DE41-416E-B73B-39B65C943F4C', display_name: 'w1',
+    is_enabled: true, is_online: true, machine_name: 'vm', running_tasks: 2, max_task_count: 4,
+    cpu_percent: 11.7, free_memory_mb: 23647, last_online_time: '2026-12-07T06:28:04.270Z',
+    tags: '', description: '', ...overrides,
+  };
+}
+
+function execution(overrides = {}) {
+  return {
+    execution_id: 9, status: 7, status_name: 'succeeded', folder_name: 'demo',
+    project_name: 'sample', package_name: 'hello.sh', project_lsn: 1, executed_count: 2,
+    retry_count: 1, runinscaleout: true, useanyworker: true, caller_name: 'admin',
+    created_time: '2026-12-07T06:28:00.678Z', start_time: '2026-12-07T06:28:00.678Z',
+    end_time: '2026-12-07T06:28:02.178Z', stop_requested: false, stopped_by_name: null,
+    worker_agent_id: '1BA45FA9-DE41-416E-B73B-39B65C943F4C', ...overrides,
+  };
+}
+
+test('escapeHtml leaves no markup and no attribute break-out', () => {
+  assert.equal(escapeHtml(HOSTILE), '&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;&#39;');
+  assert.equal(escapeHtml(null), '');
+  assert.equal(escapeHtml(42), '42');
+});
+
+test('canCall follows the operation table: empty roles admit any principal', () => {
+  assert.equal(canCall(OPERATIONS, ['ssis_reader'], 'whoami'), true);
+  assert.equal(canCall(OPERATIONS, ['ssis_reader'], 'status'), true);
+  assert.equal(canCall(OPERATIONS, ['ssis_reader'], 'enable_worker_agent'), false);
+  assert.equal(canCall(OPERATIONS, ['ssis_admin'], 'enable_worker_agent'), true);
+  assert.equal(canCall(OPERATIONS, ['ssis_cluster_executor'], 'stop_operation'), true);
+  assert.equal(canCall(OPERATIONS, ['ssis_admin'], 'no_such_operation'), false);
+  assert.equal(canCall(undefined, undefined, 'whoami'), false);
+});
+
+test('parseRoute and executionsHash round-trip the filters', () => {
+  assert.deepEqual(parseRoute(''), { view: 'dashboard', filters: {} });
+  assert.deepEqual(parseRoute('#/workers'), { view: 'workers', filters: {} });
+  assert.deepEqual(parseRoute('#/executions/42'), { view: 'execution', id: 42, filters: {} });
+  assert.deepEqual(parseRoute('#/executions/4x'), { view: 'executions', filters: {} });
+  assert.deepEqual(parseRoute('#/nowhere'), { view: 'dashboard', filters: {} });
+  const filters = { status: 'ended unexpectedly', folder_name: 'Sales & Co', package_name: '' };
+  const hash = executionsHash(filters);
+  assert.equal(hash, '#/executions?status=ended+unexpectedly&folder_name=Sales+%26+Co');
+  assert.deepEqual(parseRoute(hash),
+    { view: 'executions', filters: { status: 'ended unexpectedly', folder_name: 'Sales & Co' } });
+  assert.equal(executionsHash({}), '#/executions');
+});
+
+test('times and durations', () => {
+  assert.equal(formatTime('2026-12-07T06:28:00.678Z'), '2026-12-07 06:28:00 UTC');
+  assert.equal(formatTime(null), '');
+  assert.equal(formatDuration('2026-12-07T06:28:00.000Z', '2026-12-07T06:28:01.500Z'), '1.50 s');
+  assert.equal(formatDuration('2026-12-07T06:00:00.000Z', '2026-12-07T06:03:04.000Z'), '3 min 4 s');
+  assert.equal(formatDuration('2026-12-07T06:00:00.000Z', '2026-12-07T08:05:00.000Z'), '2 h 5 min');
+  assert.equal(formatDuration('2026-12-07T06:00:00.000Z', null), '');
+});
+
+test('the dashboard shows every status count with a link to its executions', () => {
+  const html = renderDashboard({
+    scaleout_enabled: true, default_execution_mode: 'ScaleOut',
+    workers: { total: 3, online: 2, enabled: 2, online_and_enabled: 1 },
+    executions_by_status: { succeeded: 7, failed: 2, 'ended unexpectedly': 1 },
+    master_properties: { MASTER_ADDRESS: 'https://vm:8391', MACHINE_NAME: HOSTILE },
+  });
+  for (const status of STATUSES) {
+    assert.ok(html.includes(`href="${escapeHtml(executionsHash({ status }))}"`), status);
+  }
+  assert.match(html, /<div class="figure">7<\/div><div class="label">succeeded<\/div>/);
+  assert.match(html, /<div class="figure">1 \/ 3<\/div><div class="label">workers online and enabled/);
+  assert.match(html, /<div class="figure">enabled<\/div><div class="label">Scale Out/);
+  assert.ok(!html.includes('<img'), 'a catalog value became markup');
+});
+
+test('the worker manager offers Enable or Disable only to a role that may', () => {
+  const workers = [worker(), worker({ worker_agent_id: 'F59A4C24-5732-40F9-B884-53AA060D2BFA',
+    display_name: HOSTILE, is_enabled: false, is_online: false })];
+  const admin = renderWorkers(workers, { canEnable: true });
+  assert.match(admin, /data-action="disable-worker" data-id="1BA45FA9-DE41-416E-B73B-39B65C943F4C"/);
+  assert.match(admin, /data-action="enable-worker" data-id="F59A4C24-5732-40F9-B884-53AA060D2BFA"/);
+  assert.match(admin, /2 \/ 4/);
+  assert.match(admin, /12 %/);
+  assert.ok(!admin.includes('<img'));
+  const reader = renderWorkers(workers, { canEnable: false });
+  assert.ok(!reader.includes('data-action'), 'a reader got a button');
+  assert.match(renderWorkers([]), /scaleout manage worker add/);
+});
+
+test('all executions: filters kept, attempts against retries, worker by name', () => {
+  const workers = new Map([[worker().worker_agent_id, worker()]]);
+  const html = renderExecutions([execution(), execution({ execution_id: 10, status_name: 'failed',
+    runinscaleout: false, worker_agent_id: null, package_name: HOSTILE })],
+  { status: 'failed', folder_name: 'demo' }, workers, { limit: 2 });
+  assert.match(html, /<option value="failed" selected>/);
+  assert.match(html, /name="folder_name" value="demo"/);
+  assert.match(html, /href="#\/executions\/9"/);
+  assert.match(html, /status-succeeded/);
+  assert.match(html, /status-failed/);
+  assert.match(html, />w1</);
+  assert.match(html, /\(server\)/);
+  assert.match(html, /2 \/ 2/);
+  assert.match(html, /1.50 s/);
+  assert.match(html, /The newest 2 shown/);
+  assert.ok(!html.includes('<img'));
+  assert.match(renderExecutions([], {}, new Map()), /No execution matches/);
+});
+
+test('one execution: attempts, parameters, messages, and Stop only while it can stop', () => {
+  const running = execution({
+    status_name: 'running', end_time: null,
+    attempts: [
+      { attempt: 1, status_name: 'ended unexpectedly', worker_agent_id: worker().worker_agent_id,
+        start_time: '2026-12-07T06:28:00.678Z', end_time: '2026-12-07T06:28:10.678Z',
+        exit_code: null, result_message: 'lease expired', server_only: false },
+      { attempt: 2, status_name: 'running', worker_agent_id: 'F59A4C24-5732-40F9-B884-53AA060D2BFA',
+        start_time: '2026-12-07T06:28:11.000Z', end_time: null, exit_code: null,
+        result_message: '', server_only: false },
+    ],
+    parameters: [
+      { parameter_name: 'Name', object_type: 30, value: HOSTILE, value_set: true, sensitive: false },
+      { parameter_name: 'Password', object_type: 20, value: 'hunter2', value_set: true, sensitive: true },
+      { parameter_name: 'LOGGING_LEVEL', object_type: 50, value: '1', value_set: false, sensitive: false },
+    ],
+  });
+  const messages = [
+    { event_message_id: 1, message: 'Hello <b>', message_source: 'stdout', message_type: 70,
+      message_time: '2026-12-07T06:28:01.000Z' },
+    { event_message_id: 2, message: 'disk full', message_source: 'stderr', message_type: 120,
+      message_time: '2026-12-07T06:28:02.000Z' },
+  ];
+  const workers = new Map([[worker().worker_agent_id, worker()]]);
+  const html = renderExecution(running, messages, workers, { canStop: true });
+  assert.match(html, /data-action="stop-execution" data-id="9"/);
+  assert.match(html, /lease expired/);
+  assert.match(html, /title="F59A4C24-5732-40F9-B884-53AA060D2BFA">F59A4C24</);
+  assert.ok(!html.includes('hunter2'), 'a sensitive value was shown');
+  assert.match(html, /\(sensitive\)/);
+  assert.ok(!html.includes('LOGGING_LEVEL'), 'an unset system parameter was listed');
+  assert.match(html, /Hello &lt;b&gt;/);
+  assert.match(html, /<span class="e">disk full<\/span>/);
+  assert.ok(!html.includes('<img'));
+  assert.ok(!renderExecution(running, [], workers, { canStop: false }).includes('data-action'));
+  assert.ok(!renderExecution(execution(), [], workers, { canStop: true }).includes('data-action'),
+    'Stop offered on an execution that has ended');
+  assert.ok(!renderExecution({ ...running, stop_requested: true }, [], workers, { canStop: true })
+    .includes('data-action'), 'Stop offered twice');
+  assert.match(renderExecution(execution({ attempts: [] }), [], workers), /Not started yet/);
+});
+
+test('the sign-in form and its error, escaped', () => {
+  const html = renderLogin(HOSTILE);
+  assert.match(html, /type="password"/);
+  assert.ok(!html.includes('<img'));
+  assert.ok(!renderLogin().includes('status-failed'));
+  assert.equal(statusBadge('ended unexpectedly'),
+    '<span class="status status-ended-unexpectedly">ended unexpectedly</span>');
+});

@@ -1,0 +1,279 @@
+// The dashboard's views: pure functions from API results to HTML text.
+// Every value from the catalog goes through escapeHtml (the page's CSP
+// forbids inline script, so markup that slipped through could not run
+// either). No DOM access here, so node's test runner covers this module.
+
+// SSIS execution statuses, in the order of their codes (catalog.executions).
+export const STATUSES = [
+  'created', 'running', 'canceled', 'failed', 'pending',
+  'ended unexpectedly', 'succeeded', 'stopping', 'completed',
+];
+
+// Statuses an execution can still leave; stop_operation applies to these.
+const ACTIVE = new Set(['created', 'running', 'pending']);
+
+export function escapeHtml(value) {
+  return String(value ?? '')
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
+}
+
+// True when a caller holding `roles` may call `operation`, as the master's
+// operation table (GET /api/v1/operations) says: an empty role list admits
+// any principal. The master checks again on every call; this only decides
+// which buttons to show.
+export function canCall(operations, roles, operation) {
+  const entry = (operations ?? []).find((op) => op.name === operation);
+  if (!entry) return false;
+  return entry.roles.length === 0 || entry.roles.some((role) => (roles ?? []).includes(role));
+}
+
+// "#/executions/42" -> {view: 'execution', id: 42}; "#/executions?status=failed"
+// -> {view: 'executions', filters: {status: 'failed'}}. Anything unknown is
+// the dashboard.
+export function parseRoute(hash) {
+  const text = String(hash ?? '').replace(/^#/, '');
+  const [path, query = ''] = text.split('?');
+  const parts = path.split('/').filter(Boolean);
+  const filters = {};
+  for (const [key, value] of new URLSearchParams(query)) {
+    if (value !== '') filters[key] = value;
+  }
+  if (parts[0] === 'workers') return { view: 'workers', filters };
+  if (parts[0] === 'executions' && parts.length === 2 && /^\d+$/.test(parts[1])) {
+    return { view: 'execution', id: Number(parts[1]), filters };
+  }
+  if (parts[0] === 'executions') return { view: 'executions', filters };
+  return { view: 'dashboard', filters };
+}
+
+// "#/executions?status=failed&folder_name=Sales"
+export function executionsHash(filters) {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(filters ?? {})) {
+    if (value !== undefined && value !== null && value !== '') query.set(key, value);
+  }
+  const text = query.toString();
+  return text ? `#/executions?${text}` : '#/executions';
+}
+
+// "2026-01-31T12:00:00.250Z" -> "2026-01-31 12:00:00 UTC"; null -> "".
+export function formatTime(iso) {
+  if (!iso) return '';
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})/.exec(iso);
+  return match ? `${match[1]} ${match[2]} UTC` : String(iso);
+}
+
+// Seconds between two ISO times as "1.2 s", "3 min 4 s"; "" when unknown.
+export function formatDuration(startIso, endIso) {
+  const start = Date.parse(startIso ?? '');
+  const end = Date.parse(endIso ?? '');
+  if (Number.isNaN(start) || Number.isNaN(end) || end < start) return '';
+  const seconds = (end - start) / 1000;
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 2 : 1)} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+export function statusBadge(name) {
+  const css = String(name ?? '').replaceAll(' ', '-');
+  return `<span class="status status-${escapeHtml(css)}">${escapeHtml(name)}</span>`;
+}
+
+function yesNo(flag) {
+  return flag ? '<span class="yes">yes</span>' : '<span class="no">no</span>';
+}
+
+function card(figure, label, href) {
+  const body = `<div class="figure">${escapeHtml(figure)}</div><div class="label">${escapeHtml(label)}</div>`;
+  return href ? `<a class="card" href="${escapeHtml(href)}">${body}</a>` : `<div class="card">${body}</div>`;
+}
+
+function shortId(guid) {
+  return escapeHtml(String(guid ?? '').slice(0, 8));
+}
+
+function workerName(workersById, id) {
+  if (!id) return '';
+  const worker = workersById?.get?.(id);
+  const label = worker?.display_name || shortId(id);
+  return `<span class="mono" title="${escapeHtml(id)}">${escapeHtml(label)}</span>`;
+}
+
+// The Dashboard: the master, Scale Out, workers and executions by status
+// (the `status` operation; `scaleout manage status`).
+export function renderDashboard(status) {
+  const workers = status.workers ?? {};
+  const master = status.master_properties ?? {};
+  const byStatus = status.executions_by_status ?? {};
+  const statusCards = STATUSES.map((name) =>
+    card(byStatus[name] ?? 0, name, executionsHash({ status: name }))).join('');
+  return `
+<h1>Dashboard</h1>
+<div class="cards">
+  ${card(status.scaleout_enabled ? 'enabled' : 'disabled', 'Scale Out')}
+  ${card(status.default_execution_mode ?? '', 'default execution mode')}
+  ${card(`${workers.online_and_enabled ?? 0} / ${workers.total ?? 0}`, 'workers online and enabled', '#/workers')}
+  ${card(workers.online ?? 0, 'workers online', '#/workers')}
+  ${card(workers.enabled ?? 0, 'workers enabled', '#/workers')}
+</div>
+<h2>Executions by status</h2>
+<div class="cards">${statusCards}</div>
+<h2>Master</h2>
+<dl class="facts">
+  <dt>address</dt><dd class="mono">${escapeHtml(master.MASTER_ADDRESS)}</dd>
+  <dt>machine</dt><dd>${escapeHtml(master.MACHINE_NAME)}</dd>
+  <dt>last online</dt><dd>${escapeHtml(formatTime(master.LAST_ONLINE_TIME))}</dd>
+  <dt>certificate (SHA-256)</dt><dd class="mono">${escapeHtml(master.SSLCERT_THUMBPRINT)}</dd>
+</dl>`;
+}
+
+// The Worker Manager: every worker with its state, capacity and last
+// resources; Enable / Disable where the caller's role allows.
+export function renderWorkers(workers, { canEnable = false } = {}) {
+  if (!workers.length) {
+    return `<h1>Worker Manager</h1><p class="empty">No worker yet. Add one with
+<code>scaleout manage worker add --cert worker.crt</code>, then start it.</p>`;
+  }
+  const rows = workers.map((w) => {
+    const action = !canEnable ? ''
+      : w.is_enabled
+        ? `<button class="danger" data-action="disable-worker" data-id="${escapeHtml(w.worker_agent_id)}">Disable</button>`
+        : `<button class="primary" data-action="enable-worker" data-id="${escapeHtml(w.worker_agent_id)}">Enable</button>`;
+    const cpu = typeof w.cpu_percent === 'number' ? `${w.cpu_percent.toFixed(0)} %` : '';
+    const memory = typeof w.free_memory_mb === 'number' ? `${Math.round(w.free_memory_mb)} MB` : '';
+    return `<tr>
+  <td>${escapeHtml(w.display_name || '')}<div class="hint mono">${escapeHtml(w.worker_agent_id)}</div></td>
+  <td>${yesNo(w.is_enabled)}</td>
+  <td>${yesNo(w.is_online)}</td>
+  <td>${escapeHtml(w.machine_name)}</td>
+  <td class="num">${escapeHtml(w.running_tasks ?? 0)} / ${escapeHtml(w.max_task_count ?? 0)}</td>
+  <td class="num">${escapeHtml(cpu)}</td>
+  <td class="num">${escapeHtml(memory)}</td>
+  <td>${escapeHtml(formatTime(w.last_online_time))}</td>
+  <td>${escapeHtml(w.tags)}</td>
+  <td><a href="${escapeHtml(executionsHash({ worker_agent_id: w.worker_agent_id }))}">executions</a></td>
+  <td>${action}</td>
+</tr>`;
+  }).join('');
+  return `<h1>Worker Manager</h1>
+<table>
+<thead><tr><th>worker</th><th>enabled</th><th>online</th><th>machine</th><th class="num">tasks</th>
+<th class="num">CPU</th><th class="num">free memory</th><th>last online</th><th>tags</th><th></th><th></th></tr></thead>
+<tbody>${rows}</tbody>
+</table>`;
+}
+
+function filterInput(name, label, value) {
+  return `<label>${escapeHtml(label)}<input name="${escapeHtml(name)}" value="${escapeHtml(value ?? '')}"></label>`;
+}
+
+// All Executions: the filter form and the newest executions that match.
+export function renderExecutions(executions, filters, workersById, { limit = 200 } = {}) {
+  const statusOptions = ['', ...STATUSES].map((name) =>
+    `<option value="${escapeHtml(name)}"${name === (filters.status ?? '') ? ' selected' : ''}>${escapeHtml(name || 'any')}</option>`).join('');
+  const form = `<form class="filters" id="execution-filters">
+  <label>status<select name="status">${statusOptions}</select></label>
+  ${filterInput('folder_name', 'folder', filters.folder_name)}
+  ${filterInput('project_name', 'project', filters.project_name)}
+  ${filterInput('package_name', 'package', filters.package_name)}
+  ${filterInput('worker_agent_id', 'worker id', filters.worker_agent_id)}
+  <button class="primary" type="submit">Filter</button>
+  <a href="#/executions">clear</a>
+</form>`;
+  if (!executions.length) {
+    return `<h1>All Executions</h1>${form}<p class="empty">No execution matches.</p>`;
+  }
+  const rows = executions.map((e) => `<tr>
+  <td class="num"><a href="#/executions/${escapeHtml(e.execution_id)}">${escapeHtml(e.execution_id)}</a></td>
+  <td>${statusBadge(e.status_name)}</td>
+  <td>${escapeHtml(e.folder_name)} / ${escapeHtml(e.project_name)} / ${escapeHtml(e.package_name)}</td>
+  <td>${workerName(workersById, e.worker_agent_id)}${e.runinscaleout ? '' : ' <span class="hint">(server)</span>'}</td>
+  <td class="num">${escapeHtml(e.executed_count ?? 0)} / ${escapeHtml((e.retry_count ?? 0) + 1)}</td>
+  <td>${escapeHtml(formatTime(e.start_time || e.created_time))}</td>
+  <td class="num">${escapeHtml(formatDuration(e.start_time, e.end_time))}</td>
+  <td>${escapeHtml(e.caller_name)}</td>
+</tr>`).join('');
+  const more = executions.length >= limit
+    ? `<p class="hint">The newest ${limit} shown; narrow the filters to see older ones.</p>` : '';
+  return `<h1>All Executions</h1>${form}
+<table>
+<thead><tr><th class="num">id</th><th>status</th><th>folder / project / package</th><th>worker</th>
+<th class="num">attempts / allowed</th><th>started</th><th class="num">duration</th><th>caller</th></tr></thead>
+<tbody>${rows}</tbody>
+</table>${more}`;
+}
+
+// SSIS event message types worth a colour in the log.
+function messageClass(type) {
+  if (type === 120 || type === 130) return 'e';  // OnError, OnTaskFailed
+  if (type === 110) return 'w';  // OnWarning
+  return '';
+}
+
+export function renderMessages(messages) {
+  if (!messages.length) return '<div class="log"><span class="t">no messages yet</span></div>';
+  const lines = messages.map((m) => {
+    const css = messageClass(m.message_type);
+    const text = `${escapeHtml(m.message)}`;
+    return `<span class="t">${escapeHtml(formatTime(m.message_time))} ${escapeHtml(m.message_source)}</span> ${css ? `<span class="${css}">${text}</span>` : text}`;
+  });
+  return `<div class="log" id="log">${lines.join('\n')}</div>`;
+}
+
+function parameterValue(p) {
+  if (p.sensitive) return '<span class="hint">(sensitive)</span>';
+  if (p.value === null || p.value === undefined) return '<span class="hint">(none)</span>';
+  return escapeHtml(p.value);
+}
+
+// One execution: its facts, every attempt with the worker that ran it, the
+// parameters and the event messages; Stop while it can still be stopped.
+export function renderExecution(execution, messages, workersById, { canStop = false } = {}) {
+  const e = execution;
+  const stop = canStop && ACTIVE.has(e.status_name) && !e.stop_requested
+    ? `<button class="danger" data-action="stop-execution" data-id="${escapeHtml(e.execution_id)}">Stop</button>` : '';
+  const attempts = (e.attempts ?? []).map((a) => `<tr>
+  <td class="num">${escapeHtml(a.attempt)}</td>
+  <td>${statusBadge(a.status_name)}</td>
+  <td>${a.server_only ? 'the master (server mode)' : workerName(workersById, a.worker_agent_id)}</td>
+  <td>${escapeHtml(formatTime(a.start_time))}</td>
+  <td class="num">${escapeHtml(formatDuration(a.start_time, a.end_time))}</td>
+  <td class="num">${escapeHtml(a.exit_code ?? '')}</td>
+  <td>${escapeHtml(a.result_message)}</td>
+</tr>`).join('');
+  const parameters = (e.parameters ?? []).filter((p) => p.object_type !== 50 || p.value_set)
+    .map((p) => `<tr><td>${escapeHtml(p.parameter_name)}</td><td>${escapeHtml(p.object_type === 20 ? 'project' : p.object_type === 30 ? 'package' : 'system')}</td><td>${parameterValue(p)}</td></tr>`)
+    .join('');
+  return `<h1>Execution ${escapeHtml(e.execution_id)} ${statusBadge(e.status_name)} ${stop}</h1>
+<dl class="facts">
+  <dt>package</dt><dd>${escapeHtml(e.folder_name)} / ${escapeHtml(e.project_name)} / ${escapeHtml(e.package_name)} <span class="hint">(project version ${escapeHtml(e.project_lsn)})</span></dd>
+  <dt>mode</dt><dd>${e.runinscaleout ? 'Scale Out' : 'Server (on the master)'}${e.useanyworker ? '' : ', listed workers only'}</dd>
+  <dt>worker</dt><dd>${workerName(workersById, e.worker_agent_id)}</dd>
+  <dt>attempts</dt><dd>${escapeHtml(e.executed_count ?? 0)} of at most ${escapeHtml((e.retry_count ?? 0) + 1)}</dd>
+  <dt>created</dt><dd>${escapeHtml(formatTime(e.created_time))} by ${escapeHtml(e.caller_name)}</dd>
+  <dt>ended</dt><dd>${escapeHtml(formatTime(e.end_time))} ${escapeHtml(formatDuration(e.start_time, e.end_time))}</dd>
+  ${e.stop_requested ? `<dt>stop</dt><dd>requested${e.stopped_by_name ? ` by ${escapeHtml(e.stopped_by_name)}` : ''}</dd>` : ''}
+</dl>
+<h2>Attempts</h2>
+${attempts ? `<table><thead><tr><th class="num">#</th><th>status</th><th>worker</th><th>started</th><th class="num">duration</th><th class="num">exit</th><th>result</th></tr></thead><tbody>${attempts}</tbody></table>` : '<p class="empty">Not started yet.</p>'}
+${parameters ? `<h2>Parameters</h2><table><thead><tr><th>name</th><th>kind</th><th>value</th></tr></thead><tbody>${parameters}</tbody></table>` : ''}
+<h2>Messages</h2>
+${renderMessages(messages)}`;
+}
+
+export function renderLogin(error) {
+  return `<h1>Sign in</h1>
+<form class="login" id="login">
+  <label>API token<input name="token" type="password" autocomplete="off" required placeholder="sot_..."></label>
+  <button class="primary" type="submit">Sign in</button>
+  ${error ? `<p class="status-failed">${escapeHtml(error)}</p>` : ''}
+  <p class="hint">A principal's token, from <code>scaleout master init</code> or
+  <code>scaleout manage user add NAME --role ssis_reader --token</code>. It stays in this tab
+  only (session storage) and goes to this master alone.</p>
+</form>`;
+}
