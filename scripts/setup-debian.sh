@@ -16,7 +16,7 @@ packages=(
   odbc-postgresql libsqliteodbc postgresql-15 postgresql-client-15
   curl procps python3 zip unzip zlib1g-dev
   systemd  # systemd-analyze checks the example units
-  nodejs   # node --test runs the web dashboard's tests
+  nodejs node-jsdom  # the web dashboard's tests: node --test, and the page in a DOM
 )
 
 missing=()

@@ -162,6 +162,10 @@ test('one execution: attempts, parameters, messages, and Stop only while it can 
   assert.ok(!renderExecution(running, [], workers, { canStop: false }).includes('data-action'));
   assert.ok(!renderExecution(execution(), [], workers, { canStop: true }).includes('data-action'),
     'Stop offered on an execution that has ended');
+  assert.ok(!renderExecution(execution({ status_name: 'created' }), [], workers, { canStop: true })
+    .includes('data-action'), 'Stop offered on an execution not started');
+  assert.match(renderExecution(execution({ status_name: 'pending' }), [], workers, { canStop: true }),
+    /data-action="stop-execution"/);
   assert.ok(!renderExecution({ ...running, stop_requested: true }, [], workers, { canStop: true })
     .includes('data-action'), 'Stop offered twice');
   assert.match(renderExecution(execution({ attempts: [] }), [], workers), /Not started yet/);

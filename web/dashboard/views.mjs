@@ -9,8 +9,9 @@ export const STATUSES = [
   'ended unexpectedly', 'succeeded', 'stopping', 'completed',
 ];
 
-// Statuses an execution can still leave; stop_operation applies to these.
-const ACTIVE = new Set(['created', 'running', 'pending']);
+// The statuses stop_operation accepts (a created execution is not started;
+// a stopping one is on its way).
+const STOPPABLE = new Set(['running', 'pending']);
 
 export function escapeHtml(value) {
   return String(value ?? '')
@@ -235,7 +236,7 @@ function parameterValue(p) {
 // parameters and the event messages; Stop while it can still be stopped.
 export function renderExecution(execution, messages, workersById, { canStop = false } = {}) {
   const e = execution;
-  const stop = canStop && ACTIVE.has(e.status_name) && !e.stop_requested
+  const stop = canStop && STOPPABLE.has(e.status_name) && !e.stop_requested
     ? `<button class="danger" data-action="stop-execution" data-id="${escapeHtml(e.execution_id)}">Stop</button>` : '';
   const attempts = (e.attempts ?? []).map((a) => `<tr>
   <td class="num">${escapeHtml(a.attempt)}</td>

@@ -19,13 +19,6 @@ bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-std::string Token(const MasterProcess& master, const std::string& name, const std::string& role) {
-  const ProcessResult r = master.ManageAsAdmin({"user", "add", name, "--role", role, "--token"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  const auto at = r.out.find("sot_");
-  return at == std::string::npos ? "" : r.out.substr(at, r.out.find('\n', at) - at);
-}
-
 class DashboardEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(master_.started()); }
@@ -118,7 +111,7 @@ TEST_F(DashboardEndToEnd, MetricsAreTheCatalogsFiguresForAReader) {
                                 "--display-name", "night \"shift\"", "--yes"})
                 .exit_code,
             0);
-  const std::string reader = Token(master_, "prometheus", "reader");
+  const std::string reader = master_.AddTokenPrincipal("prometheus", "reader");
 
   const sdk::Response page = Get("/metrics", reader);
   ASSERT_EQ(page.status, 200) << page.body;
@@ -140,6 +133,45 @@ TEST_F(DashboardEndToEnd, MetricsAreTheCatalogsFiguresForAReader) {
   const sdk::Response as_json = Get("/api/v1/metrics", reader);
   ASSERT_EQ(as_json.status, 200) << as_json.body;
   EXPECT_EQ(json::parse(as_json.body)["result"]["worker_agents"].size(), 1u);
+}
+
+// The page's own logic, in a DOM (jsdom under node) against this master:
+// tests/web/app_with_master.mjs signs in as a reader and as an admin, walks
+// every page, and uses the buttons (enable, disable, stop), checking what
+// each changed through the API.
+TEST_F(DashboardEndToEnd, ThePageWorksAgainstARealMaster) {
+  const std::filesystem::path project = master_.dir() / "project";
+  WriteFile(project / "job.sh", "#!/bin/sh\nexit 0\n");
+  ASSERT_EQ(master_.ManageAsAdmin({"deploy", "--folder", "F", "--project", "P", project.string()})
+                .exit_code,
+            0);
+  // No worker is enabled, so the execution stays pending.
+  const json pending = master_.Json(
+      {"exec", "run", "--folder", "F", "--project", "P", "--package", "job.sh", "--scaleout"});
+  ASSERT_TRUE(pending.contains("execution_id")) << pending.dump();
+  const TestCertificate worker = MakeCertificate(master_.dir(), "worker");
+  const json added = master_.Json(
+      {"worker", "add", "--cert-file", worker.cert.string(), "--display-name", "dash", "--yes"});
+  ASSERT_TRUE(added.contains("worker_agent_id")) << added.dump();
+
+  const ProcessResult node = RunProcess(
+      "/usr/bin/env",
+      {"node",
+       (std::filesystem::path(SCALEOUT_TEST_SOURCE_DIR) / "tests" / "web" / "app_with_master.mjs")
+           .string()},
+      {"SCALEOUT_MASTER=" + master_.url(), "NODE_EXTRA_CA_CERTS=" + master_.cert_file().string(),
+       // Debian's node packages (jsdom) live here; Debian's node looks
+       // there by itself, other builds of node need telling.
+       "NODE_PATH=/usr/share/nodejs", "SCALEOUT_ADMIN_TOKEN=" + master_.admin_token(),
+       "SCALEOUT_READER_TOKEN=" + master_.AddTokenPrincipal("dash-reader", "reader"),
+       "SCALEOUT_TEMPORARY_TOKEN=" + master_.AddTokenPrincipal("dash-temporary", "reader"),
+       "SCALEOUT_WORKER_ID=" + added["worker_agent_id"].get<std::string>(),
+       "SCALEOUT_PENDING_ID=" + std::to_string(pending["execution_id"].get<std::int64_t>())});
+  EXPECT_EQ(node.exit_code, 0) << "stdout:\n"
+                               << node.out << "stderr:\n"
+                               << node.err
+                               << "(node and jsdom come from Debian's nodejs and node-jsdom)";
+  EXPECT_TRUE(Contains(node.out, "every step passed")) << node.out;
 }
 
 TEST_F(DashboardEndToEnd, MetricsNeedAPrincipal) {

@@ -165,6 +165,14 @@ ProcessResult MasterProcess::Manage(const std::vector<std::string>& args,
   return RunProcess(HostBinary(), full, env);
 }
 
+std::string MasterProcess::AddTokenPrincipal(const std::string& name,
+                                             const std::string& role) const {
+  const ProcessResult r = ManageAsAdmin({"user", "add", name, "--role", role, "--token"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto at = r.out.find("sot_");
+  return at == std::string::npos ? "" : r.out.substr(at, r.out.find('\n', at) - at);
+}
+
 nlohmann::json MasterProcess::Json(const std::vector<std::string>& args) const {
   std::vector<std::string> with_json = args;
   with_json.push_back("--json");

@@ -60,6 +60,8 @@ class MasterProcess {
   int port() const { return port_; }
   std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
   const std::string& thumbprint() const { return master_cert_.sha256; }
+  // The master's (self-signed) certificate, PEM: what a client trusts.
+  const std::filesystem::path& cert_file() const { return master_cert_.cert; }
   // The first admin's token, read from the master's first-start notice.
   const std::string& admin_token() const { return admin_token_; }
   const std::filesystem::path& dir() const { return dir_.path(); }
@@ -78,6 +80,9 @@ class MasterProcess {
   }
   // `manage --json ARGS` as admin, parsed; fails the test when it does not parse.
   nlohmann::json Json(const std::vector<std::string>& args) const;
+  // `manage user add NAME --role ROLE --token` as admin; the new principal's
+  // token ("" and a test failure when it was refused).
+  std::string AddTokenPrincipal(const std::string& name, const std::string& role) const;
 
  private:
   void Launch();

@@ -63,19 +63,12 @@ const std::map<std::string, std::set<std::string>> kMatrix = {
     {"remove_principal", kAdmin},
 };
 
-std::string Token(const MasterProcess& master, const std::string& name, const std::string& role) {
-  const ProcessResult r = master.ManageAsAdmin({"user", "add", name, "--role", role, "--token"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  const auto at = r.out.find("sot_");
-  return at == std::string::npos ? "" : r.out.substr(at, r.out.find('\n', at) - at);
-}
-
 TEST(ManagePermissionsTest, EveryOperationTimesEveryIdentity) {
   MasterProcess master;
   ASSERT_TRUE(master.started());
   RawApi api;
-  const std::string executor = Token(master, "eve", "executor");
-  const std::string reader = Token(master, "rita", "reader");
+  const std::string executor = master.AddTokenPrincipal("eve", "executor");
+  const std::string reader = master.AddTokenPrincipal("rita", "reader");
   const TestCertificate worker = MakeCertificate(master.dir(), "worker");
   ASSERT_EQ(master.ManageAsAdmin({"worker", "add", "--cert-file", worker.cert.string(), "--yes"})
                 .exit_code,

@@ -1,0 +1,193 @@
+// The dashboard's page logic (web/dashboard/app.mjs) in a DOM (jsdom)
+// against a real master: sign-in, each page, the role-dependent buttons and
+// what they change in the catalog. Started by the end-to-end test
+// DashboardEndToEnd.ThePageWorksAgainstARealMaster, which sets up the master
+// and passes it in the environment:
+//   SCALEOUT_MASTER         https://127.0.0.1:PORT (NODE_EXTRA_CA_CERTS trusts it)
+//   SCALEOUT_ADMIN_TOKEN, SCALEOUT_READER_TOKEN (principal dash-reader)
+//   SCALEOUT_TEMPORARY_TOKEN  principal dash-temporary's, which the test removes
+//   SCALEOUT_WORKER_ID      a worker added but not enabled
+//   SCALEOUT_PENDING_ID     an execution started that no worker can take
+// Prints one line per step and exits 0 only if every step passed.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { JSDOM } = require('jsdom');
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) {
+    console.error(`app_with_master: ${name} is not set; run it through the end-to-end test`);
+    process.exit(2);
+  }
+  return value;
+};
+const master = env('SCALEOUT_MASTER');
+const adminToken = env('SCALEOUT_ADMIN_TOKEN');
+const readerToken = env('SCALEOUT_READER_TOKEN');
+const workerId = env('SCALEOUT_WORKER_ID');
+const pendingId = env('SCALEOUT_PENDING_ID');
+const temporaryToken = env('SCALEOUT_TEMPORARY_TOKEN');
+
+const nodeFetch = globalThis.fetch;
+const html = await (await nodeFetch(`${master}/`)).text();
+const dom = new JSDOM(html, { url: `${master}/` });
+const { window } = dom;
+const { document } = window;
+// What the page's scripts use from a browser; fetch goes to the master with
+// the page's relative URLs resolved as a browser would.
+Object.assign(globalThis, {
+  window, document, location: window.location, sessionStorage: window.sessionStorage,
+  FormData: window.FormData,
+  fetch: (url, init) => nodeFetch(new URL(url, window.location.href), init),
+});
+let confirmations = 0;
+window.confirm = () => { confirmations += 1; return true; };
+
+const $ = (selector) => document.querySelector(selector);
+const text = (selector) => $(selector)?.textContent ?? '';
+
+async function until(condition, what, timeoutMs = 10000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let ok = false;
+    try { ok = condition(); } catch { ok = false; }
+    if (ok) return;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}; the page shows:\n${text('#banner')}\n${text('#view')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function step(name, body) {
+  await body();
+  console.log(`ok - ${name}`);
+}
+
+async function signIn(token) {
+  await until(() => $('#login'), 'the sign-in form');
+  $('#login input[name=token]').value = token;
+  $('#login').dispatchEvent(new window.Event('submit', { cancelable: true, bubbles: true }));
+}
+
+async function go(hash, heading) {
+  window.location.hash = hash;
+  await until(() => text('#view h1').startsWith(heading), `the page "${heading}" at ${hash}`);
+}
+
+async function api(operation, token) {
+  const response = await nodeFetch(`${master}/api/v1/${operation}`,
+    { headers: { Authorization: `Bearer ${token}` } });
+  return (await response.json()).result;
+}
+
+try {
+  await import(new URL('../../web/dashboard/app.mjs', import.meta.url));
+
+  await step('without a token the page asks for one, and a wrong one is refused', async () => {
+    assert.ok($('#login'), 'no sign-in form');
+    assert.equal($('#nav').hidden, true);
+    await signIn('sot_not_a_token');
+    await until(() => /token/i.test(text('#login .status-failed')), 'the refusal');
+  });
+
+  await step('a reader signs in and sees the dashboard with the catalog\'s figures', async () => {
+    await signIn(readerToken);
+    await until(() => text('#view h1') === 'Dashboard', 'the dashboard');
+    assert.equal($('#nav').hidden, false);
+    assert.match(text('#who'), /dash-reader \(ssis_reader\)/);
+    assert.equal(sessionStorage.getItem('scaleout.token'), readerToken);
+    const status = await api('status', readerToken);
+    const pendingCard = [...document.querySelectorAll('.card')]
+      .find((card) => card.querySelector('.label')?.textContent === 'pending');
+    assert.equal(pendingCard.querySelector('.figure').textContent,
+      String(status.executions_by_status.pending));
+    assert.match(text('#view'), new RegExp(`0 / ${status.workers.total}`));
+  });
+
+  await step('the worker manager lists the worker, without buttons for a reader', async () => {
+    await go('#/workers', 'Worker Manager');
+    assert.match(text('#view table'), new RegExp(workerId));
+    assert.equal(document.querySelectorAll('button[data-action]').length, 0);
+  });
+
+  await step('all executions filters by status through the form', async () => {
+    await go('#/executions', 'All Executions');
+    const form = $('#execution-filters');
+    form.querySelector('select[name=status]').value = 'pending';
+    form.dispatchEvent(new window.Event('submit', { cancelable: true, bubbles: true }));
+    await until(() => window.location.hash === '#/executions?status=pending', 'the filtered route');
+    await until(() => document.querySelectorAll('#view tbody tr').length === 1, 'one pending row');
+    assert.match(text('#view tbody'), new RegExp(`^\\s*${pendingId}\\b`));
+  });
+
+  await step('an execution shows its facts, and no Stop for a reader', async () => {
+    await go(`#/executions/${pendingId}`, `Execution ${pendingId}`);
+    assert.match(text('#view h1'), /pending/);
+    assert.equal($('button[data-action=stop-execution]'), null);
+  });
+
+  await step('sign out forgets the token', async () => {
+    [...document.querySelectorAll('#who button')].find((b) => b.textContent === 'Sign out').click();
+    await until(() => $('#login'), 'the sign-in form');
+    assert.equal(sessionStorage.getItem('scaleout.token'), null);
+    assert.equal($('#nav').hidden, true);
+  });
+
+  await step('an admin enables the worker from the worker manager', async () => {
+    await signIn(adminToken);
+    await until(() => $('#nav').hidden === false, 'the signed-in page');
+    await go('#/workers', 'Worker Manager');
+    const enable = $(`button[data-action=enable-worker][data-id="${workerId}"]`);
+    assert.ok(enable, 'no Enable button for an admin');
+    enable.click();
+    await until(() => $(`button[data-action=disable-worker][data-id="${workerId}"]`), 'Disable');
+    assert.match(text('#banner'), /enable_worker_agent: done/);
+    const workers = await api('list_worker_agents', adminToken);
+    assert.equal(workers.find((w) => w.worker_agent_id === workerId).is_enabled, true);
+  });
+
+  await step('an admin disables it again, after confirming', async () => {
+    const before = confirmations;
+    $(`button[data-action=disable-worker][data-id="${workerId}"]`).click();
+    await until(() => $(`button[data-action=enable-worker][data-id="${workerId}"]`), 'Enable');
+    assert.equal(confirmations, before + 1);
+    const workers = await api('list_worker_agents', adminToken);
+    assert.equal(workers.find((w) => w.worker_agent_id === workerId).is_enabled, false);
+  });
+
+  await step('an admin stops the pending execution', async () => {
+    await go(`#/executions/${pendingId}`, `Execution ${pendingId}`);
+    const stop = $('button[data-action=stop-execution]');
+    assert.ok(stop, 'no Stop button for an admin');
+    stop.click();
+    await until(() => /canceled/.test(text('#view h1')), 'the canceled execution');
+    assert.equal($('button[data-action=stop-execution]'), null);
+    const execution = await api(`get_execution?execution_id=${pendingId}`, adminToken);
+    assert.equal(execution.status_name, 'canceled');
+  });
+
+  await step('a principal removed while signed in is sent back to sign-in', async () => {
+    [...document.querySelectorAll('#who button')].find((b) => b.textContent === 'Sign out').click();
+    await signIn(temporaryToken);
+    await go('#/workers', 'Worker Manager');
+    const removed = await nodeFetch(`${master}/api/v1/remove_principal`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'dash-temporary' }),
+    });
+    assert.equal(removed.status, 200);
+    // The next refresh (every 5 s) meets the refusal.
+    await until(() => /no longer accepts this token/.test(text('#login .status-failed')),
+      'the sign-in form after the refusal', 15000);
+    assert.equal(sessionStorage.getItem('scaleout.token'), null);
+  });
+
+  console.log('app_with_master: every step passed');
+  process.exit(0);
+} catch (error) {
+  console.error(`not ok - ${error.stack ?? error}`);
+  process.exit(1);
+}
