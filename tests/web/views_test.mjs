@@ -169,6 +169,8 @@ test('one execution: attempts, parameters, messages, and Stop only while it can 
   assert.ok(!renderExecution({ ...running, stop_requested: true }, [], workers, { canStop: true })
     .includes('data-action'), 'Stop offered twice');
   assert.match(renderExecution(execution({ attempts: [] }), [], workers), /Not started yet/);
+  assert.match(renderExecution(execution(), [], workers), /06:28:02 UTC \(after 1.50 s\)/);
+  assert.ok(!html.includes('<dt>ended</dt>'), 'a running execution shown as ended');
 });
 
 test('the sign-in form and its error, escaped', () => {

@@ -257,7 +257,7 @@ export function renderExecution(execution, messages, workersById, { canStop = fa
   <dt>worker</dt><dd>${workerName(workersById, e.worker_agent_id)}</dd>
   <dt>attempts</dt><dd>${escapeHtml(e.executed_count ?? 0)} of at most ${escapeHtml((e.retry_count ?? 0) + 1)}</dd>
   <dt>created</dt><dd>${escapeHtml(formatTime(e.created_time))} by ${escapeHtml(e.caller_name)}</dd>
-  <dt>ended</dt><dd>${escapeHtml(formatTime(e.end_time))} ${escapeHtml(formatDuration(e.start_time, e.end_time))}</dd>
+  ${e.end_time ? `<dt>ended</dt><dd>${escapeHtml(formatTime(e.end_time))} (after ${escapeHtml(formatDuration(e.start_time, e.end_time))})</dd>` : ''}
   ${e.stop_requested ? `<dt>stop</dt><dd>requested${e.stopped_by_name ? ` by ${escapeHtml(e.stopped_by_name)}` : ''}</dd>` : ''}
 </dl>
 <h2>Attempts</h2>
