@@ -8,8 +8,12 @@
 //   SCALEOUT_TEMPORARY_TOKEN  principal dash-temporary's, which the test removes
 //   SCALEOUT_WORKER_ID      a worker added but not enabled
 //   SCALEOUT_PENDING_ID     an execution started that no worker can take
+//   SCALEOUT_NEW_WORKER_CERT, SCALEOUT_NEW_WORKER_SHA256
+//                           a worker certificate not yet trusted, and its thumbprint
 // Prints one line per step and exits 0 only if every step passed.
 import assert from 'node:assert/strict';
+import { webcrypto } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -29,6 +33,8 @@ const readerToken = env('SCALEOUT_READER_TOKEN');
 const workerId = env('SCALEOUT_WORKER_ID');
 const pendingId = env('SCALEOUT_PENDING_ID');
 const temporaryToken = env('SCALEOUT_TEMPORARY_TOKEN');
+const newWorkerCert = env('SCALEOUT_NEW_WORKER_CERT');
+const newWorkerSha256 = env('SCALEOUT_NEW_WORKER_SHA256');
 
 const nodeFetch = globalThis.fetch;
 const html = await (await nodeFetch(`${master}/`)).text();
@@ -39,9 +45,11 @@ const { document } = window;
 // the page's relative URLs resolved as a browser would.
 Object.assign(globalThis, {
   window, document, location: window.location, sessionStorage: window.sessionStorage,
-  FormData: window.FormData,
+  FormData: window.FormData, FileReader: window.FileReader,
   fetch: (url, init) => nodeFetch(new URL(url, window.location.href), init),
 });
+// WebCrypto, which browsers have on https pages (older node has it only here).
+if (!globalThis.crypto?.subtle) Object.defineProperty(globalThis, 'crypto', { value: webcrypto });
 let confirmations = 0;
 window.confirm = () => { confirmations += 1; return true; };
 
@@ -156,6 +164,62 @@ try {
     assert.equal(confirmations, before + 1);
     const workers = await api('list_worker_agents', adminToken);
     assert.equal(workers.find((w) => w.worker_agent_id === workerId).is_enabled, false);
+  });
+
+  await step("an admin adds a worker from its certificate file", async () => {
+    $('button[data-action=add-worker-form]').click();
+    await until(() => $('#worker-add'), 'the Add form');
+    const form = $('#worker-add');
+    Object.defineProperty(form.querySelector('input[name=cert_file]'), 'files', {
+      value: [new window.File([readFileSync(newWorkerCert, 'utf8')], 'worker.crt')],
+    });
+    form.querySelector('input[name=display_name]').value = 'added-by-page';
+    form.dispatchEvent(new window.Event('submit', { cancelable: true, bubbles: true }));
+    await until(() => /added \(disabled\)/.test(text('#banner')), 'the confirmation');
+    await until(() => !$('#worker-add') && /added-by-page/.test(text('#view table')), 'the new row');
+    const added = (await api('list_worker_agents', adminToken))
+      .find((w) => w.display_name === 'added-by-page');
+    assert.ok(added, 'the worker is not in the catalog');
+    assert.equal(added.cert_sha256, newWorkerSha256);
+    assert.equal(added.is_enabled, false);
+  });
+
+  await step('an admin edits its display name and tags; a wrong thumbprint is refused', async () => {
+    const added = (await api('list_worker_agents', adminToken))
+      .find((w) => w.display_name === 'added-by-page');
+    $(`button[data-action=edit-worker-form][data-id="${added.worker_agent_id}"]`).click();
+    await until(() => $('#worker-edit'), 'the Edit form');
+    $('#worker-edit input[name=DisplayName]').value = 'renamed';
+    $('#worker-edit input[name=Tags]').value = 'etl,night';
+    $('#worker-edit').dispatchEvent(new window.Event('submit', { cancelable: true, bubbles: true }));
+    await until(() => /saved/.test(text('#banner')) && !$('#worker-edit'), 'the saved worker');
+    const edited = (await api('list_worker_agents', adminToken))
+      .find((w) => w.worker_agent_id === added.worker_agent_id);
+    assert.equal(edited.display_name, 'renamed');
+    assert.equal(edited.tags, 'etl,night');
+    assert.equal(edited.description, '');
+
+    $('button[data-action=add-worker-form]').click();
+    await until(() => $('#worker-add'), 'the Add form');
+    $('#worker-add input[name=cert_sha256]').value = 'not-a-thumbprint';
+    $('#worker-add').dispatchEvent(new window.Event('submit', { cancelable: true, bubbles: true }));
+    await until(() => /thumbprint/i.test(text('#banner')) && !$('#banner').className.includes('info'),
+      'the refusal');
+    assert.ok($('#worker-add'), 'the form closed on a refusal');
+    assert.equal($('#worker-add button[type=submit]').disabled, false);
+    $('button[data-action=close-form]').click();
+    await until(() => !$('#worker-add'), 'the form closed');
+  });
+
+  await step('an admin removes it, after confirming', async () => {
+    const before = confirmations;
+    const worker = (await api('list_worker_agents', adminToken))
+      .find((w) => w.display_name === 'renamed');
+    $(`button[data-action=remove-worker][data-id="${worker.worker_agent_id}"]`).click();
+    await until(() => !/renamed/.test(text('#view table')), 'the row gone');
+    assert.equal(confirmations, before + 1);
+    const workers = await api('list_worker_agents', adminToken);
+    assert.equal(workers.some((w) => w.worker_agent_id === worker.worker_agent_id), false);
   });
 
   await step('an admin stops the pending execution', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  canCall, escapeHtml, executionsHash, formatDuration, formatTime, parseRoute, renderDashboard,
+  canCall, changedProperties, escapeHtml, executionsHash, formatDuration, formatTime, parseRoute, renderDashboard,
   renderExecution, renderExecutions, renderLogin, renderWorkers, STATUSES, statusBadge,
 } from '../../web/dashboard/views.mjs';
 
@@ -92,18 +92,57 @@ test('the dashboard shows every status count with a link to its executions', () 
   assert.ok(!html.includes('<img'), 'a catalog value became markup');
 });
 
-test('the worker manager offers Enable or Disable only to a role that may', () => {
+const ADMIN_CAN = {
+  add_worker_agent: true, enable_worker_agent: true, disable_worker_agent: true,
+  set_worker_agent_property: true, remove_worker_agent: true,
+};
+
+test('the worker manager offers each button only to a role that may', () => {
   const workers = [worker(), worker({ worker_agent_id: 'F59A4C24-5732-40F9-B884-53AA060D2BFA',
     display_name: HOSTILE, is_enabled: false, is_online: false })];
-  const admin = renderWorkers(workers, { canEnable: true });
+  const admin = renderWorkers(workers, { can: ADMIN_CAN });
   assert.match(admin, /data-action="disable-worker" data-id="1BA45FA9-DE41-416E-B73B-39B65C943F4C"/);
   assert.match(admin, /data-action="enable-worker" data-id="F59A4C24-5732-40F9-B884-53AA060D2BFA"/);
+  assert.match(admin, /data-action="edit-worker-form" data-id="1BA45FA9/);
+  assert.match(admin, /data-action="remove-worker" data-id="F59A4C24/);
+  assert.match(admin, /data-action="add-worker-form"/);
   assert.match(admin, /2 \/ 4/);
   assert.match(admin, /12 %/);
   assert.ok(!admin.includes('<img'));
-  const reader = renderWorkers(workers, { canEnable: false });
-  assert.ok(!reader.includes('data-action'), 'a reader got a button');
+  for (const reader of [renderWorkers(workers, { can: {} }), renderWorkers(workers)]) {
+    assert.ok(!reader.includes('data-action'), 'a reader got a button');
+  }
+  const onlyEnable = renderWorkers(workers, { can: { enable_worker_agent: true } });
+  assert.deepEqual([...onlyEnable.matchAll(/data-action="([a-z-]+)"/g)].map((m) => m[1]), ['enable-worker']);
   assert.match(renderWorkers([]), /scaleout manage worker add/);
+});
+
+test('the worker forms: Add asks for the certificate, Edit shows each property as it was', () => {
+  const workers = [worker({ description: HOSTILE, tags: 'etl,night' })];
+  const adding = renderWorkers(workers, { can: ADMIN_CAN, editing: 'new' });
+  assert.match(adding, /<form class="panel" id="worker-add">/);
+  assert.match(adding, /type="file"/);
+  assert.ok(!adding.includes('data-action="add-worker-form"'), 'Add offered while adding');
+  assert.ok(!adding.includes('data-action="edit-worker-form"'), 'Edit offered while a form is open');
+  const editing = renderWorkers(workers, { can: ADMIN_CAN, editing: worker().worker_agent_id });
+  assert.match(editing, /<form class="panel" id="worker-edit" data-id="1BA45FA9-DE41-416E-B73B-39B65C943F4C">/);
+  assert.match(editing, /name="DisplayName" value="w1" data-was="w1"/);
+  assert.match(editing, /name="Tags" value="etl,night" data-was="etl,night"/);
+  assert.match(editing, /name="Description" value="&lt;img src=x onerror=&quot;alert\(1\)&quot;&gt;&amp;&#39;"/);
+  assert.ok(!editing.includes('<img'));
+  assert.equal(renderWorkers(workers, { can: ADMIN_CAN, editing: 'gone' }).includes('worker-edit'), false);
+});
+
+test('changedProperties sends only what the form changed', () => {
+  assert.deepEqual(changedProperties([
+    { name: 'DisplayName', value: 'w1', was: 'w1' },
+    { name: 'Description', value: 'nightly loads', was: '' },
+    { name: 'Tags', value: '', was: 'etl' },
+  ]), [
+    { property_name: 'Description', property_value: 'nightly loads' },
+    { property_name: 'Tags', property_value: '' },
+  ]);
+  assert.deepEqual(changedProperties([]), []);
 });
 
 test('all executions: filters kept, attempts against retries, worker by name', () => {

@@ -1,9 +1,10 @@
 // The dashboard's page logic: sign-in, the hash router, periodic refresh
 // and the buttons. Rendering is views.mjs; the calls are api.mjs.
 import { ApiError, createApi } from './api.mjs';
+import { thumbprints } from './certs.mjs';
 import {
-  canCall, executionsHash, parseRoute, renderDashboard, renderExecution, renderExecutions,
-  renderLogin, renderWorkers,
+  canCall, changedProperties, executionsHash, parseRoute, renderDashboard, renderExecution,
+  renderExecutions, renderLogin, renderWorkers,
 } from './views.mjs';
 
 const TOKEN_KEY = 'scaleout.token';
@@ -17,7 +18,12 @@ const state = {
   timer: null,
   messages: [],      // the shown execution's messages so far
   messagesOf: null,  // ... and its id
+  editing: null,     // the Worker Manager's open form: a worker id, 'new', or null
 };
+
+// The worker operations whose buttons the Worker Manager may show.
+const WORKER_OPERATIONS = ['add_worker_agent', 'enable_worker_agent', 'disable_worker_agent',
+  'set_worker_agent_property', 'remove_worker_agent'];
 
 const $ = (id) => document.getElementById(id);
 
@@ -111,8 +117,13 @@ async function render({ refresh = false } = {}) {
   const view = $('view');
   try {
     if (route.view === 'workers') {
+      if (refresh && state.editing !== null) {  // leave an open form alone
+        state.timer = setTimeout(() => render({ refresh: true }), REFRESH_MS);
+        return;
+      }
       const workers = await state.api.call('list_worker_agents');
-      view.innerHTML = renderWorkers(workers, { canEnable: can('enable_worker_agent') });
+      const allowed = Object.fromEntries(WORKER_OPERATIONS.map((op) => [op, can(op)]));
+      view.innerHTML = renderWorkers(workers, { can: allowed, editing: state.editing });
     } else if (route.view === 'executions') {
       if (refresh && view.contains(document.activeElement) && document.activeElement.form) {
         state.timer = setTimeout(() => render({ refresh: true }), REFRESH_MS);
@@ -148,11 +159,20 @@ async function render({ refresh = false } = {}) {
   state.timer = setTimeout(() => render({ refresh: true }), REFRESH_MS);
 }
 
+// Opens or closes a Worker Manager form.
+const FORMS = { 'add-worker-form': () => 'new', 'edit-worker-form': (id) => id, 'close-form': () => null };
+
 async function act(action, id) {
+  if (action in FORMS) {
+    state.editing = FORMS[action](id);
+    return render();
+  }
   const calls = {
     'enable-worker': ['enable_worker_agent', { worker_agent_id: id }, null],
     'disable-worker': ['disable_worker_agent', { worker_agent_id: id },
       `Disable worker ${id}? It finishes its running tasks but takes no new ones.`],
+    'remove-worker': ['remove_worker_agent', { worker_agent_id: id },
+      `Remove worker ${id}? Its certificate is no longer trusted; it must be added again to work.`],
     'stop-execution': ['stop_operation', { operation_id: Number(id) },
       `Stop execution ${id}? Its package is told to stop, then killed.`],
   };
@@ -167,8 +187,62 @@ async function act(action, id) {
   await render();
 }
 
+function readFileText(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(new Error(`cannot read ${file.name}`));
+    reader.readAsText(file);
+  });
+}
+
+// The Add form: the thumbprints from the certificate file, or as pasted.
+async function addWorker(form) {
+  const fields = new FormData(form);
+  const file = form.querySelector('input[name=cert_file]').files?.[0];
+  const args = {};
+  for (const name of ['cert_sha256', 'display_name', 'description']) {
+    const value = String(fields.get(name) ?? '').trim();
+    if (value) args[name] = value;
+  }
+  if (file) {
+    const { sha256, sha1 } = await thumbprints(await readFileText(file));
+    Object.assign(args, { cert_sha256: sha256, cert_sha1: sha1 });
+  }
+  if (!args.cert_sha256) throw new Error("pick the worker's certificate file or paste its thumbprint");
+  const worker = await state.api.call('add_worker_agent', args, { write: true });
+  return `Worker ${worker.worker_agent_id} added (disabled); start it, then Enable it here.`;
+}
+
+async function editWorker(form) {
+  const changes = changedProperties([...form.querySelectorAll('input[data-was]')]
+    .map((input) => ({ name: input.name, value: input.value.trim(), was: input.dataset.was })));
+  for (const change of changes) {
+    await state.api.call('set_worker_agent_property',
+      { worker_agent_id: form.dataset.id, ...change }, { write: true });
+  }
+  return changes.length ? `Worker ${form.dataset.id} saved.` : 'Nothing changed.';
+}
+
+const SUBMITS = { 'worker-add': addWorker, 'worker-edit': editWorker };
+
+async function submitForm(form) {
+  try {
+    showBanner(await SUBMITS[form.id](form), 'info');
+    state.editing = null;
+  } catch (error) {
+    showBanner(describe(error));
+    for (const button of form.querySelectorAll('button')) button.disabled = false;
+    return;
+  }
+  await render();
+}
+
 function wire() {
-  window.addEventListener('hashchange', () => render());
+  window.addEventListener('hashchange', () => {
+    state.editing = null;
+    render();
+  });
   $('view').addEventListener('click', (event) => {
     const button = event.target.closest('button[data-action]');
     if (button) {
@@ -177,9 +251,14 @@ function wire() {
     }
   });
   $('view').addEventListener('submit', (event) => {
-    if (event.target.id !== 'execution-filters') return;
     event.preventDefault();
-    location.hash = executionsHash(Object.fromEntries(new FormData(event.target)));
+    const form = event.target;
+    if (form.id === 'execution-filters') {
+      location.hash = executionsHash(Object.fromEntries(new FormData(form)));
+    } else if (form.id in SUBMITS) {
+      for (const button of form.querySelectorAll('button')) button.disabled = true;
+      submitForm(form);
+    }
   });
 }
 

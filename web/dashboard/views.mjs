@@ -134,21 +134,38 @@ export function renderDashboard(status) {
 }
 
 // The Worker Manager: every worker with its state, capacity and last
-// resources; Enable / Disable where the caller's role allows.
-export function renderWorkers(workers, { canEnable = false } = {}) {
+// resources, and the buttons the caller's role allows (`can` names the
+// operations allowed): Add (add_worker_agent), Enable / Disable, Edit
+// (set_worker_agent_property) and Remove. `editing` is the worker whose
+// form is open, 'new' for the Add form, or null.
+export function renderWorkers(workers, { can = {}, editing = null } = {}) {
+  const add = can.add_worker_agent && editing === null
+    ? '<button class="primary" data-action="add-worker-form">Add worker</button>' : '';
+  const form = editing === 'new' ? renderAddWorkerForm()
+    : editing ? renderEditWorkerForm(workers.find((w) => w.worker_agent_id === editing)) : '';
   if (!workers.length) {
-    return `<h1>Worker Manager</h1><p class="empty">No worker yet. Add one with
+    return `<h1>Worker Manager ${add}</h1>${form}<p class="empty">No worker yet. Add one here or with
 <code>scaleout manage worker add --cert worker.crt</code>, then start it.</p>`;
   }
   const rows = workers.map((w) => {
-    const action = !canEnable ? ''
-      : w.is_enabled
-        ? `<button class="danger" data-action="disable-worker" data-id="${escapeHtml(w.worker_agent_id)}">Disable</button>`
-        : `<button class="primary" data-action="enable-worker" data-id="${escapeHtml(w.worker_agent_id)}">Enable</button>`;
+    const id = escapeHtml(w.worker_agent_id);
+    const buttons = [];
+    if (can.enable_worker_agent && !w.is_enabled) {
+      buttons.push(`<button class="primary" data-action="enable-worker" data-id="${id}">Enable</button>`);
+    }
+    if (can.disable_worker_agent && w.is_enabled) {
+      buttons.push(`<button class="danger" data-action="disable-worker" data-id="${id}">Disable</button>`);
+    }
+    if (can.set_worker_agent_property && editing === null) {
+      buttons.push(`<button data-action="edit-worker-form" data-id="${id}">Edit</button>`);
+    }
+    if (can.remove_worker_agent) {
+      buttons.push(`<button class="danger" data-action="remove-worker" data-id="${id}">Remove</button>`);
+    }
     const cpu = typeof w.cpu_percent === 'number' ? `${w.cpu_percent.toFixed(0)} %` : '';
     const memory = typeof w.free_memory_mb === 'number' ? `${Math.round(w.free_memory_mb)} MB` : '';
     return `<tr>
-  <td>${escapeHtml(w.display_name || '')}<div class="hint mono">${escapeHtml(w.worker_agent_id)}</div></td>
+  <td>${escapeHtml(w.display_name || '')}<div class="hint mono">${id}</div>${w.description ? `<div class="hint">${escapeHtml(w.description)}</div>` : ''}</td>
   <td>${yesNo(w.is_enabled)}</td>
   <td>${yesNo(w.is_online)}</td>
   <td>${escapeHtml(w.machine_name)}</td>
@@ -158,15 +175,50 @@ export function renderWorkers(workers, { canEnable = false } = {}) {
   <td>${escapeHtml(formatTime(w.last_online_time))}</td>
   <td>${escapeHtml(w.tags)}</td>
   <td><a href="${escapeHtml(executionsHash({ worker_agent_id: w.worker_agent_id }))}">executions</a></td>
-  <td>${action}</td>
+  <td class="buttons">${buttons.join(' ')}</td>
 </tr>`;
   }).join('');
-  return `<h1>Worker Manager</h1>
+  return `<h1>Worker Manager ${add}</h1>${form}
 <table>
 <thead><tr><th>worker</th><th>enabled</th><th>online</th><th>machine</th><th class="num">tasks</th>
 <th class="num">CPU</th><th class="num">free memory</th><th>last online</th><th>tags</th><th></th><th></th></tr></thead>
 <tbody>${rows}</tbody>
 </table>`;
+}
+
+// Scale Out Manager's "+": trust a worker's certificate. The thumbprints
+// are computed in the browser from the certificate file (certs.mjs), or
+// pasted; the worker starts disabled, as in SSIS.
+function renderAddWorkerForm() {
+  return `<form class="panel" id="worker-add">
+  <h2>Add a worker</h2>
+  <label>the worker's certificate (worker.crt, PEM)<input name="cert_file" type="file" accept=".crt,.pem,.cer"></label>
+  <label><span>or its SHA-256 thumbprint (<code>scaleout cert thumbprint worker.crt</code>)</span><input name="cert_sha256" class="mono" size="70"></label>
+  <label>display name<input name="display_name"></label>
+  <label>description<input name="description" size="50"></label>
+  <div><button class="primary" type="submit">Add</button> <button type="button" data-action="close-form">Cancel</button></div>
+  <p class="hint">The worker is added disabled. Give it this master's endpoint and thumbprint
+  (<code>MasterEndpoint</code>, <code>MasterHttpsCertThumbprint</code>), start it, then Enable it here.</p>
+</form>`;
+}
+
+function renderEditWorkerForm(worker) {
+  if (!worker) return '';
+  const field = (name, label, value) =>
+    `<label>${label}<input name="${name}" value="${escapeHtml(value ?? '')}" data-was="${escapeHtml(value ?? '')}"></label>`;
+  return `<form class="panel" id="worker-edit" data-id="${escapeHtml(worker.worker_agent_id)}">
+  <h2>Edit worker <span class="mono">${escapeHtml(worker.worker_agent_id)}</span></h2>
+  ${field('DisplayName', 'display name', worker.display_name)}
+  ${field('Description', 'description', worker.description)}
+  ${field('Tags', 'tags', worker.tags)}
+  <div><button class="primary" type="submit">Save</button> <button type="button" data-action="close-form">Cancel</button></div>
+</form>`;
+}
+
+// The properties an edit form changed: [{property_name, property_value}].
+export function changedProperties(fields) {
+  return fields.filter((f) => f.value !== f.was)
+    .map((f) => ({ property_name: f.name, property_value: f.value }));
 }
 
 function filterInput(name, label, value) {

@@ -137,8 +137,9 @@ TEST_F(DashboardEndToEnd, MetricsAreTheCatalogsFiguresForAReader) {
 
 // The page's own logic, in a DOM (jsdom under node) against this master:
 // tests/web/app_with_master.mjs signs in as a reader and as an admin, walks
-// every page, and uses the buttons (enable, disable, stop), checking what
-// each changed through the API.
+// every page, and uses the buttons and forms (enable, disable, add a worker
+// from its certificate file, edit, remove, stop), checking what each
+// changed through the API.
 TEST_F(DashboardEndToEnd, ThePageWorksAgainstARealMaster) {
   const std::filesystem::path project = master_.dir() / "project";
   WriteFile(project / "job.sh", "#!/bin/sh\nexit 0\n");
@@ -153,6 +154,7 @@ TEST_F(DashboardEndToEnd, ThePageWorksAgainstARealMaster) {
   const json added = master_.Json(
       {"worker", "add", "--cert-file", worker.cert.string(), "--display-name", "dash", "--yes"});
   ASSERT_TRUE(added.contains("worker_agent_id")) << added.dump();
+  const TestCertificate other_worker = MakeCertificate(master_.dir(), "other-worker");
 
   const ProcessResult node = RunProcess(
       "/usr/bin/env",
@@ -166,7 +168,9 @@ TEST_F(DashboardEndToEnd, ThePageWorksAgainstARealMaster) {
        "SCALEOUT_READER_TOKEN=" + master_.AddTokenPrincipal("dash-reader", "reader"),
        "SCALEOUT_TEMPORARY_TOKEN=" + master_.AddTokenPrincipal("dash-temporary", "reader"),
        "SCALEOUT_WORKER_ID=" + added["worker_agent_id"].get<std::string>(),
-       "SCALEOUT_PENDING_ID=" + std::to_string(pending["execution_id"].get<std::int64_t>())});
+       "SCALEOUT_PENDING_ID=" + std::to_string(pending["execution_id"].get<std::int64_t>()),
+       "SCALEOUT_NEW_WORKER_CERT=" + other_worker.cert.string(),
+       "SCALEOUT_NEW_WORKER_SHA256=" + other_worker.sha256});
   EXPECT_EQ(node.exit_code, 0) << "stdout:\n"
                                << node.out << "stderr:\n"
                                << node.err
