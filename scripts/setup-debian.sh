@@ -17,6 +17,7 @@ packages=(
   curl procps python3 zip unzip zlib1g-dev
   systemd  # systemd-analyze checks the example units
   nodejs node-jsdom  # the web dashboard's tests: node --test, and the page in a DOM
+  chromium python3-websocket  # ... and in a real headless browser
 )
 
 missing=()

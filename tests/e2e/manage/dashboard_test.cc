@@ -28,6 +28,24 @@ class DashboardEndToEnd : public ::testing::Test {
     return api_.Call(master_.url(), master_.thumbprint(), method, target, "", token, cert);
   }
 
+  // Deploys folder F, project P with one package, job.sh.
+  void Deploy() {
+    const std::filesystem::path project = master_.dir() / "project";
+    WriteFile(project / "job.sh", "#!/bin/sh\nexit 0\n");
+    const ProcessResult r =
+        master_.ManageAsAdmin({"deploy", "--folder", "F", "--project", "P", project.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  // Runs job.sh in Scale Out; with no worker enabled it stays pending.
+  // Returns its id, or -1 after a test failure.
+  std::int64_t StartPendingExecution() {
+    const json run = master_.Json(
+        {"exec", "run", "--folder", "F", "--project", "P", "--package", "job.sh", "--scaleout"});
+    EXPECT_TRUE(run.contains("execution_id")) << run.dump();
+    return run.contains("execution_id") ? run["execution_id"].get<std::int64_t>() : -1;
+  }
+
   MasterProcess master_;
   RawApi api_;
 };
@@ -93,11 +111,7 @@ TEST_F(DashboardEndToEnd, OtherPathsAndMethodsAreRefusedAndTheApiIsUntouched) {
 // Prometheus: a reader's token (a scrape config's bearer_token) gets the
 // page; its figures are the catalog's, the same as `manage status`.
 TEST_F(DashboardEndToEnd, MetricsAreTheCatalogsFiguresForAReader) {
-  const std::filesystem::path project = master_.dir() / "project";
-  WriteFile(project / "job.sh", "#!/bin/sh\nexit 0\n");
-  ASSERT_EQ(master_.ManageAsAdmin({"deploy", "--folder", "F", "--project", "P", project.string()})
-                .exit_code,
-            0);
+  Deploy();
   for (int i = 0; i < 3; ++i) {
     ASSERT_EQ(master_
                   .ManageAsAdmin({"exec", "create", "--folder", "F", "--project", "P", "--package",
@@ -141,15 +155,9 @@ TEST_F(DashboardEndToEnd, MetricsAreTheCatalogsFiguresForAReader) {
 // from its certificate file, edit, remove, stop), checking what each
 // changed through the API.
 TEST_F(DashboardEndToEnd, ThePageWorksAgainstARealMaster) {
-  const std::filesystem::path project = master_.dir() / "project";
-  WriteFile(project / "job.sh", "#!/bin/sh\nexit 0\n");
-  ASSERT_EQ(master_.ManageAsAdmin({"deploy", "--folder", "F", "--project", "P", project.string()})
-                .exit_code,
-            0);
-  // No worker is enabled, so the execution stays pending.
-  const json pending = master_.Json(
-      {"exec", "run", "--folder", "F", "--project", "P", "--package", "job.sh", "--scaleout"});
-  ASSERT_TRUE(pending.contains("execution_id")) << pending.dump();
+  Deploy();
+  const std::int64_t pending = StartPendingExecution();
+  ASSERT_GT(pending, 0);
   const TestCertificate worker = MakeCertificate(master_.dir(), "worker");
   const json added = master_.Json(
       {"worker", "add", "--cert-file", worker.cert.string(), "--display-name", "dash", "--yes"});
@@ -168,7 +176,7 @@ TEST_F(DashboardEndToEnd, ThePageWorksAgainstARealMaster) {
        "SCALEOUT_READER_TOKEN=" + master_.AddTokenPrincipal("dash-reader", "reader"),
        "SCALEOUT_TEMPORARY_TOKEN=" + master_.AddTokenPrincipal("dash-temporary", "reader"),
        "SCALEOUT_WORKER_ID=" + added["worker_agent_id"].get<std::string>(),
-       "SCALEOUT_PENDING_ID=" + std::to_string(pending["execution_id"].get<std::int64_t>()),
+       "SCALEOUT_PENDING_ID=" + std::to_string(pending),
        "SCALEOUT_NEW_WORKER_CERT=" + other_worker.cert.string(),
        "SCALEOUT_NEW_WORKER_SHA256=" + other_worker.sha256});
   EXPECT_EQ(node.exit_code, 0) << "stdout:\n"
@@ -176,6 +184,32 @@ TEST_F(DashboardEndToEnd, ThePageWorksAgainstARealMaster) {
                                << node.err
                                << "(node and jsdom come from Debian's nodejs and node-jsdom)";
   EXPECT_TRUE(Contains(node.out, "every step passed")) << node.out;
+}
+
+// A real browser (headless Chromium, trusting exactly the master's key):
+// the page loads its modules and stylesheet under its Content Security
+// Policy, signs in through its form and draws every page, with no script
+// error and no CSP refusal (tests/web/browser_check.py).
+TEST_F(DashboardEndToEnd, ARealBrowserDrawsEveryPageUnderItsCsp) {
+  Deploy();
+  const std::int64_t pending = StartPendingExecution();
+  ASSERT_GT(pending, 0);
+  const std::string id = std::to_string(pending);
+  const TestCertificate worker = MakeCertificate(master_.dir(), "worker");
+  ASSERT_EQ(master_.ManageAsAdmin({"worker", "add", "--cert-file", worker.cert.string(), "--yes"})
+                .exit_code,
+            0);
+
+  const ProcessResult browser = RunProcess(
+      "/usr/bin/python3",
+      {(std::filesystem::path(SCALEOUT_TEST_SOURCE_DIR) / "tests" / "web" / "browser_check.py")
+           .string(),
+       master_.url(), master_.cert_file().string(), master_.admin_token(),
+       "#/workers=Worker Manager", "#/executions=All Executions",
+       "#/executions?status=pending=All Executions", "#/executions/" + id + "=Execution " + id});
+  EXPECT_EQ(browser.exit_code, 0) << browser.out << browser.err
+                                  << "(Debian's chromium and python3-websocket are needed)";
+  EXPECT_TRUE(Contains(browser.out, "every page rendered with no error")) << browser.out;
 }
 
 TEST_F(DashboardEndToEnd, MetricsNeedAPrincipal) {
