@@ -222,6 +222,33 @@ try {
     assert.equal(workers.some((w) => w.worker_agent_id === worker.worker_agent_id), false);
   });
 
+  await step('an admin runs a package with a parameter, retries and one worker allowed', async () => {
+    await go('#/executions', 'All Executions');
+    $('button[data-action=run-form]').click();
+    await until(() => $('#execution-run'), 'the Run form');
+    const form = $('#execution-run');
+    assert.match(form.querySelector('select[name=package]').textContent, /F \/ P \/ job\.sh/);
+    form.querySelector('textarea[name=parameters]').value = 'NoSuchParameter=1';
+    form.dispatchEvent(new window.Event('submit', { cancelable: true, bubbles: true }));
+    await until(() => /NoSuchParameter/.test(text('#banner')), 'the refusal of an unknown parameter');
+    assert.ok($('#execution-run'), 'the form closed on a refusal');
+    form.querySelector('textarea[name=parameters]').value = 'Rows=7';
+    form.querySelector('input[name=retry_count]').value = '2';
+    form.querySelector(`input[name=workers][value="${workerId}"]`).checked = true;
+    form.dispatchEvent(new window.Event('submit', { cancelable: true, bubbles: true }));
+    await until(() => /^#\/executions\/\d+$/.test(window.location.hash), "the new execution's page");
+    const id = Number(window.location.hash.split('/').pop());
+    await until(() => text('#view h1').startsWith(`Execution ${id}`), 'its heading');
+    const execution = await api(`get_execution?execution_id=${id}`, adminToken);
+    assert.equal(execution.retry_count, 2);
+    assert.equal(execution.useanyworker, false);
+    assert.equal(execution.package_name, 'job.sh');
+    const rows = execution.parameters.find((p) => p.parameter_name === 'Rows');
+    assert.equal(String(rows.value), '7');
+    assert.equal(rows.value_set, true);
+    assert.match(text('#view'), /Rows\s*project\s*7/);
+  });
+
   await step('an admin stops the pending execution', async () => {
     await go(`#/executions/${pendingId}`, `Execution ${pendingId}`);
     const stop = $('button[data-action=stop-execution]');

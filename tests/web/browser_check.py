@@ -6,7 +6,8 @@ Content-Security-Policy refusal, or a page that does not render.
 Usage: browser_check.py URL MASTER_CERT TOKEN PAGE...
   URL          https://127.0.0.1:PORT
   MASTER_CERT  the master's PEM certificate: Chromium trusts exactly its key
-  TOKEN        a principal's API token (signed in through the sign-in form)
+  TOKEN        an ssis_admin's API token (signed in through the sign-in form;
+               the admin's forms are opened too)
   PAGE         a page to visit after the Dashboard and the start of its title,
                e.g. '#/workers=Worker Manager'
 Prints one line per step; exits 0 when all passed, 1 otherwise, 2 when
@@ -151,6 +152,15 @@ def main():
                              " && document.querySelector('#view table, #view .empty') !== null",
                              f"the page {target} ({title})")
             print(f"ok - {target}: {browser.evaluate('document.querySelector(`h1`).innerText')}")
+        # The forms an admin opens: Add worker, Run a package.
+        for page, button, form in (("#/workers", "add-worker-form", "#worker-add"),
+                                   ("#/executions", "run-form", "#execution-run")):
+            browser.evaluate(f"location.hash = {json.dumps(page)}")
+            selector = f"button[data-action={button}]"
+            browser.wait_for(f"!!document.querySelector({json.dumps(selector)})", f"{button} on {page}")
+            browser.evaluate(f"document.querySelector({json.dumps(selector)}).click()")
+            browser.wait_for(f"!!document.querySelector({json.dumps(form)})", f"the form {form}")
+            print(f"ok - {page}: the form {form} opens")
         time.sleep(0.5)  # late errors, e.g. a refused style
         browser.evaluate("1")
         if browser.problems:

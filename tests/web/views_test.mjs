@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  canCall, changedProperties, escapeHtml, executionsHash, formatDuration, formatTime, parseRoute, renderDashboard,
-  renderExecution, renderExecutions, renderLogin, renderWorkers, STATUSES, statusBadge,
+  canCall, changedProperties, escapeHtml, executionsHash, formatDuration, formatTime,
+  parseParameterLines, parseRoute, renderDashboard, renderExecution, renderExecutions, renderLogin,
+  renderRunForm, renderWorkers, runArguments, STATUSES, statusBadge,
 } from '../../web/dashboard/views.mjs';
 
 const HOSTILE = '<img src=x onerror="alert(1)">&\'';
@@ -219,4 +220,57 @@ test('the sign-in form and its error, escaped', () => {
   assert.ok(!renderLogin().includes('status-failed'));
   assert.equal(statusBadge('ended unexpectedly'),
     '<span class="status status-ended-unexpectedly">ended unexpectedly</span>');
+});
+
+const PACKAGES = [
+  { folder_name: 'demo', project_name: 'sample', package_name: 'hello.sh', entry_point: true },
+  { folder_name: 'demo', project_name: 'sample', package_name: 'lib.sh', entry_point: false },
+  { folder_name: 'Sales & Co', project_name: 'load', package_name: HOSTILE, entry_point: true },
+];
+
+test('the Run form offers entry points only, and the workers to allow', () => {
+  const html = renderRunForm(PACKAGES, [worker(), worker({ worker_agent_id: 'F59A4C24-5732-40F9-B884-53AA060D2BFA',
+    display_name: '', is_online: false })]);
+  assert.match(html, /<form class="panel" id="execution-run">/);
+  assert.match(html, /demo \/ sample \/ hello.sh/);
+  assert.ok(!html.includes('lib.sh'), 'a package that is not an entry point was offered');
+  assert.match(html, /value="\[&quot;demo&quot;,&quot;sample&quot;,&quot;hello.sh&quot;\]"/);
+  assert.match(html, /Sales &amp; Co/);
+  assert.ok(!html.includes('<img'));
+  assert.match(html, /value="1BA45FA9-DE41-416E-B73B-39B65C943F4C">\nw1</);
+  assert.match(html, /F59A4C24-5732-40F9-B884-53AA060D2BFA <span class="hint">\(not ready\)/);
+  assert.match(renderRunForm([PACKAGES[1]], []), /No package to run/);
+  assert.ok(!renderRunForm(PACKAGES, []).includes('<fieldset'), 'a worker list with no worker');
+});
+
+test('the Run form becomes run_execution arguments', () => {
+  const chosen = JSON.stringify(['demo', 'sample', 'hello.sh']);
+  assert.deepEqual(runArguments({ package: chosen, parameters: '', retry_count: '', mode: '', workers: [] }),
+    { folder_name: 'demo', project_name: 'sample', package_name: 'hello.sh', retry_count: 0 });
+  assert.deepEqual(runArguments({
+    package: chosen, parameters: 'Name=Ada\r\n\n Url = a=b \n', retry_count: '2', mode: 'scaleout',
+    workers: ['W1'],
+  }), {
+    folder_name: 'demo', project_name: 'sample', package_name: 'hello.sh', retry_count: 2,
+    parameters: [{ name: 'Name', value: 'Ada' }, { name: 'Url', value: ' a=b ' }],
+    runinscaleout: true, workers: ['W1'],
+  });
+  assert.equal(runArguments({ package: chosen, mode: 'server' }).runinscaleout, false);
+  assert.equal(runArguments({ package: chosen, mode: '', workers: ['W1'] }).runinscaleout, true,
+    'workers without Scale Out');
+  assert.throws(() => runArguments({ package: chosen, mode: 'server', workers: ['W1'] }), /Scale Out only/);
+  assert.throws(() => runArguments({ package: chosen, retry_count: '-1' }), /whole number/);
+  assert.throws(() => runArguments({ package: chosen, retry_count: '1.5' }), /whole number/);
+  assert.throws(() => parseParameterLines('Name=Ada\njust text'), /line 2 is not NAME=VALUE: just text/);
+  assert.throws(() => parseParameterLines('=value'), /line 1/);
+  assert.deepEqual(parseParameterLines(''), []);
+});
+
+test('All Executions shows Run to a role that may, and the form instead when open', () => {
+  const withButton = renderExecutions([], {}, new Map(), { canRun: true });
+  assert.match(withButton, /data-action="run-form"/);
+  assert.ok(!renderExecutions([], {}, new Map()).includes('run-form'), 'a reader got Run');
+  const open = renderExecutions([execution()], {}, new Map(), { canRun: true, runForm: renderRunForm(PACKAGES, []) });
+  assert.match(open, /id="execution-run"/);
+  assert.ok(!open.includes('data-action="run-form"'));
 });

@@ -4,7 +4,7 @@ import { ApiError, createApi } from './api.mjs';
 import { thumbprints } from './certs.mjs';
 import {
   canCall, changedProperties, executionsHash, parseRoute, renderDashboard, renderExecution,
-  renderExecutions, renderLogin, renderWorkers,
+  renderExecutions, renderLogin, renderRunForm, renderWorkers, runArguments,
 } from './views.mjs';
 
 const TOKEN_KEY = 'scaleout.token';
@@ -18,7 +18,7 @@ const state = {
   timer: null,
   messages: [],      // the shown execution's messages so far
   messagesOf: null,  // ... and its id
-  editing: null,     // the Worker Manager's open form: a worker id, 'new', or null
+  editing: null,     // the open form: a worker id, 'new' (add a worker), 'run', or null
 };
 
 // The worker operations whose buttons the Worker Manager may show.
@@ -125,15 +125,19 @@ async function render({ refresh = false } = {}) {
       const allowed = Object.fromEntries(WORKER_OPERATIONS.map((op) => [op, can(op)]));
       view.innerHTML = renderWorkers(workers, { can: allowed, editing: state.editing });
     } else if (route.view === 'executions') {
-      if (refresh && view.contains(document.activeElement) && document.activeElement.form) {
+      const typing = view.contains(document.activeElement) && document.activeElement.form;
+      if (refresh && (typing || state.editing !== null)) {
         state.timer = setTimeout(() => render({ refresh: true }), REFRESH_MS);
         return;
       }
-      const [rows, workers] = await Promise.all([
+      const [rows, workers, packages] = await Promise.all([
         state.api.call('list_executions', { ...route.filters, limit: EXECUTION_LIMIT }),
         workersById(),
+        state.editing === 'run' ? state.api.call('list_packages') : [],
       ]);
-      view.innerHTML = renderExecutions(rows, route.filters, workers, { limit: EXECUTION_LIMIT });
+      const runForm = state.editing === 'run' ? renderRunForm(packages, [...workers.values()]) : '';
+      view.innerHTML = renderExecutions(rows, route.filters, workers,
+        { limit: EXECUTION_LIMIT, canRun: can('run_execution'), runForm });
     } else if (route.view === 'execution') {
       const [execution, workers, messages] = await Promise.all([
         state.api.call('get_execution', { execution_id: route.id }),
@@ -160,7 +164,10 @@ async function render({ refresh = false } = {}) {
 }
 
 // Opens or closes a Worker Manager form.
-const FORMS = { 'add-worker-form': () => 'new', 'edit-worker-form': (id) => id, 'close-form': () => null };
+const FORMS = {
+  'add-worker-form': () => 'new', 'edit-worker-form': (id) => id, 'run-form': () => 'run',
+  'close-form': () => null,
+};
 
 async function act(action, id) {
   if (action in FORMS) {
@@ -224,7 +231,17 @@ async function editWorker(form) {
   return changes.length ? `Worker ${form.dataset.id} saved.` : 'Nothing changed.';
 }
 
-const SUBMITS = { 'worker-add': addWorker, 'worker-edit': editWorker };
+// The Run form: run_execution, then the new execution's page.
+async function runPackage(form) {
+  const fields = new FormData(form);
+  const values = Object.fromEntries(fields);
+  const execution = await state.api.call('run_execution',
+    runArguments({ ...values, workers: fields.getAll('workers') }), { write: true });
+  location.hash = `#/executions/${execution.execution_id}`;
+  return `Execution ${execution.execution_id} started.`;
+}
+
+const SUBMITS = { 'worker-add': addWorker, 'worker-edit': editWorker, 'execution-run': runPackage };
 
 async function submitForm(form) {
   try {

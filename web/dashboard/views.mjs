@@ -225,8 +225,72 @@ function filterInput(name, label, value) {
   return `<label>${escapeHtml(label)}<input name="${escapeHtml(name)}" value="${escapeHtml(value ?? '')}"></label>`;
 }
 
-// All Executions: the filter form and the newest executions that match.
-export function renderExecutions(executions, filters, workersById, { limit = 200 } = {}) {
+// "Name=value" lines (blank lines skipped; the value may hold '=') as
+// run_execution's parameters. Throws an Error naming a line without '='.
+export function parseParameterLines(text) {
+  const parameters = [];
+  String(text ?? '').split(/\r?\n/).forEach((line, index) => {
+    if (!line.trim()) return;
+    const at = line.indexOf('=');
+    if (at <= 0) throw new Error(`parameter line ${index + 1} is not NAME=VALUE: ${line.trim()}`);
+    parameters.push({ name: line.slice(0, at).trim(), value: line.slice(at + 1) });
+  });
+  return parameters;
+}
+
+// SSMS's "Execute Package in Scale Out": a package of the catalog, its
+// parameters, retries, the mode, and the workers allowed (none ticked: any
+// worker). `packages` as list_packages returns them (entry points only are
+// offered), `workers` as list_worker_agents.
+export function renderRunForm(packages, workers) {
+  const entryPoints = packages.filter((p) => p.entry_point);
+  if (!entryPoints.length) {
+    return `<p class="empty">No package to run: deploy a project first
+(<code>scaleout manage deploy --folder F --project P DIR</code>).</p>`;
+  }
+  const options = entryPoints.map((p) => {
+    const value = JSON.stringify([p.folder_name, p.project_name, p.package_name]);
+    return `<option value="${escapeHtml(value)}">${escapeHtml(p.folder_name)} / ${escapeHtml(p.project_name)} / ${escapeHtml(p.package_name)}</option>`;
+  }).join('');
+  const ticks = workers.map((w) => `<label class="tick"><input type="checkbox" name="workers" value="${escapeHtml(w.worker_agent_id)}">
+${escapeHtml(w.display_name || w.worker_agent_id)}${w.is_enabled && w.is_online ? '' : ' <span class="hint">(not ready)</span>'}</label>`).join('');
+  return `<form class="panel" id="execution-run">
+  <h2>Run a package</h2>
+  <label>package<select name="package">${options}</select></label>
+  <label><span>parameters, one <code>NAME=VALUE</code> per line (project or package parameters)</span><textarea name="parameters" rows="3" class="mono"></textarea></label>
+  <label>retries after a failed attempt (<code>retry_count</code>)<input name="retry_count" type="number" min="0" max="100" value="0"></label>
+  <label>mode<select name="mode"><option value="">the catalog's default</option><option value="scaleout">Scale Out</option><option value="server">Server (on the master)</option></select></label>
+  ${ticks ? `<fieldset><legend>only on these workers (none: any worker)</legend>${ticks}</fieldset>` : ''}
+  <div><button class="primary" type="submit">Run</button> <button type="button" data-action="close-form">Cancel</button></div>
+</form>`;
+}
+
+// run_execution's arguments from the Run form's values. Throws an Error
+// saying what to fix.
+export function runArguments({ package: chosen, parameters, retry_count: retries, mode, workers }) {
+  const [folder_name, project_name, package_name] = JSON.parse(chosen);
+  const retry = Number(retries || 0);
+  if (!Number.isInteger(retry) || retry < 0) throw new Error('retries must be a whole number, 0 or more');
+  const args = { folder_name, project_name, package_name, retry_count: retry };
+  const parsed = parseParameterLines(parameters);
+  if (parsed.length) args.parameters = parsed;
+  if (mode === 'scaleout') args.runinscaleout = true;
+  if (mode === 'server') args.runinscaleout = false;
+  if (workers?.length) {
+    // An allow-list of workers means Scale Out, as in SSMS's dialog.
+    if (mode === 'server') throw new Error('workers apply to Scale Out only; untick them or choose Scale Out');
+    args.runinscaleout = true;
+    args.workers = workers;
+  }
+  return args;
+}
+
+// All Executions: the filter form and the newest executions that match;
+// `runForm` (renderRunForm's) above them when open, else a Run button when
+// `canRun`.
+export function renderExecutions(executions, filters, workersById,
+  { limit = 200, canRun = false, runForm = '' } = {}) {
+  const heading = `<h1>All Executions${canRun && !runForm ? ' <button class="primary" data-action="run-form">Run a package</button>' : ''}</h1>${runForm}`;
   const statusOptions = ['', ...STATUSES].map((name) =>
     `<option value="${escapeHtml(name)}"${name === (filters.status ?? '') ? ' selected' : ''}>${escapeHtml(name || 'any')}</option>`).join('');
   const form = `<form class="filters" id="execution-filters">
@@ -239,7 +303,7 @@ export function renderExecutions(executions, filters, workersById, { limit = 200
   <a href="#/executions">clear</a>
 </form>`;
   if (!executions.length) {
-    return `<h1>All Executions</h1>${form}<p class="empty">No execution matches.</p>`;
+    return `${heading}${form}<p class="empty">No execution matches.</p>`;
   }
   const rows = executions.map((e) => `<tr>
   <td class="num"><a href="#/executions/${escapeHtml(e.execution_id)}">${escapeHtml(e.execution_id)}</a></td>
@@ -253,7 +317,7 @@ export function renderExecutions(executions, filters, workersById, { limit = 200
 </tr>`).join('');
   const more = executions.length >= limit
     ? `<p class="hint">The newest ${limit} shown; narrow the filters to see older ones.</p>` : '';
-  return `<h1>All Executions</h1>${form}
+  return `${heading}${form}
 <table>
 <thead><tr><th class="num">id</th><th>status</th><th>folder / project / package</th><th>worker</th>
 <th class="num">attempts / allowed</th><th>started</th><th class="num">duration</th><th>caller</th></tr></thead>

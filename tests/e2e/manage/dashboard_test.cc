@@ -28,10 +28,13 @@ class DashboardEndToEnd : public ::testing::Test {
     return api_.Call(master_.url(), master_.thumbprint(), method, target, "", token, cert);
   }
 
-  // Deploys folder F, project P with one package, job.sh.
+  // Deploys folder F, project P: one package, job.sh, and one parameter, Rows.
   void Deploy() {
     const std::filesystem::path project = master_.dir() / "project";
     WriteFile(project / "job.sh", "#!/bin/sh\nexit 0\n");
+    WriteFile(project / "project.json",
+              R"({"entry_points": ["job.sh"],
+                  "parameters": [{"name": "Rows", "data_type": "Int32", "default": "5"}]})");
     const ProcessResult r =
         master_.ManageAsAdmin({"deploy", "--folder", "F", "--project", "P", project.string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
