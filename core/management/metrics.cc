@@ -13,14 +13,22 @@ using nlohmann::json;
 // its samples.
 class Page {
  public:
-  void Family(std::string_view name, std::string_view help) {
+  void Family(std::string_view name, std::string_view help, std::string_view type = "gauge") {
     text_ += "# HELP ";
     text_ += name;
     text_ += ' ';
     text_ += help;
     text_ += "\n# TYPE ";
     text_ += name;
-    text_ += " gauge\n";
+    text_ += ' ';
+    text_ += type;
+    text_ += '\n';
+  }
+  // A family of one sample without labels.
+  void Single(std::string_view name, std::string_view help, double value,
+              std::string_view type = "gauge") {
+    Family(name, help, type);
+    Sample(name, "", value);
   }
   void Sample(std::string_view name, std::string_view labels, double value) {
     text_ += name;
@@ -142,6 +150,44 @@ void AddWorkerFigures(const json& metrics, Page& page) {
   }
 }
 
+void AddRuntimeFigures(const MasterRuntime& runtime, Page& page) {
+  if (const auto& w = runtime.writer) {
+    page.Single("scaleout_catalog_transactions_total", "catalog transactions committed",
+                static_cast<double>(w->batches), "counter");
+    page.Single("scaleout_catalog_operations_total",
+                "catalog operations in committed transactions (group commit: many per transaction)",
+                static_cast<double>(w->ops), "counter");
+    page.Single("scaleout_catalog_failed_operations_total",
+                "catalog operations that failed and were rolled back alone",
+                static_cast<double>(w->failed_ops), "counter");
+    page.Single("scaleout_catalog_failed_transactions_total",
+                "catalog transactions whose BEGIN or COMMIT failed",
+                static_cast<double>(w->failed_batches), "counter");
+    page.Single("scaleout_catalog_busy_retries_total",
+                "BEGIN or COMMIT retried because the database was busy",
+                static_cast<double>(w->busy_retries), "counter");
+  }
+  if (runtime.parked_task_requests) {
+    page.Single("scaleout_waiting_task_requests",
+                "workers' requests for tasks held open now (idle capacity)",
+                static_cast<double>(*runtime.parked_task_requests));
+  }
+  if (const auto& p = runtime.process) {
+    page.Single("process_cpu_seconds_total", "user and system CPU time of the master",
+                p->cpu_seconds, "counter");
+    page.Single("process_resident_memory_bytes", "resident memory of the master",
+                static_cast<double>(p->resident_bytes));
+    page.Single("process_virtual_memory_bytes", "virtual memory of the master",
+                static_cast<double>(p->virtual_bytes));
+    page.Single("process_open_fds", "open file descriptors of the master",
+                static_cast<double>(p->open_fds));
+    page.Single("process_max_fds", "the master's open file limit", static_cast<double>(p->max_fds));
+    page.Single("process_threads", "threads of the master", static_cast<double>(p->threads));
+    page.Single("process_start_time_seconds", "when the master started, Unix seconds",
+                p->start_time_seconds);
+  }
+}
+
 }  // namespace
 
 std::string EscapeLabelValue(std::string_view value) {
@@ -193,14 +239,14 @@ std::optional<double> UtcTextToUnixSeconds(std::string_view text) {
   return static_cast<double>(seconds) + millis / 1000.0;
 }
 
-std::string PrometheusText(const json& metrics) {
+std::string PrometheusText(const json& metrics, const MasterRuntime& runtime) {
   Page page;
-  page.Family("scaleout_up", "1: the master answered and read its catalog");
-  page.Sample("scaleout_up", "", 1);
+  page.Single("scaleout_up", "1: the master answered and read its catalog", 1);
   if (metrics.is_object()) {
     AddMasterFigures(metrics, page);
     AddWorkerFigures(metrics, page);
   }
+  AddRuntimeFigures(runtime, page);
   return page.Take();
 }
 

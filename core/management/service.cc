@@ -333,11 +333,14 @@ void ManagementService::OnMetricsRequest(const sdk::Request& request,
   const Operation* operation = FindOperation("metrics");
   std::shared_ptr<sdk::Responder> shared(std::move(responder));
   Dispatch(request, *operation, json::object(),
-           [shared](const sdk::Status& status, const json& result) {
+           [this, shared](const sdk::Status& status, const json& result) {
              if (!status.ok()) return shared->Send(JsonError(status));
+             const MasterRuntime runtime{.writer = master_.writer().stats(),
+                                         .parked_task_requests = master_.workers().parked(),
+                                         .process = ReadProcessStats()};
              sdk::Response page;
              page.content_type = std::string(kPrometheusContentType);
-             page.body = PrometheusText(result);
+             page.body = PrometheusText(result, runtime);
              shared->Send(std::move(page));
            });
 }

@@ -40,7 +40,7 @@ void ExpectWellFormed(const std::string& page) {
   static const std::regex kSample(
       R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\"n])*",?)*\})? )"
       R"((-?[0-9.e+-]+|NaN)$)");
-  static const std::regex kType(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) gauge$)");
+  static const std::regex kType(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter)$)");
   std::set<std::string> declared;
   std::istringstream lines(page);
   std::string line;
@@ -108,6 +108,44 @@ TEST(MetricsTest, AnEmptyOrOddResultStillGivesAValidPage) {
     ExpectWellFormed(page);
     EXPECT_NE(page.find("scaleout_up 1\n"), std::string::npos);
   }
+}
+
+TEST(MetricsTest, TheMastersOwnFiguresFollowTheCatalogs) {
+  MasterRuntime runtime;
+  runtime.writer = catalog::CatalogWriterStats{
+      .batches = 10, .ops = 250, .failed_ops = 2, .failed_batches = 1, .busy_retries = 3};
+  runtime.parked_task_requests = 4;
+  runtime.process = ProcessStats{.cpu_seconds = 1.5,
+                                 .resident_bytes = 1 << 20,
+                                 .virtual_bytes = 1 << 30,
+                                 .threads = 9,
+                                 .open_fds = 40,
+                                 .max_fds = 1024,
+                                 .start_time_seconds = 1796624884.25};
+  const std::string page = PrometheusText(SampleMetrics(), runtime);
+  ExpectWellFormed(page);
+  for (const char* expected : {
+           "# TYPE scaleout_catalog_transactions_total "
+           "counter\nscaleout_catalog_transactions_total 10\n",
+           "scaleout_catalog_operations_total 250\n",
+           "scaleout_catalog_failed_operations_total 2\n",
+           "scaleout_catalog_failed_transactions_total 1\n",
+           "scaleout_catalog_busy_retries_total 3\n",
+           "# TYPE scaleout_waiting_task_requests gauge\nscaleout_waiting_task_requests 4\n",
+           "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total 1.5\n",
+           "process_resident_memory_bytes 1048576\n",
+           "process_virtual_memory_bytes 1073741824\n",
+           "process_open_fds 40\n",
+           "process_max_fds 1024\n",
+           "process_threads 9\n",
+           "process_start_time_seconds 1796624884.25\n",
+       }) {
+    EXPECT_NE(page.find(expected), std::string::npos) << "missing " << expected << "in\n" << page;
+  }
+  // Without them, none of those families.
+  const std::string catalog_only = PrometheusText(SampleMetrics());
+  EXPECT_EQ(catalog_only.find("process_"), std::string::npos);
+  EXPECT_EQ(catalog_only.find("scaleout_catalog_"), std::string::npos);
 }
 
 TEST(MetricsTest, UtcTextToUnixSeconds) {

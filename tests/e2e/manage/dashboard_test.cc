@@ -146,6 +146,19 @@ TEST_F(DashboardEndToEnd, MetricsAreTheCatalogsFiguresForAReader) {
         << name << " in\n"
         << page.body;
   }
+  // The master's own figures: its catalog writer has committed this test's
+  // calls, and it reports its memory.
+  const std::smatch transactions = [&page] {
+    std::smatch m;
+    std::regex_search(page.body, m, std::regex("\nscaleout_catalog_transactions_total ([0-9]+)\n"));
+    return m;
+  }();
+  ASSERT_FALSE(transactions.empty()) << page.body;
+  EXPECT_GT(std::stoll(transactions[1]), 5);
+  EXPECT_TRUE(
+      std::regex_search(page.body, std::regex("\nprocess_resident_memory_bytes [1-9][0-9]{6,}\n")))
+      << page.body;
+  EXPECT_TRUE(Contains(page.body, "\nscaleout_waiting_task_requests 0\n")) << page.body;
   // The same figures as JSON, for anything that is not Prometheus.
   const sdk::Response as_json = Get("/api/v1/metrics", reader);
   ASSERT_EQ(as_json.status, 200) << as_json.body;
