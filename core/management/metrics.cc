@@ -152,20 +152,26 @@ void AddWorkerFigures(const json& metrics, Page& page) {
 
 void AddRuntimeFigures(const MasterRuntime& runtime, Page& page) {
   if (const auto& w = runtime.writer) {
-    page.Single("scaleout_catalog_transactions_total", "catalog transactions committed",
-                static_cast<double>(w->batches), "counter");
-    page.Single("scaleout_catalog_operations_total",
-                "catalog operations in committed transactions (group commit: many per transaction)",
-                static_cast<double>(w->ops), "counter");
-    page.Single("scaleout_catalog_failed_operations_total",
-                "catalog operations that failed and were rolled back alone",
-                static_cast<double>(w->failed_ops), "counter");
-    page.Single("scaleout_catalog_failed_transactions_total",
-                "catalog transactions whose BEGIN or COMMIT failed",
-                static_cast<double>(w->failed_batches), "counter");
-    page.Single("scaleout_catalog_busy_retries_total",
-                "BEGIN or COMMIT retried because the database was busy",
-                static_cast<double>(w->busy_retries), "counter");
+    struct Counter {
+      const char* name;
+      const char* help;
+      std::uint64_t value;
+    };
+    const Counter counters[] = {
+        {"scaleout_catalog_transactions_total", "catalog transactions committed", w->batches},
+        {"scaleout_catalog_operations_total",
+         "catalog operations in committed transactions (group commit: many per transaction)",
+         w->ops},
+        {"scaleout_catalog_failed_operations_total",
+         "catalog operations that failed and were rolled back alone", w->failed_ops},
+        {"scaleout_catalog_failed_transactions_total",
+         "catalog transactions whose BEGIN or COMMIT failed", w->failed_batches},
+        {"scaleout_catalog_busy_retries_total",
+         "BEGIN or COMMIT retried because the database was busy", w->busy_retries},
+    };
+    for (const Counter& counter : counters) {
+      page.Single(counter.name, counter.help, static_cast<double>(counter.value), "counter");
+    }
   }
   if (runtime.parked_task_requests) {
     page.Single("scaleout_waiting_task_requests",
