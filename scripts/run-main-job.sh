@@ -8,6 +8,9 @@
 #   certificates -> master init + start -> trust and enable two workers ->
 #   deploy examples/sample-project -> run its packages (one with a retry) ->
 #   wait -> print the executions with their status and worker.
+#
+# SCALEOUT_MAIN_JOB_HOLD=1 keeps the cluster running at the end (until Ctrl-C)
+# and prints how to open the web dashboard and use `scaleout manage` on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -131,4 +134,13 @@ say "the retried one, with its attempts"
 manage exec show "${ids[4]}"
 say "workers"
 manage worker list
+if [ "${SCALEOUT_MAIN_JOB_HOLD:-0}" = "1" ]; then
+  say "holding the cluster; Ctrl-C stops everything"
+  echo "   web dashboard: https://127.0.0.1:$port/ (sign in with the token below; the browser"
+  echo "   must trust $work/master/master.crt, SHA-256 $master_pin)"
+  echo "   export SCALEOUT_MASTER=$SCALEOUT_MASTER SCALEOUT_MASTER_THUMBPRINT=$master_pin"
+  echo "   export SCALEOUT_TOKEN=$token"
+  trap 'exit 0' INT TERM
+  while :; do sleep 1; done
+fi
 say "done; stopping the master and the workers"

@@ -51,6 +51,9 @@ constexpr const char* kUsage =
     "\n"
     "Runs the Scale Out Master: the catalog, the scheduler that hands tasks to\n"
     "workers, the sweeps (expired tasks, cleanup, heartbeat) and the API.\n"
+    "Over HTTPS it also serves the web dashboard at https://HOST:PORT/ (sign in\n"
+    "with a principal's token) and Prometheus figures at /metrics (a reader's\n"
+    "token); see docs/operations.md.\n"
     "Settings keep the SSIS MasterSettings.config names (PortNumber,\n"
     "DealWithExpiredTasksIntervalInMs, ...); see docs/master.md.\n"
     "Stops cleanly on SIGINT or SIGTERM.\n";
