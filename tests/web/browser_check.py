@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -58,7 +59,8 @@ class Browser:
              "--remote-debugging-address=127.0.0.1", f"--user-data-dir={self.profile}",
              "--ignore-certificate-errors-spki-list=" + spki_sha256(cert_file),
              "--window-size=1400,900", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)  # its helpers share its group, so close() ends them all
         deadline = time.time() + 30
         while True:
             try:
@@ -117,12 +119,26 @@ class Browser:
         raise RuntimeError(f"timed out waiting for {what}; the page shows:\n{shown}")
 
     def close(self):
-        if self.process.poll() is None:
-            self.process.terminate()
+        """Ends Chromium and every helper process it started, then removes the
+        profile (a helper still running could write into it again)."""
+        group = self.process.pid
+        for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
             try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(group, sig)
+            except ProcessLookupError:
+                break
+            deadline = time.time() + grace
+            while time.time() < deadline:
+                self.process.poll()  # reap the leader
+                try:
+                    os.killpg(group, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.05)
+            else:
+                continue
+            break
+        self.process.poll()
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
