@@ -56,6 +56,18 @@ using HttpResponse = http::response<http::string_body>;
 // How long a closing connection may take to exchange close_notify.
 constexpr std::chrono::milliseconds kShutdownTimeout{2'000};
 
+// Headers on every answer, whatever it carries: browsers (the master's web
+// dashboard is served through here) must not guess a type, frame a page,
+// send a referrer or keep an answer, which may hold catalog data, in a cache.
+void SetStandardHeaders(HttpResponse& response) {
+  response.set(http::field::server, "scaleout");
+  response.set("X-Content-Type-Options", "nosniff");
+  response.set("X-Frame-Options", "DENY");
+  response.set("Content-Security-Policy", "frame-ancestors 'none'");
+  response.set("Referrer-Policy", "no-referrer");
+  response.set(http::field::cache_control, "no-store");
+}
+
 // Beast (Boost 1.74) has its own string_view; the SDK speaks std::string_view.
 std::string_view View(beast::string_view text) { return {text.data(), text.size()}; }
 
@@ -517,7 +529,7 @@ void Session::Deliver(sdk::Response answer) {
   int code = answer.status;
   if (code < 100 || code > 599) code = 500;
   HttpResponse response{static_cast<http::status>(code), request_version_};
-  response.set(http::field::server, "scaleout");
+  SetStandardHeaders(response);
   if (!answer.content_type.empty()) response.set(http::field::content_type, answer.content_type);
   response.body() = std::move(answer.body);
   response.keep_alive(request_keep_alive_);
@@ -532,7 +544,7 @@ void Session::SendError(http::status status, std::string_view message) {
   }
   parser_.reset();
   HttpResponse response{status, 11};
-  response.set(http::field::server, "scaleout");
+  SetStandardHeaders(response);
   response.set(http::field::content_type, "text/plain");
   response.body() = std::string(message);
   response.keep_alive(false);  // the rest of the stream cannot be trusted

@@ -401,6 +401,31 @@ TEST_F(TrustedWorkerTest, OversizedBodyGets413AndTheServerKeepsServing) {
   EXPECT_EQ(handler_->calls(), 1);
 }
 
+// Every answer, a handler's or the transport's own refusal, carries the
+// headers that keep a browser from sniffing, framing, referring and caching.
+TEST_F(TrustedWorkerTest, EveryAnswerCarriesTheBrowserSafetyHeaders) {
+  StartServer(ServerOptionsFor(), Echo());
+  RawTlsClient::Options raw_options;
+  raw_options.cert_file = client_cert_.cert_file;
+  raw_options.key_file = client_cert_.key_file;
+  for (const std::string request :
+       {"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi",  // the handler's
+        "BROKEN\r\n\r\n"}) {                                           // the transport's 400
+    RawTlsClient raw(raw_options);
+    std::string error;
+    ASSERT_TRUE(raw.Connect(server_->port(), &error)) << error;
+    ASSERT_TRUE(raw.Write(request));
+    const std::string response = raw.ReadResponse();
+    SCOPED_TRACE(response);
+    for (const char* header :
+         {"X-Content-Type-Options: nosniff\r\n", "X-Frame-Options: DENY\r\n",
+          "Content-Security-Policy: frame-ancestors 'none'\r\n", "Referrer-Policy: no-referrer\r\n",
+          "Cache-Control: no-store\r\n", "Server: scaleout\r\n"}) {
+      EXPECT_NE(response.find(header), std::string::npos) << header;
+    }
+  }
+}
+
 TEST_F(TrustedWorkerTest, OversizedHeaderGets431) {
   sdk::ServerOptions options = ServerOptionsFor();
   options.max_header_bytes = 4096;
