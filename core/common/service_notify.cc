@@ -4,17 +4,40 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
 namespace scaleout::core {
 
+namespace {
+
+// The variable's value, taken out of the environment; "" when unset.
+std::string TakeEnvironment(const char* name) {
+  const char* value = std::getenv(name);
+  std::string text = value != nullptr ? value : "";
+  ::unsetenv(name);
+  return text;
+}
+
+// A whole positive decimal number, or 0.
+std::uint64_t PositiveNumber(const std::string& text) {
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return error == std::errc() && end == text.data() + text.size() ? value : 0;
+}
+
+}  // namespace
+
 ServiceNotifier ServiceNotifier::FromEnvironment() {
-  const char* socket = std::getenv("NOTIFY_SOCKET");
-  std::string path = socket != nullptr ? socket : "";
-  ::unsetenv("NOTIFY_SOCKET");
-  return ServiceNotifier(std::move(path));
+  std::string path = TakeEnvironment("NOTIFY_SOCKET");
+  const std::uint64_t usec = PositiveNumber(TakeEnvironment("WATCHDOG_USEC"));
+  const std::string pid = TakeEnvironment("WATCHDOG_PID");
+  const bool ours = pid.empty() || PositiveNumber(pid) == static_cast<std::uint64_t>(::getpid());
+  const std::chrono::microseconds watchdog{!path.empty() && ours ? usec : 0};
+  return ServiceNotifier(std::move(path), watchdog);
 }
 
 bool ServiceNotifier::Notify(std::string_view state) const {

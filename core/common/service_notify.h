@@ -9,11 +9,17 @@
 // variable is taken out of the environment when read, so that task hosts and
 // packages, which inherit it, never speak for the service.
 //
+// The watchdog (WatchdogSec= in the unit): systemd sets $WATCHDOG_USEC and
+// $WATCHDOG_PID and expects "WATCHDOG=1" more often than that; those are
+// taken out of the environment too. ServiceWatchdog (service_watchdog.h)
+// sends the pings.
+//
 // Thread-safety: FromEnvironment() before any other thread starts (it
 // changes the environment); Notify() from any thread.
 #ifndef SCALEOUT_CORE_COMMON_SERVICE_NOTIFY_H_
 #define SCALEOUT_CORE_COMMON_SERVICE_NOTIFY_H_
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -21,7 +27,8 @@ namespace scaleout::core {
 
 class ServiceNotifier {
  public:
-  // Reads $NOTIFY_SOCKET and removes it from the environment.
+  // Reads $NOTIFY_SOCKET, $WATCHDOG_USEC and $WATCHDOG_PID and removes them
+  // from the environment.
   static ServiceNotifier FromEnvironment();
 
   // Sends `state`, e.g. "READY=1\nSTATUS=listening on 0.0.0.0:8391". True
@@ -30,9 +37,16 @@ class ServiceNotifier {
 
   bool enabled() const { return !socket_.empty(); }
 
+  // How often the service manager wants "WATCHDOG=1" at the latest; zero
+  // when it wants none (no WatchdogSec=, no socket, or the variables were
+  // meant for another process: $WATCHDOG_PID names a pid not ours).
+  std::chrono::microseconds watchdog_interval() const { return watchdog_; }
+
  private:
-  explicit ServiceNotifier(std::string socket) : socket_(std::move(socket)) {}
+  ServiceNotifier(std::string socket, std::chrono::microseconds watchdog)
+      : socket_(std::move(socket)), watchdog_(watchdog) {}
   std::string socket_;  // "" when not under a service manager
+  std::chrono::microseconds watchdog_{0};
 };
 
 }  // namespace scaleout::core

@@ -39,6 +39,10 @@ constexpr milliseconds kEventShipGap{50};
 // work before the shipper reports it alone.
 constexpr milliseconds kResultPiggybackWait{100};
 constexpr milliseconds kWatchdogTick{1'000};
+// How long the watchdog thread may go without a pass before FenceHealth()
+// says the agent is stuck: many ticks, so a busy machine is not mistaken
+// for a hung one.
+constexpr milliseconds kFenceStallLimit{10 * kWatchdogTick};
 constexpr milliseconds kFinalShipBudget{5'000};
 // The janitor thread's nice value (Linux nice is per thread).
 constexpr int kJanitorNice = 10;
@@ -225,6 +229,7 @@ Status Agent::Start() {
         return s;
       }(),
       settings_.max_task_count, FormatTimeSpan(settings_.lease_interval));
+  fence_pass_at_.store(deps_.clock->SteadyMillis());
   threads_.emplace_back([this] { ControlLoop(); });
   threads_.emplace_back([this] { PollLoop(); });
   threads_.emplace_back([this] { HeartbeatLoop(); });
@@ -349,9 +354,20 @@ void Agent::HeartbeatLoop() {
   while (!stopping_.load()) Nap(heartbeat_poke_, TaskHeartbeatStep());
 }
 
+std::string Agent::FenceHealth() const {
+  const std::int64_t last = fence_pass_at_.load();
+  if (last == 0 || stopping_.load()) return "";
+  const std::int64_t quiet = deps_.clock->SteadyMillis() - last;
+  if (quiet <= kFenceStallLimit.count()) return "";
+  return "the worker's lease fence (the thread that stops packages whose lease lapsed) has "
+         "not run for " +
+         std::to_string(quiet) + " ms";
+}
+
 void Agent::WatchdogLoop() {
   while (!stopping_.load()) {
     WatchdogOnce();
+    fence_pass_at_.store(deps_.clock->SteadyMillis());
     // A deadline, not a duration: time that passes between this reading and
     // the nap is not slept again (as in the shipper). At least 1 ms ahead,
     // so that a deadline already passed (a kill under way) does not spin.

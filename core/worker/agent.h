@@ -151,6 +151,12 @@ class Agent {
   std::size_t SweepProjectCacheOnce();
 
   AgentStats stats() const;
+  // For the service watchdog (core/common/service_watchdog.h): "" while the
+  // watchdog thread, which enforces the lease fence, has made a pass within
+  // kFenceStallLimit (or the agent is not running), else why not. A stall
+  // there means packages could outlive their lease: the process should be
+  // replaced.
+  std::string FenceHealth() const;
   const WorkerSettings& settings() const { return settings_; }
   // Task ids currently running (tests, logs).
   std::vector<std::string> RunningTaskIds() const;
@@ -253,9 +259,10 @@ class Agent {
   std::int64_t master_agent_heartbeat_ms_ = 0;  // from RegisterReply, 0 = unknown
 
   std::atomic<bool> started_{false};
-  std::atomic<bool> stopping_{false};         // no new work; threads wind down
-  std::atomic<bool> draining_{false};         // stop asking for work, keep renewing
-  std::atomic<bool> drain_cancelled_{false};  // CancelDrain()
+  std::atomic<bool> stopping_{false};           // no new work; threads wind down
+  std::atomic<std::int64_t> fence_pass_at_{0};  // steady ms of the watchdog thread's last pass
+  std::atomic<bool> draining_{false};           // stop asking for work, keep renewing
+  std::atomic<bool> drain_cancelled_{false};    // CancelDrain()
   std::atomic<bool> control_poke_{false};
   std::atomic<bool> poll_poke_{false};
   std::atomic<bool> heartbeat_poke_{false};

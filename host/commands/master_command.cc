@@ -17,11 +17,13 @@
 #include "core/common/dir_lock.h"
 #include "core/common/logging.h"
 #include "core/common/service_notify.h"
+#include "core/common/service_watchdog.h"
 #include "core/management/dashboard.h"
 #include "core/management/service.h"
 #include "core/master/master.h"
 #include "core/master/responses.h"
 #include "core/master/settings.h"
+#include "core/master/writer_probe.h"
 #include "core/security/certificates.h"
 #include "core/security/curve_keys.h"
 #include "core/worker/task_launcher.h"
@@ -208,12 +210,19 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
       }
       (void)service.Notify("READY=1\nSTATUS=listening on " + settings.bind_address + ":" +
                            std::to_string(master.port()));
+      // With WatchdogSec= in the unit: pings while the catalog writer commits.
+      core::master::WriterProbe probe(master.writer(), core::SystemClock::Instance());
+      core::ServiceWatchdog watchdog(
+          service, [&probe] { return probe.Check(); }, core::SystemClock::Instance(),
+          [&log](const std::string& message) { log.Warn(message); });
+      watchdog.Start();
       int signal_number = 0;
       sigwait(&stop_signals, &signal_number);
       log.Info("stopping on signal " + std::to_string(signal_number));
       (void)service.Notify("STOPPING=1\nSTATUS=stopping");
       management.Stop();
       master.Stop();
+      watchdog.Stop();
     }
   }
   (*transport)->Stop();

@@ -25,6 +25,7 @@
 #include "core/common/clock.h"
 #include "core/common/logging.h"
 #include "core/common/service_notify.h"
+#include "core/common/service_watchdog.h"
 #include "core/security/certificates.h"
 #include "core/security/curve_keys.h"
 #include "core/worker/agent.h"
@@ -235,6 +236,12 @@ int RunWorker(const Args& args) {
       std::cout << std::endl;
       (void)service.Notify("READY=1\nSTATUS=agent " + settings.agent_id + " running, up to " +
                            std::to_string(settings.max_task_count) + " tasks");
+      // With WatchdogSec= in the unit: pings while the lease fence runs,
+      // through the drain too.
+      core::ServiceWatchdog watchdog(
+          service, [&agent] { return agent.FenceHealth(); }, core::SystemClock::Instance(),
+          [&log](const std::string& message) { log.Warn(message); });
+      watchdog.Start();
       int signal_number = 0;
       sigwait(&stop_signals, &signal_number);
       log.Info("stopping on signal " + std::to_string(signal_number));

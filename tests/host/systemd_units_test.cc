@@ -49,6 +49,14 @@ class SystemdUnitTest : public ::testing::TestWithParam<std::string> {
   std::string unit_text_ = ReadFile(UnitsDir() / GetParam());
 };
 
+// Readiness and the watchdog need the unit to ask for them; restarting a
+// service the watchdog killed needs Restart=.
+TEST_P(SystemdUnitTest, AsksForReadinessAndTheWatchdogAndRestarts) {
+  for (const char* line : {"\nType=notify\n", "\nWatchdogSec=60\n", "\nRestart=on-failure\n"}) {
+    EXPECT_NE(unit_text_.find(line), std::string::npos) << GetParam() << " lacks" << line;
+  }
+}
+
 TEST_P(SystemdUnitTest, ExecStartIsACommandLineTheHostAccepts) {
   ASSERT_FALSE(unit_text_.empty()) << UnitsDir() / GetParam();
   std::vector<std::string> words = ExecStartWords(unit_text_);

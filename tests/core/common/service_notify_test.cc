@@ -3,6 +3,9 @@
 // environment, and that without one it does nothing.
 #include "core/common/service_notify.h"
 
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdlib>
 #include <string>
 
@@ -49,6 +52,50 @@ TEST(ServiceNotifierTest, WithoutAServiceManagerDoesNothing) {
   // A socket nobody listens on: the send fails, and says so.
   ::setenv("NOTIFY_SOCKET", "@scaleout-nobody-listens", 1);
   EXPECT_FALSE(ServiceNotifier::FromEnvironment().Notify("READY=1"));
+}
+
+TEST(ServiceNotifierTest, ReadsTheWatchdogIntervalAndTakesItsVariablesAway) {
+  const std::string name = "@scaleout-test-" + NewGuid();
+  ::setenv("NOTIFY_SOCKET", name.c_str(), 1);
+  ::setenv("WATCHDOG_USEC", "30000000", 1);
+  ::setenv("WATCHDOG_PID", std::to_string(::getpid()).c_str(), 1);
+  const ServiceNotifier notifier = ServiceNotifier::FromEnvironment();
+  EXPECT_EQ(notifier.watchdog_interval(), std::chrono::seconds(30));
+  EXPECT_EQ(std::getenv("WATCHDOG_USEC"), nullptr) << "children would inherit it";
+  EXPECT_EQ(std::getenv("WATCHDOG_PID"), nullptr);
+}
+
+TEST(ServiceNotifierTest, NoWatchdogWhenMeantForAnotherProcessOrMalformed) {
+  struct Case {
+    const char* usec;
+    const char* pid;  // nullptr: unset
+    bool socket;
+  };
+  const std::string other_pid = std::to_string(::getpid() + 1);
+  const Case cases[] = {{"30000000", other_pid.c_str(), true},  // another process's
+                        {"abc", nullptr, true},                 // not a number
+                        {"-5", nullptr, true},
+                        {"30000000", nullptr, false},  // no socket to ping
+                        {"", nullptr, true}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.usec) + " pid " + (c.pid != nullptr ? c.pid : "unset"));
+    if (c.socket) {
+      ::setenv("NOTIFY_SOCKET", "@scaleout-test-watchdog", 1);
+    } else {
+      ::unsetenv("NOTIFY_SOCKET");
+    }
+    ::setenv("WATCHDOG_USEC", c.usec, 1);
+    if (c.pid != nullptr) {
+      ::setenv("WATCHDOG_PID", c.pid, 1);
+    } else {
+      ::unsetenv("WATCHDOG_PID");
+    }
+    EXPECT_EQ(ServiceNotifier::FromEnvironment().watchdog_interval().count(), 0);
+  }
+  // Without WATCHDOG_PID the interval is ours.
+  ::setenv("NOTIFY_SOCKET", "@scaleout-test-watchdog", 1);
+  ::setenv("WATCHDOG_USEC", "250000", 1);
+  EXPECT_EQ(ServiceNotifier::FromEnvironment().watchdog_interval(), std::chrono::milliseconds(250));
 }
 
 }  // namespace

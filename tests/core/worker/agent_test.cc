@@ -709,6 +709,25 @@ TEST_F(AgentTest, TheExecutionsLoggingLevelSelectsTheEventsShipped) {
   }
 }
 
+// The service watchdog's check: healthy before Start() (nothing to
+// check), while the watchdog thread makes its passes however far the clock
+// jumps, and while stopping.
+TEST_F(AgentTest, FenceHealthIsHealthyWhileTheWatchdogThreadPasses) {
+  MakeAgent({});
+  EXPECT_EQ(agent_->FenceHealth(), "");
+  ASSERT_TRUE(agent_->Start().ok());
+  EXPECT_EQ(agent_->FenceHealth(), "");
+  // Past the stall limit: the thread wakes on the clock and passes again.
+  clock_.Advance(std::chrono::seconds(11));
+  const auto real_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!agent_->FenceHealth().empty() && std::chrono::steady_clock::now() < real_deadline) {
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  EXPECT_EQ(agent_->FenceHealth(), "");
+  agent_->Stop(milliseconds(0));
+  EXPECT_EQ(agent_->FenceHealth(), "");
+}
+
 // With the agent's threads running: a task whose result rides on a request
 // for work still has its events shipped within an event round (50 ms) of its
 // end, not at the shipper's idle interval (2 s), so an execution's messages

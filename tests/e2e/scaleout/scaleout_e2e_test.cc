@@ -394,6 +394,23 @@ TEST(ScaleoutWorkerEndToEnd, AMasterBelowItsOpenFileNeedsWarnsAndServes) {
 // Under systemd (Type=notify) the master says READY=1 once it listens and
 // a worker once its agent runs, each STOPPING=1 when told to stop; neither
 // passes NOTIFY_SOCKET on to its task hosts and packages.
+// Deploys the e2e packages and runs env.sh, which prints what it finds in
+// its environment; returns its log once every line is in the catalog.
+std::string RunEnvPackage(Cluster& cluster) {
+  cluster.Deploy("e2e", "packages", PackagesDir());
+  const std::int64_t id = cluster.Run("e2e", "packages", "env.sh");
+  EXPECT_EQ(StatusOf(cluster.WaitAll({id}, std::chrono::seconds(120)).at(0)), 7);
+  std::string log;
+  EXPECT_TRUE(Cluster::WaitUntil(
+      [&] {
+        log = cluster.Manage({"exec", "log", std::to_string(id)}).out;
+        return log.find("WATCHDOG_USEC=") != std::string::npos;  // the last line
+      },
+      std::chrono::seconds(30)))
+      << log;
+  return log;
+}
+
 TEST(ScaleoutWorkerEndToEnd, MasterAndWorkerTellTheServiceManagerWhenReadyAndStopping) {
   Cluster cluster;
   const std::string socket = (cluster.dir() / "notify").string();
@@ -410,23 +427,38 @@ TEST(ScaleoutWorkerEndToEnd, MasterAndWorkerTellTheServiceManagerWhenReadyAndSto
       << worker_ready;
 
   // A package prints what it finds: no NOTIFY_SOCKET reaches it.
-  cluster.Deploy("e2e", "packages", PackagesDir());
-  const std::int64_t id = cluster.Run("e2e", "packages", "env.sh");
-  EXPECT_EQ(StatusOf(cluster.WaitAll({id}, std::chrono::seconds(120)).at(0)), 7);
-  std::string log;
-  EXPECT_TRUE(Cluster::WaitUntil(
-      [&] {
-        log = cluster.Manage({"exec", "log", std::to_string(id)}).out;
-        return log.find("NOTIFY_SOCKET=") != std::string::npos;
-      },
-      std::chrono::seconds(30)))
-      << log;
-  EXPECT_NE(log.find("NOTIFY_SOCKET=unset"), std::string::npos) << log;
+  EXPECT_NE(RunEnvPackage(cluster).find("NOTIFY_SOCKET=unset"), std::string::npos);
 
   cluster.StopWorker("w1", SIGTERM);
   EXPECT_EQ(manager.Receive(), "STOPPING=1\nSTATUS=draining running tasks");
   cluster.StopMaster(SIGTERM);
   EXPECT_EQ(manager.Receive(), "STOPPING=1\nSTATUS=stopping");
+}
+
+// With WatchdogSec= (WATCHDOG_USEC in the environment), master and worker
+// ping the service manager at half that interval while healthy: each on a
+// socket of its own here, so the pings are told apart.
+TEST(ScaleoutWorkerEndToEnd, MasterAndWorkerPingTheServiceWatchdog) {
+  Cluster cluster;
+  FakeServiceManager master_manager((cluster.dir() / "master-notify").string());
+  FakeServiceManager worker_manager((cluster.dir() / "worker-notify").string());
+  ASSERT_TRUE(master_manager.bound());
+  ASSERT_TRUE(worker_manager.bound());
+  ::setenv("WATCHDOG_USEC", "400000", 1);  // a ping every 200 ms
+  ::setenv("NOTIFY_SOCKET", (cluster.dir() / "master-notify").c_str(), 1);
+  cluster.StartMaster();
+  ::setenv("NOTIFY_SOCKET", (cluster.dir() / "worker-notify").c_str(), 1);
+  cluster.AddWorker("w1");
+  ::unsetenv("NOTIFY_SOCKET");
+  ::unsetenv("WATCHDOG_USEC");
+  for (FakeServiceManager* manager : {&master_manager, &worker_manager}) {
+    EXPECT_EQ(manager->Receive().rfind("READY=1", 0), 0u);
+    for (int ping = 0; ping < 3; ++ping) EXPECT_EQ(manager->Receive(), "WATCHDOG=1");
+  }
+  // The variables stop at the service: a package sees none of them.
+  const std::string log = RunEnvPackage(cluster);
+  EXPECT_NE(log.find("WATCHDOG_USEC=unset"), std::string::npos) << log;
+  EXPECT_NE(log.find("NOTIFY_SOCKET=unset"), std::string::npos) << log;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ScaleoutEndToEnd, ::testing::ValuesIn(AllBackends()),
