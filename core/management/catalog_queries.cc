@@ -72,8 +72,12 @@ sdk::Result<std::vector<std::string>> ListFolders(catalog::Txn& txn,
 sdk::Result<std::map<int, std::int64_t>> CountExecutionsByStatus(catalog::Txn& txn,
                                                                  const catalog::Caller& caller) {
   SCALEOUT_RETURN_IF_ERROR(catalog::RequireRole(caller, "read executions", kReaders));
+  return CountExecutionsByStatus(txn.connection);
+}
+
+sdk::Result<std::map<int, std::int64_t>> CountExecutionsByStatus(sdk::Connection& connection) {
   SCALEOUT_ASSIGN_OR_RETURN(
-      Query q, OneOff(txn.connection, "SELECT status, COUNT(*) FROM executions GROUP BY status"));
+      Query q, OneOff(connection, "SELECT status, COUNT(*) FROM executions GROUP BY status"));
   std::map<int, std::int64_t> out;
   for (;;) {
     SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());

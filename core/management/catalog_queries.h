@@ -47,6 +47,9 @@ sdk::Result<std::vector<PackageRow>> ListPackages(catalog::Txn& txn, const catal
                                                   const std::optional<std::string>& project);
 // Folder names (readers).
 sdk::Result<std::vector<std::string>> ListFolders(catalog::Txn& txn, const catalog::Caller& caller);
+// status code → number of executions, on any connection, without a role
+// check: a full scan of the executions table (see ExecutionCounts).
+sdk::Result<std::map<int, std::int64_t>> CountExecutionsByStatus(sdk::Connection& connection);
 // status code → number of executions (readers).
 sdk::Result<std::map<int, std::int64_t>> CountExecutionsByStatus(catalog::Txn& txn,
                                                                  const catalog::Caller& caller);

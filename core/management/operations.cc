@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <stdexcept>
 
 #include "core/catalog/principals.h"
 #include "core/catalog/procedures.h"
@@ -12,6 +13,7 @@
 #include "core/management/auth.h"
 #include "core/management/catalog_queries.h"
 #include "core/management/cron.h"
+#include "core/management/execution_counts.h"
 #include "core/management/json_rows.h"
 
 namespace scaleout::core::management {
@@ -85,11 +87,12 @@ Result<json> Whoami(OperationContext& ctx) {
   return json{{"name", ctx.caller.name}, {"roles", ctx.caller.roles}};
 }
 
-Result<json> DashboardStatus(OperationContext& ctx) {
+// `status` without the counts of executions: the properties and the workers,
+// read in the transaction (small tables).
+Result<json> StatusWithoutCounts(OperationContext& ctx) {
   SCALEOUT_ASSIGN_OR_RETURN(auto master, catalog::ListMasterProperties(ctx.txn, ctx.caller));
   SCALEOUT_ASSIGN_OR_RETURN(auto properties, catalog::ListCatalogProperties(ctx.txn, ctx.caller));
   SCALEOUT_ASSIGN_OR_RETURN(auto workers, catalog::ListWorkerAgents(ctx.txn, ctx.caller));
-  SCALEOUT_ASSIGN_OR_RETURN(auto counts, CountExecutionsByStatus(ctx.txn, ctx.caller));
   json out;
   SCALEOUT_ASSIGN_OR_RETURN(out["master_properties"], PropertiesJson(master));
   SCALEOUT_ASSIGN_OR_RETURN(out["catalog_properties"], PropertiesJson(properties));
@@ -116,14 +119,43 @@ Result<json> DashboardStatus(OperationContext& ctx) {
                         {"online", online},
                         {"enabled", enabled_workers},
                         {"online_and_enabled", ready}};
+  return out;
+}
+
+// Every status by name, 0 for those with no execution.
+json ByStatusJson(const std::map<int, std::int64_t>& counts) {
   json by_status = json::object();
   for (int code = 1; code <= 9; ++code) {
     auto status = catalog::StatusFromCode(code);
     auto it = counts.find(code);
     by_status[std::string(catalog::StatusName(*status))] = it == counts.end() ? 0 : it->second;
   }
-  out["executions_by_status"] = by_status;
+  return by_status;
+}
+
+// Adds `executions_by_status` to `out`: after the commit, off the writer's
+// thread, when the service counts them (execution_counts.h: a scan of the
+// whole table); in the transaction otherwise.
+Result<json> WithExecutionCounts(OperationContext& ctx, json out) {
+  if (ctx.execution_counts != nullptr) {
+    ctx.deferred_result = [out = std::move(out), counts = ctx.execution_counts]() mutable {
+      auto counted = counts->Get();
+      if (!counted.ok()) {
+        throw std::runtime_error("cannot count the executions: " + counted.status().message());
+      }
+      out["executions_by_status"] = ByStatusJson(*counted);
+      return out;
+    };
+    return json();  // replaced by the deferred result
+  }
+  SCALEOUT_ASSIGN_OR_RETURN(auto counts, CountExecutionsByStatus(ctx.txn, ctx.caller));
+  out["executions_by_status"] = ByStatusJson(counts);
   return out;
+}
+
+Result<json> DashboardStatus(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(json out, StatusWithoutCounts(ctx));
+  return WithExecutionCounts(ctx, std::move(out));
 }
 
 Result<json> GetCatalogProperty(OperationContext& ctx) {
@@ -758,10 +790,10 @@ Result<json> ListWorkers(OperationContext& ctx) {
 // The dashboard's figures and every worker's row, in one transaction: what
 // the master's /metrics page shows (metrics.h).
 Result<json> Metrics(OperationContext& ctx) {
-  SCALEOUT_ASSIGN_OR_RETURN(json out, DashboardStatus(ctx));
+  SCALEOUT_ASSIGN_OR_RETURN(json out, StatusWithoutCounts(ctx));
   SCALEOUT_ASSIGN_OR_RETURN(auto workers, catalog::ListWorkerAgents(ctx.txn, ctx.caller));
   out["worker_agents"] = Array(workers);
-  return out;
+  return WithExecutionCounts(ctx, std::move(out));
 }
 
 std::vector<Operation> BuildTable() {

@@ -29,6 +29,8 @@
 
 namespace scaleout::core::management {
 
+class ExecutionCounts;
+
 // What must happen after a handler's transaction committed.
 struct Effects {
   bool reload_trust = false;       // a worker or a certificate principal was added or removed
@@ -47,6 +49,9 @@ struct OperationContext {
   // is then ignored): building a large JSON document costs the single
   // writer thread nothing.
   std::function<nlohmann::json()>& deferred_result;
+  // Counts executions by status off the writer's thread (in a deferred
+  // result); null: count in the transaction.
+  ExecutionCounts* execution_counts = nullptr;
 };
 
 using OperationHandler = std::function<sdk::Result<nlohmann::json>(OperationContext&)>;

@@ -117,6 +117,7 @@ ManagementService::ManagementService(master::Master& master, sdk::Logger& logger
     : master_(master),
       logger_(logger),
       options_(std::move(options)),
+      execution_counts_(master.storage(), master.clock()),
       note_work_([this] { master_.workers().NoteWorkMayBeAvailable(); }) {
   master_.AddRoute(std::string(kJsonApiPrefix),
                    [this](const sdk::Request& r, std::unique_ptr<sdk::Responder> responder) {
@@ -211,6 +212,7 @@ void ManagementService::Stop() {
     if (t.joinable()) t.join();
   }
   pool_.clear();
+  execution_counts_.Close();  // before the host stops the storage
 }
 
 bool ManagementService::Post(std::function<void()> job) {
@@ -446,8 +448,8 @@ sdk::Status ManagementService::RunOperation(PendingCall& call, sdk::Connection& 
   call.effects = Effects{};  // a retried op starts clean
   call.deferred_result = nullptr;
   catalog::Txn txn{connection, master_.dialect(), master_.clock().NowUnixMillis()};
-  OperationContext context{txn,          call.caller, call.args,
-                           call.effects, note_work_,  call.deferred_result};
+  OperationContext context{txn,        call.caller,          call.args,         call.effects,
+                           note_work_, call.deferred_result, &execution_counts_};
   try {
     auto result = call.operation.handler(context);
     if (!result.ok()) return result.status();

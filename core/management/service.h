@@ -36,6 +36,7 @@
 
 #include "core/catalog/transaction.h"
 #include "core/management/auth.h"
+#include "core/management/execution_counts.h"
 #include "core/management/operations.h"
 #include "core/management/schedule_runner.h"
 #include "core/master/master.h"
@@ -114,6 +115,7 @@ class ManagementService {
   sdk::Logger& logger_;
   ManagementOptions options_;
   PrincipalDirectory principals_;
+  ExecutionCounts execution_counts_;  // `status` and `metrics`, off the writer
   std::unique_ptr<ScheduleRunner> schedules_;
 
   const std::function<void()> note_work_;  // wakes parked worker long-polls

@@ -69,6 +69,8 @@ class Master {
   const MasterSettings& settings() const { return settings_; }
   catalog::CatalogWriter& writer() { return *writer_; }
   const sdk::Dialect& dialect() const { return storage_.GetDialect(); }
+  // The catalog's storage, for readers that must not wait for the writer.
+  sdk::Storage& storage() { return storage_; }
   Clock& clock() { return clock_; }
   WorkerService& workers() { return *workers_; }
   TrustStore& trust() { return trust_; }
