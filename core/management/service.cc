@@ -185,6 +185,9 @@ sdk::Status ManagementService::Start() {
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.threads); ++i) {
     pool_.emplace_back([this] { PoolLoop(); });
   }
+  if (options_.read_threads > 0) {
+    read_pool_ = std::make_unique<ReadPool>(master_.storage(), options_.read_threads);
+  }
   if (options_.run_schedules) {
     schedules_ = std::make_unique<ScheduleRunner>(
         master_.writer(), master_.dialect(), master_.clock(), logger_,
@@ -212,7 +215,8 @@ void ManagementService::Stop() {
     if (t.joinable()) t.join();
   }
   pool_.clear();
-  execution_counts_.Close();  // before the host stops the storage
+  if (read_pool_) read_pool_->Stop();  // idle: every call was answered
+  execution_counts_.Close();           // before the host stops the storage
 }
 
 bool ManagementService::Post(std::function<void()> job) {
@@ -439,9 +443,24 @@ void ManagementService::SubmitOperation(const Operation& operation, catalog::Cal
     }
     ++in_flight_;
   }
+  if (!operation.writes && read_pool_) {
+    return SubmitRead(std::make_shared<PendingCall>(*this, operation, std::move(caller),
+                                                    std::move(args), std::move(reply)));
+  }
   auto* call =
       new PendingCall(*this, operation, std::move(caller), std::move(args), std::move(reply));
   master_.writer().Submit(*call);  // Done() takes it back, even when refused
+}
+
+void ManagementService::SubmitRead(const std::shared_ptr<PendingCall>& call) {
+  // The answer is made on the read thread too: a read has no writer to
+  // spare, and its reply is what the thread is for.
+  ReadPool::Job job{
+      .run = [this, call](sdk::Connection& connection) { return RunOperation(*call, connection); },
+      .done = [this, call](const sdk::Status& status) { CompleteCall(*call, status, false); }};
+  if (!read_pool_->Post(std::move(job))) {
+    CompleteCall(*call, sdk::Status::Unavailable("the master is stopping"), false);
+  }
 }
 
 sdk::Status ManagementService::RunOperation(PendingCall& call, sdk::Connection& connection) {

@@ -38,6 +38,7 @@
 #include "core/management/auth.h"
 #include "core/management/execution_counts.h"
 #include "core/management/operations.h"
+#include "core/management/read_pool.h"
 #include "core/management/schedule_runner.h"
 #include "core/master/master.h"
 #include "scaleout/sdk/logger.h"
@@ -53,6 +54,10 @@ struct ManagementOptions {
   // reloading the trust list or the principals (which blocks on the catalog)
   // when it changed them. Operations themselves never wait.
   std::size_t threads = 2;
+  // Threads (each with a read connection of its own) for the operations
+  // that only read (read_pool.h): they never wait for, nor hold up, the
+  // catalog writer. 0: reads go through the writer like writes.
+  std::size_t read_threads = 2;
   bool run_schedules = true;
   std::string first_admin_name = "admin";
   // Receives the one-time notice with the first admin's token (the master
@@ -100,6 +105,8 @@ class ManagementService {
                 Reply reply);
   void SubmitOperation(const Operation& operation, catalog::Caller caller, nlohmann::json args,
                        Reply reply);
+  // A read: on the read pool; REQUIRES: counted in in_flight_.
+  void SubmitRead(const std::shared_ptr<PendingCall>& call);
   // Runs on the writer thread inside the transaction.
   sdk::Status RunOperation(PendingCall& call, sdk::Connection& connection);
   // The acknowledgement (writer thread): hands the call to the pool.
@@ -115,7 +122,8 @@ class ManagementService {
   sdk::Logger& logger_;
   ManagementOptions options_;
   PrincipalDirectory principals_;
-  ExecutionCounts execution_counts_;  // `status` and `metrics`, off the writer
+  ExecutionCounts execution_counts_;     // `status` and `metrics`, off the writer
+  std::unique_ptr<ReadPool> read_pool_;  // set by Start() when read_threads > 0
   std::unique_ptr<ScheduleRunner> schedules_;
 
   const std::function<void()> note_work_;  // wakes parked worker long-polls

@@ -133,6 +133,17 @@ sdk::Status LoadInTreePlugin(host::PluginLoader& loader, std::string_view full_n
   return loader.LoadFile(InTreePluginFile(full_name));
 }
 
+sdk::Result<host::PluginPtr<sdk::Storage>> StartSqliteStorage(host::PluginLoader& loader,
+                                                              const fs::path& file) {
+  SCALEOUT_RETURN_IF_ERROR(LoadInTreePlugin(loader, "storage/sqlite"));
+  sdk::ConfigView::Map config;  // read when the storage is made
+  config["path"] = file.string();
+  SCALEOUT_ASSIGN_OR_RETURN(
+      auto storage, loader.CreateStorage("storage/sqlite", sdk::ConfigView(config, "sqlite")));
+  SCALEOUT_RETURN_IF_ERROR(storage->Start());
+  return storage;
+}
+
 fs::path HostBinary() { return fs::path(SCALEOUT_TEST_HOST_BINARY); }
 
 ProcessResult RunProcess(const fs::path& program, const std::vector<std::string>& args,

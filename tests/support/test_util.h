@@ -1,6 +1,7 @@
 // Small real helpers for tests: a temp folder, a logger that keeps lines, an
 // event sink that keeps events, a cancellation token a test can set, running
-// the `scaleout` binary as a child process, and loading in-tree plugins.
+// the `scaleout` binary as a child process, loading in-tree plugins, and a
+// started SQLite storage.
 //
 // Thread-safety: CapturingLogger, CollectingEventSink and
 // SettableCancellationToken are safe from any thread; the rest are for the
@@ -22,6 +23,7 @@
 #include "scaleout/sdk/executor.h"
 #include "scaleout/sdk/logger.h"
 #include "scaleout/sdk/status.h"
+#include "scaleout/sdk/storage.h"
 
 namespace scaleout::test {
 
@@ -98,6 +100,10 @@ std::filesystem::path InTreePluginDir();
 std::filesystem::path InTreePluginFile(std::string_view full_name);
 // Loads the in-tree plugin `full_name` ("transport/inproc") into `loader`.
 sdk::Status LoadInTreePlugin(host::PluginLoader& loader, std::string_view full_name);
+// Loads the in-tree "storage/sqlite" into `loader` (which must outlive the
+// result) and returns it started on the database file `file`.
+sdk::Result<host::PluginPtr<sdk::Storage>> StartSqliteStorage(host::PluginLoader& loader,
+                                                              const std::filesystem::path& file);
 
 // The built `scaleout` executable.
 std::filesystem::path HostBinary();

@@ -25,12 +25,9 @@ class ScheduleRunnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     loader_ = std::make_unique<host::PluginLoader>(logger_);
-    ASSERT_TRUE(test::LoadInTreePlugin(*loader_, "storage/sqlite").ok());
-    config_["path"] = (dir_ / "catalog.db").string();
-    auto storage = loader_->CreateStorage("storage/sqlite", sdk::ConfigView(config_, "sqlite"));
+    auto storage = test::StartSqliteStorage(*loader_, dir_ / "catalog.db");
     ASSERT_TRUE(storage.ok()) << storage.status().ToString();
     storage_ = std::move(storage).value();
-    ASSERT_TRUE(storage_->Start().ok());
     ASSERT_TRUE(catalog::OpenCatalog(*storage_, clock_).ok());
     catalog::CatalogWriterOptions options;
     options.clock = &clock_;
@@ -105,7 +102,6 @@ class ScheduleRunnerTest : public ::testing::Test {
   test::TempDir dir_;
   test::CapturingLogger logger_;
   ManualClock clock_{1'700'000'000'000};  // 22:13:20Z
-  sdk::ConfigView::Map config_;
   std::unique_ptr<host::PluginLoader> loader_;
   host::PluginPtr<sdk::Storage> storage_;
   std::unique_ptr<catalog::CatalogWriter> writer_;
