@@ -15,8 +15,6 @@ using internal::Cached;
 using internal::Query;
 using sdk::Status;
 
-constexpr std::initializer_list<std::string_view> kAdminOnly = {kRoleAdmin};
-
 bool IsUpperHex(std::string_view text, std::size_t length) {
   return text.size() == length && std::all_of(text.begin(), text.end(), [](char c) {
            return std::isdigit(static_cast<unsigned char>(c)) || (c >= 'A' && c <= 'F');
@@ -92,7 +90,7 @@ bool IsPrincipalRole(std::string_view role) {
 }
 
 Status CreatePrincipal(Txn& txn, const Caller& caller, const Principal& principal) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "create a principal", kAdminOnly));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "create a principal", kAdminRoles));
   SCALEOUT_RETURN_IF_ERROR(CheckPrincipal(principal));
   sdk::Connection& c = txn.connection;
   {
@@ -144,7 +142,7 @@ Status CreatePrincipal(Txn& txn, const Caller& caller, const Principal& principa
 }
 
 Status RemovePrincipal(Txn& txn, const Caller& caller, std::string_view name) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "remove a principal", kAdminOnly));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "remove a principal", kAdminRoles));
   sdk::Connection& c = txn.connection;
   SCALEOUT_ASSIGN_OR_RETURN(std::vector<Principal> all, ReadAll(c));
   auto it =
@@ -173,7 +171,7 @@ Status RemovePrincipal(Txn& txn, const Caller& caller, std::string_view name) {
 }
 
 sdk::Result<std::vector<Principal>> ListPrincipals(Txn& txn, const Caller& caller) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "list principals", kAdminOnly));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "list principals", kAdminRoles));
   return ReadAll(txn.connection);
 }
 

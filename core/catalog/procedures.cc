@@ -8,6 +8,7 @@
 #include <tuple>
 #include <utility>
 
+#include "core/catalog/environments.h"
 #include "core/catalog/limits.h"
 #include "core/catalog/rows.h"
 #include "core/catalog/sql.h"
@@ -22,67 +23,18 @@ using internal::Cached;
 using internal::CheckName;
 using internal::CheckText;
 using internal::Execute;
+using internal::FindFolder;
+using internal::FindProject;
+using internal::ObjectTypeName;
 using internal::OneOff;
+using internal::ProjectRow;
 using internal::Query;
+using internal::Quoted;
+using internal::RequireProject;
 using sdk::Result;
 using sdk::Status;
 
 namespace {
-
-constexpr std::initializer_list<std::string_view> kAdmin = {kRoleAdmin};
-constexpr std::initializer_list<std::string_view> kRunners = {kRoleAdmin, kRoleClusterExecutor};
-constexpr std::initializer_list<std::string_view> kReaders = {kRoleAdmin, kRoleClusterExecutor,
-                                                              kRoleReader};
-
-std::string Quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
-
-std::string_view ObjectTypeName(int object_type) {
-  switch (object_type) {
-    case kObjectProject: return "project";
-    case kObjectPackage: return "package";
-    case kObjectExecution: return "execution";
-    default: return "unknown";
-  }
-}
-
-Result<std::int64_t> FindFolder(sdk::Connection& c, std::string_view folder_name) {
-  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c, "SELECT folder_id FROM folders WHERE name = ?"));
-  q.Text(folder_name);
-  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
-  if (!row) {
-    return Status::NotFound("folder " + Quoted(folder_name) +
-                            " does not exist; create it first (create_folder)");
-  }
-  return q.I(0);
-}
-
-struct ProjectRow {
-  std::int64_t project_id = 0;
-  std::int64_t lsn = 0;
-};
-
-Result<std::optional<ProjectRow>> FindProject(sdk::Connection& c, std::int64_t folder_id,
-                                              std::string_view project_name) {
-  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c,
-                                            "SELECT project_id, object_version_lsn FROM projects "
-                                            "WHERE folder_id = ? AND name = ?"));
-  q.Int(folder_id).Text(project_name);
-  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
-  if (!row) return std::optional<ProjectRow>();
-  return std::optional<ProjectRow>(ProjectRow{q.I(0), q.I(1)});
-}
-
-Result<ProjectRow> RequireProject(sdk::Connection& c, std::string_view folder_name,
-                                  std::string_view project_name) {
-  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t folder_id, FindFolder(c, folder_name));
-  SCALEOUT_ASSIGN_OR_RETURN(std::optional<ProjectRow> project,
-                            FindProject(c, folder_id, project_name));
-  if (!project) {
-    return Status::NotFound("project " + Quoted(project_name) + " does not exist in folder " +
-                            Quoted(folder_name) + "; deploy it first (deploy_project)");
-  }
-  return *project;
-}
 
 Result<std::string> RequireWorkerId(sdk::Connection& c, std::string_view worker_agent_id) {
   SCALEOUT_ASSIGN_OR_RETURN(std::string id, internal::ParseGuid("WorkerAgentId", worker_agent_id));
@@ -423,7 +375,7 @@ Result<std::int64_t> CountActiveExecutions(sdk::Connection& c) {
 Status SetWorkerEnabled(Txn& txn, const Caller& caller, std::string_view worker_agent_id,
                         bool enabled) {
   SCALEOUT_RETURN_IF_ERROR(
-      RequireRole(caller, enabled ? "enable_worker_agent" : "disable_worker_agent", kAdmin));
+      RequireRole(caller, enabled ? "enable_worker_agent" : "disable_worker_agent", kAdminRoles));
   SCALEOUT_ASSIGN_OR_RETURN(std::string id, RequireWorkerId(txn.connection, worker_agent_id));
   return Execute(txn.connection,
                  "UPDATE worker_agents SET is_enabled = ? WHERE worker_agent_id = ?",
@@ -454,7 +406,7 @@ Status CheckLimit(std::int64_t limit) {
 
 Result<std::int64_t> CreateFolder(Txn& txn, const Caller& caller, std::string_view name,
                                   std::string_view description) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "create_folder", kAdmin));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "create_folder", kAdminRoles));
   SCALEOUT_RETURN_IF_ERROR(CheckName("folder_name", name, kMaxNameChars));
   SCALEOUT_RETURN_IF_ERROR(CheckText("description", description, kMaxDescriptionChars));
   Result<std::int64_t> existing = FindFolder(txn.connection, name);
@@ -472,7 +424,7 @@ Result<std::int64_t> CreateFolder(Txn& txn, const Caller& caller, std::string_vi
 }
 
 Result<DeployResult> DeployProject(Txn& txn, const Caller& caller, const ProjectDeployment& d) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "deploy_project", kAdmin));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "deploy_project", kAdminRoles));
   SCALEOUT_RETURN_IF_ERROR(ValidateDeployment(d));
   sdk::Connection& c = txn.connection;
   SCALEOUT_ASSIGN_OR_RETURN(std::int64_t folder_id, FindFolder(c, d.folder_name));
@@ -532,72 +484,6 @@ Result<DeployResult> DeployProject(Txn& txn, const Caller& caller, const Project
   return result;
 }
 
-Result<std::int64_t> CreateEnvironment(Txn& txn, const Caller& caller, std::string_view folder_name,
-                                       std::string_view environment_name) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "create_environment", kAdmin));
-  SCALEOUT_RETURN_IF_ERROR(CheckName("folder_name", folder_name, kMaxNameChars));
-  SCALEOUT_RETURN_IF_ERROR(CheckName("environment_name", environment_name, kMaxNameChars));
-  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t folder_id, FindFolder(txn.connection, folder_name));
-  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(txn.connection,
-                                            "SELECT environment_id FROM environments WHERE "
-                                            "folder_id = ? AND name = ?"));
-  q.Int(folder_id).Text(environment_name);
-  SCALEOUT_ASSIGN_OR_RETURN(bool exists, q.Next());
-  if (exists) {
-    return Status::AlreadyExists("environment " + Quoted(environment_name) +
-                                 " already exists in folder " + Quoted(folder_name));
-  }
-  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id, internal::NextId(txn.connection, "environment"));
-  SCALEOUT_RETURN_IF_ERROR(
-      Execute(txn.connection,
-              "INSERT INTO environments (environment_id, folder_id, name, "
-              "description, created_time) VALUES (?, ?, ?, '', ?)",
-              [&](Query& b) { b.Int(id).Int(folder_id).Text(environment_name).Int(txn.now); })
-          .status());
-  return id;
-}
-
-Result<std::int64_t> CreateEnvironmentReference(
-    Txn& txn, const Caller& caller, std::string_view folder_name, std::string_view project_name,
-    std::string_view environment_name, std::optional<std::string> environment_folder_name) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "create_environment_reference", kAdmin));
-  SCALEOUT_RETURN_IF_ERROR(CheckName("folder_name", folder_name, kMaxNameChars));
-  SCALEOUT_RETURN_IF_ERROR(CheckName("project_name", project_name, kMaxNameChars));
-  SCALEOUT_RETURN_IF_ERROR(CheckName("environment_name", environment_name, kMaxNameChars));
-  if (environment_folder_name) {
-    SCALEOUT_RETURN_IF_ERROR(
-        CheckName("environment_folder_name", *environment_folder_name, kMaxNameChars));
-  }
-  SCALEOUT_ASSIGN_OR_RETURN(ProjectRow project,
-                            RequireProject(txn.connection, folder_name, project_name));
-  const std::string env_folder = environment_folder_name.value_or(std::string(folder_name));
-  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t env_folder_id, FindFolder(txn.connection, env_folder));
-  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(txn.connection,
-                                            "SELECT environment_id FROM environments WHERE "
-                                            "folder_id = ? AND name = ?"));
-  q.Int(env_folder_id).Text(environment_name);
-  SCALEOUT_ASSIGN_OR_RETURN(bool exists, q.Next());
-  if (!exists) {
-    return Status::NotFound("environment " + Quoted(environment_name) +
-                            " does not exist in folder " + Quoted(env_folder) +
-                            "; create it first (create_environment)");
-  }
-  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id, internal::NextId(txn.connection, "reference"));
-  SCALEOUT_RETURN_IF_ERROR(
-      Execute(txn.connection,
-              "INSERT INTO environment_references (reference_id, project_id, reference_type, "
-              "environment_folder_name, environment_name) VALUES (?, ?, ?, ?, ?)",
-              [&](Query& b) {
-                b.Int(id)
-                    .Int(project.project_id)
-                    .Text(environment_folder_name ? "A" : "R")
-                    .OptText(environment_folder_name)
-                    .Text(environment_name);
-              })
-          .status());
-  return id;
-}
-
 // ---- executions ------------------------------------------------------------------------------
 
 Result<std::int64_t> CreateExecution(Txn& txn, const Caller& caller,
@@ -607,7 +493,7 @@ Result<std::int64_t> CreateExecution(Txn& txn, const Caller& caller,
   // SSIS: ssis_cluster_executor may create only scale-out executions.
   SCALEOUT_RETURN_IF_ERROR(RequireRole(
       caller, scaleout ? "create_execution" : "create_execution in server mode (runinscaleout=0)",
-      scaleout ? kRunners : kAdmin));
+      scaleout ? kRunnerRoles : kAdminRoles));
   SCALEOUT_RETURN_IF_ERROR(CheckName("folder_name", r.folder_name, kMaxNameChars));
   SCALEOUT_RETURN_IF_ERROR(CheckName("project_name", r.project_name, kMaxNameChars));
   SCALEOUT_RETURN_IF_ERROR(CheckName("package_name", r.package_name, kMaxPackageNameChars));
@@ -621,6 +507,10 @@ Result<std::int64_t> CreateExecution(Txn& txn, const Caller& caller,
   }
   if (r.reference_id)
     SCALEOUT_RETURN_IF_ERROR(RequireReference(c, project.project_id, *r.reference_id));
+  SCALEOUT_ASSIGN_OR_RETURN(
+      std::vector<internal::ParameterAssignment> configured,
+      internal::ResolveConfiguredParameterValues(c, project.project_id, project.lsn, r.package_name,
+                                                 r.reference_id));
 
   SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id, internal::NextBlockId(c, "operation"));
   SCALEOUT_RETURN_IF_ERROR(
@@ -651,13 +541,14 @@ Result<std::int64_t> CreateExecution(Txn& txn, const Caller& caller,
               })
           .status());
   SCALEOUT_RETURN_IF_ERROR(InsertExecutionParameters(c, id, project.lsn, r.package_name));
+  SCALEOUT_RETURN_IF_ERROR(internal::WriteParameterAssignments(c, id, configured));
   return id;
 }
 
 Status SetExecutionParameterValue(Txn& txn, const Caller& caller, std::int64_t execution_id,
                                   int object_type, std::string_view parameter_name,
                                   std::string_view parameter_value) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "set_execution_parameter_value", kRunners));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "set_execution_parameter_value", kRunnerRoles));
   if (object_type != kObjectProject && object_type != kObjectPackage &&
       object_type != kObjectExecution) {
     return Status::InvalidArgument("object_type " + std::to_string(object_type) +
@@ -716,7 +607,7 @@ Status SetExecutionParameterValue(Txn& txn, const Caller& caller, std::int64_t e
 
 Status AddExecutionWorker(Txn& txn, const Caller& caller, std::int64_t execution_id,
                           std::string_view worker_agent_id) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "add_execution_worker", kRunners));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "add_execution_worker", kRunnerRoles));
   sdk::Connection& c = txn.connection;
   SCALEOUT_ASSIGN_OR_RETURN(std::string id, internal::ParseGuid("workeragent_id", worker_agent_id));
   SCALEOUT_ASSIGN_OR_RETURN(Execution e, internal::LoadExecution(c, execution_id));
@@ -740,7 +631,7 @@ Status AddExecutionWorker(Txn& txn, const Caller& caller, std::int64_t execution
 
 Status StartExecution(Txn& txn, const Caller& caller, std::int64_t execution_id,
                       std::int64_t retry_count) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "start_execution", kRunners));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "start_execution", kRunnerRoles));
   if (retry_count < 0 || retry_count > kMaxRetryCount) {
     return Status::InvalidArgument("retry_count must be from 0 to " +
                                    std::to_string(kMaxRetryCount) + ", got " +
@@ -752,7 +643,7 @@ Status StartExecution(Txn& txn, const Caller& caller, std::int64_t execution_id,
   SCALEOUT_ASSIGN_OR_RETURN(ExecutionToStart loaded, LoadExecutionToStart(c, execution_id));
   const Execution& e = loaded.execution;
   if (!e.runinscaleout)
-    SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "start_execution in server mode", kAdmin));
+    SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "start_execution in server mode", kAdminRoles));
   SCALEOUT_ASSIGN_OR_RETURN(ExecutionStatus to,
                             Transition(Entity::kExecution, Event::kStart, e.status,
                                        internal::ExecutionLabel(execution_id)));
@@ -792,7 +683,7 @@ Status StartExecution(Txn& txn, const Caller& caller, std::int64_t execution_id,
 }
 
 Status StopOperation(Txn& txn, const Caller& caller, std::int64_t operation_id) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "stop_operation", kRunners));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "stop_operation", kRunnerRoles));
   sdk::Connection& c = txn.connection;
   Result<Execution> loaded = internal::LoadExecution(c, operation_id);
   if (!loaded.ok() && loaded.status().code() == sdk::StatusCode::kNotFound) {
@@ -837,7 +728,7 @@ Status StopOperation(Txn& txn, const Caller& caller, std::int64_t operation_id) 
 // -------------------------------------------------------------------
 
 Result<std::string> AddWorkerAgent(Txn& txn, const Caller& caller, const AddWorkerRequest& r) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "add a worker agent", kAdmin));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "add a worker agent", kAdminRoles));
   std::optional<std::string> sha256 = NormalizePeerId(r.cert_sha256);  // or a CURVE key
   if (!sha256) {
     return Status::InvalidArgument("certificate thumbprint '" + r.cert_sha256.substr(0, 80) +
@@ -904,7 +795,7 @@ Result<std::string> AddWorkerAgent(Txn& txn, const Caller& caller, const AddWork
 }
 
 Status RemoveWorkerAgent(Txn& txn, const Caller& caller, std::string_view worker_agent_id) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "remove a worker agent", kAdmin));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "remove a worker agent", kAdminRoles));
   SCALEOUT_ASSIGN_OR_RETURN(std::string id, RequireWorkerId(txn.connection, worker_agent_id));
   SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(txn.connection,
                                             "SELECT COUNT(*) FROM tasks WHERE worker_agent_id = ? "
@@ -940,7 +831,7 @@ Status DisableWorkerAgent(Txn& txn, const Caller& caller, std::string_view worke
 
 Status SetWorkerAgentProperty(Txn& txn, const Caller& caller, std::string_view worker_agent_id,
                               std::string_view property_name, std::string_view property_value) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "set_worker_agent_property", kAdmin));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "set_worker_agent_property", kAdminRoles));
   std::string_view sql;
   std::size_t limit = kMaxWorkerTextChars;
   const std::string upper = Upper(property_name);
@@ -962,7 +853,7 @@ Status SetWorkerAgentProperty(Txn& txn, const Caller& caller, std::string_view w
 
 Status ConfigureCatalog(Txn& txn, const Caller& caller, std::string_view property_name,
                         std::string_view property_value) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "configure_catalog", kAdmin));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "configure_catalog", kAdminRoles));
   SCALEOUT_RETURN_IF_ERROR(CheckText("property_value", property_value, kMaxPropertyValueChars));
   SCALEOUT_ASSIGN_OR_RETURN(std::string value,
                             ValidateCatalogProperty(property_name, property_value));
@@ -983,12 +874,12 @@ Status ConfigureCatalog(Txn& txn, const Caller& caller, std::string_view propert
 }
 
 Status EnableScaleout(Txn& txn, const Caller& caller) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "enable_scaleout", kAdmin));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "enable_scaleout", kAdminRoles));
   return internal::SetCatalogProperty(txn.connection, "IS_SCALEOUT_ENABLED", "True");
 }
 
 Status UpdateMasterAddress(Txn& txn, const Caller& caller, std::string_view master_address) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "update_master_address", kAdmin));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "update_master_address", kAdminRoles));
   SCALEOUT_RETURN_IF_ERROR(CheckName("MasterAddress", master_address, kMaxAddressChars));
   const bool scheme =
       master_address.starts_with("https://") || master_address.starts_with("tcp://");
@@ -1005,7 +896,7 @@ Status UpdateMasterAddress(Txn& txn, const Caller& caller, std::string_view mast
 
 Status UpdateLogdbInfo(Txn& txn, const Caller& caller, std::string_view server_name,
                        std::string_view connection_string) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "update_logdb_info", kAdmin));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "update_logdb_info", kAdminRoles));
   SCALEOUT_RETURN_IF_ERROR(CheckName("server_name", server_name, kMaxNameChars));
   SCALEOUT_RETURN_IF_ERROR(CheckText("connection_string", connection_string, kMaxAddressChars));
   SCALEOUT_RETURN_IF_ERROR(
@@ -1020,7 +911,7 @@ Status UpdateLogdbInfo(Txn& txn, const Caller& caller, std::string_view server_n
 // ----------------------------------------------------------------------------------------
 
 Result<std::vector<WorkerAgent>> ListWorkerAgents(Txn& txn, const Caller& caller) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read worker_agents", kReaders));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read worker_agents", kReaderRoles));
   static const std::string sql = "SELECT " + std::string(internal::kWorkerColumns) +
                                  " FROM worker_agents ORDER BY worker_agent_id";
   SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(txn.connection, sql));
@@ -1029,7 +920,7 @@ Result<std::vector<WorkerAgent>> ListWorkerAgents(Txn& txn, const Caller& caller
 
 Result<WorkerAgent> GetWorkerAgent(Txn& txn, const Caller& caller,
                                    std::string_view worker_agent_id) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read worker_agents", kReaders));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read worker_agents", kReaderRoles));
   SCALEOUT_ASSIGN_OR_RETURN(std::string id, RequireWorkerId(txn.connection, worker_agent_id));
   SCALEOUT_ASSIGN_OR_RETURN(std::optional<WorkerAgent> w, internal::LoadWorker(txn.connection, id));
   return *w;
@@ -1044,7 +935,7 @@ Result<std::vector<Property>> ListMasterProperties(Txn& txn, const Caller& calle
 }
 
 Result<std::vector<Property>> ListCatalogProperties(Txn& txn, const Caller& caller) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read catalog_properties", kReaders));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read catalog_properties", kReaderRoles));
   SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(txn.connection,
                                             "SELECT property_name, property_value FROM "
                                             "catalog_properties ORDER BY property_name"));
@@ -1074,7 +965,7 @@ std::string_view InFlightByAttempt(ExecutionStatus status) {
 
 Result<std::vector<Execution>> ListExecutions(Txn& txn, const Caller& caller,
                                               const ExecutionFilter& f) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read executions", kReaders));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read executions", kReaderRoles));
   SCALEOUT_RETURN_IF_ERROR(CheckLimit(f.limit));
   std::optional<std::string> worker;
   if (f.worker_agent_id) {
@@ -1103,13 +994,13 @@ Result<std::vector<Execution>> ListExecutions(Txn& txn, const Caller& caller,
 }
 
 Result<Execution> GetExecution(Txn& txn, const Caller& caller, std::int64_t execution_id) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read executions", kReaders));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read executions", kReaderRoles));
   return internal::LoadExecution(txn.connection, execution_id);
 }
 
 Result<std::vector<ParameterValue>> ListExecutionParameterValues(Txn& txn, const Caller& caller,
                                                                  std::int64_t execution_id) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read execution_parameter_values", kReaders));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read execution_parameter_values", kReaderRoles));
   SCALEOUT_RETURN_IF_ERROR(internal::LoadExecution(txn.connection, execution_id).status());
   SCALEOUT_ASSIGN_OR_RETURN(std::vector<ParameterValue> values,
                             internal::LoadParameterValues(txn.connection, execution_id));
@@ -1121,7 +1012,7 @@ Result<std::vector<ParameterValue>> ListExecutionParameterValues(Txn& txn, const
 
 Result<std::vector<Task>> ListExecutionTasks(Txn& txn, const Caller& caller,
                                              std::int64_t execution_id) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read tasks", kReaders));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read tasks", kReaderRoles));
   SCALEOUT_RETURN_IF_ERROR(internal::LoadExecution(txn.connection, execution_id).status());
   static const std::string sql = "SELECT " + std::string(internal::kTaskColumns) +
                                  " FROM tasks WHERE execution_id = ? ORDER BY attempt";
@@ -1131,7 +1022,7 @@ Result<std::vector<Task>> ListExecutionTasks(Txn& txn, const Caller& caller,
 }
 
 Result<std::vector<Operation>> ListOperations(Txn& txn, const Caller& caller, std::int64_t limit) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read operations", kReaders));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read operations", kReaderRoles));
   SCALEOUT_RETURN_IF_ERROR(CheckLimit(limit));
   // An execution's operation row keeps what it had when created: its status,
   // times and stopped_by_name are the execution's, read from executions here
@@ -1168,7 +1059,7 @@ Result<std::vector<EventMessage>> ListEventMessages(Txn& txn, const Caller& call
                                                     std::int64_t operation_id,
                                                     std::int64_t after_event_message_id,
                                                     std::int64_t limit) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read event_messages", kReaders));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read event_messages", kReaderRoles));
   SCALEOUT_RETURN_IF_ERROR(CheckLimit(limit));
   SCALEOUT_ASSIGN_OR_RETURN(
       Query q, Cached(txn.connection,

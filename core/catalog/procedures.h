@@ -38,15 +38,6 @@ sdk::Result<std::int64_t> CreateFolder(Txn& txn, const Caller& caller, std::stri
 sdk::Result<DeployResult> DeployProject(Txn& txn, const Caller& caller,
                                         const ProjectDeployment& deployment);
 
-// catalog.create_environment / create_environment_reference (basic: relative
-// 'R' references the project's folder, absolute 'A' names one).
-sdk::Result<std::int64_t> CreateEnvironment(Txn& txn, const Caller& caller,
-                                            std::string_view folder_name,
-                                            std::string_view environment_name);
-sdk::Result<std::int64_t> CreateEnvironmentReference(
-    Txn& txn, const Caller& caller, std::string_view folder_name, std::string_view project_name,
-    std::string_view environment_name, std::optional<std::string> environment_folder_name);
-
 // ---- executions (ssis_admin; ssis_cluster_executor for scale-out executions) ----------
 
 // catalog.create_execution. Only entry-point packages; runinscaleout nullopt

@@ -26,6 +26,14 @@ inline constexpr std::string_view kRoleClusterExecutor = "ssis_cluster_executor"
 inline constexpr std::string_view kRoleReader = "ssis_reader";
 inline constexpr std::string_view kRoleWorker = "ssis_cluster_worker";
 
+// Who may call what, for RequireRole: ssis_admin alone; those who may run
+// executions; those who may read the catalog.
+inline constexpr std::initializer_list<std::string_view> kAdminRoles = {kRoleAdmin};
+inline constexpr std::initializer_list<std::string_view> kRunnerRoles = {kRoleAdmin,
+                                                                         kRoleClusterExecutor};
+inline constexpr std::initializer_list<std::string_view> kReaderRoles = {
+    kRoleAdmin, kRoleClusterExecutor, kRoleReader};
+
 // An authenticated principal. Value type.
 struct Caller {
   std::string name;                // principal name, recorded as caller_name

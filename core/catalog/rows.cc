@@ -540,4 +540,51 @@ sdk::Result<std::int64_t> InsertOperation(sdk::Connection& connection, Operation
   return id;
 }
 
+// ---- folders and projects ----------------------------------------------------------
+
+std::string Quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+std::string_view ObjectTypeName(int object_type) {
+  switch (object_type) {
+    case kObjectProject: return "project";
+    case kObjectPackage: return "package";
+    case kObjectExecution: return "execution";
+    default: return "unknown";
+  }
+}
+
+sdk::Result<std::int64_t> FindFolder(sdk::Connection& c, std::string_view folder_name) {
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c, "SELECT folder_id FROM folders WHERE name = ?"));
+  q.Text(folder_name);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (!row) {
+    return sdk::Status::NotFound("folder " + Quoted(folder_name) +
+                                 " does not exist; create it first (create_folder)");
+  }
+  return q.I(0);
+}
+
+sdk::Result<std::optional<ProjectRow>> FindProject(sdk::Connection& c, std::int64_t folder_id,
+                                                   std::string_view project_name) {
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c,
+                                            "SELECT project_id, object_version_lsn FROM projects "
+                                            "WHERE folder_id = ? AND name = ?"));
+  q.Int(folder_id).Text(project_name);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (!row) return std::optional<ProjectRow>();
+  return std::optional<ProjectRow>(ProjectRow{q.I(0), q.I(1)});
+}
+
+sdk::Result<ProjectRow> RequireProject(sdk::Connection& c, std::string_view folder_name,
+                                       std::string_view project_name) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t folder_id, FindFolder(c, folder_name));
+  SCALEOUT_ASSIGN_OR_RETURN(std::optional<ProjectRow> project,
+                            FindProject(c, folder_id, project_name));
+  if (!project) {
+    return sdk::Status::NotFound("project " + Quoted(project_name) + " does not exist in folder " +
+                                 Quoted(folder_name) + "; deploy it first (deploy_project)");
+  }
+  return *project;
+}
+
 }  // namespace scaleout::core::catalog::internal

@@ -136,6 +136,25 @@ sdk::Result<std::int64_t> InsertOperation(sdk::Connection& connection, Operation
                                           std::string_view caller_name, std::int64_t now,
                                           std::optional<std::int64_t> operation_id = std::nullopt);
 
+// 'text', for messages.
+std::string Quoted(std::string_view s);
+// "project", "package" or "execution" for object types 20, 30 and 50.
+std::string_view ObjectTypeName(int object_type);
+
+// The folder's id; kNotFound (saying to create it) when there is none.
+sdk::Result<std::int64_t> FindFolder(sdk::Connection& connection, std::string_view folder_name);
+
+struct ProjectRow {
+  std::int64_t project_id = 0;
+  std::int64_t lsn = 0;  // the current version (object_version_lsn)
+};
+sdk::Result<std::optional<ProjectRow>> FindProject(sdk::Connection& connection,
+                                                   std::int64_t folder_id,
+                                                   std::string_view project_name);
+// The project; kNotFound (saying to deploy it) when it or its folder is missing.
+sdk::Result<ProjectRow> RequireProject(sdk::Connection& connection, std::string_view folder_name,
+                                       std::string_view project_name);
+
 }  // namespace scaleout::core::catalog::internal
 
 #endif  // SCALEOUT_CORE_CATALOG_ROWS_H_

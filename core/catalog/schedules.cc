@@ -13,9 +13,6 @@ using internal::Cached;
 using internal::Query;
 using sdk::Status;
 
-constexpr std::initializer_list<std::string_view> kAdminOnly = {kRoleAdmin};
-constexpr std::initializer_list<std::string_view> kReaders = {kRoleAdmin, kRoleClusterExecutor,
-                                                              kRoleReader};
 constexpr std::size_t kMaxCronChars = 256;
 
 constexpr std::string_view kScheduleColumns =
@@ -139,7 +136,7 @@ sdk::Result<Schedule> LoadByName(sdk::Connection& c, std::string_view name) {
 }  // namespace
 
 sdk::Result<std::int64_t> CreateSchedule(Txn& txn, const Caller& caller, const Schedule& schedule) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "create a schedule", kAdminOnly));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "create a schedule", kAdminRoles));
   SCALEOUT_RETURN_IF_ERROR(CheckSchedule(schedule));
   sdk::Connection& c = txn.connection;
   {
@@ -180,7 +177,7 @@ sdk::Result<std::int64_t> CreateSchedule(Txn& txn, const Caller& caller, const S
 }
 
 sdk::Result<std::vector<Schedule>> ListSchedules(Txn& txn, const Caller& caller) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read schedules", kReaders));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read schedules", kReaderRoles));
   SCALEOUT_ASSIGN_OR_RETURN(
       Query q, internal::OneOff(txn.connection, "SELECT " + std::string(kScheduleColumns) +
                                                     " FROM schedules ORDER BY schedule_id"));
@@ -194,14 +191,14 @@ sdk::Result<std::vector<Schedule>> ListSchedules(Txn& txn, const Caller& caller)
 }
 
 sdk::Result<Schedule> GetSchedule(Txn& txn, const Caller& caller, std::string_view name) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read schedules", kReaders));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "read schedules", kReaderRoles));
   return LoadByName(txn.connection, name);
 }
 
 sdk::Status SetScheduleEnabled(Txn& txn, const Caller& caller, std::string_view name, bool enabled,
                                std::optional<std::int64_t> next_due_at) {
   SCALEOUT_RETURN_IF_ERROR(
-      RequireRole(caller, enabled ? "enable a schedule" : "disable a schedule", kAdminOnly));
+      RequireRole(caller, enabled ? "enable a schedule" : "disable a schedule", kAdminRoles));
   SCALEOUT_ASSIGN_OR_RETURN(Schedule s, LoadByName(txn.connection, name));
   return internal::Execute(
              txn.connection,
@@ -213,7 +210,7 @@ sdk::Status SetScheduleEnabled(Txn& txn, const Caller& caller, std::string_view 
 }
 
 sdk::Status RemoveSchedule(Txn& txn, const Caller& caller, std::string_view name) {
-  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "remove a schedule", kAdminOnly));
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "remove a schedule", kAdminRoles));
   SCALEOUT_ASSIGN_OR_RETURN(Schedule s, LoadByName(txn.connection, name));
   return internal::Execute(txn.connection, "DELETE FROM schedules WHERE schedule_id = ?",
                            [&](Query& b) { b.Int(s.schedule_id); })

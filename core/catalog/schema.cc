@@ -448,10 +448,33 @@ sdk::Status ApplyMigration4(sdk::Connection& connection, const sdk::Dialect& dia
                 "rebuilding packages with their content last");
 }
 
+// Migration 5: environments become usable (catalog.create_environment_variable,
+// set_object_parameter_value). A project's configured parameter values are
+// kept per project, not per version, so they carry over to the versions
+// deployed later (as in SSIS) for the parameters those still declare.
+// object_name is the package's name (30) or the project's (20), as in
+// object_parameters; value_type 'V' holds a literal in `value`, 'R' the name
+// of the environment variable whose value an execution gets.
+constexpr std::string_view kMigration5[] = {
+    R"(CREATE TABLE object_parameter_values (
+  project_id {INT64} NOT NULL REFERENCES projects(project_id),
+  object_type {INT64} NOT NULL,
+  object_name {TEXT} NOT NULL,
+  parameter_name {TEXT} NOT NULL,
+  value_type {TEXT} NOT NULL,
+  value {TEXT} NOT NULL,
+  PRIMARY KEY (project_id, object_type, object_name, parameter_name)))",
+    "ALTER TABLE environment_variables ADD COLUMN description {TEXT} NOT NULL DEFAULT ''",
+};
+
+sdk::Status ApplyMigration5(sdk::Connection& connection, const sdk::Dialect& dialect) {
+  return RunDdl(connection, dialect, kMigration5, "adding environment variables' use");
+}
+
 using MigrationFn = sdk::Status (*)(sdk::Connection&, const sdk::Dialect&);
 // Index i holds migration i + 1. Append only.
 constexpr MigrationFn kMigrations[] = {&ApplyMigration1, &ApplyMigration2, &ApplyMigration3,
-                                       &ApplyMigration4};
+                                       &ApplyMigration4, &ApplyMigration5};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 sdk::Status MigrateInTransaction(sdk::Connection& connection, const sdk::Dialect& dialect,

@@ -8,14 +8,11 @@ namespace {
 using catalog::internal::OneOff;
 using catalog::internal::Query;
 
-constexpr std::initializer_list<std::string_view> kReaders = {
-    catalog::kRoleAdmin, catalog::kRoleClusterExecutor, catalog::kRoleReader};
-
 }  // namespace
 
 sdk::Result<std::vector<ProjectRow>> ListProjects(catalog::Txn& txn, const catalog::Caller& caller,
                                                   const std::optional<std::string>& folder) {
-  SCALEOUT_RETURN_IF_ERROR(catalog::RequireRole(caller, "read projects", kReaders));
+  SCALEOUT_RETURN_IF_ERROR(catalog::RequireRole(caller, "read projects", catalog::kReaderRoles));
   SCALEOUT_ASSIGN_OR_RETURN(
       Query q, OneOff(txn.connection,
                       "SELECT f.name, r.name, r.project_id, r.object_version_lsn, "
@@ -36,7 +33,7 @@ sdk::Result<std::vector<ProjectRow>> ListProjects(catalog::Txn& txn, const catal
 sdk::Result<std::vector<PackageRow>> ListPackages(catalog::Txn& txn, const catalog::Caller& caller,
                                                   const std::optional<std::string>& folder,
                                                   const std::optional<std::string>& project) {
-  SCALEOUT_RETURN_IF_ERROR(catalog::RequireRole(caller, "read packages", kReaders));
+  SCALEOUT_RETURN_IF_ERROR(catalog::RequireRole(caller, "read packages", catalog::kReaderRoles));
   SCALEOUT_ASSIGN_OR_RETURN(
       Query q,
       OneOff(
@@ -57,7 +54,7 @@ sdk::Result<std::vector<PackageRow>> ListPackages(catalog::Txn& txn, const catal
 
 sdk::Result<std::vector<std::string>> ListFolders(catalog::Txn& txn,
                                                   const catalog::Caller& caller) {
-  SCALEOUT_RETURN_IF_ERROR(catalog::RequireRole(caller, "read folders", kReaders));
+  SCALEOUT_RETURN_IF_ERROR(catalog::RequireRole(caller, "read folders", catalog::kReaderRoles));
   SCALEOUT_ASSIGN_OR_RETURN(Query q,
                             OneOff(txn.connection, "SELECT name FROM folders ORDER BY name"));
   std::vector<std::string> out;
@@ -71,7 +68,7 @@ sdk::Result<std::vector<std::string>> ListFolders(catalog::Txn& txn,
 
 sdk::Result<std::map<int, std::int64_t>> CountExecutionsByStatus(catalog::Txn& txn,
                                                                  const catalog::Caller& caller) {
-  SCALEOUT_RETURN_IF_ERROR(catalog::RequireRole(caller, "read executions", kReaders));
+  SCALEOUT_RETURN_IF_ERROR(catalog::RequireRole(caller, "read executions", catalog::kReaderRoles));
   return CountExecutionsByStatus(txn.connection);
 }
 

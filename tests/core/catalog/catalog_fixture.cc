@@ -299,4 +299,18 @@ std::vector<ClaimedTask> CatalogTest::Claim(const std::string& worker, std::int6
   return claimed.ok() ? *claimed : std::vector<ClaimedTask>{};
 }
 
+// Add a backend here and the whole suite runs on it too.
+std::vector<StorageParam> Backends() {
+  std::vector<StorageParam> backends = {StorageParam{
+      "sqlite", "storage/sqlite", {{"path", "{dir}/catalog.db"}, {"synchronous", "NORMAL"}}}};
+#ifdef SCALEOUT_TEST_WITH_ODBC
+  // "{postgres}": a fresh database on this binary's PostgreSQL test server.
+  backends.push_back({"odbc_postgresql", "storage/odbc", {{"connection_string", "{postgres}"}}});
+  backends.push_back({"odbc_sqlite",
+                      "storage/odbc",
+                      {{"connection_string", "Driver=SQLite3;Database={dir}/catalog.db"}}});
+#endif
+  return backends;
+}
+
 }  // namespace scaleout::core::catalog::testing

@@ -7,6 +7,7 @@
 #ifndef SCALEOUT_TESTS_CORE_CATALOG_CATALOG_FIXTURE_H_
 #define SCALEOUT_TESTS_CORE_CATALOG_CATALOG_FIXTURE_H_
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -35,6 +36,9 @@ struct StorageParam {
   // Config; "{dir}" in a value becomes the test's temp folder.
   std::map<std::string, std::string> config;
 };
+
+// Every backend the suites run on (sqlite; with ODBC also PostgreSQL and SQLite through it).
+std::vector<StorageParam> Backends();
 
 class CatalogTest : public ::testing::TestWithParam<StorageParam> {
  protected:
@@ -124,6 +128,17 @@ template <typename T>
 sdk::StatusCode Code(const sdk::Result<T>& r) {
   return r.status().code();
 }
+
+// Expects `expr` (a Status) to be `want_code` with `text` in its message,
+// and the catalog to be exactly as before (a refused call changes nothing).
+#define EXPECT_REFUSED_UNCHANGED(expr, want_code, text)                     \
+  do {                                                                      \
+    const std::string before_ = Snapshot();                                 \
+    const sdk::Status status_ = (expr);                                     \
+    EXPECT_EQ(status_.code(), want_code) << status_.ToString();             \
+    EXPECT_THAT(status_.message(), ::testing::HasSubstr(text));             \
+    EXPECT_EQ(Snapshot(), before_) << "a refused call changed the catalog"; \
+  } while (false)
 
 }  // namespace scaleout::core::catalog::testing
 

@@ -10,16 +10,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// Expects `status` to be `code` and the catalog to be exactly as before.
-#define EXPECT_REFUSED_UNCHANGED(expr, want_code, text)                     \
-  do {                                                                      \
-    const std::string before_ = Snapshot();                                 \
-    const sdk::Status status_ = (expr);                                     \
-    EXPECT_EQ(status_.code(), want_code) << status_.ToString();             \
-    EXPECT_THAT(status_.message(), HasSubstr(text));                        \
-    EXPECT_EQ(Snapshot(), before_) << "a refused call changed the catalog"; \
-  } while (false)
-
 // ---- folders and deploy ------------------------------------------------------------------
 
 TEST_P(CatalogTest, DeployMakesANewProjectVersionEachTime) {
@@ -145,20 +135,6 @@ TEST_P(CatalogTest, CreateExecutionErrors) {
                            sdk::StatusCode::kPermissionDenied, "ssis_cluster_executor");
   EXPECT_REFUSED_UNCHANGED(create({"F", "P", "Main.dtsx", {}, false, true, true}, worker_caller_),
                            sdk::StatusCode::kPermissionDenied, "needs the role");
-}
-
-TEST_P(CatalogTest, EnvironmentReferenceCanBeUsedByCreateExecution) {
-  DeployBasic();
-  ASSERT_TRUE(
-      TxR<std::int64_t>([&](Txn& t) { return CreateEnvironment(t, admin_, "F", "Prod"); }).ok());
-  auto ref = TxR<std::int64_t>([&](Txn& t) {
-    return CreateEnvironmentReference(t, admin_, "F", "P", "Prod", std::nullopt);
-  });
-  ASSERT_TRUE(ref.ok()) << ref.status().ToString();
-  CreateExecutionRequest r{"F", "P", "Main.dtsx", *ref, false, true, true};
-  auto id = TxR<std::int64_t>([&](Txn& t) { return CreateExecution(t, admin_, r); });
-  ASSERT_TRUE(id.ok()) << id.status().ToString();
-  EXPECT_EQ(Exec(*id).reference_id, *ref);
 }
 
 // ---- set_execution_parameter_value

@@ -172,9 +172,10 @@ TEST_P(CatalogTest, MigrationsKeepEveryRowOfAVersionOneCatalog) {
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   ASSERT_TRUE(MigrateTo(**opened, dialect(), now(), 1).ok());
   std::unique_ptr<sdk::Connection> current = SwapConnection(std::move(opened).value());
-  // Today's procedures keep migration 3's counts and id reservations; the
-  // table and the column are lent to the version 1 catalog while the rows are
-  // written and dropped before the snapshot.
+  // Today's procedures keep migration 3's counts and id reservations and
+  // read migration 5's configured parameter values; the tables and the
+  // column are lent to the version 1 catalog while the rows are written and
+  // dropped before the snapshot.
   ASSERT_TRUE(conn()
                   .ExecuteScript("CREATE TABLE worker_task_counts (worker_agent_id " +
                                  dialect().text_type + " PRIMARY KEY, claimed_task_count " +
@@ -183,6 +184,13 @@ TEST_P(CatalogTest, MigrationsKeepEveryRowOfAVersionOneCatalog) {
   ASSERT_TRUE(conn()
                   .ExecuteScript("ALTER TABLE id_counters ADD COLUMN reservation " +
                                  dialect().int64_type + " NOT NULL DEFAULT 0")
+                  .ok());
+  const std::string& text = dialect().text_type;
+  ASSERT_TRUE(conn()
+                  .ExecuteScript("CREATE TABLE object_parameter_values (project_id " +
+                                 dialect().int64_type + ", object_type " + dialect().int64_type +
+                                 ", object_name " + text + ", parameter_name " + text +
+                                 ", value_type " + text + ", value " + text + ")")
                   .ok());
 
   // A version 1 catalog with a pending, a running, a finished and a retried
@@ -213,6 +221,7 @@ TEST_P(CatalogTest, MigrationsKeepEveryRowOfAVersionOneCatalog) {
   Advance(1000);
   const std::int64_t pending = StartedExecution();
   ASSERT_TRUE(conn().ExecuteScript("DROP TABLE worker_task_counts").ok());
+  ASSERT_TRUE(conn().ExecuteScript("DROP TABLE object_parameter_values").ok());
   ASSERT_TRUE(conn().ExecuteScript("ALTER TABLE id_counters DROP COLUMN reservation").ok());
   const std::string before = CatalogRows(Snapshot({"worker_task_counts"}));
 
@@ -220,7 +229,8 @@ TEST_P(CatalogTest, MigrationsKeepEveryRowOfAVersionOneCatalog) {
   auto version = ReadSchemaVersion(conn(), dialect());
   ASSERT_TRUE(version.ok());
   EXPECT_EQ(*version, kSchemaVersion);
-  EXPECT_EQ(CatalogRows(WithoutLastColumn(Snapshot({"worker_task_counts"}), "id_counters")),
+  EXPECT_EQ(CatalogRows(WithoutLastColumn(
+                Snapshot({"worker_task_counts", "object_parameter_values"}), "id_counters")),
             before);
   // Migration 3 counted the running tasks: w1 runs one, w2 none.
   EXPECT_EQ(ClaimedCount(w1), 1);
@@ -313,20 +323,6 @@ TEST(StateMachine, SsisStatusCodes) {
   EXPECT_EQ(static_cast<int>(ExecutionStatus::kCompleted), 9);
   EXPECT_FALSE(StatusFromCode(0).has_value());
   EXPECT_FALSE(StatusFromCode(10).has_value());
-}
-
-// Add a backend here and the whole suite runs on it too.
-std::vector<StorageParam> Backends() {
-  std::vector<StorageParam> backends = {StorageParam{
-      "sqlite", "storage/sqlite", {{"path", "{dir}/catalog.db"}, {"synchronous", "NORMAL"}}}};
-#ifdef SCALEOUT_TEST_WITH_ODBC
-  // "{postgres}": a fresh database on this binary's PostgreSQL test server.
-  backends.push_back({"odbc_postgresql", "storage/odbc", {{"connection_string", "{postgres}"}}});
-  backends.push_back({"odbc_sqlite",
-                      "storage/odbc",
-                      {{"connection_string", "Driver=SQLite3;Database={dir}/catalog.db"}}});
-#endif
-  return backends;
 }
 
 }  // namespace

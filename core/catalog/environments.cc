@@ -1,0 +1,612 @@
+#include "core/catalog/environments.h"
+
+#include <initializer_list>
+#include <utility>
+
+#include "core/catalog/limits.h"
+#include "core/catalog/rows.h"
+#include "core/catalog/sql.h"
+#include "core/catalog/values.h"
+
+namespace scaleout::core::catalog {
+
+using internal::Cached;
+using internal::CheckName;
+using internal::CheckText;
+using internal::Execute;
+using internal::FindFolder;
+using internal::ObjectTypeName;
+using internal::ProjectRow;
+using internal::Query;
+using internal::Quoted;
+using internal::RequireProject;
+using sdk::Result;
+using sdk::Status;
+
+namespace {
+
+std::string EnvironmentLabel(std::string_view folder_name, std::string_view environment_name) {
+  return "environment " + Quoted(environment_name) + " in folder " + Quoted(folder_name);
+}
+
+// The environment's id; kNotFound (saying to create it) when there is none.
+Result<std::int64_t> FindEnvironment(sdk::Connection& c, std::string_view folder_name,
+                                     std::string_view environment_name) {
+  SCALEOUT_RETURN_IF_ERROR(CheckName("folder_name", folder_name, kMaxNameChars));
+  SCALEOUT_RETURN_IF_ERROR(CheckName("environment_name", environment_name, kMaxNameChars));
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t folder_id, FindFolder(c, folder_name));
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q,
+      Cached(c, "SELECT environment_id FROM environments WHERE folder_id = ? AND name = ?"));
+  q.Int(folder_id).Text(environment_name);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (!row) {
+    return Status::NotFound(EnvironmentLabel(folder_name, environment_name) +
+                            " does not exist; create it first (create_environment)");
+  }
+  return q.I(0);
+}
+
+struct StoredVariable {
+  std::string data_type;
+  bool sensitive = false;
+};
+
+Result<std::optional<StoredVariable>> FindVariable(sdk::Connection& c, std::int64_t environment_id,
+                                                   std::string_view variable_name) {
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c,
+                                            "SELECT data_type, sensitive FROM "
+                                            "environment_variables WHERE environment_id = ? AND "
+                                            "name = ?"));
+  q.Int(environment_id).Text(variable_name);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (!row) return std::optional<StoredVariable>();
+  return std::optional<StoredVariable>(StoredVariable{q.T(0), q.I(1) != 0});
+}
+
+Status VariableNotFound(std::string_view folder_name, std::string_view environment_name,
+                        std::string_view variable_name) {
+  return Status::NotFound(EnvironmentLabel(folder_name, environment_name) + " has no variable " +
+                          Quoted(variable_name) + "; list_environments shows its variables");
+}
+
+// The parameter's object name as object_parameters keeps it: the project's
+// name for a project parameter, the package's (required) for a package's.
+Result<std::string> ParameterObjectName(int object_type, std::string_view project_name,
+                                        const std::optional<std::string>& object_name) {
+  if (object_type == kObjectProject) return std::string(project_name);
+  if (object_type != kObjectPackage) {
+    return Status::InvalidArgument("object_type " + std::to_string(object_type) +
+                                   " is not valid; use 20 (project parameter) or 30 (package "
+                                   "parameter)");
+  }
+  if (!object_name || object_name->empty()) {
+    return Status::InvalidArgument(
+        "object_name (the package's name) is required for a package parameter (object_type 30)");
+  }
+  SCALEOUT_RETURN_IF_ERROR(CheckName("object_name", *object_name, kMaxPackageNameChars));
+  return *object_name;
+}
+
+struct DeclaredParameter {
+  ProjectRow project;
+  std::string object_name;
+  std::string data_type;
+};
+
+// The parameter as the project's current version declares it; kNotFound
+// (naming where to look) when it does not.
+Result<DeclaredParameter> FindDeclaredParameter(sdk::Connection& c, int object_type,
+                                                std::string_view folder_name,
+                                                std::string_view project_name,
+                                                std::string_view parameter_name,
+                                                const std::optional<std::string>& object_name) {
+  SCALEOUT_RETURN_IF_ERROR(CheckName("folder_name", folder_name, kMaxNameChars));
+  SCALEOUT_RETURN_IF_ERROR(CheckName("project_name", project_name, kMaxNameChars));
+  SCALEOUT_RETURN_IF_ERROR(CheckName("parameter_name", parameter_name, kMaxNameChars));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string object,
+                            ParameterObjectName(object_type, project_name, object_name));
+  SCALEOUT_ASSIGN_OR_RETURN(ProjectRow project, RequireProject(c, folder_name, project_name));
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c,
+                                            "SELECT data_type FROM object_parameters WHERE "
+                                            "project_version_lsn = ? AND object_type = ? AND "
+                                            "object_name = ? AND parameter_name = ?"));
+  q.Int(project.lsn).Int(object_type).Text(object).Text(parameter_name);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (!row) {
+    const std::string owner =
+        object_type == kObjectProject
+            ? "project " + Quoted(project_name)
+            : "package " + Quoted(object) + " of project " + Quoted(project_name);
+    return Status::NotFound(owner + " declares no " + std::string(ObjectTypeName(object_type)) +
+                            " parameter " + Quoted(parameter_name) +
+                            " in its current version; list_object_parameters shows them");
+  }
+  return DeclaredParameter{project, std::move(object), q.T(0)};
+}
+
+}  // namespace
+
+// ---- environments and their variables ---------------------------------------------------------
+
+Result<std::int64_t> CreateEnvironment(Txn& txn, const Caller& caller, std::string_view folder_name,
+                                       std::string_view environment_name,
+                                       std::string_view description) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "create_environment", kAdminRoles));
+  SCALEOUT_RETURN_IF_ERROR(CheckName("folder_name", folder_name, kMaxNameChars));
+  SCALEOUT_RETURN_IF_ERROR(CheckName("environment_name", environment_name, kMaxNameChars));
+  SCALEOUT_RETURN_IF_ERROR(CheckText("description", description, kMaxDescriptionChars));
+  sdk::Connection& c = txn.connection;
+  if (FindEnvironment(c, folder_name, environment_name).ok()) {
+    return Status::AlreadyExists(EnvironmentLabel(folder_name, environment_name) +
+                                 " already exists");
+  }
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t folder_id, FindFolder(c, folder_name));
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id, internal::NextId(c, "environment"));
+  SCALEOUT_RETURN_IF_ERROR(
+      Execute(c,
+              "INSERT INTO environments (environment_id, folder_id, name, "
+              "description, created_time) VALUES (?, ?, ?, ?, ?)",
+              [&](Query& b) {
+                b.Int(id).Int(folder_id).Text(environment_name).Text(description).Int(txn.now);
+              })
+          .status());
+  return id;
+}
+
+Status DeleteEnvironment(Txn& txn, const Caller& caller, std::string_view folder_name,
+                         std::string_view environment_name) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "delete_environment", kAdminRoles));
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id, FindEnvironment(c, folder_name, environment_name));
+  // A reference names its environment's folder ('A') or takes its project's ('R').
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q, Cached(c,
+                      "SELECT r.reference_id, p.name FROM environment_references r JOIN projects "
+                      "p ON p.project_id = r.project_id JOIN folders f ON f.folder_id = "
+                      "p.folder_id WHERE r.environment_name = ? AND COALESCE("
+                      "r.environment_folder_name, f.name) = ? ORDER BY r.reference_id"));
+  q.Text(environment_name).Text(folder_name);
+  SCALEOUT_ASSIGN_OR_RETURN(bool referenced, q.Next());
+  if (referenced) {
+    return Status::FailedPrecondition(
+        EnvironmentLabel(folder_name, environment_name) + " is referenced by project " +
+        Quoted(q.T(1)) + " (reference " + std::to_string(q.I(0)) +
+        "); delete its references first (delete_environment_reference)");
+  }
+  SCALEOUT_RETURN_IF_ERROR(
+      Execute(c, "DELETE FROM environment_variables WHERE environment_id = ?", [&](Query& b) {
+        b.Int(id);
+      }).status());
+  return Execute(c, "DELETE FROM environments WHERE environment_id = ?",
+                 [&](Query& b) { b.Int(id); })
+      .status();
+}
+
+Status CreateEnvironmentVariable(Txn& txn, const Caller& caller, std::string_view folder_name,
+                                 std::string_view environment_name, std::string_view variable_name,
+                                 std::string_view data_type, bool sensitive, std::string_view value,
+                                 std::string_view description) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "create_environment_variable", kAdminRoles));
+  SCALEOUT_RETURN_IF_ERROR(CheckName("variable_name", variable_name, kMaxNameChars));
+  SCALEOUT_RETURN_IF_ERROR(CheckText("value", value, kMaxParameterValueChars));
+  SCALEOUT_RETURN_IF_ERROR(CheckText("description", description, kMaxDescriptionChars));
+  if (!internal::IsKnownDataType(data_type)) {
+    return Status::InvalidArgument("data_type " + Quoted(data_type) +
+                                   " is not known; use one of a parameter's: Boolean, Byte, "
+                                   "DateTime, Decimal, Double, Int16, Int32, Int64, SByte, "
+                                   "Single, String, UInt32, UInt64");
+  }
+  SCALEOUT_RETURN_IF_ERROR(
+      internal::CheckValue("variable " + Quoted(variable_name), data_type, value));
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t env, FindEnvironment(c, folder_name, environment_name));
+  SCALEOUT_ASSIGN_OR_RETURN(auto existing, FindVariable(c, env, variable_name));
+  if (existing) {
+    return Status::AlreadyExists(EnvironmentLabel(folder_name, environment_name) +
+                                 " already has a variable " + Quoted(variable_name) +
+                                 "; change its value with set_environment_variable_value");
+  }
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id, internal::NextId(c, "variable"));
+  return Execute(c,
+                 "INSERT INTO environment_variables (variable_id, environment_id, name, "
+                 "data_type, value, sensitive, description) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 [&](Query& b) {
+                   b.Int(id)
+                       .Int(env)
+                       .Text(variable_name)
+                       .Text(data_type)
+                       .Text(value)
+                       .Bool(sensitive)
+                       .Text(description);
+                 })
+      .status();
+}
+
+Status SetEnvironmentVariableValue(Txn& txn, const Caller& caller, std::string_view folder_name,
+                                   std::string_view environment_name,
+                                   std::string_view variable_name, std::string_view value) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "set_environment_variable_value", kAdminRoles));
+  SCALEOUT_RETURN_IF_ERROR(CheckName("variable_name", variable_name, kMaxNameChars));
+  SCALEOUT_RETURN_IF_ERROR(CheckText("value", value, kMaxParameterValueChars));
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t env, FindEnvironment(c, folder_name, environment_name));
+  SCALEOUT_ASSIGN_OR_RETURN(auto variable, FindVariable(c, env, variable_name));
+  if (!variable) return VariableNotFound(folder_name, environment_name, variable_name);
+  SCALEOUT_RETURN_IF_ERROR(
+      internal::CheckValue("variable " + Quoted(variable_name), variable->data_type, value));
+  return Execute(c,
+                 "UPDATE environment_variables SET value = ? WHERE environment_id = ? AND name = ?",
+                 [&](Query& b) { b.Text(value).Int(env).Text(variable_name); })
+      .status();
+}
+
+Status DeleteEnvironmentVariable(Txn& txn, const Caller& caller, std::string_view folder_name,
+                                 std::string_view environment_name,
+                                 std::string_view variable_name) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "delete_environment_variable", kAdminRoles));
+  SCALEOUT_RETURN_IF_ERROR(CheckName("variable_name", variable_name, kMaxNameChars));
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t env, FindEnvironment(c, folder_name, environment_name));
+  SCALEOUT_ASSIGN_OR_RETURN(
+      std::int64_t deleted,
+      Execute(c, "DELETE FROM environment_variables WHERE environment_id = ? AND name = ?",
+              [&](Query& b) { b.Int(env).Text(variable_name); }));
+  if (deleted == 0) return VariableNotFound(folder_name, environment_name, variable_name);
+  return Status::Ok();
+}
+
+// ---- references -------------------------------------------------------------------------------
+
+Result<std::int64_t> CreateEnvironmentReference(
+    Txn& txn, const Caller& caller, std::string_view folder_name, std::string_view project_name,
+    std::string_view environment_name, std::optional<std::string> environment_folder_name) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "create_environment_reference", kAdminRoles));
+  SCALEOUT_RETURN_IF_ERROR(CheckName("folder_name", folder_name, kMaxNameChars));
+  SCALEOUT_RETURN_IF_ERROR(CheckName("project_name", project_name, kMaxNameChars));
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(ProjectRow project, RequireProject(c, folder_name, project_name));
+  const std::string env_folder = environment_folder_name.value_or(std::string(folder_name));
+  SCALEOUT_RETURN_IF_ERROR(FindEnvironment(c, env_folder, environment_name).status());
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id, internal::NextId(c, "reference"));
+  SCALEOUT_RETURN_IF_ERROR(
+      Execute(c,
+              "INSERT INTO environment_references (reference_id, project_id, reference_type, "
+              "environment_folder_name, environment_name) VALUES (?, ?, ?, ?, ?)",
+              [&](Query& b) {
+                b.Int(id)
+                    .Int(project.project_id)
+                    .Text(environment_folder_name ? "A" : "R")
+                    .OptText(environment_folder_name)
+                    .Text(environment_name);
+              })
+          .status());
+  return id;
+}
+
+Status DeleteEnvironmentReference(Txn& txn, const Caller& caller, std::int64_t reference_id) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "delete_environment_reference", kAdminRoles));
+  SCALEOUT_ASSIGN_OR_RETURN(
+      std::int64_t deleted,
+      Execute(txn.connection, "DELETE FROM environment_references WHERE reference_id = ?",
+              [&](Query& b) { b.Int(reference_id); }));
+  if (deleted == 0) {
+    return Status::NotFound("environment reference " + std::to_string(reference_id) +
+                            " does not exist; list_environment_references shows a project's");
+  }
+  return Status::Ok();
+}
+
+// ---- a project's parameter values -------------------------------------------------------------
+
+Status SetObjectParameterValue(Txn& txn, const Caller& caller, int object_type,
+                               std::string_view folder_name, std::string_view project_name,
+                               std::string_view parameter_name, std::string_view value,
+                               const std::optional<std::string>& object_name,
+                               std::string_view value_type) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "set_object_parameter_value", kAdminRoles));
+  if (value_type != "V" && value_type != "R") {
+    return Status::InvalidArgument("value_type " + Quoted(value_type) +
+                                   " is not valid; use V (a value) or R (the name of an "
+                                   "environment variable)");
+  }
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(DeclaredParameter p,
+                            FindDeclaredParameter(c, object_type, folder_name, project_name,
+                                                  parameter_name, object_name));
+  const std::string label =
+      std::string(ObjectTypeName(object_type)) + " parameter " + Quoted(parameter_name);
+  if (value_type == "V") {
+    SCALEOUT_RETURN_IF_ERROR(CheckText("parameter_value", value, kMaxParameterValueChars));
+    SCALEOUT_RETURN_IF_ERROR(internal::CheckValue(label, p.data_type, value));
+  } else {
+    SCALEOUT_RETURN_IF_ERROR(
+        CheckName("parameter_value (the environment variable's name)", value, kMaxNameChars));
+  }
+  SCALEOUT_RETURN_IF_ERROR(ClearObjectParameterValue(txn, caller, object_type, folder_name,
+                                                     project_name, parameter_name, object_name));
+  return Execute(c,
+                 "INSERT INTO object_parameter_values (project_id, object_type, object_name, "
+                 "parameter_name, value_type, value) VALUES (?, ?, ?, ?, ?, ?)",
+                 [&](Query& b) {
+                   b.Int(p.project.project_id)
+                       .Int(object_type)
+                       .Text(p.object_name)
+                       .Text(parameter_name)
+                       .Text(value_type)
+                       .Text(value);
+                 })
+      .status();
+}
+
+Status ClearObjectParameterValue(Txn& txn, const Caller& caller, int object_type,
+                                 std::string_view folder_name, std::string_view project_name,
+                                 std::string_view parameter_name,
+                                 const std::optional<std::string>& object_name) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "clear_object_parameter_value", kAdminRoles));
+  SCALEOUT_ASSIGN_OR_RETURN(DeclaredParameter p,
+                            FindDeclaredParameter(txn.connection, object_type, folder_name,
+                                                  project_name, parameter_name, object_name));
+  return Execute(txn.connection,
+                 "DELETE FROM object_parameter_values WHERE project_id = ? AND object_type = ? "
+                 "AND object_name = ? AND parameter_name = ?",
+                 [&](Query& b) {
+                   b.Int(p.project.project_id)
+                       .Int(object_type)
+                       .Text(p.object_name)
+                       .Text(parameter_name);
+                 })
+      .status();
+}
+
+// ---- views ------------------------------------------------------------------------------------
+
+Result<std::vector<Environment>> ListEnvironments(Txn& txn, const Caller& caller,
+                                                  std::optional<std::string> folder_name) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "list environments", kReaderRoles));
+  sdk::Connection& c = txn.connection;
+  if (folder_name) SCALEOUT_RETURN_IF_ERROR(FindFolder(c, *folder_name).status());
+  // One pass: an environment's rows, then each of its variables' (if any).
+  static constexpr char kAll[] =
+      "SELECT e.environment_id, f.name, e.name, e.description, e.created_time, v.name, "
+      "v.data_type, v.description, v.value, v.sensitive FROM environments e JOIN folders f ON "
+      "f.folder_id = e.folder_id LEFT JOIN environment_variables v ON v.environment_id = "
+      "e.environment_id ORDER BY f.name, e.name, v.name";
+  static constexpr char kOfFolder[] =
+      "SELECT e.environment_id, f.name, e.name, e.description, e.created_time, v.name, "
+      "v.data_type, v.description, v.value, v.sensitive FROM environments e JOIN folders f ON "
+      "f.folder_id = e.folder_id LEFT JOIN environment_variables v ON v.environment_id = "
+      "e.environment_id WHERE f.name = ? ORDER BY f.name, e.name, v.name";
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c, folder_name ? kOfFolder : kAll));
+  if (folder_name) q.Text(*folder_name);
+  std::vector<Environment> out;
+  for (;;) {
+    SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+    if (!row) break;
+    if (out.empty() || out.back().environment_id != q.I(0)) {
+      out.push_back(Environment{q.I(0), q.T(1), q.T(2), q.T(3), q.I(4), {}});
+    }
+    if (q.IsNull(5)) continue;  // no variables
+    EnvironmentVariable v{q.T(5), q.T(6), q.T(7), q.OptT(8), q.I(9) != 0};
+    if (v.sensitive) v.value.reset();
+    out.back().variables.push_back(std::move(v));
+  }
+  return out;
+}
+
+Result<std::vector<EnvironmentReference>> ListEnvironmentReferences(Txn& txn, const Caller& caller,
+                                                                    std::string_view folder_name,
+                                                                    std::string_view project_name) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "list environment references", kReaderRoles));
+  SCALEOUT_ASSIGN_OR_RETURN(ProjectRow project,
+                            RequireProject(txn.connection, folder_name, project_name));
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(txn.connection,
+                                            "SELECT reference_id, reference_type, "
+                                            "environment_folder_name, environment_name FROM "
+                                            "environment_references WHERE project_id = ? ORDER "
+                                            "BY reference_id"));
+  q.Int(project.project_id);
+  std::vector<EnvironmentReference> out;
+  for (;;) {
+    SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+    if (!row) break;
+    out.push_back(EnvironmentReference{q.I(0), std::string(folder_name), std::string(project_name),
+                                       q.T(1), q.OptT(2), q.T(3)});
+  }
+  return out;
+}
+
+Result<std::vector<ObjectParameter>> ListObjectParameters(Txn& txn, const Caller& caller,
+                                                          std::string_view folder_name,
+                                                          std::string_view project_name) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "list object parameters", kReaderRoles));
+  SCALEOUT_ASSIGN_OR_RETURN(ProjectRow project,
+                            RequireProject(txn.connection, folder_name, project_name));
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q, Cached(txn.connection,
+                      "SELECT p.object_type, p.object_name, p.parameter_name, p.data_type, "
+                      "p.required, p.sensitive, p.default_value, o.value_type, o.value FROM "
+                      "object_parameters p LEFT JOIN object_parameter_values o ON o.project_id = "
+                      "p.project_id AND o.object_type = p.object_type AND o.object_name = "
+                      "p.object_name AND o.parameter_name = p.parameter_name WHERE "
+                      "p.project_version_lsn = ? ORDER BY p.object_type, p.object_name, "
+                      "p.parameter_name"));
+  q.Int(project.lsn);
+  std::vector<ObjectParameter> out;
+  for (;;) {
+    SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+    if (!row) break;
+    ObjectParameter p;
+    p.object_type = static_cast<int>(q.I(0));
+    p.object_name = q.T(1);
+    p.parameter_name = q.T(2);
+    p.data_type = q.T(3);
+    p.required = q.I(4) != 0;
+    p.sensitive = q.I(5) != 0;
+    if (!p.sensitive) p.design_default_value = q.OptT(6);
+    p.value_set = !q.IsNull(7);
+    p.value_type = p.value_set ? q.T(7) : "V";
+    if (p.value_type == "R") {
+      p.referenced_variable_name = q.T(8);
+    } else if (!p.sensitive) {
+      p.default_value = p.value_set ? q.OptT(8) : p.design_default_value;
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// ---- executions -------------------------------------------------------------------------------
+
+namespace internal {
+namespace {
+
+struct ReferencedEnvironment {
+  std::int64_t reference_id = 0;
+  std::string folder_name;
+  std::string environment_name;
+  std::optional<std::int64_t> environment_id;  // nullopt: deleted since (cannot be, see Delete)
+};
+
+Result<ReferencedEnvironment> LoadReferencedEnvironment(sdk::Connection& c,
+                                                        std::int64_t reference_id) {
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q, Cached(c,
+                      "SELECT COALESCE(r.environment_folder_name, f.name), r.environment_name, "
+                      "(SELECT e.environment_id FROM environments e JOIN folders ef ON "
+                      "ef.folder_id = e.folder_id WHERE ef.name = COALESCE("
+                      "r.environment_folder_name, f.name) AND e.name = r.environment_name) FROM "
+                      "environment_references r JOIN projects p ON p.project_id = r.project_id "
+                      "JOIN folders f ON f.folder_id = p.folder_id WHERE r.reference_id = ?"));
+  q.Int(reference_id);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (!row) {
+    return Status::NotFound("environment reference " + std::to_string(reference_id) +
+                            " does not exist");
+  }
+  return ReferencedEnvironment{reference_id, q.T(0), q.T(1), q.OptI(2)};
+}
+
+struct ConfiguredValue {
+  int object_type = kObjectProject;
+  std::string parameter_name;
+  std::string value_type;
+  std::string value;
+  std::string data_type;
+  bool sensitive = false;
+};
+
+Result<std::vector<ConfiguredValue>> LoadConfiguredValues(sdk::Connection& c,
+                                                          std::int64_t project_id, std::int64_t lsn,
+                                                          std::string_view package_name) {
+  // Only values for parameters this version still declares, of the project
+  // or of the package run.
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q, Cached(c,
+                      "SELECT o.object_type, o.parameter_name, o.value_type, o.value, "
+                      "p.data_type, p.sensitive FROM object_parameter_values o JOIN "
+                      "object_parameters p ON p.project_version_lsn = ? AND p.object_type = "
+                      "o.object_type AND p.object_name = o.object_name AND p.parameter_name = "
+                      "o.parameter_name WHERE o.project_id = ? AND (o.object_type = 20 OR "
+                      "(o.object_type = 30 AND o.object_name = ?))"));
+  q.Int(lsn).Int(project_id).Text(package_name);
+  std::vector<ConfiguredValue> out;
+  for (;;) {
+    SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+    if (!row) break;
+    out.push_back(
+        ConfiguredValue{static_cast<int>(q.I(0)), q.T(1), q.T(2), q.T(3), q.T(4), q.I(5) != 0});
+  }
+  return out;
+}
+
+// The value of the variable `v` is bound to, from the referenced environment.
+Result<std::string> ResolveVariable(sdk::Connection& c, const ConfiguredValue& v,
+                                    const std::optional<ReferencedEnvironment>& env) {
+  const std::string label = std::string(ObjectTypeName(v.object_type)) + " parameter " +
+                            Quoted(v.parameter_name) + " is bound to environment variable " +
+                            Quoted(v.value);
+  if (!env) {
+    return Status::FailedPrecondition(
+        label +
+        "; give the execution an environment reference (reference_id; "
+        "list_environment_references shows the project's) or set the parameter's value "
+        "(set_object_parameter_value with value_type V)");
+  }
+  const std::string where = EnvironmentLabel(env->folder_name, env->environment_name) +
+                            " (reference " + std::to_string(env->reference_id) + ")";
+  if (!env->environment_id) {
+    return Status::FailedPrecondition(label + ", but " + where + " no longer exists");
+  }
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c,
+                                            "SELECT data_type, value, sensitive FROM "
+                                            "environment_variables WHERE environment_id = ? AND "
+                                            "name = ?"));
+  q.Int(*env->environment_id).Text(v.value);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (!row) {
+    return Status::FailedPrecondition(label + ", which " + where +
+                                      " does not have; create it (create_environment_variable) "
+                                      "or bind the parameter to another");
+  }
+  if (q.T(0) != v.data_type) {
+    return Status::FailedPrecondition(label + ", of type " + q.T(0) + " in " + where +
+                                      "; the parameter is " + v.data_type +
+                                      ": give them one data type");
+  }
+  if (q.I(2) != 0 && !v.sensitive) {
+    return Status::FailedPrecondition(label + ", which is sensitive in " + where +
+                                      "; a sensitive value goes only to a sensitive parameter");
+  }
+  return q.T(1);
+}
+
+}  // namespace
+
+Result<std::vector<ParameterAssignment>> ResolveConfiguredParameterValues(
+    sdk::Connection& c, std::int64_t project_id, std::int64_t lsn, std::string_view package_name,
+    std::optional<std::int64_t> reference_id) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::vector<ConfiguredValue> values,
+                            LoadConfiguredValues(c, project_id, lsn, package_name));
+  std::vector<ParameterAssignment> out;
+  if (values.empty()) return out;  // the usual case: one indexed read
+  std::optional<ReferencedEnvironment> env;
+  if (reference_id) {
+    SCALEOUT_ASSIGN_OR_RETURN(env, LoadReferencedEnvironment(c, *reference_id));
+  }
+  out.reserve(values.size());
+  for (ConfiguredValue& v : values) {
+    if (v.value_type == "R") {
+      SCALEOUT_ASSIGN_OR_RETURN(v.value, ResolveVariable(c, v, env));
+    } else {
+      // Set for a version that may have declared another data type.
+      SCALEOUT_RETURN_IF_ERROR(CheckValue(std::string(ObjectTypeName(v.object_type)) +
+                                              " parameter " + Quoted(v.parameter_name) +
+                                              " (its value set with set_object_parameter_value)",
+                                          v.data_type, v.value));
+    }
+    out.push_back(
+        ParameterAssignment{v.object_type, std::move(v.parameter_name), std::move(v.value)});
+  }
+  return out;
+}
+
+Status WriteParameterAssignments(sdk::Connection& c, std::int64_t execution_id,
+                                 const std::vector<ParameterAssignment>& assignments) {
+  for (const ParameterAssignment& a : assignments) {
+    SCALEOUT_RETURN_IF_ERROR(
+        Execute(c,
+                "UPDATE execution_parameter_values SET parameter_value = ? "
+                "WHERE execution_id = ? AND object_type = ? AND "
+                "parameter_name = ?",
+                [&](Query& b) {
+                  b.Text(a.value).Int(execution_id).Int(a.object_type).Text(a.parameter_name);
+                })
+            .status());
+  }
+  return Status::Ok();
+}
+
+}  // namespace internal
+
+}  // namespace scaleout::core::catalog
