@@ -58,6 +58,7 @@ json ToJson(const catalog::Execution& e) {
            {"useanyworker", e.useanyworker},       {"retry_count", e.retry_count},
            {"executed_count", e.executed_count},   {"worker_agent_id", OptText(e.worker_agent_id)},
            {"stop_requested", e.stop_requested},   {"stopped_by_name", OptText(e.stopped_by_name)}};
+  out["reference_id"] = OptInt(e.reference_id);  // the environment reference it ran with
   AddStatus(out, e.status);
   return out;
 }
@@ -150,6 +151,46 @@ json ToJson(const PackageRow& p) {
               {"package_name", p.package_name}, {"version", p.version},
               {"entry_point", p.entry_point},   {"sha256", p.sha256},
               {"size_bytes", p.size_bytes}};
+}
+
+json ToJson(const catalog::Environment& e) {
+  json variables = json::array();
+  for (const catalog::EnvironmentVariable& v : e.variables) {
+    variables.push_back(json{{"name", v.name},
+                             {"data_type", v.data_type},
+                             {"value", OptText(v.value)},
+                             {"sensitive", v.sensitive},
+                             {"description", v.description}});
+  }
+  return json{{"environment_id", e.environment_id},
+              {"folder_name", e.folder_name},
+              {"environment_name", e.name},
+              {"description", e.description},
+              {"created_time", TimeJson(e.created_time)},
+              {"variables", std::move(variables)}};
+}
+
+json ToJson(const catalog::EnvironmentReference& r) {
+  return json{{"reference_id", r.reference_id},
+              {"folder_name", r.folder_name},
+              {"project_name", r.project_name},
+              {"reference_type", r.reference_type},
+              {"environment_folder_name", OptText(r.environment_folder_name)},
+              {"environment_name", r.environment_name}};
+}
+
+json ToJson(const catalog::ObjectParameter& p) {
+  return json{{"object_type", p.object_type},
+              {"object_name", p.object_name},
+              {"parameter_name", p.parameter_name},
+              {"data_type", p.data_type},
+              {"required", p.required},
+              {"sensitive", p.sensitive},
+              {"design_default_value", OptText(p.design_default_value)},
+              {"value_set", p.value_set},
+              {"value_type", p.value_type},
+              {"default_value", OptText(p.default_value)},
+              {"referenced_variable_name", OptText(p.referenced_variable_name)}};
 }
 
 }  // namespace scaleout::core::management

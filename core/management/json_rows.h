@@ -8,9 +8,11 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "core/catalog/environments.h"
 #include "core/catalog/principals.h"
 #include "core/catalog/schedules.h"
 #include "core/catalog/types.h"
@@ -29,6 +31,17 @@ nlohmann::json ToJson(const catalog::Schedule& s);
 nlohmann::json ToJson(const catalog::Principal& p);  // never the credential digest of a token
 nlohmann::json ToJson(const ProjectRow& p);
 nlohmann::json ToJson(const PackageRow& p);
+nlohmann::json ToJson(const catalog::Environment& e);  // sensitive values null
+nlohmann::json ToJson(const catalog::EnvironmentReference& r);
+nlohmann::json ToJson(const catalog::ObjectParameter& p);
+
+// A JSON array of ToJson(row) for each row.
+template <typename T>
+nlohmann::json JsonArray(const std::vector<T>& rows) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const T& row : rows) out.push_back(ToJson(row));
+  return out;
+}
 
 }  // namespace scaleout::core::management
 

@@ -13,6 +13,7 @@
 #include "core/management/auth.h"
 #include "core/management/catalog_queries.h"
 #include "core/management/cron.h"
+#include "core/management/environment_operations.h"
 #include "core/management/execution_counts.h"
 #include "core/management/json_rows.h"
 
@@ -40,13 +41,6 @@ const json* Find(const json& args, std::string_view name) {
   auto it = args.find(std::string(name));
   if (it == args.end() || it->is_null()) return nullptr;
   return &*it;
-}
-
-template <typename T>
-json Array(const std::vector<T>& rows) {
-  json out = json::array();
-  for (const T& row : rows) out.push_back(ToJson(row));
-  return out;
 }
 
 // Runs `fn` (returning Status) and answers {} on success.
@@ -358,14 +352,14 @@ Result<json> DeployProject(OperationContext& ctx) {
 Result<json> ListProjectsOp(OperationContext& ctx) {
   SCALEOUT_ASSIGN_OR_RETURN(
       auto rows, ListProjects(ctx.txn, ctx.caller, ArgOptString(ctx.args, "folder_name")));
-  return Array(rows);
+  return JsonArray(rows);
 }
 
 Result<json> ListPackagesOp(OperationContext& ctx) {
   SCALEOUT_ASSIGN_OR_RETURN(auto rows,
                             ListPackages(ctx.txn, ctx.caller, ArgOptString(ctx.args, "folder_name"),
                                          ArgOptString(ctx.args, "project_name")));
-  return Array(rows);
+  return JsonArray(rows);
 }
 
 Result<json> ListFoldersOp(OperationContext& ctx) {
@@ -591,7 +585,7 @@ Result<json> ListExecutions(OperationContext& ctx) {
   SCALEOUT_ASSIGN_OR_RETURN(auto limit, ArgOptInt(ctx.args, "limit"));
   filter.limit = limit.value_or(1000);
   SCALEOUT_ASSIGN_OR_RETURN(auto rows, catalog::ListExecutions(ctx.txn, ctx.caller, filter));
-  return Array(rows);
+  return JsonArray(rows);
 }
 
 Result<json> GetExecution(OperationContext& ctx) {
@@ -601,8 +595,8 @@ Result<json> GetExecution(OperationContext& ctx) {
   SCALEOUT_ASSIGN_OR_RETURN(auto parameters,
                             catalog::ListExecutionParameterValues(ctx.txn, ctx.caller, id));
   json out = ToJson(e);
-  out["attempts"] = Array(tasks);
-  out["parameters"] = Array(parameters);
+  out["attempts"] = JsonArray(tasks);
+  out["parameters"] = JsonArray(parameters);
   return out;
 }
 
@@ -617,14 +611,14 @@ Result<json> ListEventMessages(OperationContext& ctx) {
   SCALEOUT_ASSIGN_OR_RETURN(auto rows,
                             catalog::ListEventMessages(ctx.txn, ctx.caller, *id, after.value_or(0),
                                                        limit.value_or(1000)));
-  return Array(rows);
+  return JsonArray(rows);
 }
 
 Result<json> ListOperations(OperationContext& ctx) {
   SCALEOUT_ASSIGN_OR_RETURN(auto limit, ArgOptInt(ctx.args, "limit"));
   SCALEOUT_ASSIGN_OR_RETURN(auto rows,
                             catalog::ListOperations(ctx.txn, ctx.caller, limit.value_or(1000)));
-  return Array(rows);
+  return JsonArray(rows);
 }
 
 // ---- schedules -----------------------------------------------------------------------------
@@ -671,7 +665,7 @@ Result<json> CreateSchedule(OperationContext& ctx) {
 
 Result<json> ListSchedules(OperationContext& ctx) {
   SCALEOUT_ASSIGN_OR_RETURN(auto rows, catalog::ListSchedules(ctx.txn, ctx.caller));
-  return Array(rows);
+  return JsonArray(rows);
 }
 
 Result<json> SetScheduleEnabled(OperationContext& ctx, bool enabled) {
@@ -761,7 +755,7 @@ Result<json> CreatePrincipal(OperationContext& ctx) {
 
 Result<json> ListPrincipals(OperationContext& ctx) {
   SCALEOUT_ASSIGN_OR_RETURN(auto rows, catalog::ListPrincipals(ctx.txn, ctx.caller));
-  return Array(rows);
+  return JsonArray(rows);
 }
 
 Result<json> RemovePrincipal(OperationContext& ctx) {
@@ -784,7 +778,7 @@ Result<json> CatalogProperties(OperationContext& ctx) {
 
 Result<json> ListWorkers(OperationContext& ctx) {
   SCALEOUT_ASSIGN_OR_RETURN(auto rows, catalog::ListWorkerAgents(ctx.txn, ctx.caller));
-  return Array(rows);
+  return JsonArray(rows);
 }
 
 // The dashboard's figures and every worker's row, in one transaction: what
@@ -792,11 +786,11 @@ Result<json> ListWorkers(OperationContext& ctx) {
 Result<json> Metrics(OperationContext& ctx) {
   SCALEOUT_ASSIGN_OR_RETURN(json out, StatusWithoutCounts(ctx));
   SCALEOUT_ASSIGN_OR_RETURN(auto workers, catalog::ListWorkerAgents(ctx.txn, ctx.caller));
-  out["worker_agents"] = Array(workers);
+  out["worker_agents"] = JsonArray(workers);
   return WithExecutionCounts(ctx, std::move(out));
 }
 
-std::vector<Operation> BuildTable() {
+std::vector<Operation> BuildCoreTable() {
   auto set_enabled = [](bool enabled) {
     return [enabled](OperationContext& ctx) { return SetScheduleEnabled(ctx, enabled); };
   };
@@ -862,6 +856,13 @@ std::vector<Operation> BuildTable() {
       {"list_principals", "principals and their roles", kAdmin, false, ListPrincipals},
       {"remove_principal", "remove a principal", kAdmin, true, RemovePrincipal},
   };
+}
+
+// The table: the operations above, then those on environments.
+std::vector<Operation> BuildTable() {
+  std::vector<Operation> table = BuildCoreTable();
+  for (Operation& op : EnvironmentOperations()) table.push_back(std::move(op));
+  return table;
 }
 
 }  // namespace

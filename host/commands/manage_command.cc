@@ -478,6 +478,178 @@ int PackageList(Context& ctx) {
   return kExitOk;
 }
 
+// ---- environments and configured parameter values ------------------------------------------
+
+// NAME=VALUE, split; `what` names it in the usage error.
+std::pair<std::string, std::string> Assignment(const std::string& text, const char* what) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    Usage(std::string(what) + " takes NAME=VALUE, got '" + text + "'");
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+json EnvironmentArgs(const Context& ctx) {
+  return json{{"folder_name", Required(ctx, "folder")},
+              {"environment_name", Positional(ctx, 0, "ENVIRONMENT")}};
+}
+
+int EnvList(Context& ctx) {
+  json args = json::object();
+  if (ctx.args.values.contains("folder")) args["folder_name"] = ctx.args.Get("folder");
+  const json rows = Call(ctx, "list_environments", args);
+  if (ctx.json_output) return PrintJson(ctx, rows), kExitOk;
+  Table t({"FOLDER", "ENVIRONMENT", "VARIABLE", "TYPE", "VALUE"});
+  for (const json& e : rows) {
+    if (e["variables"].empty())
+      t.Row({Cell(e, "folder_name"), Cell(e, "environment_name"), "-", "", ""});
+    for (const json& v : e["variables"]) {
+      t.Row({Cell(e, "folder_name"), Cell(e, "environment_name"), Cell(v, "name"),
+             Cell(v, "data_type"), v.value("sensitive", false) ? "(sensitive)" : Cell(v, "value")});
+    }
+  }
+  t.Print(ctx.out);
+  return kExitOk;
+}
+
+int EnvCreate(Context& ctx) {
+  json args = EnvironmentArgs(ctx);
+  if (ctx.args.values.contains("description"))
+    args["environment_description"] = ctx.args.Get("description");
+  const json r = Call(ctx, "create_environment", args);
+  if (ctx.json_output) return PrintJson(ctx, r), kExitOk;
+  ctx.out << "Created environment " << Cell(args, "environment_name") << " in folder "
+          << Cell(args, "folder_name") << ".\n";
+  return kExitOk;
+}
+
+int EnvDelete(Context& ctx) {
+  Call(ctx, "delete_environment", EnvironmentArgs(ctx));
+  if (!ctx.json_output) ctx.out << "Deleted environment " << ctx.args.positionals[0] << ".\n";
+  return kExitOk;
+}
+
+// env var ENVIRONMENT NAME=VALUE: creates the variable (--type, --sensitive,
+// --description) or, with --update, changes its value.
+int EnvVar(Context& ctx) {
+  json args = EnvironmentArgs(ctx);
+  const auto [name, value] = Assignment(Positional(ctx, 1, "NAME=VALUE"), "the variable");
+  args["variable_name"] = name;
+  args["value"] = value;
+  const bool update = ctx.args.Has("update");
+  if (!update) {
+    args["data_type"] = ctx.args.values.contains("type") ? ctx.args.Get("type") : "String";
+    args["sensitive"] = ctx.args.Has("sensitive");
+    if (ctx.args.values.contains("description")) args["description"] = ctx.args.Get("description");
+  }
+  Call(ctx, update ? "set_environment_variable_value" : "create_environment_variable", args);
+  if (!ctx.json_output)
+    ctx.out << (update ? "Set " : "Created ") << name << " in environment "
+            << Cell(args, "environment_name") << ".\n";
+  return kExitOk;
+}
+
+int EnvUnset(Context& ctx) {
+  json args = EnvironmentArgs(ctx);
+  args["variable_name"] = Positional(ctx, 1, "NAME");
+  Call(ctx, "delete_environment_variable", args);
+  if (!ctx.json_output) ctx.out << "Deleted " << Cell(args, "variable_name") << ".\n";
+  return kExitOk;
+}
+
+int EnvRefs(Context& ctx) {
+  const json rows =
+      Call(ctx, "list_environment_references",
+           {{"folder_name", Required(ctx, "folder")}, {"project_name", Required(ctx, "project")}});
+  if (ctx.json_output) return PrintJson(ctx, rows), kExitOk;
+  Table t({"REFERENCE", "TYPE", "ENVIRONMENT FOLDER", "ENVIRONMENT"});
+  for (const json& r : rows) {
+    t.Row({Cell(r, "reference_id"), Cell(r, "reference_type"),
+           r["environment_folder_name"].is_null() ? Cell(r, "folder_name")
+                                                  : Cell(r, "environment_folder_name"),
+           Cell(r, "environment_name")});
+  }
+  t.Print(ctx.out);
+  return kExitOk;
+}
+
+int EnvRef(Context& ctx) {
+  json args{{"folder_name", Required(ctx, "folder")},
+            {"project_name", Required(ctx, "project")},
+            {"environment_name", Positional(ctx, 0, "ENVIRONMENT")}};
+  if (ctx.args.values.contains("env-folder")) {
+    args["reference_type"] = "A";
+    args["environment_folder_name"] = ctx.args.Get("env-folder");
+  }
+  const json r = Call(ctx, "create_environment_reference", args);
+  if (ctx.json_output) return PrintJson(ctx, r), kExitOk;
+  ctx.out << Cell(r, "reference_id") << "\n";
+  return kExitOk;
+}
+
+int EnvUnref(Context& ctx) {
+  const std::int64_t id = ParseInt(Positional(ctx, 0, "REFERENCE"), "REFERENCE");
+  Call(ctx, "delete_environment_reference", {{"reference_id", id}});
+  if (!ctx.json_output) ctx.out << "Deleted environment reference " << id << ".\n";
+  return kExitOk;
+}
+
+// The parameter a project command names: a project's, or --package's.
+json ObjectParameterArgs(const Context& ctx, const std::string& name) {
+  json args{{"folder_name", Required(ctx, "folder")},
+            {"project_name", Required(ctx, "project")},
+            {"parameter_name", name},
+            {"object_type", 20}};
+  if (ctx.args.values.contains("package")) {
+    args["object_type"] = 30;
+    args["object_name"] = ctx.args.Get("package");
+  }
+  return args;
+}
+
+int ProjectParams(Context& ctx) {
+  const json rows =
+      Call(ctx, "list_object_parameters",
+           {{"folder_name", Required(ctx, "folder")}, {"project_name", Required(ctx, "project")}});
+  if (ctx.json_output) return PrintJson(ctx, rows), kExitOk;
+  Table t({"TYPE", "OBJECT", "PARAMETER", "DATA TYPE", "REQUIRED", "VALUE"});
+  for (const json& p : rows) {
+    std::string value = p["value_type"] == "R"        ? "-> " + Cell(p, "referenced_variable_name")
+                        : p.value("sensitive", false) ? "(sensitive)"
+                                                      : Cell(p, "default_value");
+    if (p["value_type"] == "V" && p.value("value_set", false)) value += " (set)";
+    t.Row({Cell(p, "object_type"), Cell(p, "object_name"), Cell(p, "parameter_name"),
+           Cell(p, "data_type"), Cell(p, "required"), value});
+  }
+  t.Print(ctx.out);
+  return kExitOk;
+}
+
+// project param NAME=VALUE, or NAME --env-var VARIABLE (bound to a variable).
+int ProjectParam(Context& ctx) {
+  const std::string& target = Positional(ctx, 0, "NAME=VALUE or NAME --env-var VARIABLE");
+  json args;
+  if (ctx.args.values.contains("env-var")) {
+    args = ObjectParameterArgs(ctx, target);
+    args["parameter_value"] = ctx.args.Get("env-var");
+    args["value_type"] = "R";
+  } else {
+    const auto [name, value] = Assignment(target, "the parameter");
+    args = ObjectParameterArgs(ctx, name);
+    args["parameter_value"] = value;
+    args["value_type"] = "V";
+  }
+  Call(ctx, "set_object_parameter_value", args);
+  if (!ctx.json_output) ctx.out << "Set " << Cell(args, "parameter_name") << ".\n";
+  return kExitOk;
+}
+
+int ProjectUnparam(Context& ctx) {
+  const json args = ObjectParameterArgs(ctx, Positional(ctx, 0, "NAME"));
+  Call(ctx, "clear_object_parameter_value", args);
+  if (!ctx.json_output) ctx.out << "Cleared " << Cell(args, "parameter_name") << ".\n";
+  return kExitOk;
+}
+
 // ---- executions ------------------------------------------------------------------------------
 
 bool IsTerminal(const std::string& status) {
@@ -497,9 +669,15 @@ void PrintExecutions(Context& ctx, const json& rows) {
   t.Print(ctx.out);
 }
 
+void AddReference(const Context& ctx, json& args) {
+  if (ctx.args.values.contains("env-ref"))
+    args["reference_id"] = ParseInt(ctx.args.Get("env-ref"), "--env-ref");
+}
+
 int ExecCreate(Context& ctx) {
   json args = PackageArgs(ctx);
   AddMode(ctx, args);
+  AddReference(ctx, args);
   if (ctx.args.Has("no-any-worker")) args["useanyworker"] = false;
   const json r = Call(ctx, "create_execution", args);
   if (ctx.json_output) return PrintJson(ctx, r), kExitOk;
@@ -584,6 +762,7 @@ int ExecRunMany(Context& ctx, json args) {
 int ExecRun(Context& ctx) {
   json args = PackageArgs(ctx);
   AddMode(ctx, args);
+  AddReference(ctx, args);
   args["parameters"] = ParameterList(ctx);
   args["workers"] = ctx.args.All("worker");
   if (ctx.args.values.contains("retry"))
@@ -931,18 +1110,54 @@ const std::vector<Command>& Commands() {
        Deploy},
       {{"project", "list"}, "[--folder F]", {"folder"}, {}, ProjectList},
       {{"package", "list"}, "[--folder F] [--project P]", {"folder", "project"}, {}, PackageList},
-      {{"exec", "create"},
-       "--folder F --project P --package PKG [--server|--scaleout] [--no-any-worker]",
+      {{"project", "params"},
+       "--folder F --project P  (values and bindings)",
+       {"folder", "project"},
+       {},
+       ProjectParams},
+      {{"project", "param"},
+       "--folder F --project P [--package PKG] (NAME=VALUE | NAME --env-var VARIABLE)",
+       {"folder", "project", "package", "env-var"},
+       {},
+       ProjectParam},
+      {{"project", "unparam"},
+       "--folder F --project P [--package PKG] NAME  (back to the design default)",
        {"folder", "project", "package"},
+       {},
+       ProjectUnparam},
+      {{"env", "list"}, "[--folder F]  environments and their variables", {"folder"}, {}, EnvList},
+      {{"env", "create"},
+       "ENVIRONMENT --folder F [--description D]",
+       {"folder", "description"},
+       {},
+       EnvCreate},
+      {{"env", "delete"}, "ENVIRONMENT --folder F", {"folder"}, {}, EnvDelete},
+      {{"env", "var"},
+       "ENVIRONMENT --folder F NAME=VALUE [--type T] [--sensitive] [--description D] | --update",
+       {"folder", "type", "description"},
+       {"sensitive", "update"},
+       EnvVar},
+      {{"env", "unset"}, "ENVIRONMENT --folder F NAME", {"folder"}, {}, EnvUnset},
+      {{"env", "ref"},
+       "ENVIRONMENT --folder F --project P [--env-folder EF]  (prints the reference id)",
+       {"folder", "project", "env-folder"},
+       {},
+       EnvRef},
+      {{"env", "refs"}, "--folder F --project P", {"folder", "project"}, {}, EnvRefs},
+      {{"env", "unref"}, "REFERENCE", {}, {}, EnvUnref},
+      {{"exec", "create"},
+       "--folder F --project P --package PKG [--env-ref ID] [--server|--scaleout] "
+       "[--no-any-worker]",
+       {"folder", "project", "package", "env-ref"},
        {"server", "scaleout", "no-any-worker"},
        ExecCreate},
       {{"exec", "param"}, "ID NAME=VALUE [--type 20|30|50]", {"type"}, {}, ExecParam},
       {{"exec", "add-worker"}, "ID WORKER_ID", {}, {}, ExecAddWorker},
       {{"exec", "start"}, "ID [--retry N]", {"retry"}, {}, ExecStart},
       {{"exec", "run"},
-       "--folder F --project P --package PKG [--param NAME=VALUE]... [--worker ID]... "
-       "[--server|--scaleout] [--retry N] [--count N] [--wait [--timeout S]]",
-       {"folder", "project", "package", "param", "worker", "retry", "count", "timeout"},
+       "--folder F --project P --package PKG [--env-ref ID] [--param NAME=VALUE]... "
+       "[--worker ID]... [--server|--scaleout] [--retry N] [--count N] [--wait [--timeout S]]",
+       {"folder", "project", "package", "env-ref", "param", "worker", "retry", "count", "timeout"},
        {"server", "scaleout", "wait"},
        ExecRun},
       {{"exec", "stop"}, "ID", {}, {}, ExecStop},

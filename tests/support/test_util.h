@@ -94,6 +94,11 @@ class SettableCancellationToken final : public sdk::CancellationToken {
   std::atomic<bool> cancelled_{false};
 };
 
+// True when `text` contains `part`.
+inline bool Contains(std::string_view text, std::string_view part) {
+  return text.find(part) != std::string_view::npos;
+}
+
 // The folder the build puts in-tree plugins in.
 std::filesystem::path InTreePluginDir();
 // The in-tree plugin file for "executor/noop" and the like.

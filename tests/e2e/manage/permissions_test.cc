@@ -61,6 +61,18 @@ const std::map<std::string, std::set<std::string>> kMatrix = {
     {"create_principal", kAdmin},
     {"list_principals", kAdmin},
     {"remove_principal", kAdmin},
+    {"list_environments", kReaders},
+    {"create_environment", kAdmin},
+    {"delete_environment", kAdmin},
+    {"create_environment_variable", kAdmin},
+    {"set_environment_variable_value", kAdmin},
+    {"delete_environment_variable", kAdmin},
+    {"list_environment_references", kReaders},
+    {"create_environment_reference", kAdmin},
+    {"delete_environment_reference", kAdmin},
+    {"list_object_parameters", kReaders},
+    {"set_object_parameter_value", kAdmin},
+    {"clear_object_parameter_value", kAdmin},
 };
 
 TEST(ManagePermissionsTest, EveryOperationTimesEveryIdentity) {

@@ -1,0 +1,201 @@
+#include "core/management/environment_operations.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/catalog/roles.h"
+#include "core/management/json_rows.h"
+
+namespace scaleout::core::management {
+
+using nlohmann::json;
+using sdk::Result;
+using sdk::Status;
+
+namespace {
+
+const std::vector<std::string_view> kAdmin = {catalog::kRoleAdmin};
+const std::vector<std::string_view> kReaders = {catalog::kRoleAdmin, catalog::kRoleClusterExecutor,
+                                                catalog::kRoleReader};
+
+// folder_name and environment_name, which most of these calls take.
+struct EnvironmentArgs {
+  std::string folder_name;
+  std::string environment_name;
+};
+
+Result<EnvironmentArgs> ParseEnvironment(const json& args) {
+  EnvironmentArgs out;
+  SCALEOUT_ASSIGN_OR_RETURN(out.folder_name, ArgString(args, "folder_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(out.environment_name, ArgString(args, "environment_name"));
+  return out;
+}
+
+Result<json> CreateEnvironment(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(EnvironmentArgs env, ParseEnvironment(ctx.args));
+  SCALEOUT_ASSIGN_OR_RETURN(
+      std::int64_t id,
+      catalog::CreateEnvironment(ctx.txn, ctx.caller, env.folder_name, env.environment_name,
+                                 ArgOptString(ctx.args, "environment_description").value_or("")));
+  return json{{"environment_id", id},
+              {"folder_name", env.folder_name},
+              {"environment_name", env.environment_name}};
+}
+
+Result<json> DeleteEnvironment(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(EnvironmentArgs env, ParseEnvironment(ctx.args));
+  SCALEOUT_RETURN_IF_ERROR(
+      catalog::DeleteEnvironment(ctx.txn, ctx.caller, env.folder_name, env.environment_name));
+  return json::object();
+}
+
+Result<json> CreateVariable(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(EnvironmentArgs env, ParseEnvironment(ctx.args));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string name, ArgString(ctx.args, "variable_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string value, ArgString(ctx.args, "value"));
+  SCALEOUT_ASSIGN_OR_RETURN(auto sensitive, ArgOptBool(ctx.args, "sensitive"));
+  SCALEOUT_RETURN_IF_ERROR(catalog::CreateEnvironmentVariable(
+      ctx.txn, ctx.caller, env.folder_name, env.environment_name, name,
+      ArgOptString(ctx.args, "data_type").value_or("String"), sensitive.value_or(false), value,
+      ArgOptString(ctx.args, "description").value_or("")));
+  return json::object();
+}
+
+Result<json> SetVariableValue(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(EnvironmentArgs env, ParseEnvironment(ctx.args));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string name, ArgString(ctx.args, "variable_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string value, ArgString(ctx.args, "value"));
+  SCALEOUT_RETURN_IF_ERROR(catalog::SetEnvironmentVariableValue(
+      ctx.txn, ctx.caller, env.folder_name, env.environment_name, name, value));
+  return json::object();
+}
+
+Result<json> DeleteVariable(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(EnvironmentArgs env, ParseEnvironment(ctx.args));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string name, ArgString(ctx.args, "variable_name"));
+  SCALEOUT_RETURN_IF_ERROR(catalog::DeleteEnvironmentVariable(ctx.txn, ctx.caller, env.folder_name,
+                                                              env.environment_name, name));
+  return json::object();
+}
+
+Result<json> CreateReference(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::string folder, ArgString(ctx.args, "folder_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string project, ArgString(ctx.args, "project_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string env, ArgString(ctx.args, "environment_name"));
+  // SSIS takes reference_type R or A; A needs the environment's folder.
+  const std::string type = ArgOptString(ctx.args, "reference_type").value_or("R");
+  std::optional<std::string> env_folder = ArgOptString(ctx.args, "environment_folder_name");
+  if (type != "R" && type != "A") {
+    return Status::InvalidArgument("reference_type '" + type +
+                                   "' is not valid; use R (the project's folder) or A (absolute, "
+                                   "with environment_folder_name)");
+  }
+  if (type == "A" && !env_folder) {
+    return Status::InvalidArgument(
+        "an absolute reference (reference_type A) needs environment_folder_name");
+  }
+  if (type == "R") env_folder.reset();
+  SCALEOUT_ASSIGN_OR_RETURN(
+      std::int64_t id,
+      catalog::CreateEnvironmentReference(ctx.txn, ctx.caller, folder, project, env, env_folder));
+  return json{{"reference_id", id}};
+}
+
+Result<json> DeleteReference(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id, ArgInt(ctx.args, "reference_id"));
+  SCALEOUT_RETURN_IF_ERROR(catalog::DeleteEnvironmentReference(ctx.txn, ctx.caller, id));
+  return json::object();
+}
+
+// The arguments naming one parameter of a project.
+struct ParameterArgs {
+  int object_type = catalog::kObjectProject;
+  std::string folder_name;
+  std::string project_name;
+  std::string parameter_name;
+  std::optional<std::string> object_name;
+};
+
+Result<ParameterArgs> ParseParameter(const json& args) {
+  ParameterArgs out;
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t type, ArgInt(args, "object_type"));
+  out.object_type = static_cast<int>(type);
+  SCALEOUT_ASSIGN_OR_RETURN(out.folder_name, ArgString(args, "folder_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(out.project_name, ArgString(args, "project_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(out.parameter_name, ArgString(args, "parameter_name"));
+  out.object_name = ArgOptString(args, "object_name");
+  return out;
+}
+
+Result<json> SetObjectParameter(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(ParameterArgs p, ParseParameter(ctx.args));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string value, ArgString(ctx.args, "parameter_value"));
+  SCALEOUT_RETURN_IF_ERROR(catalog::SetObjectParameterValue(
+      ctx.txn, ctx.caller, p.object_type, p.folder_name, p.project_name, p.parameter_name, value,
+      p.object_name, ArgOptString(ctx.args, "value_type").value_or("V")));
+  return json::object();
+}
+
+Result<json> ClearObjectParameter(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(ParameterArgs p, ParseParameter(ctx.args));
+  SCALEOUT_RETURN_IF_ERROR(catalog::ClearObjectParameterValue(ctx.txn, ctx.caller, p.object_type,
+                                                              p.folder_name, p.project_name,
+                                                              p.parameter_name, p.object_name));
+  return json::object();
+}
+
+Result<json> ListEnvironments(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(
+      auto rows,
+      catalog::ListEnvironments(ctx.txn, ctx.caller, ArgOptString(ctx.args, "folder_name")));
+  return JsonArray(rows);
+}
+
+Result<json> ListReferences(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::string folder, ArgString(ctx.args, "folder_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string project, ArgString(ctx.args, "project_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(
+      auto rows, catalog::ListEnvironmentReferences(ctx.txn, ctx.caller, folder, project));
+  return JsonArray(rows);
+}
+
+Result<json> ListObjectParameters(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::string folder, ArgString(ctx.args, "folder_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string project, ArgString(ctx.args, "project_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(auto rows,
+                            catalog::ListObjectParameters(ctx.txn, ctx.caller, folder, project));
+  return JsonArray(rows);
+}
+
+}  // namespace
+
+std::vector<Operation> EnvironmentOperations() {
+  return {
+      {"list_environments", "catalog.environments with their variables", kReaders, false,
+       ListEnvironments},
+      {"create_environment", "catalog.create_environment", kAdmin, true, CreateEnvironment},
+      {"delete_environment", "catalog.delete_environment", kAdmin, true, DeleteEnvironment},
+      {"create_environment_variable", "catalog.create_environment_variable", kAdmin, true,
+       CreateVariable},
+      {"set_environment_variable_value", "catalog.set_environment_variable_value", kAdmin, true,
+       SetVariableValue},
+      {"delete_environment_variable", "catalog.delete_environment_variable", kAdmin, true,
+       DeleteVariable},
+      {"list_environment_references", "catalog.environment_references of a project", kReaders,
+       false, ListReferences},
+      {"create_environment_reference", "catalog.create_environment_reference", kAdmin, true,
+       CreateReference},
+      {"delete_environment_reference", "catalog.delete_environment_reference", kAdmin, true,
+       DeleteReference},
+      {"list_object_parameters", "catalog.object_parameters of a project", kReaders, false,
+       ListObjectParameters},
+      {"set_object_parameter_value", "catalog.set_object_parameter_value", kAdmin, true,
+       SetObjectParameter},
+      {"clear_object_parameter_value", "catalog.clear_object_parameter_value", kAdmin, true,
+       ClearObjectParameter},
+  };
+}
+
+}  // namespace scaleout::core::management

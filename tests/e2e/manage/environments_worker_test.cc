@@ -1,0 +1,142 @@
+// Environments end to end: `scaleout manage env ...` and `project param`
+// configure a deployed project; executions run on a real worker with
+// `exec run --env-ref`, and the package sees each value of the environment
+// it was run with (a sensitive one masked in its output).
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/e2e/scaleout/cluster.h"
+
+namespace scaleout::test {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+class EnvironmentsOnWorkerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster_.StartMaster();
+    ASSERT_FALSE(HasFatalFailure());
+    cluster_.AddWorker("w1");
+    ASSERT_FALSE(HasFatalFailure());
+    const fs::path project = cluster_.dir() / "project";
+    WriteFile(project / "load.sh",
+              "#!/bin/sh\necho \"server=$SCALEOUT_PARAM_SERVER rows=$SCALEOUT_PARAM_ROWS "
+              "password=$SCALEOUT_PARAM_PASSWORD\"\n");
+    WriteFile(project / "project.json",
+              R"({"entry_points": ["load.sh"],
+                  "parameters": [
+                    {"name": "Server", "data_type": "String", "default": "localhost"},
+                    {"name": "Password", "data_type": "String", "sensitive": true},
+                    {"name": "Rows", "data_type": "Int32", "package": "load.sh",
+                     "required": true}]})");
+    cluster_.Deploy("F", "P", project);
+  }
+
+  ProcessResult Manage(const std::vector<std::string>& args) { return cluster_.Manage(args); }
+  void Ok(const std::vector<std::string>& args) {
+    const ProcessResult r = Manage(args);
+    EXPECT_EQ(r.exit_code, 0) << args[0] << " " << args[1] << ": " << r.err;
+  }
+  // The package's output line of execution `id`, once it ended.
+  std::string Output(std::int64_t id) {
+    const std::vector<json> shown = cluster_.WaitAll({id}, std::chrono::seconds(60));
+    EXPECT_EQ(shown.at(0)["status_name"], "succeeded") << shown.at(0).dump(2);
+    return Manage({"exec", "log", std::to_string(id)}).out;
+  }
+  std::int64_t Reference(const std::string& env) {
+    const json r = cluster_.ManageJson({"env", "ref", env, "--folder", "F", "--project", "P"});
+    return r.at("reference_id").get<std::int64_t>();
+  }
+
+  Cluster cluster_;
+};
+
+TEST_F(EnvironmentsOnWorkerTest, AnExecutionGetsTheValuesOfTheEnvironmentItRunsWith) {
+  for (const std::string env : {"Prod", "Test"}) {
+    Ok({"env", "create", env, "--folder", "F", "--description", env + " settings"});
+  }
+  Ok({"env", "var", "Prod", "--folder", "F", "DbServer=prod-db"});
+  Ok({"env", "var", "Prod", "--folder", "F", "BatchRows=1000", "--type", "Int32"});
+  Ok({"env", "var", "Prod", "--folder", "F", "DbPassword=pr0d-secret", "--sensitive"});
+  Ok({"env", "var", "Test", "--folder", "F", "DbServer=test-db"});
+  Ok({"env", "var", "Test", "--folder", "F", "BatchRows=10", "--type", "Int32"});
+  Ok({"env", "var", "Test", "--folder", "F", "DbPassword=t3st-secret", "--sensitive"});
+  const std::int64_t prod = Reference("Prod");
+  const std::int64_t test = Reference("Test");
+  Ok({"project", "param", "--folder", "F", "--project", "P", "Server", "--env-var", "DbServer"});
+  Ok({"project", "param", "--folder", "F", "--project", "P", "Password", "--env-var",
+      "DbPassword"});
+  Ok({"project", "param", "--folder", "F", "--project", "P", "--package", "load.sh", "Rows",
+      "--env-var", "BatchRows"});
+
+  // What an operator sees: the bindings, never a sensitive value.
+  const ProcessResult listed = Manage({"env", "list", "--folder", "F"});
+  EXPECT_TRUE(Contains(listed.out, "prod-db")) << listed.out;
+  EXPECT_TRUE(Contains(listed.out, "(sensitive)")) << listed.out;
+  EXPECT_FALSE(Contains(listed.out, "pr0d-secret")) << listed.out;
+  const ProcessResult params = Manage({"project", "params", "--folder", "F", "--project", "P"});
+  EXPECT_TRUE(Contains(params.out, "-> DbServer")) << params.out;
+  EXPECT_TRUE(Contains(params.out, "-> BatchRows")) << params.out;
+  const json refs = cluster_.ManageJson({"env", "refs", "--folder", "F", "--project", "P"});
+  ASSERT_EQ(refs.size(), 2u);
+
+  const std::int64_t on_prod =
+      cluster_.Run("F", "P", "load.sh", {"--env-ref", std::to_string(prod), "--scaleout"});
+  const std::int64_t on_test =
+      cluster_.Run("F", "P", "load.sh", {"--env-ref", std::to_string(test), "--scaleout"});
+  const std::string prod_out = Output(on_prod);
+  EXPECT_TRUE(Contains(prod_out, "server=prod-db rows=1000 password=***")) << prod_out;
+  EXPECT_FALSE(Contains(prod_out, "pr0d-secret")) << prod_out;
+  EXPECT_TRUE(Contains(Output(on_test), "server=test-db rows=10 password=***"));
+  EXPECT_EQ(cluster_.Show(on_prod)["reference_id"], prod);
+
+  // A value given for the run still wins over the environment.
+  const std::int64_t overridden = cluster_.Run(
+      "F", "P", "load.sh", {"--env-ref", std::to_string(test), "--param", "Rows=3", "--scaleout"});
+  EXPECT_TRUE(Contains(Output(overridden), "server=test-db rows=3"));
+}
+
+TEST_F(EnvironmentsOnWorkerTest, AnUnresolvableBindingIsRefusedAndCreatesNoExecution) {
+  Ok({"env", "create", "Prod", "--folder", "F"});
+  Ok({"env", "var", "Prod", "--folder", "F", "BatchRows=many"});  // a String
+  const std::int64_t prod = Reference("Prod");
+  Ok({"project", "param", "--folder", "F", "--project", "P", "--package", "load.sh", "Rows",
+      "--env-var", "BatchRows"});
+  const std::vector<std::string> run = {"exec", "run",       "--folder", "F",         "--project",
+                                        "P",    "--package", "load.sh",  "--scaleout"};
+
+  ProcessResult r = Manage(run);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(Contains(r.err, "give the execution an environment reference")) << r.err;
+  std::vector<std::string> with_ref = run;
+  with_ref.insert(with_ref.end(), {"--env-ref", std::to_string(prod)});
+  r = Manage(with_ref);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(Contains(r.err, "of type String in environment 'Prod'")) << r.err;
+  EXPECT_TRUE(cluster_.ManageJson({"exec", "list"}).empty());
+
+  // Fixed in the environment, the same run works; an unknown variable name
+  // or environment is a clear error.
+  Ok({"env", "unset", "Prod", "--folder", "F", "BatchRows"});
+  Ok({"env", "var", "Prod", "--folder", "F", "BatchRows=4", "--type", "Int32"});
+  std::vector<std::string> waited = with_ref;
+  waited.insert(waited.end(), {"--wait", "--timeout", "60"});
+  r = Manage(waited);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = Manage({"env", "var", "Nope", "--folder", "F", "X=1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(Contains(r.err, "create it first (create_environment)")) << r.err;
+  r = Manage({"env", "delete", "Prod", "--folder", "F"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(Contains(r.err, "delete its references first")) << r.err;
+  Ok({"env", "unref", std::to_string(prod)});
+  Ok({"env", "delete", "Prod", "--folder", "F"});
+  EXPECT_TRUE(cluster_.ManageJson({"env", "list"}).empty());
+}
+
+}  // namespace
+}  // namespace scaleout::test
