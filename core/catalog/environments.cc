@@ -286,6 +286,18 @@ Result<std::int64_t> CreateEnvironmentReference(
 
 Status DeleteEnvironmentReference(Txn& txn, const Caller& caller, std::int64_t reference_id) {
   SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "delete_environment_reference", kAdminRoles));
+  {
+    SCALEOUT_ASSIGN_OR_RETURN(
+        Query q,
+        Cached(txn.connection, "SELECT name FROM schedules WHERE reference_id = ? ORDER BY name"));
+    q.Int(reference_id);
+    SCALEOUT_ASSIGN_OR_RETURN(bool used, q.Next());
+    if (used) {
+      return Status::FailedPrecondition("environment reference " + std::to_string(reference_id) +
+                                        " is used by schedule " + Quoted(q.T(0)) +
+                                        "; remove the schedule first (remove_schedule)");
+    }
+  }
   SCALEOUT_ASSIGN_OR_RETURN(
       std::int64_t deleted,
       Execute(txn.connection, "DELETE FROM environment_references WHERE reference_id = ?",
@@ -562,6 +574,19 @@ Result<std::string> ResolveVariable(sdk::Connection& c, const ConfiguredValue& v
 }
 
 }  // namespace
+
+Status RequireReference(sdk::Connection& c, std::int64_t project_id, std::int64_t reference_id) {
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q, Cached(c,
+                      "SELECT reference_id FROM environment_references WHERE reference_id = ? "
+                      "AND project_id = ?"));
+  q.Int(reference_id).Int(project_id);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (row) return Status::Ok();
+  return Status::NotFound("environment reference " + std::to_string(reference_id) +
+                          " does not belong to this project; create it with "
+                          "create_environment_reference or omit reference_id");
+}
 
 Result<std::vector<ParameterAssignment>> ResolveConfiguredParameterValues(
     sdk::Connection& c, std::int64_t project_id, std::int64_t lsn, std::string_view package_name,

@@ -142,6 +142,11 @@ sdk::Result<std::vector<ObjectParameter>> ListObjectParameters(Txn& txn, const C
 
 namespace internal {
 
+// OK when `reference_id` is an environment reference of the project;
+// kNotFound saying how to make one otherwise.
+sdk::Status RequireReference(sdk::Connection& connection, std::int64_t project_id,
+                             std::int64_t reference_id);
+
 // A value an execution's parameter gets from the project's configuration.
 struct ParameterAssignment {
   int object_type = 20;

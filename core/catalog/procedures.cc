@@ -205,19 +205,6 @@ Result<ProjectAndPackage> FindProjectAndPackage(sdk::Connection& c,
   return ProjectAndPackage{project, package};
 }
 
-Status RequireReference(sdk::Connection& c, std::int64_t project_id, std::int64_t reference_id) {
-  SCALEOUT_ASSIGN_OR_RETURN(
-      Query q, Cached(c,
-                      "SELECT reference_id FROM environment_references WHERE reference_id = ? "
-                      "AND project_id = ?"));
-  q.Int(reference_id).Int(project_id);
-  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
-  if (row) return Status::Ok();
-  return Status::NotFound("environment reference " + std::to_string(reference_id) +
-                          " does not belong to this project; create it with "
-                          "create_environment_reference or omit reference_id");
-}
-
 // The execution's parameters: the project's and the entry package's
 // declared ones with their defaults. Its system parameters get no rows (see
 // AddSystemParameterDefaults), except LOGGING_LEVEL when the catalog's
@@ -506,7 +493,7 @@ Result<std::int64_t> CreateExecution(Txn& txn, const Caller& caller,
                                       "can be executed");
   }
   if (r.reference_id)
-    SCALEOUT_RETURN_IF_ERROR(RequireReference(c, project.project_id, *r.reference_id));
+    SCALEOUT_RETURN_IF_ERROR(internal::RequireReference(c, project.project_id, *r.reference_id));
   SCALEOUT_ASSIGN_OR_RETURN(
       std::vector<internal::ParameterAssignment> configured,
       internal::ResolveConfiguredParameterValues(c, project.project_id, project.lsn, r.package_name,

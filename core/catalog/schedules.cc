@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "core/catalog/environments.h"
 #include "core/catalog/limits.h"
 #include "core/catalog/rows.h"
 #include "core/catalog/sql.h"
@@ -17,7 +18,8 @@ constexpr std::size_t kMaxCronChars = 256;
 
 constexpr std::string_view kScheduleColumns =
     "schedule_id, name, cron_expression, folder_name, project_name, package_name, parameters, "
-    "runinscaleout, useanyworker, retry_count, enabled, last_fired_at, next_due_at, created_time";
+    "runinscaleout, useanyworker, retry_count, enabled, last_fired_at, next_due_at, created_time, "
+    "reference_id";
 
 // parameters column: one "object_type|name=value" per line. Names cannot hold
 // '=' or a newline (CheckName refuses control characters); values may hold
@@ -63,6 +65,7 @@ Schedule ReadSchedule(const Query& q) {
   s.last_fired_at = q.OptI(11);
   s.next_due_at = q.OptI(12);
   s.created_time = q.I(13);
+  s.reference_id = q.OptI(14);
   return s;
 }
 
@@ -98,12 +101,14 @@ Status CheckSchedule(const Schedule& s) {
   return Status::Ok();
 }
 
-// The package must exist now (as an entry point of the current version), so a
-// typo is refused when the schedule is made rather than at every tick.
+// The package must exist now (as an entry point of the current version), and
+// the environment reference, if any, be the project's, so a typo is refused
+// when the schedule is made rather than at every tick.
 Status RequirePackageExists(sdk::Connection& c, const Schedule& s) {
   SCALEOUT_ASSIGN_OR_RETURN(
       Query q, Cached(c,
-                      "SELECT p.entry_point FROM folders f JOIN projects r ON r.folder_id = "
+                      "SELECT p.entry_point, r.project_id FROM folders f JOIN projects r ON "
+                      "r.folder_id = "
                       "f.folder_id JOIN packages p ON p.project_version_lsn = r.object_version_lsn "
                       "WHERE f.name = ? AND r.name = ? AND p.name = ?"));
   q.Text(s.folder_name).Text(s.project_name).Text(s.package_name);
@@ -118,6 +123,7 @@ Status RequirePackageExists(sdk::Connection& c, const Schedule& s) {
     return Status::InvalidArgument("package '" + s.package_name +
                                    "' is not an entry-point package; only entry points can run");
   }
+  if (s.reference_id) return internal::RequireReference(c, q.I(1), *s.reference_id);
   return Status::Ok();
 }
 
@@ -155,8 +161,8 @@ sdk::Result<std::int64_t> CreateSchedule(Txn& txn, const Caller& caller, const S
       internal::Execute(c,
                         "INSERT INTO schedules (schedule_id, name, cron_expression, folder_name, "
                         "project_name, package_name, parameters, runinscaleout, useanyworker, "
-                        "retry_count, enabled, last_fired_at, next_due_at, created_time) VALUES "
-                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+                        "retry_count, enabled, last_fired_at, next_due_at, created_time, "
+                        "reference_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
                         [&](Query& b) {
                           b.Int(id)
                               .Text(schedule.name)
@@ -170,7 +176,8 @@ sdk::Result<std::int64_t> CreateSchedule(Txn& txn, const Caller& caller, const S
                               .Int(schedule.retry_count)
                               .Bool(schedule.enabled)
                               .OptInt(schedule.enabled ? schedule.next_due_at : std::nullopt)
-                              .Int(txn.now);
+                              .Int(txn.now)
+                              .OptInt(schedule.reference_id);
                         })
           .status());
   return id;

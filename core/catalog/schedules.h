@@ -40,7 +40,8 @@ struct Schedule {
   std::string project_name;
   std::string package_name;
   std::vector<ScheduleParameter> parameters;
-  std::optional<bool> runinscaleout;  // nullopt: DEFAULT_EXECUTION_MODE at each tick
+  std::optional<bool> runinscaleout;         // nullopt: DEFAULT_EXECUTION_MODE at each tick
+  std::optional<std::int64_t> reference_id;  // the environment reference its executions use
   bool useanyworker = true;
   std::int64_t retry_count = 0;
   bool enabled = true;

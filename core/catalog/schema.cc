@@ -465,6 +465,8 @@ constexpr std::string_view kMigration5[] = {
   value {TEXT} NOT NULL,
   PRIMARY KEY (project_id, object_type, object_name, parameter_name)))",
     "ALTER TABLE environment_variables ADD COLUMN description {TEXT} NOT NULL DEFAULT ''",
+    // The environment reference a schedule's executions run with (NULL: none).
+    "ALTER TABLE schedules ADD COLUMN reference_id {INT64}",
 };
 
 sdk::Status ApplyMigration5(sdk::Connection& connection, const sdk::Dialect& dialect) {

@@ -121,6 +121,7 @@ json ToJson(const catalog::Schedule& s) {
               {"package_name", s.package_name},
               {"parameters", parameters},
               {"runinscaleout", s.runinscaleout ? json(*s.runinscaleout) : json(nullptr)},
+              {"reference_id", OptInt(s.reference_id)},
               {"useanyworker", s.useanyworker},
               {"retry_count", s.retry_count},
               {"enabled", s.enabled},

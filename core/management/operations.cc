@@ -631,6 +631,7 @@ Result<json> CreateSchedule(OperationContext& ctx) {
   SCALEOUT_ASSIGN_OR_RETURN(s.project_name, ArgString(ctx.args, "project_name"));
   SCALEOUT_ASSIGN_OR_RETURN(s.package_name, ArgString(ctx.args, "package_name"));
   SCALEOUT_ASSIGN_OR_RETURN(s.runinscaleout, ArgOptBool(ctx.args, "runinscaleout"));
+  SCALEOUT_ASSIGN_OR_RETURN(s.reference_id, ArgOptInt(ctx.args, "reference_id"));
   SCALEOUT_ASSIGN_OR_RETURN(auto any, ArgOptBool(ctx.args, "useanyworker"));
   s.useanyworker = any.value_or(true);
   SCALEOUT_ASSIGN_OR_RETURN(auto retry, ArgOptInt(ctx.args, "retry_count"));

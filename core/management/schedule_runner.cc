@@ -41,6 +41,7 @@ sdk::Status ScheduleRunner::FireOne(const catalog::Schedule& schedule, std::int6
     request.package_name = schedule.package_name;
     request.runinscaleout = schedule.runinscaleout;
     request.useanyworker = schedule.useanyworker;
+    request.reference_id = schedule.reference_id;
     SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id, catalog::CreateExecution(txn, caller, request));
     for (const catalog::ScheduleParameter& p : schedule.parameters) {
       SCALEOUT_RETURN_IF_ERROR(

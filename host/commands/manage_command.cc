@@ -952,6 +952,7 @@ int ScheduleAdd(Context& ctx) {
   args["name"] = Positional(ctx, 0, "NAME");
   args["cron"] = Required(ctx, "cron");
   AddMode(ctx, args);
+  AddReference(ctx, args);
   args["parameters"] = ParameterList(ctx);
   for (const json& p : args["parameters"]) {
     if (!p.contains("object_type")) {
@@ -1170,9 +1171,9 @@ const std::vector<Command>& Commands() {
       {{"exec", "log"}, "ID [--follow]", {}, {"follow"}, ExecLog},
       {{"exec", "wait"}, "ID... [--timeout S]", {"timeout"}, {}, ExecWait},
       {{"schedule", "add"},
-       "NAME --cron EXPR --folder F --project P --package PKG [--param '$Project::N=V']... "
-       "[--server|--scaleout] [--retry N] [--disabled]",
-       {"cron", "folder", "project", "package", "param", "retry"},
+       "NAME --cron EXPR --folder F --project P --package PKG [--env-ref ID] "
+       "[--param '$Project::N=V']... [--server|--scaleout] [--retry N] [--disabled]",
+       {"cron", "folder", "project", "package", "env-ref", "param", "retry"},
        {"server", "scaleout", "disabled"},
        ScheduleAdd},
       {{"schedule", "list"}, "", {}, {}, ScheduleList},

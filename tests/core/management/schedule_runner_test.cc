@@ -8,6 +8,7 @@
 #include <chrono>
 #include <thread>
 
+#include "core/catalog/environments.h"
 #include "core/catalog/procedures.h"
 #include "core/catalog/schedules.h"
 #include "core/catalog/schema.h"
@@ -64,6 +65,20 @@ class ScheduleRunnerTest : public ::testing::Test {
       return catalog::DeployProject(txn, admin_, d);
     });
     ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
+  }
+
+  // The schedule's id, or the refusal.
+  sdk::Result<std::int64_t> TryAddSchedule(const std::string& name, const std::string& cron_text,
+                                           std::optional<std::int64_t> reference_id) {
+    catalog::Schedule s;
+    s.name = name;
+    s.cron_expression = cron_text;
+    s.folder_name = "F";
+    s.project_name = "P";
+    s.package_name = "job.sh";
+    s.reference_id = reference_id;
+    s.next_due_at = CronSchedule::Parse(cron_text)->NextAfter(clock_.NowUnixMillis());
+    return Tx([&](Txn& txn) { return catalog::CreateSchedule(txn, admin_, s); });
   }
 
   void AddSchedule(const std::string& name, const std::string& cron_text,
@@ -173,6 +188,55 @@ TEST_F(ScheduleRunnerTest, ATickThatCannotRunIsSkippedAndTheScheduleMovesOn) {
   ASSERT_TRUE(s.next_due_at.has_value());
   EXPECT_GT(*s.next_due_at, clock_.NowUnixMillis());
   EXPECT_EQ(Pass().failed, 0);  // not retried until its next tick
+}
+
+TEST_F(ScheduleRunnerTest, AScheduleRunsWithItsEnvironmentReference) {
+  // Version 2 of P declares Conn, bound to the variable DbServer.
+  auto configured = Tx([&](Txn& txn) -> sdk::Result<std::int64_t> {
+    catalog::ProjectDeployment d;
+    d.folder_name = "F";
+    d.project_name = "P";
+    d.packages.push_back({"job.sh", "#!/bin/sh\nexit 0\n", true});
+    catalog::ParameterSpec conn;
+    conn.name = "Conn";
+    conn.default_value = "localhost";
+    d.parameters.push_back(conn);
+    SCALEOUT_RETURN_IF_ERROR(catalog::DeployProject(txn, admin_, d).status());
+    SCALEOUT_RETURN_IF_ERROR(catalog::CreateEnvironment(txn, admin_, "F", "Prod").status());
+    SCALEOUT_RETURN_IF_ERROR(catalog::CreateEnvironmentVariable(
+        txn, admin_, "F", "Prod", "DbServer", "String", false, "prod-db"));
+    SCALEOUT_RETURN_IF_ERROR(catalog::SetObjectParameterValue(
+        txn, admin_, catalog::kObjectProject, "F", "P", "Conn", "DbServer", std::nullopt, "R"));
+    return catalog::CreateEnvironmentReference(txn, admin_, "F", "P", "Prod", std::nullopt);
+  });
+  ASSERT_TRUE(configured.ok()) << configured.status().ToString();
+  const std::int64_t reference = *configured;
+
+  // A reference that is not the project's is refused when the schedule is made.
+  auto wrong = TryAddSchedule("wrong", "@every 1m", reference + 100);
+  EXPECT_EQ(wrong.status().code(), sdk::StatusCode::kNotFound);
+  ASSERT_TRUE(TryAddSchedule("prod", "@every 1m", reference).ok());
+  EXPECT_EQ(Get("prod").reference_id, reference);
+  clock_.Advance(Millis(40'000));
+  EXPECT_EQ(Pass().fired, 1);
+  const auto executions = Executions();
+  ASSERT_EQ(executions.size(), 1u);
+  EXPECT_EQ(executions[0].reference_id, reference);
+  auto values = Tx([&](Txn& txn) {
+    return catalog::ListExecutionParameterValues(txn, admin_, executions[0].execution_id);
+  });
+  ASSERT_TRUE(values.ok());
+  std::optional<std::string> conn_value;
+  for (const auto& v : *values) {
+    if (v.parameter_name == "Conn") conn_value = v.value;
+  }
+  EXPECT_EQ(conn_value, "prod-db");
+
+  // The reference stays while the schedule uses it.
+  auto removed =
+      Tx([&](Txn& txn) { return catalog::DeleteEnvironmentReference(txn, admin_, reference); });
+  EXPECT_EQ(removed.code(), sdk::StatusCode::kFailedPrecondition);
+  EXPECT_NE(removed.message().find("schedule 'prod'"), std::string::npos) << removed.message();
 }
 
 TEST_F(ScheduleRunnerTest, TheThreadFiresDueSchedules) {

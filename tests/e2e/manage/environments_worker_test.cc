@@ -94,6 +94,13 @@ TEST_F(EnvironmentsOnWorkerTest, AnExecutionGetsTheValuesOfTheEnvironmentItRunsW
   EXPECT_TRUE(Contains(Output(on_test), "server=test-db rows=10 password=***"));
   EXPECT_EQ(cluster_.Show(on_prod)["reference_id"], prod);
 
+  // A schedule runs with an environment too (SQL Server Agent's job step).
+  Ok({"schedule", "add", "nightly", "--cron", "@daily", "--folder", "F", "--project", "P",
+      "--package", "load.sh", "--env-ref", std::to_string(test)});
+  const json schedules = cluster_.ManageJson({"schedule", "list"});
+  ASSERT_EQ(schedules.size(), 1u);
+  EXPECT_EQ(schedules[0]["reference_id"], test);
+
   // A value given for the run still wins over the environment.
   const std::int64_t overridden = cluster_.Run(
       "F", "P", "load.sh", {"--env-ref", std::to_string(test), "--param", "Rows=3", "--scaleout"});
