@@ -406,24 +406,31 @@ Result<std::vector<Environment>> ListEnvironments(Txn& txn, const Caller& caller
   return out;
 }
 
-Result<std::vector<EnvironmentReference>> ListEnvironmentReferences(Txn& txn, const Caller& caller,
-                                                                    std::string_view folder_name,
-                                                                    std::string_view project_name) {
+Result<std::vector<EnvironmentReference>> ListEnvironmentReferences(
+    Txn& txn, const Caller& caller, const std::optional<std::string>& folder_name,
+    const std::optional<std::string>& project_name) {
   SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "list environment references", kReaderRoles));
-  SCALEOUT_ASSIGN_OR_RETURN(ProjectRow project,
-                            RequireProject(txn.connection, folder_name, project_name));
-  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(txn.connection,
-                                            "SELECT reference_id, reference_type, "
-                                            "environment_folder_name, environment_name FROM "
-                                            "environment_references WHERE project_id = ? ORDER "
-                                            "BY reference_id"));
-  q.Int(project.project_id);
+  if (folder_name.has_value() != project_name.has_value()) {
+    return Status::InvalidArgument(
+        "give both folder_name and project_name (one project's references) or neither (all)");
+  }
+  sdk::Connection& c = txn.connection;
+  std::string sql =
+      "SELECT r.reference_id, f.name, p.name, r.reference_type, r.environment_folder_name, "
+      "r.environment_name FROM environment_references r JOIN projects p ON p.project_id = "
+      "r.project_id JOIN folders f ON f.folder_id = p.folder_id";
+  if (project_name) {
+    SCALEOUT_RETURN_IF_ERROR(RequireProject(c, *folder_name, *project_name).status());
+    sql += " WHERE f.name = ? AND p.name = ?";
+  }
+  sql += " ORDER BY r.reference_id";
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c, sql));
+  if (project_name) q.Text(*folder_name).Text(*project_name);
   std::vector<EnvironmentReference> out;
   for (;;) {
     SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
     if (!row) break;
-    out.push_back(EnvironmentReference{q.I(0), std::string(folder_name), std::string(project_name),
-                                       q.T(1), q.OptT(2), q.T(3)});
+    out.push_back(EnvironmentReference{q.I(0), q.T(1), q.T(2), q.T(3), q.OptT(4), q.T(5)});
   }
   return out;
 }

@@ -132,9 +132,11 @@ sdk::Status ClearObjectParameterValue(Txn& txn, const Caller& caller, int object
 // catalog.environments with their variables, of one folder or all.
 sdk::Result<std::vector<Environment>> ListEnvironments(Txn& txn, const Caller& caller,
                                                        std::optional<std::string> folder_name);
-// catalog.environment_references of one project.
+// catalog.environment_references: of one project (folder and project
+// given), or of every project (neither), by reference_id.
 sdk::Result<std::vector<EnvironmentReference>> ListEnvironmentReferences(
-    Txn& txn, const Caller& caller, std::string_view folder_name, std::string_view project_name);
+    Txn& txn, const Caller& caller, const std::optional<std::string>& folder_name,
+    const std::optional<std::string>& project_name);
 // catalog.object_parameters of the project's current version.
 sdk::Result<std::vector<ObjectParameter>> ListObjectParameters(Txn& txn, const Caller& caller,
                                                                std::string_view folder_name,

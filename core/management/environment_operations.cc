@@ -154,10 +154,10 @@ Result<json> ListEnvironments(OperationContext& ctx) {
 }
 
 Result<json> ListReferences(OperationContext& ctx) {
-  SCALEOUT_ASSIGN_OR_RETURN(std::string folder, ArgString(ctx.args, "folder_name"));
-  SCALEOUT_ASSIGN_OR_RETURN(std::string project, ArgString(ctx.args, "project_name"));
   SCALEOUT_ASSIGN_OR_RETURN(
-      auto rows, catalog::ListEnvironmentReferences(ctx.txn, ctx.caller, folder, project));
+      auto rows,
+      catalog::ListEnvironmentReferences(ctx.txn, ctx.caller, ArgOptString(ctx.args, "folder_name"),
+                                         ArgOptString(ctx.args, "project_name")));
   return JsonArray(rows);
 }
 
@@ -183,8 +183,8 @@ std::vector<Operation> EnvironmentOperations() {
        SetVariableValue},
       {"delete_environment_variable", "catalog.delete_environment_variable", kAdmin, true,
        DeleteVariable},
-      {"list_environment_references", "catalog.environment_references of a project", kReaders,
-       false, ListReferences},
+      {"list_environment_references", "catalog.environment_references (of a project, or all)",
+       kReaders, false, ListReferences},
       {"create_environment_reference", "catalog.create_environment_reference", kAdmin, true,
        CreateReference},
       {"delete_environment_reference", "catalog.delete_environment_reference", kAdmin, true,

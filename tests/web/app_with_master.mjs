@@ -249,6 +249,38 @@ try {
     assert.match(text('#view'), /Rows\s*project\s*7/);
   });
 
+  await step('an admin runs a package with an environment', async () => {
+    const post = async (operation, args) => {
+      const response = await nodeFetch(`${master}/api/v1/${operation}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(args),
+      });
+      assert.equal(response.status, 200, `${operation}: ${await response.clone().text()}`);
+      return (await response.json()).result;
+    };
+    await post('create_environment', { folder_name: 'F', environment_name: 'Prod' });
+    await post('create_environment_variable', { folder_name: 'F', environment_name: 'Prod',
+      variable_name: 'BatchRows', data_type: 'Int32', value: '1000' });
+    const { reference_id: referenceId } = await post('create_environment_reference',
+      { folder_name: 'F', project_name: 'P', environment_name: 'Prod' });
+    await post('set_object_parameter_value', { object_type: 20, folder_name: 'F', project_name: 'P',
+      parameter_name: 'Rows', parameter_value: 'BatchRows', value_type: 'R' });
+    await go('#/executions', 'All Executions');
+    $('button[data-action=run-form]').click();
+    await until(() => $('#execution-run select[name=reference]'), 'the environment select');
+    const form = $('#execution-run');
+    assert.match(form.querySelector('select[name=reference]').textContent, /F \/ P: F \/ Prod/);
+    form.querySelector('select[name=reference]').value = String(referenceId);
+    form.dispatchEvent(new window.Event('submit', { cancelable: true, bubbles: true }));
+    await until(() => /^#\/executions\/\d+$/.test(window.location.hash), "the new execution's page");
+    const id = Number(window.location.hash.split('/').pop());
+    await until(() => /reference/.test(text('#view dl')), 'its environment');
+    const execution = await api(`get_execution?execution_id=${id}`, adminToken);
+    assert.equal(execution.reference_id, referenceId);
+    assert.equal(String(execution.parameters.find((p) => p.parameter_name === 'Rows').value), '1000');
+  });
+
   await step('an admin stops the pending execution', async () => {
     await go(`#/executions/${pendingId}`, `Execution ${pendingId}`);
     const stop = $('button[data-action=stop-execution]');

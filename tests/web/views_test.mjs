@@ -200,6 +200,9 @@ test('one execution: attempts, parameters, messages, and Stop only while it can 
   assert.match(html, /<span class="e">disk full<\/span>/);
   assert.ok(!html.includes('<img'));
   assert.ok(!renderExecution(running, [], workers, { canStop: false }).includes('data-action'));
+  assert.ok(!html.includes('<dt>environment'), 'an environment shown for a run without one');
+  assert.match(renderExecution({ ...running, reference_id: 4 }, [], workers),
+    /<dt>environment<\/dt><dd>reference 4<\/dd>/);
   assert.ok(!renderExecution(execution(), [], workers, { canStop: true }).includes('data-action'),
     'Stop offered on an execution that has ended');
   assert.ok(!renderExecution(execution({ status_name: 'created' }), [], workers, { canStop: true })
@@ -241,6 +244,26 @@ test('the Run form offers entry points only, and the workers to allow', () => {
   assert.match(html, /F59A4C24-5732-40F9-B884-53AA060D2BFA <span class="hint">\(not ready\)/);
   assert.match(renderRunForm([PACKAGES[1]], []), /No package to run/);
   assert.ok(!renderRunForm(PACKAGES, []).includes('<fieldset'), 'a worker list with no worker');
+});
+
+const REFERENCES = [
+  { reference_id: 4, folder_name: 'demo', project_name: 'sample', reference_type: 'R',
+    environment_folder_name: null, environment_name: 'Prod' },
+  { reference_id: 9, folder_name: 'Sales & Co', project_name: 'load', reference_type: 'A',
+    environment_folder_name: 'Shared', environment_name: '<Test>' },
+];
+
+test('the Run form offers the environment references, and none', () => {
+  const html = renderRunForm(PACKAGES, [], REFERENCES);
+  assert.match(html, /<select name="reference"><option value="">none<\/option>/);
+  assert.match(html, /<option value="4">demo \/ sample: demo \/ Prod \(reference 4\)<\/option>/);
+  assert.match(html, /Sales &amp; Co \/ load: Shared \/ &lt;Test&gt; \(reference 9\)/);
+  assert.ok(!renderRunForm(PACKAGES, []).includes('name="reference"'), 'no reference, no select');
+  const chosen = JSON.stringify(['demo', 'sample', 'hello.sh']);
+  assert.equal(runArguments({ package: chosen, reference: '4' }, REFERENCES).reference_id, 4);
+  assert.ok(!('reference_id' in runArguments({ package: chosen, reference: '' }, REFERENCES)));
+  assert.throws(() => runArguments({ package: chosen, reference: '9' }, REFERENCES),
+    /is for another project; choose one of demo \/ sample or none/);
 });
 
 test('the Run form becomes run_execution arguments', () => {

@@ -19,6 +19,7 @@ const state = {
   messages: [],      // the shown execution's messages so far
   messagesOf: null,  // ... and its id
   editing: null,     // the open form: a worker id, 'new' (add a worker), 'run', or null
+  references: [],    // the environment references the Run form offers
 };
 
 // The worker operations whose buttons the Worker Manager may show.
@@ -130,12 +131,15 @@ async function render({ refresh = false } = {}) {
         state.timer = setTimeout(() => render({ refresh: true }), REFRESH_MS);
         return;
       }
-      const [rows, workers, packages] = await Promise.all([
+      const running = state.editing === 'run';
+      const [rows, workers, packages, references] = await Promise.all([
         state.api.call('list_executions', { ...route.filters, limit: EXECUTION_LIMIT }),
         workersById(),
-        state.editing === 'run' ? state.api.call('list_packages') : [],
+        running ? state.api.call('list_packages') : [],
+        running ? state.api.call('list_environment_references') : [],
       ]);
-      const runForm = state.editing === 'run' ? renderRunForm(packages, [...workers.values()]) : '';
+      state.references = references;
+      const runForm = running ? renderRunForm(packages, [...workers.values()], references) : '';
       view.innerHTML = renderExecutions(rows, route.filters, workers,
         { limit: EXECUTION_LIMIT, canRun: can('run_execution'), runForm });
     } else if (route.view === 'execution') {
@@ -236,7 +240,8 @@ async function runPackage(form) {
   const fields = new FormData(form);
   const values = Object.fromEntries(fields);
   const execution = await state.api.call('run_execution',
-    runArguments({ ...values, workers: fields.getAll('workers') }), { write: true });
+    runArguments({ ...values, workers: fields.getAll('workers') }, state.references ?? []),
+    { write: true });
   location.hash = `#/executions/${execution.execution_id}`;
   return `Execution ${execution.execution_id} started.`;
 }

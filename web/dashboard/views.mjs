@@ -238,11 +238,20 @@ export function parseParameterLines(text) {
   return parameters;
 }
 
+// The label of an environment reference: the project it belongs to and the
+// environment it names.
+function referenceLabel(r) {
+  const envFolder = r.environment_folder_name ?? r.folder_name;
+  return `${r.folder_name} / ${r.project_name}: ${envFolder} / ${r.environment_name} (reference ${r.reference_id})`;
+}
+
 // SSMS's "Execute Package in Scale Out": a package of the catalog, its
-// parameters, retries, the mode, and the workers allowed (none ticked: any
-// worker). `packages` as list_packages returns them (entry points only are
-// offered), `workers` as list_worker_agents.
-export function renderRunForm(packages, workers) {
+// environment, parameters, retries, the mode, and the workers allowed (none
+// ticked: any worker). `packages` as list_packages returns them (entry
+// points only are offered), `workers` as list_worker_agents, `references`
+// as list_environment_references (every project's; the environment select
+// shows only when there is one).
+export function renderRunForm(packages, workers, references = []) {
   const entryPoints = packages.filter((p) => p.entry_point);
   if (!entryPoints.length) {
     return `<p class="empty">No package to run: deploy a project first
@@ -257,6 +266,7 @@ ${escapeHtml(w.display_name || w.worker_agent_id)}${w.is_enabled && w.is_online 
   return `<form class="panel" id="execution-run">
   <h2>Run a package</h2>
   <label>package<select name="package">${options}</select></label>
+  ${references.length ? `<label>environment<select name="reference"><option value="">none</option>${references.map((r) => `<option value="${escapeHtml(r.reference_id)}">${escapeHtml(referenceLabel(r))}</option>`).join('')}</select></label>` : ''}
   <label><span>parameters, one <code>NAME=VALUE</code> per line (project or package parameters)</span><textarea name="parameters" rows="3" class="mono"></textarea></label>
   <label>retries after a failed attempt (<code>retry_count</code>)<input name="retry_count" type="number" min="0" max="100" value="0"></label>
   <label>mode<select name="mode"><option value="">the catalog's default</option><option value="scaleout">Scale Out</option><option value="server">Server (on the master)</option></select></label>
@@ -265,13 +275,21 @@ ${escapeHtml(w.display_name || w.worker_agent_id)}${w.is_enabled && w.is_online 
 </form>`;
 }
 
-// run_execution's arguments from the Run form's values. Throws an Error
-// saying what to fix.
-export function runArguments({ package: chosen, parameters, retry_count: retries, mode, workers }) {
+// run_execution's arguments from the Run form's values (`references` as
+// renderRunForm got them). Throws an Error saying what to fix.
+export function runArguments({ package: chosen, reference, parameters, retry_count: retries, mode, workers },
+  references = []) {
   const [folder_name, project_name, package_name] = JSON.parse(chosen);
   const retry = Number(retries || 0);
   if (!Number.isInteger(retry) || retry < 0) throw new Error('retries must be a whole number, 0 or more');
   const args = { folder_name, project_name, package_name, retry_count: retry };
+  if (reference) {
+    const found = references.find((r) => String(r.reference_id) === String(reference));
+    if (found && (found.folder_name !== folder_name || found.project_name !== project_name)) {
+      throw new Error(`the environment ${referenceLabel(found)} is for another project; choose one of ${folder_name} / ${project_name} or none`);
+    }
+    args.reference_id = Number(reference);
+  }
   const parsed = parseParameterLines(parameters);
   if (parsed.length) args.parameters = parsed;
   if (mode === 'scaleout') args.runinscaleout = true;
@@ -370,6 +388,7 @@ export function renderExecution(execution, messages, workersById, { canStop = fa
 <dl class="facts">
   <dt>package</dt><dd>${escapeHtml(e.folder_name)} / ${escapeHtml(e.project_name)} / ${escapeHtml(e.package_name)} <span class="hint">(project version ${escapeHtml(e.project_lsn)})</span></dd>
   <dt>mode</dt><dd>${e.runinscaleout ? 'Scale Out' : 'Server (on the master)'}${e.useanyworker ? '' : ', listed workers only'}</dd>
+  ${e.reference_id != null ? `<dt>environment</dt><dd>reference ${escapeHtml(e.reference_id)}</dd>` : ''}
   <dt>worker</dt><dd>${workerName(workersById, e.worker_agent_id)}</dd>
   <dt>attempts</dt><dd>${escapeHtml(e.executed_count ?? 0)} of at most ${escapeHtml((e.retry_count ?? 0) + 1)}</dd>
   <dt>created</dt><dd>${escapeHtml(formatTime(e.created_time))} by ${escapeHtml(e.caller_name)}</dd>

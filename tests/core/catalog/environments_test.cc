@@ -147,6 +147,15 @@ TEST_P(EnvironmentsTest, AReferencedEnvironmentIsNotDeletedUntilItsReferencesAre
   const std::int64_t ref = Reference("Prod");
   auto refs = TxR<std::vector<EnvironmentReference>>(
       [&](Txn& t) { return ListEnvironmentReferences(t, reader_, "F", "P"); });
+  auto all = TxR<std::vector<EnvironmentReference>>(
+      [&](Txn& t) { return ListEnvironmentReferences(t, reader_, std::nullopt, std::nullopt); });
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].project_name, "P");
+  EXPECT_EQ((*all)[0].folder_name, "F");
+  auto half = TxR<std::vector<EnvironmentReference>>(
+      [&](Txn& t) { return ListEnvironmentReferences(t, reader_, "F", std::nullopt); });
+  EXPECT_EQ(half.status().code(), Code::kInvalidArgument);
   ASSERT_TRUE(refs.ok());
   ASSERT_EQ(refs->size(), 1u);
   EXPECT_EQ((*refs)[0].reference_id, ref);
