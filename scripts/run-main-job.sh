@@ -6,8 +6,9 @@
 #
 # Steps, as an operator would do them (see docs/operations.md):
 #   certificates -> master init + start -> trust and enable two workers ->
-#   deploy examples/sample-project -> run its packages (one with a retry) ->
-#   wait -> print the executions with their status and worker.
+#   deploy examples/sample-project -> run its packages (one with a retry, one
+#   with a parameter bound to an environment variable) -> wait -> print the
+#   executions with their status and worker.
 #
 # SCALEOUT_MAIN_JOB_HOLD=1 keeps the cluster running at the end (until Ctrl-C)
 # and prints how to open the web dashboard and use `scaleout manage` on it.
@@ -126,12 +127,21 @@ for _ in 1 2; do
   ids+=("$(manage exec run --folder demo --project sample --package checksum.sh --json \
            | python3 -c 'import json,sys; print(json.load(sys.stdin)["execution_id"])')")
 done
+say "an environment: Greeting bound to the variable Salutation of environment 'evening'"
+manage env create evening --folder demo >/dev/null
+manage env var evening --folder demo "Salutation=Good evening" >/dev/null
+ref="$(manage env ref evening --folder demo --project sample)"
+manage project param --folder demo --project sample Greeting --env-var Salutation >/dev/null
+ids+=("$(manage exec run --folder demo --project sample --package hello.sh --env-ref "$ref" \
+         --param Name=Ada --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["execution_id"])')")
 manage exec wait "${ids[@]}" --timeout 120
 
 say "executions (status and the worker that ran each)"
 manage exec list
 say "the retried one, with its attempts"
 manage exec show "${ids[4]}"
+say "the one run with environment 'evening' (reference $ref): its output"
+manage exec log "${ids[-1]}"
 say "workers"
 manage worker list
 if [ "${SCALEOUT_MAIN_JOB_HOLD:-0}" = "1" ]; then
