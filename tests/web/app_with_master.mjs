@@ -281,6 +281,47 @@ try {
     assert.equal(String(execution.parameters.find((p) => p.parameter_name === 'Rows').value), '1000');
   });
 
+  await step('an admin keeps environments on their page', async () => {
+    await go('#/environments', 'Environments');
+    assert.match(text('#view'), /F \/ Prod/);
+    assert.match(text('#view'), /BatchRows\s*Int32\s*1000/);
+    assert.match(text('#view'), /F \/ P\s*F \/ Prod\s*relative/);
+    $('button[data-action=environment-form]').click();
+    await until(() => $('#environment-create'), 'the New environment form');
+    let form = $('#environment-create');
+    form.querySelector('input[name=folder_name]').value = 'F';
+    form.querySelector('input[name=environment_name]').value = 'Prod';
+    form.dispatchEvent(new window.Event('submit', { cancelable: true, bubbles: true }));
+    await until(() => /already exists/.test(text('#banner')), 'the refusal of a second Prod');
+    form.querySelector('input[name=environment_name]').value = 'Staging';
+    form.dispatchEvent(new window.Event('submit', { cancelable: true, bubbles: true }));
+    await until(() => /F \/ Staging/.test(text('#view')), 'the new environment');
+    const staging = (await api('list_environments', adminToken))
+      .find((e) => e.environment_name === 'Staging');
+    $(`button[data-action=variable-form][data-id="${staging.environment_id}"]`).click();
+    await until(() => $('#variable-add'), 'the Add variable form');
+    form = $('#variable-add');
+    form.querySelector('input[name=variable_name]').value = 'Token';
+    form.querySelector('input[name=value]').value = 's3cret';
+    form.querySelector('input[name=sensitive]').checked = true;
+    form.dispatchEvent(new window.Event('submit', { cancelable: true, bubbles: true }));
+    await until(() => /Token\s*String\s*\(sensitive\)/.test(text('#view')), 'the sensitive variable');
+    assert.ok(!text('#view').includes('s3cret'), 'a sensitive value was shown');
+    const listed = (await api('list_environments?folder_name=F', adminToken))
+      .find((e) => e.environment_name === 'Staging');
+    assert.deepEqual(listed.variables.map((v) => [v.name, v.sensitive, v.value]), [['Token', true, null]]);
+    const before = confirmations;
+    $('button[data-action=delete-variable]:not([data-id*=BatchRows])').click();
+    await until(() => !/Token/.test(text('#view')), 'the variable gone');
+    $('button[data-action=delete-environment][data-id*=Staging]').click();
+    await until(() => !/Staging/.test(text('#view')), 'the environment gone');
+    assert.equal(confirmations, before + 2);
+    // Prod is referenced by P: deleting it is refused, and it stays.
+    $('button[data-action=delete-environment][data-id*=Prod]').click();
+    await until(() => /delete its references first/.test(text('#banner')), 'the refusal');
+    assert.match(text('#view'), /F \/ Prod/);
+  });
+
   await step('an admin stops the pending execution', async () => {
     await go(`#/executions/${pendingId}`, `Execution ${pendingId}`);
     const stop = $('button[data-action=stop-execution]');

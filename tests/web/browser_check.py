@@ -168,9 +168,10 @@ def main():
                              " && document.querySelector('#view table, #view .empty') !== null",
                              f"the page {target} ({title})")
             print(f"ok - {target}: {browser.evaluate('document.querySelector(`h1`).innerText')}")
-        # The forms an admin opens: Add worker, Run a package.
+        # The forms an admin opens: Add worker, Run a package, New environment.
         for page, button, form in (("#/workers", "add-worker-form", "#worker-add"),
-                                   ("#/executions", "run-form", "#execution-run")):
+                                   ("#/executions", "run-form", "#execution-run"),
+                                   ("#/environments", "environment-form", "#environment-create")):
             browser.evaluate(f"location.hash = {json.dumps(page)}")
             selector = f"button[data-action={button}]"
             browser.wait_for(f"!!document.querySelector({json.dumps(selector)})", f"{button} on {page}")

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  canCall, changedProperties, escapeHtml, executionsHash, formatDuration, formatTime,
-  parseParameterLines, parseRoute, renderDashboard, renderExecution, renderExecutions, renderLogin,
-  renderRunForm, renderWorkers, runArguments, STATUSES, statusBadge,
+  canCall, changedProperties, DATA_TYPES, environmentKey, escapeHtml, executionsHash, formatDuration,
+  formatTime, parseParameterLines, parseRoute, renderDashboard, renderEnvironments, renderExecution,
+  renderExecutions, renderLogin, renderRunForm, renderWorkers, runArguments, STATUSES, statusBadge,
 } from '../../web/dashboard/views.mjs';
 
 const HOSTILE = '<img src=x onerror="alert(1)">&\'';
@@ -57,6 +57,7 @@ test('canCall follows the operation table: empty roles admit any principal', () 
 test('parseRoute and executionsHash round-trip the filters', () => {
   assert.deepEqual(parseRoute(''), { view: 'dashboard', filters: {} });
   assert.deepEqual(parseRoute('#/workers'), { view: 'workers', filters: {} });
+  assert.deepEqual(parseRoute('#/environments'), { view: 'environments', filters: {} });
   assert.deepEqual(parseRoute('#/executions/42'), { view: 'execution', id: 42, filters: {} });
   assert.deepEqual(parseRoute('#/executions/4x'), { view: 'executions', filters: {} });
   assert.deepEqual(parseRoute('#/nowhere'), { view: 'dashboard', filters: {} });
@@ -296,4 +297,49 @@ test('All Executions shows Run to a role that may, and the form instead when ope
   const open = renderExecutions([execution()], {}, new Map(), { canRun: true, runForm: renderRunForm(PACKAGES, []) });
   assert.match(open, /id="execution-run"/);
   assert.ok(!open.includes('data-action="run-form"'));
+});
+
+const ENVIRONMENTS = [
+  { environment_id: 3, folder_name: 'F', environment_name: 'Prod', description: 'production',
+    variables: [
+      { name: 'DbServer', data_type: 'String', value: 'prod-db', sensitive: false, description: '' },
+      { name: 'Password', data_type: 'String', value: null, sensitive: true, description: 'the db' },
+    ] },
+  { environment_id: 7, folder_name: 'Sales & Co', environment_name: HOSTILE, description: '',
+    variables: [] },
+];
+
+test('Environments lists each variable, hides sensitive ones and escapes names', () => {
+  const html = renderEnvironments(ENVIRONMENTS, REFERENCES);
+  assert.match(html, /<h2>F \/ Prod<\/h2>/);
+  assert.match(html, /<td>DbServer<\/td><td>String<\/td>\n<td>prod-db<\/td>/);
+  assert.match(html, /<td>Password<\/td><td>String<\/td>\n<td><span class="hint">\(sensitive\)<\/span><\/td>/);
+  assert.match(html, /Sales &amp; Co \/ &lt;img/);
+  assert.ok(!html.includes('<img'));
+  assert.match(html, /No variable yet/);
+  assert.match(html, /<td class="num">4<\/td>\n<td>demo \/ sample<\/td>\n<td>demo \/ Prod<\/td>\n<td>relative<\/td>/);
+  assert.match(html, /Shared \/ &lt;Test&gt;<\/td>\n<td>absolute/);
+  assert.ok(!html.includes('data-action'), 'a reader was offered a button');
+  assert.match(renderEnvironments([], []), /No environment yet/);
+  assert.match(renderEnvironments(ENVIRONMENTS, []), /No project refers to an environment yet/);
+});
+
+test('Environments offers its buttons and forms to a role that may', () => {
+  const can = { create_environment: true, delete_environment: true,
+    create_environment_variable: true, delete_environment_variable: true };
+  const html = renderEnvironments(ENVIRONMENTS, [], { can });
+  assert.match(html, /data-action="environment-form">New environment/);
+  assert.match(html, /data-action="variable-form" data-id="3">Add variable/);
+  const prodKey = escapeHtml(environmentKey('F', 'Prod'));
+  assert.ok(html.includes(`data-action="delete-environment" data-id="${prodKey}"`));
+  const variableKey = escapeHtml(environmentKey('F', 'Prod', 'DbServer'));
+  assert.ok(html.includes(`data-action="delete-variable" data-id="${variableKey}"`));
+  assert.deepEqual(JSON.parse(environmentKey('F', 'Prod', 'DbServer')), ['F', 'Prod', 'DbServer']);
+  const creating = renderEnvironments(ENVIRONMENTS, [], { can, editing: 'new-environment' });
+  assert.match(creating, /<form class="panel" id="environment-create">/);
+  assert.ok(!creating.includes('New environment</button>'), 'the button beside its open form');
+  const adding = renderEnvironments(ENVIRONMENTS, [], { can, editing: 3 });
+  assert.match(adding, /<form class="panel" id="variable-add" data-folder="F" data-environment="Prod">/);
+  for (const type of DATA_TYPES) assert.ok(adding.includes(`<option>${type}</option>`), type);
+  assert.equal((adding.match(/id="variable-add"/g) ?? []).length, 1, 'one form, for environment 3 only');
 });

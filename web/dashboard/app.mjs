@@ -3,8 +3,8 @@
 import { ApiError, createApi } from './api.mjs';
 import { thumbprints } from './certs.mjs';
 import {
-  canCall, changedProperties, executionsHash, parseRoute, renderDashboard, renderExecution,
-  renderExecutions, renderLogin, renderRunForm, renderWorkers, runArguments,
+  canCall, changedProperties, executionsHash, parseRoute, renderDashboard, renderEnvironments,
+  renderExecution, renderExecutions, renderLogin, renderRunForm, renderWorkers, runArguments,
 } from './views.mjs';
 
 const TOKEN_KEY = 'scaleout.token';
@@ -25,6 +25,9 @@ const state = {
 // The worker operations whose buttons the Worker Manager may show.
 const WORKER_OPERATIONS = ['add_worker_agent', 'enable_worker_agent', 'disable_worker_agent',
   'set_worker_agent_property', 'remove_worker_agent'];
+// ... and those whose buttons the Environments page may show.
+const ENVIRONMENT_OPERATIONS = ['create_environment', 'delete_environment',
+  'create_environment_variable', 'delete_environment_variable'];
 
 const $ = (id) => document.getElementById(id);
 
@@ -125,6 +128,16 @@ async function render({ refresh = false } = {}) {
       const workers = await state.api.call('list_worker_agents');
       const allowed = Object.fromEntries(WORKER_OPERATIONS.map((op) => [op, can(op)]));
       view.innerHTML = renderWorkers(workers, { can: allowed, editing: state.editing });
+    } else if (route.view === 'environments') {
+      if (refresh && state.editing !== null) {  // leave an open form alone
+        state.timer = setTimeout(() => render({ refresh: true }), REFRESH_MS);
+        return;
+      }
+      const [environments, references] = await Promise.all([
+        state.api.call('list_environments'), state.api.call('list_environment_references')]);
+      const allowed = Object.fromEntries(ENVIRONMENT_OPERATIONS.map((op) => [op, can(op)]));
+      view.innerHTML = renderEnvironments(environments, references,
+        { can: allowed, editing: state.editing });
     } else if (route.view === 'executions') {
       const typing = view.contains(document.activeElement) && document.activeElement.form;
       if (refresh && (typing || state.editing !== null)) {
@@ -170,8 +183,16 @@ async function render({ refresh = false } = {}) {
 // Opens or closes a Worker Manager form.
 const FORMS = {
   'add-worker-form': () => 'new', 'edit-worker-form': (id) => id, 'run-form': () => 'run',
+  'environment-form': () => 'new-environment', 'variable-form': (id) => id,
   'close-form': () => null,
 };
+
+// The environment (and variable) a button's data-id names (views.mjs's environmentKey).
+function environmentArgs(id) {
+  const [folder_name, environment_name, variable_name] = JSON.parse(id);
+  return variable_name === undefined ? { folder_name, environment_name }
+    : { folder_name, environment_name, variable_name };
+}
 
 async function act(action, id) {
   if (action in FORMS) {
@@ -187,6 +208,15 @@ async function act(action, id) {
     'stop-execution': ['stop_operation', { operation_id: Number(id) },
       `Stop execution ${id}? Its package is told to stop, then killed.`],
   };
+  if (action === 'delete-environment') {
+    const args = environmentArgs(id);
+    calls[action] = ['delete_environment', args,
+      `Delete environment ${args.folder_name} / ${args.environment_name} and its variables?`];
+  } else if (action === 'delete-variable') {
+    const args = environmentArgs(id);
+    calls[action] = ['delete_environment_variable', args,
+      `Remove variable ${args.variable_name} from ${args.environment_name}? Parameters bound to it can no longer run with this environment.`];
+  }
   const [operation, args, question] = calls[action] ?? [];
   if (!operation || (question && !window.confirm(question))) return;
   try {
@@ -246,7 +276,28 @@ async function runPackage(form) {
   return `Execution ${execution.execution_id} started.`;
 }
 
-const SUBMITS = { 'worker-add': addWorker, 'worker-edit': editWorker, 'execution-run': runPackage };
+async function createEnvironment(form) {
+  const fields = Object.fromEntries(new FormData(form));
+  await state.api.call('create_environment', fields, { write: true });
+  return `Environment ${fields.folder_name} / ${fields.environment_name} created.`;
+}
+
+async function addVariable(form) {
+  const fields = new FormData(form);
+  const args = {
+    folder_name: form.dataset.folder, environment_name: form.dataset.environment,
+    variable_name: String(fields.get('variable_name') ?? '').trim(),
+    data_type: fields.get('data_type'), value: fields.get('value') ?? '',
+    sensitive: fields.get('sensitive') === '1', description: fields.get('description') ?? '',
+  };
+  await state.api.call('create_environment_variable', args, { write: true });
+  return `Variable ${args.variable_name} added to ${args.environment_name}.`;
+}
+
+const SUBMITS = {
+  'worker-add': addWorker, 'worker-edit': editWorker, 'execution-run': runPackage,
+  'environment-create': createEnvironment, 'variable-add': addVariable,
+};
 
 async function submitForm(form) {
   try {

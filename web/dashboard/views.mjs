@@ -44,6 +44,7 @@ export function parseRoute(hash) {
     if (value !== '') filters[key] = value;
   }
   if (parts[0] === 'workers') return { view: 'workers', filters };
+  if (parts[0] === 'environments') return { view: 'environments', filters };
   if (parts[0] === 'executions' && parts.length === 2 && /^\d+$/.test(parts[1])) {
     return { view: 'execution', id: Number(parts[1]), filters };
   }
@@ -400,6 +401,87 @@ ${attempts ? `<table><thead><tr><th class="num">#</th><th>status</th><th>worker<
 ${parameters ? `<h2>Parameters</h2><table><thead><tr><th>name</th><th>kind</th><th>value</th></tr></thead><tbody>${parameters}</tbody></table>` : ''}
 <h2>Messages</h2>
 ${renderMessages(messages)}`;
+}
+
+// The data types of a parameter, and so of an environment variable.
+export const DATA_TYPES = ['String', 'Boolean', 'Byte', 'DateTime', 'Decimal', 'Double', 'Int16',
+  'Int32', 'Int64', 'SByte', 'Single', 'UInt32', 'UInt64'];
+
+// The data-id of a button that names an environment or one of its variables.
+export function environmentKey(...names) {
+  return JSON.stringify(names);
+}
+
+function renderEnvironmentForm() {
+  return `<form class="panel" id="environment-create">
+  <h2>New environment</h2>
+  <label>folder<input name="folder_name" required></label>
+  <label>name<input name="environment_name" required></label>
+  <label>description<input name="environment_description" size="50"></label>
+  <div><button class="primary" type="submit">Create</button> <button type="button" data-action="close-form">Cancel</button></div>
+</form>`;
+}
+
+function renderVariableForm(environment) {
+  const types = DATA_TYPES.map((t) => `<option>${escapeHtml(t)}</option>`).join('');
+  return `<form class="panel" id="variable-add" data-folder="${escapeHtml(environment.folder_name)}" data-environment="${escapeHtml(environment.environment_name)}">
+  <h3>Add a variable</h3>
+  <label>name<input name="variable_name" required></label>
+  <label>data type<select name="data_type">${types}</select></label>
+  <label>value<input name="value"></label>
+  <label class="tick"><input type="checkbox" name="sensitive" value="1"> sensitive (never shown again)</label>
+  <label>description<input name="description" size="40"></label>
+  <div><button class="primary" type="submit">Add</button> <button type="button" data-action="close-form">Cancel</button></div>
+</form>`;
+}
+
+// Environments (SSISDB's): each with its variables, a sensitive value never
+// shown; the references projects have to them. `can` holds the operations
+// the principal may call, `editing` the open form: 'new-environment', or an
+// environment's id for its Add variable form.
+export function renderEnvironments(environments, references, { can = {}, editing = null } = {}) {
+  const create = can.create_environment && editing === null
+    ? ' <button class="primary" data-action="environment-form">New environment</button>' : '';
+  const form = editing === 'new-environment' ? renderEnvironmentForm() : '';
+  if (!environments.length) {
+    return `<h1>Environments${create}</h1>${form}<p class="empty">No environment yet. Create one here or with
+<code>scaleout manage env create NAME --folder F</code>; bind parameters to its variables with
+<code>scaleout manage project param ... NAME --env-var VARIABLE</code>.</p>`;
+  }
+  const sections = environments.map((e) => {
+    const key = escapeHtml(environmentKey(e.folder_name, e.environment_name));
+    const remove = can.delete_environment
+      ? ` <button class="danger" data-action="delete-environment" data-id="${key}">Delete</button>` : '';
+    const add = can.create_environment_variable && editing === null
+      ? ` <button data-action="variable-form" data-id="${escapeHtml(e.environment_id)}">Add variable</button>` : '';
+    const rows = e.variables.map((v) => {
+      const removeVariable = can.delete_environment_variable
+        ? `<button class="danger" data-action="delete-variable" data-id="${escapeHtml(environmentKey(e.folder_name, e.environment_name, v.name))}">Remove</button>` : '';
+      return `<tr><td>${escapeHtml(v.name)}</td><td>${escapeHtml(v.data_type)}</td>
+<td>${v.sensitive ? '<span class="hint">(sensitive)</span>' : escapeHtml(v.value)}</td>
+<td>${escapeHtml(v.description)}</td><td class="buttons">${removeVariable}</td></tr>`;
+    }).join('');
+    const table = rows
+      ? `<table><thead><tr><th>variable</th><th>data type</th><th>value</th><th>description</th><th></th></tr></thead><tbody>${rows}</tbody></table>`
+      : '<p class="empty">No variable yet.</p>';
+    const variableForm = String(editing) === String(e.environment_id) ? renderVariableForm(e) : '';
+    return `<section>
+<h2>${escapeHtml(e.folder_name)} / ${escapeHtml(e.environment_name)}${add}${remove}</h2>
+${e.description ? `<p class="hint">${escapeHtml(e.description)}</p>` : ''}
+${variableForm}${table}
+</section>`;
+  }).join('');
+  const referenceRows = references.map((r) => `<tr><td class="num">${escapeHtml(r.reference_id)}</td>
+<td>${escapeHtml(r.folder_name)} / ${escapeHtml(r.project_name)}</td>
+<td>${escapeHtml(r.environment_folder_name ?? r.folder_name)} / ${escapeHtml(r.environment_name)}</td>
+<td>${r.reference_type === 'A' ? 'absolute' : 'relative'}</td></tr>`).join('');
+  const referenceTable = referenceRows
+    ? `<table><thead><tr><th class="num">reference</th><th>project</th><th>environment</th><th>kind</th></tr></thead><tbody>${referenceRows}</tbody></table>`
+    : `<p class="empty">No project refers to an environment yet
+(<code>scaleout manage env ref NAME --folder F --project P</code>).</p>`;
+  return `<h1>Environments${create}</h1>${form}${sections}
+<h2>References</h2>
+${referenceTable}`;
 }
 
 export function renderLogin(error) {
