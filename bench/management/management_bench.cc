@@ -9,6 +9,9 @@
 // create_execution then start_execution as fast as the answers come back,
 // through the JSON API (POST /api/v1/...) or the msgpack route (/v1/manage).
 //
+// Then reads_beside_writes: 16 writers alone and beside 4 readers that
+// scan the executions (list_executions by a status none has), back to back.
+//
 // Prints one JSON document on stdout (progress on stderr). It does not fail on
 // rates (machines differ), only on errors.
 //
@@ -268,10 +271,18 @@ struct Measurement {
   std::string first_error;
   double seconds = 0;
   std::vector<double> latencies_ms;  // one per create+start pair
+  // Readers beside the writers (reads_beside_writes): their calls.
+  std::uint64_t reads = 0;
+  std::vector<double> read_latencies_ms;
 };
 
+// What the readers call: All Executions filtered by a status no execution
+// has, which walks every execution (the heaviest read a dashboard makes).
+const json kHeavyRead = {{"status", "failed"}, {"limit", 50}};
+
+// `readers` more threads call list_executions (kHeavyRead) meanwhile.
 Measurement Run(sdk::Transport& transport, const Master& master, const std::string& api,
-                int clients, double seconds) {
+                int clients, double seconds, int readers = 0) {
   Measurement m;
   m.api = api;
   m.clients = clients;
@@ -324,6 +335,34 @@ Measurement Run(sdk::Transport& transport, const Master& master, const std::stri
       m.latencies_ms.insert(m.latencies_ms.end(), latencies.begin(), latencies.end());
     });
   }
+  for (int r = 0; r < readers; ++r) {
+    threads.emplace_back([&] {
+      sdk::ClientOptions options;
+      options.endpoint = master.url();
+      options.pinned_server_ids = {master.thumbprint()};
+      auto client = transport.Connect(options);
+      std::uint64_t errors = 0;
+      std::string first_error;
+      std::vector<double> latencies;
+      while (!go.load()) std::this_thread::yield();
+      while (client.ok() && !stop.load()) {
+        const auto begin = Clock::now();
+        auto listed = CallJson(**client, master.token(), "list_executions", kHeavyRead);
+        if (!listed.ok()) {
+          if (first_error.empty()) first_error = "a read: " + listed.status().ToString();
+          ++errors;
+          continue;
+        }
+        latencies.push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - begin).count());
+      }
+      std::lock_guard<std::mutex> lock(mutex);
+      m.reads += latencies.size();
+      m.errors += errors;
+      if (m.first_error.empty()) m.first_error = first_error;
+      m.read_latencies_ms.insert(m.read_latencies_ms.end(), latencies.begin(), latencies.end());
+    });
+  }
   // Let every thread connect before the clock starts.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   const auto begin = Clock::now();
@@ -340,6 +379,39 @@ double Percentile(std::vector<double> values, double p) {
   std::sort(values.begin(), values.end());
   const auto index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1));
   return values[index];
+}
+
+// The same writers alone and then beside readers that scan the executions
+// (kHeavyRead), back to back: what the reads cost the writes. The master
+// runs reads on connections of their own, off its catalog writer, so the
+// writes lose only the CPU the reads take (two cores here, shared with the
+// clients).
+json ReadsBesideWrites(sdk::Transport& transport, const Master& master, const Settings& settings) {
+  const int clients = settings.quick ? 4 : 16;
+  const int readers = settings.quick ? 2 : 4;
+  std::cerr << "management_bench: " << clients << " writers alone, then beside " << readers
+            << " readers...\n";
+  const Measurement alone = Run(transport, master, "json", clients, settings.seconds);
+  const Measurement beside = Run(transport, master, "json", clients, settings.seconds, readers);
+  const double rate_alone = static_cast<double>(alone.executions) / alone.seconds;
+  const double rate_beside = static_cast<double>(beside.executions) / beside.seconds;
+  const double p99_alone = Percentile(alone.latencies_ms, 0.99);
+  const double p99_beside = Percentile(beside.latencies_ms, 0.99);
+  return {{"clients", clients},
+          {"readers", readers},
+          {"read", "list_executions status=failed limit=50 (no execution failed: a full walk)"},
+          {"executions_per_second_alone", rate_alone},
+          {"executions_per_second_beside_reads", rate_beside},
+          {"throughput_ratio", rate_alone > 0 ? rate_beside / rate_alone : 0.0},
+          {"latency_ms_p99_alone", p99_alone},
+          {"latency_ms_p99_beside_reads", p99_beside},
+          {"latency_p99_ratio", p99_alone > 0 ? p99_beside / p99_alone : 0.0},
+          {"reads", beside.reads},
+          {"reads_per_second", static_cast<double>(beside.reads) / beside.seconds},
+          {"read_latency_ms_p50", Percentile(beside.read_latencies_ms, 0.50)},
+          {"read_latency_ms_p99", Percentile(beside.read_latencies_ms, 0.99)},
+          {"errors", alone.errors + beside.errors},
+          {"first_error", alone.first_error.empty() ? beside.first_error : alone.first_error}};
 }
 
 Settings ParseArgs(int argc, char** argv) {
@@ -435,15 +507,20 @@ int Main(int argc, char** argv) {
            {"first_error", m.first_error}});
     }
   }
+  const json beside = ReadsBesideWrites(**transport, master, settings);
   (*transport)->Stop();
   const json report = {{"benchmark", "management_bench"},
                        {"operation", "create_execution + start_execution"},
                        {"storage", "sqlite synchronous=FULL"},
                        {"transport", "https"},
-                       {"configs", configs}};
+                       {"configs", configs},
+                       {"reads_beside_writes", beside}};
   std::cout << report.dump(2) << "\n";
   for (const json& c : configs) {
     if (c["errors"].get<std::uint64_t>() > 0 || c["executions"].get<std::uint64_t>() == 0) return 1;
+  }
+  if (beside["errors"].get<std::uint64_t>() > 0 || beside["reads"].get<std::uint64_t>() == 0) {
+    return 1;
   }
   return 0;
 }
