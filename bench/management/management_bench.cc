@@ -29,6 +29,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -280,6 +281,41 @@ struct Measurement {
 // has, which walks every execution (the heaviest read a dashboard makes).
 const json kHeavyRead = {{"status", "failed"}, {"limit", 50}};
 
+// What one client thread did.
+struct ClientTally {
+  std::uint64_t errors = 0;
+  std::string first_error;
+  std::vector<double> latencies_ms;  // one per successful unit of work
+};
+
+// One client thread: its own connection; once `go`, runs `work` (one unit:
+// a create+start pair, or a read) until `stop`, timing each unit.
+ClientTally RunClient(sdk::Transport& transport, const Master& master, const std::atomic<bool>& go,
+                      const std::atomic<bool>& stop,
+                      const std::function<sdk::Status(sdk::Client&)>& work) {
+  ClientTally tally;
+  sdk::ClientOptions options;
+  options.endpoint = master.url();
+  options.pinned_server_ids = {master.thumbprint()};
+  auto client = transport.Connect(options);
+  while (!go.load()) std::this_thread::yield();
+  while (client.ok() && !stop.load()) {
+    const auto begin = Clock::now();
+    if (sdk::Status status = work(**client); !status.ok()) {
+      if (tally.first_error.empty()) tally.first_error = status.ToString();
+      ++tally.errors;
+      continue;
+    }
+    tally.latencies_ms.push_back(
+        std::chrono::duration<double, std::milli>(Clock::now() - begin).count());
+  }
+  if (!client.ok()) {
+    ++tally.errors;
+    tally.first_error = client.status().ToString();
+  }
+  return tally;
+}
+
 // `readers` more threads call list_executions (kHeavyRead) meanwhile.
 Measurement Run(sdk::Transport& transport, const Master& master, const std::string& api,
                 int clients, double seconds, int readers = 0) {
@@ -289,79 +325,34 @@ Measurement Run(sdk::Transport& transport, const Master& master, const std::stri
   std::atomic<bool> go{false};
   std::atomic<bool> stop{false};
   std::mutex mutex;  // guards m's totals while the threads merge them
+  auto merge = [&](const ClientTally& tally, std::vector<double>& latencies) {
+    std::lock_guard<std::mutex> lock(mutex);
+    m.errors += tally.errors;
+    if (m.first_error.empty()) m.first_error = tally.first_error;
+    latencies.insert(latencies.end(), tally.latencies_ms.begin(), tally.latencies_ms.end());
+  };
+  auto create_and_start = [&](sdk::Client& client) -> sdk::Status {
+    auto call = [&](const std::string& op, const json& args) {
+      return api == "json" ? CallJson(client, master.token(), op, args)
+                           : CallMsgpack(client, master.token(), op, args);
+    };
+    auto created = call("create_execution",
+                        {{"folder_name", "F"}, {"project_name", "P"}, {"package_name", "p.sh"}});
+    if (!created.ok()) return created.status();
+    return call("start_execution", {{"execution_id", (*created)["execution_id"]}}).status();
+  };
+  auto heavy_read = [&](sdk::Client& client) -> sdk::Status {
+    return CallJson(client, master.token(), "list_executions", kHeavyRead).status();
+  };
   std::vector<std::thread> threads;
-  threads.reserve(static_cast<std::size_t>(clients));
+  threads.reserve(static_cast<std::size_t>(clients) + static_cast<std::size_t>(readers));
   for (int t = 0; t < clients; ++t) {
-    threads.emplace_back([&] {
-      sdk::ClientOptions options;
-      options.endpoint = master.url();
-      options.pinned_server_ids = {master.thumbprint()};
-      auto client = transport.Connect(options);
-      std::uint64_t done = 0;
-      std::uint64_t errors = 0;
-      std::string first_error;
-      std::vector<double> latencies;
-      auto call = [&](const std::string& op, const json& args) {
-        return api == "json" ? CallJson(**client, master.token(), op, args)
-                             : CallMsgpack(**client, master.token(), op, args);
-      };
-      while (!go.load()) std::this_thread::yield();
-      while (client.ok() && !stop.load()) {
-        const auto begin = Clock::now();
-        auto created =
-            call("create_execution",
-                 {{"folder_name", "F"}, {"project_name", "P"}, {"package_name", "p.sh"}});
-        sdk::Status status = created.status();
-        if (created.ok()) {
-          status = call("start_execution", {{"execution_id", (*created)["execution_id"]}}).status();
-        }
-        if (!status.ok()) {
-          if (first_error.empty()) first_error = status.ToString();
-          ++errors;
-          continue;
-        }
-        latencies.push_back(
-            std::chrono::duration<double, std::milli>(Clock::now() - begin).count());
-        ++done;
-      }
-      if (!client.ok()) {
-        ++errors;
-        first_error = client.status().ToString();
-      }
-      std::lock_guard<std::mutex> lock(mutex);
-      m.executions += done;
-      m.errors += errors;
-      if (m.first_error.empty()) m.first_error = first_error;
-      m.latencies_ms.insert(m.latencies_ms.end(), latencies.begin(), latencies.end());
-    });
+    threads.emplace_back(
+        [&] { merge(RunClient(transport, master, go, stop, create_and_start), m.latencies_ms); });
   }
   for (int r = 0; r < readers; ++r) {
-    threads.emplace_back([&] {
-      sdk::ClientOptions options;
-      options.endpoint = master.url();
-      options.pinned_server_ids = {master.thumbprint()};
-      auto client = transport.Connect(options);
-      std::uint64_t errors = 0;
-      std::string first_error;
-      std::vector<double> latencies;
-      while (!go.load()) std::this_thread::yield();
-      while (client.ok() && !stop.load()) {
-        const auto begin = Clock::now();
-        auto listed = CallJson(**client, master.token(), "list_executions", kHeavyRead);
-        if (!listed.ok()) {
-          if (first_error.empty()) first_error = "a read: " + listed.status().ToString();
-          ++errors;
-          continue;
-        }
-        latencies.push_back(
-            std::chrono::duration<double, std::milli>(Clock::now() - begin).count());
-      }
-      std::lock_guard<std::mutex> lock(mutex);
-      m.reads += latencies.size();
-      m.errors += errors;
-      if (m.first_error.empty()) m.first_error = first_error;
-      m.read_latencies_ms.insert(m.read_latencies_ms.end(), latencies.begin(), latencies.end());
-    });
+    threads.emplace_back(
+        [&] { merge(RunClient(transport, master, go, stop, heavy_read), m.read_latencies_ms); });
   }
   // Let every thread connect before the clock starts.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -371,6 +362,8 @@ Measurement Run(sdk::Transport& transport, const Master& master, const std::stri
   stop = true;
   for (std::thread& t : threads) t.join();
   m.seconds = std::chrono::duration<double>(Clock::now() - begin).count();
+  m.executions = m.latencies_ms.size();
+  m.reads = m.read_latencies_ms.size();
   return m;
 }
 
