@@ -322,6 +322,30 @@ try {
     assert.match(text('#view'), /F \/ Prod/);
   });
 
+  await step("an admin configures a project's parameter on its page", async () => {
+    await go('#/projects', 'Projects');
+    $('#view a[href="#/projects/F/P"]').click();
+    await until(() => text('#view h1') === 'F / P', "the project's page");
+    await until(() => /→ BatchRows/.test(text('#view')), 'the binding');
+    const key = JSON.stringify([20, 'P', 'Rows']);
+    $(`button[data-action=parameter-form][data-id='${key}']`).click();
+    await until(() => $('#parameter-set'), 'the Configure form');
+    const form = $('#parameter-set');
+    form.querySelector('select[name=value_type]').value = 'V';
+    form.querySelector('input[name=parameter_value]').value = 'many';
+    form.dispatchEvent(new window.Event('submit', { cancelable: true, bubbles: true }));
+    await until(() => /Int32/.test(text('#banner')), 'the refusal of a value that is not an Int32');
+    form.querySelector('input[name=parameter_value]').value = '9';
+    form.dispatchEvent(new window.Event('submit', { cancelable: true, bubbles: true }));
+    await until(() => /9\s*\(set here\)/.test(text('#view')), 'the value set');
+    let rows = (await api('list_object_parameters?folder_name=F&project_name=P', adminToken))[0];
+    assert.deepEqual([rows.value_type, rows.default_value, rows.value_set], ['V', '9', true]);
+    $(`button[data-action=clear-parameter][data-id='${key}']`).click();
+    await until(() => !/set here/.test(text('#view')), 'the value cleared');
+    rows = (await api('list_object_parameters?folder_name=F&project_name=P', adminToken))[0];
+    assert.deepEqual([rows.value_type, rows.default_value, rows.value_set], ['V', '5', false]);
+  });
+
   await step('an admin stops the pending execution', async () => {
     await go(`#/executions/${pendingId}`, `Execution ${pendingId}`);
     const stop = $('button[data-action=stop-execution]');

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import {
   canCall, changedProperties, DATA_TYPES, environmentKey, escapeHtml, executionsHash, formatDuration,
   formatTime, parseParameterLines, parseRoute, renderDashboard, renderEnvironments, renderExecution,
-  renderExecutions, renderLogin, renderRunForm, renderWorkers, runArguments, STATUSES, statusBadge,
+  renderExecutions, renderLogin, renderProject, renderProjects, renderRunForm, renderWorkers,
+  runArguments, STATUSES, statusBadge, parameterKey, projectHash,
 } from '../../web/dashboard/views.mjs';
 
 const HOSTILE = '<img src=x onerror="alert(1)">&\'';
@@ -58,6 +59,9 @@ test('parseRoute and executionsHash round-trip the filters', () => {
   assert.deepEqual(parseRoute(''), { view: 'dashboard', filters: {} });
   assert.deepEqual(parseRoute('#/workers'), { view: 'workers', filters: {} });
   assert.deepEqual(parseRoute('#/environments'), { view: 'environments', filters: {} });
+  assert.deepEqual(parseRoute('#/projects'), { view: 'projects', filters: {} });
+  assert.deepEqual(parseRoute(projectHash('Sales & Co', 'a/b')),
+    { view: 'project', folder: 'Sales & Co', project: 'a/b', filters: {} });
   assert.deepEqual(parseRoute('#/executions/42'), { view: 'execution', id: 42, filters: {} });
   assert.deepEqual(parseRoute('#/executions/4x'), { view: 'executions', filters: {} });
   assert.deepEqual(parseRoute('#/nowhere'), { view: 'dashboard', filters: {} });
@@ -342,4 +346,46 @@ test('Environments offers its buttons and forms to a role that may', () => {
   assert.match(adding, /<form class="panel" id="variable-add" data-folder="F" data-environment="Prod">/);
   for (const type of DATA_TYPES) assert.ok(adding.includes(`<option>${type}</option>`), type);
   assert.equal((adding.match(/id="variable-add"/g) ?? []).length, 1, 'one form, for environment 3 only');
+});
+
+const PARAMETERS = [
+  { object_type: 20, object_name: 'sample', parameter_name: 'Greeting', data_type: 'String',
+    required: false, sensitive: false, design_default_value: 'Hello', value_set: true,
+    value_type: 'R', default_value: null, referenced_variable_name: 'Salutation' },
+  { object_type: 20, object_name: 'sample', parameter_name: 'Password', data_type: 'String',
+    required: false, sensitive: true, design_default_value: null, value_set: true,
+    value_type: 'V', default_value: null, referenced_variable_name: null },
+  { object_type: 30, object_name: 'hello.sh', parameter_name: HOSTILE, data_type: 'Int32',
+    required: true, sensitive: false, design_default_value: '5', value_set: false,
+    value_type: 'V', default_value: '5', referenced_variable_name: null },
+];
+
+test('Projects link to each project, whose page shows what each parameter takes', () => {
+  const list = renderProjects([{ folder_name: 'demo', project_name: 'sample', version: 3,
+    package_count: 3, deployed_by: 'admin', last_deployed_time: '2026-12-07T06:00:00.000Z' }]);
+  assert.match(list, /<a href="#\/projects\/demo\/sample">demo \/ sample<\/a>/);
+  assert.match(renderProjects([]), /No project yet/);
+  const html = renderProject('demo', 'sample', PARAMETERS, REFERENCES.slice(0, 1));
+  assert.match(html, /<h1>demo \/ sample<\/h1>/);
+  assert.match(html, /→ Salutation<\/span> <span class="hint">\(environment variable\)/);
+  assert.match(html, /<td>Password<\/td>[\s\S]*\(sensitive\)<\/span> <span class="hint">\(set here\)/);
+  assert.match(html, /package hello.sh<\/td>\n<td>Int32<\/td><td><span class="yes">yes<\/span><\/td>\n<td>5<\/td>/);
+  assert.ok(!html.includes('<img'));
+  assert.match(html, /reference 4: demo \/ Prod/);
+  assert.ok(!html.includes('data-action'), 'a reader was offered a button');
+});
+
+test("a project's page lets an admin configure and clear parameters", () => {
+  const can = { set_object_parameter_value: true, clear_object_parameter_value: true };
+  const html = renderProject('demo', 'sample', PARAMETERS, [], { can });
+  assert.equal((html.match(/data-action="parameter-form"/g) ?? []).length, 3);
+  assert.equal((html.match(/data-action="clear-parameter"/g) ?? []).length, 2, 'Clear only where set');
+  assert.match(html, /None \(<code>scaleout manage env ref/);
+  const editing = renderProject('demo', 'sample', PARAMETERS, [], { can, editing: parameterKey(PARAMETERS[0]) });
+  assert.match(editing, /<form class="panel" id="parameter-set" data-id="\[20,&quot;sample&quot;,&quot;Greeting&quot;\]">/);
+  assert.match(editing, /<option value="R" selected>/);
+  assert.match(editing, /name="parameter_value" value="Salutation"/);
+  assert.ok(!editing.includes('data-action="parameter-form"'), 'Configure beside an open form');
+  const secret = renderProject('demo', 'sample', PARAMETERS, [], { can, editing: parameterKey(PARAMETERS[1]) });
+  assert.match(secret, /name="parameter_value" value=""/);
 });

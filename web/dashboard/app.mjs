@@ -4,7 +4,8 @@ import { ApiError, createApi } from './api.mjs';
 import { thumbprints } from './certs.mjs';
 import {
   canCall, changedProperties, executionsHash, parseRoute, renderDashboard, renderEnvironments,
-  renderExecution, renderExecutions, renderLogin, renderRunForm, renderWorkers, runArguments,
+  renderExecution, renderExecutions, renderLogin, renderProject, renderProjects, renderRunForm,
+  renderWorkers, runArguments,
 } from './views.mjs';
 
 const TOKEN_KEY = 'scaleout.token';
@@ -28,6 +29,8 @@ const WORKER_OPERATIONS = ['add_worker_agent', 'enable_worker_agent', 'disable_w
 // ... and those whose buttons the Environments page may show.
 const ENVIRONMENT_OPERATIONS = ['create_environment', 'delete_environment',
   'create_environment_variable', 'delete_environment_variable'];
+// ... and those a project's page may show.
+const PROJECT_OPERATIONS = ['set_object_parameter_value', 'clear_object_parameter_value'];
 
 const $ = (id) => document.getElementById(id);
 
@@ -107,7 +110,8 @@ async function executionMessages(id) {
 function markNav(view) {
   for (const link of document.querySelectorAll('#nav a')) {
     link.classList.toggle('active', link.dataset.view === view
-      || (view === 'execution' && link.dataset.view === 'executions'));
+      || (view === 'execution' && link.dataset.view === 'executions')
+      || (view === 'project' && link.dataset.view === 'projects'));
   }
 }
 
@@ -128,6 +132,20 @@ async function render({ refresh = false } = {}) {
       const workers = await state.api.call('list_worker_agents');
       const allowed = Object.fromEntries(WORKER_OPERATIONS.map((op) => [op, can(op)]));
       view.innerHTML = renderWorkers(workers, { can: allowed, editing: state.editing });
+    } else if (route.view === 'projects') {
+      view.innerHTML = renderProjects(await state.api.call('list_projects'));
+    } else if (route.view === 'project') {
+      if (refresh && state.editing !== null) {  // leave an open form alone
+        state.timer = setTimeout(() => render({ refresh: true }), REFRESH_MS);
+        return;
+      }
+      const names = { folder_name: route.folder, project_name: route.project };
+      const [parameters, references] = await Promise.all([
+        state.api.call('list_object_parameters', names),
+        state.api.call('list_environment_references', names)]);
+      const allowed = Object.fromEntries(PROJECT_OPERATIONS.map((op) => [op, can(op)]));
+      view.innerHTML = renderProject(route.folder, route.project, parameters, references,
+        { can: allowed, editing: state.editing });
     } else if (route.view === 'environments') {
       if (refresh && state.editing !== null) {  // leave an open form alone
         state.timer = setTimeout(() => render({ refresh: true }), REFRESH_MS);
@@ -184,8 +202,18 @@ async function render({ refresh = false } = {}) {
 const FORMS = {
   'add-worker-form': () => 'new', 'edit-worker-form': (id) => id, 'run-form': () => 'run',
   'environment-form': () => 'new-environment', 'variable-form': (id) => id,
+  'parameter-form': (id) => id,
   'close-form': () => null,
 };
+
+// The parameter of the shown project a data-id names (views.mjs's parameterKey).
+function parameterArgs(id) {
+  const [object_type, object_name, parameter_name] = JSON.parse(id);
+  const route = parseRoute(location.hash);
+  const args = { folder_name: route.folder, project_name: route.project, object_type, parameter_name };
+  if (object_type === 30) args.object_name = object_name;
+  return args;
+}
 
 // The environment (and variable) a button's data-id names (views.mjs's environmentKey).
 function environmentArgs(id) {
@@ -208,7 +236,11 @@ async function act(action, id) {
     'stop-execution': ['stop_operation', { operation_id: Number(id) },
       `Stop execution ${id}? Its package is told to stop, then killed.`],
   };
-  if (action === 'delete-environment') {
+  if (action === 'clear-parameter') {
+    const args = parameterArgs(id);
+    calls[action] = ['clear_object_parameter_value', args,
+      `Clear ${args.parameter_name}? It takes its design default again.`];
+  } else if (action === 'delete-environment') {
     const args = environmentArgs(id);
     calls[action] = ['delete_environment', args,
       `Delete environment ${args.folder_name} / ${args.environment_name} and its variables?`];
@@ -294,9 +326,20 @@ async function addVariable(form) {
   return `Variable ${args.variable_name} added to ${args.environment_name}.`;
 }
 
+async function setParameter(form) {
+  const fields = new FormData(form);
+  const args = { ...parameterArgs(form.dataset.id), value_type: fields.get('value_type'),
+    parameter_value: String(fields.get('parameter_value') ?? '') };
+  await state.api.call('set_object_parameter_value', args, { write: true });
+  return args.value_type === 'R'
+    ? `${args.parameter_name} is bound to the environment variable ${args.parameter_value}.`
+    : `${args.parameter_name} set.`;
+}
+
 const SUBMITS = {
   'worker-add': addWorker, 'worker-edit': editWorker, 'execution-run': runPackage,
   'environment-create': createEnvironment, 'variable-add': addVariable,
+  'parameter-set': setParameter,
 };
 
 async function submitForm(form) {

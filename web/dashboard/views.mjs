@@ -45,6 +45,11 @@ export function parseRoute(hash) {
   }
   if (parts[0] === 'workers') return { view: 'workers', filters };
   if (parts[0] === 'environments') return { view: 'environments', filters };
+  if (parts[0] === 'projects' && parts.length === 3) {
+    return { view: 'project', folder: decodeURIComponent(parts[1]),
+      project: decodeURIComponent(parts[2]), filters };
+  }
+  if (parts[0] === 'projects') return { view: 'projects', filters };
   if (parts[0] === 'executions' && parts.length === 2 && /^\d+$/.test(parts[1])) {
     return { view: 'execution', id: Number(parts[1]), filters };
   }
@@ -482,6 +487,81 @@ ${variableForm}${table}
   return `<h1>Environments${create}</h1>${form}${sections}
 <h2>References</h2>
 ${referenceTable}`;
+}
+
+// "#/projects/<folder>/<project>", each name encoded.
+export function projectHash(folder, project) {
+  return `#/projects/${encodeURIComponent(folder)}/${encodeURIComponent(project)}`;
+}
+
+// The projects deployed (list_projects), each linking to its parameters.
+export function renderProjects(projects) {
+  if (!projects.length) {
+    return `<h1>Projects</h1><p class="empty">No project yet: deploy one with
+<code>scaleout manage deploy --folder F --project P DIR</code>.</p>`;
+  }
+  const rows = projects.map((p) => `<tr><td><a href="${escapeHtml(projectHash(p.folder_name, p.project_name))}">${escapeHtml(p.folder_name)} / ${escapeHtml(p.project_name)}</a></td>
+<td class="num">${escapeHtml(p.version)}</td><td class="num">${escapeHtml(p.package_count)}</td>
+<td>${escapeHtml(p.deployed_by)}</td><td>${escapeHtml(formatTime(p.last_deployed_time))}</td></tr>`).join('');
+  return `<h1>Projects</h1>
+<table><thead><tr><th>project</th><th class="num">version</th><th class="num">packages</th><th>deployed by</th><th>deployed</th></tr></thead>
+<tbody>${rows}</tbody></table>`;
+}
+
+// The data-id of a parameter's buttons, and the form's.
+export function parameterKey(p) {
+  return JSON.stringify([p.object_type, p.object_name, p.parameter_name]);
+}
+
+// What a parameter is set to: bound to a variable, a value the project set,
+// or its design default (a sensitive value never shown).
+function configuredValue(p) {
+  if (p.value_type === 'R') return `<span class="mono">→ ${escapeHtml(p.referenced_variable_name)}</span> <span class="hint">(environment variable)</span>`;
+  const value = p.sensitive ? '<span class="hint">(sensitive)</span>'
+    : p.default_value === null || p.default_value === undefined ? '<span class="hint">(none)</span>'
+      : escapeHtml(p.default_value);
+  return p.value_set ? `${value} <span class="hint">(set here)</span>` : value;
+}
+
+function renderParameterForm(p) {
+  const bound = p.value_type === 'R';
+  return `<form class="panel" id="parameter-set" data-id="${escapeHtml(parameterKey(p))}">
+  <h3>Configure ${escapeHtml(p.parameter_name)} <span class="hint">(${escapeHtml(p.data_type)})</span></h3>
+  <label>take<select name="value_type"><option value="V"${bound ? '' : ' selected'}>this value</option><option value="R"${bound ? ' selected' : ''}>the value of this environment variable</option></select></label>
+  <label>value or variable name<input name="parameter_value" value="${escapeHtml(bound ? p.referenced_variable_name : p.value_set && !p.sensitive ? p.default_value : '')}"></label>
+  <div><button class="primary" type="submit">Save</button> <button type="button" data-action="close-form">Cancel</button></div>
+  <p class="hint">A parameter bound to a variable takes its value from the environment an execution is run with.</p>
+</form>`;
+}
+
+// SSMS's Configure dialog for one project: its parameters (the project's and
+// each package's) with what they are set or bound to, and the environments
+// it refers to. `can` and `editing` (a parameterKey) as renderEnvironments.
+export function renderProject(folder, project, parameters, references, { can = {}, editing = null } = {}) {
+  const rows = parameters.map((p) => {
+    const key = parameterKey(p);
+    const buttons = [];
+    if (can.set_object_parameter_value && editing === null) {
+      buttons.push(`<button data-action="parameter-form" data-id="${escapeHtml(key)}">Configure</button>`);
+    }
+    if (can.clear_object_parameter_value && p.value_set) {
+      buttons.push(`<button data-action="clear-parameter" data-id="${escapeHtml(key)}">Clear</button>`);
+    }
+    const form = editing === key ? `<tr><td colspan="6">${renderParameterForm(p)}</td></tr>` : '';
+    return `<tr><td>${escapeHtml(p.parameter_name)}</td>
+<td>${p.object_type === 20 ? 'project' : `package ${escapeHtml(p.object_name)}`}</td>
+<td>${escapeHtml(p.data_type)}</td><td>${yesNo(p.required)}</td>
+<td>${configuredValue(p)}</td><td class="buttons">${buttons.join(' ')}</td></tr>${form}`;
+  }).join('');
+  const table = rows
+    ? `<table><thead><tr><th>parameter</th><th>of</th><th>data type</th><th>required</th><th>value</th><th></th></tr></thead><tbody>${rows}</tbody></table>`
+    : '<p class="empty">The project declares no parameter.</p>';
+  const refs = references.map((r) => `<li>reference ${escapeHtml(r.reference_id)}: ${escapeHtml(r.environment_folder_name ?? r.folder_name)} / ${escapeHtml(r.environment_name)}</li>`).join('');
+  return `<h1>${escapeHtml(folder)} / ${escapeHtml(project)}</h1>
+<h2>Parameters</h2>
+${table}
+<h2>Environment references</h2>
+${refs ? `<ul>${refs}</ul>` : '<p class="empty">None (<code>scaleout manage env ref NAME --folder F --project P</code>).</p>'}`;
 }
 
 export function renderLogin(error) {

@@ -223,7 +223,7 @@ TEST_F(DashboardEndToEnd, ARealBrowserDrawsEveryPageUnderItsCsp) {
        master_.url(), master_.cert_file().string(), master_.admin_token(),
        "#/workers=Worker Manager", "#/executions=All Executions",
        "#/executions?status=pending=All Executions", "#/executions/" + id + "=Execution " + id,
-       "#/environments=Environments"});
+       "#/environments=Environments", "#/projects=Projects", "#/projects/F/P=F / P"});
   EXPECT_EQ(browser.exit_code, 0) << browser.out << browser.err
                                   << "(Debian's chromium and python3-websocket are needed)";
   EXPECT_TRUE(Contains(browser.out, "every page rendered with no error")) << browser.out;
