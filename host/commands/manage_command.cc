@@ -557,13 +557,16 @@ int EnvUnset(Context& ctx) {
 }
 
 int EnvRefs(Context& ctx) {
-  const json rows =
-      Call(ctx, "list_environment_references",
-           {{"folder_name", Required(ctx, "folder")}, {"project_name", Required(ctx, "project")}});
+  json args = json::object();  // every project's, unless one is named
+  if (ctx.args.values.contains("folder") || ctx.args.values.contains("project")) {
+    args = {{"folder_name", Required(ctx, "folder")}, {"project_name", Required(ctx, "project")}};
+  }
+  const json rows = Call(ctx, "list_environment_references", args);
   if (ctx.json_output) return PrintJson(ctx, rows), kExitOk;
-  Table t({"REFERENCE", "TYPE", "ENVIRONMENT FOLDER", "ENVIRONMENT"});
+  Table t({"REFERENCE", "PROJECT", "TYPE", "ENVIRONMENT FOLDER", "ENVIRONMENT"});
   for (const json& r : rows) {
-    t.Row({Cell(r, "reference_id"), Cell(r, "reference_type"),
+    t.Row({Cell(r, "reference_id"), Cell(r, "folder_name") + "/" + Cell(r, "project_name"),
+           Cell(r, "reference_type"),
            r["environment_folder_name"].is_null() ? Cell(r, "folder_name")
                                                   : Cell(r, "environment_folder_name"),
            Cell(r, "environment_name")});
@@ -1134,7 +1137,8 @@ const std::vector<Command>& Commands() {
        EnvCreate},
       {{"env", "delete"}, "ENVIRONMENT --folder F", {"folder"}, {}, EnvDelete},
       {{"env", "var"},
-       "ENVIRONMENT --folder F NAME=VALUE [--type T] [--sensitive] [--description D] | --update",
+       "ENVIRONMENT --folder F NAME=VALUE [--type T] [--sensitive] [--description D]  "
+       "(--update: a new value for an existing variable)",
        {"folder", "type", "description"},
        {"sensitive", "update"},
        EnvVar},
@@ -1144,7 +1148,11 @@ const std::vector<Command>& Commands() {
        {"folder", "project", "env-folder"},
        {},
        EnvRef},
-      {{"env", "refs"}, "--folder F --project P", {"folder", "project"}, {}, EnvRefs},
+      {{"env", "refs"},
+       "[--folder F --project P]  (one project's, or all)",
+       {"folder", "project"},
+       {},
+       EnvRefs},
       {{"env", "unref"}, "REFERENCE", {}, {}, EnvUnref},
       {{"exec", "create"},
        "--folder F --project P --package PKG [--env-ref ID] [--server|--scaleout] "

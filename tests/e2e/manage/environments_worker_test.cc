@@ -83,6 +83,10 @@ TEST_F(EnvironmentsOnWorkerTest, AnExecutionGetsTheValuesOfTheEnvironmentItRunsW
   EXPECT_TRUE(Contains(params.out, "-> BatchRows")) << params.out;
   const json refs = cluster_.ManageJson({"env", "refs", "--folder", "F", "--project", "P"});
   ASSERT_EQ(refs.size(), 2u);
+  EXPECT_EQ(cluster_.ManageJson({"env", "refs"}).size(), 2u);  // every project's
+  const ProcessResult table = Manage({"env", "refs"});
+  EXPECT_TRUE(Contains(table.out, "F/P")) << table.out;
+  EXPECT_EQ(Manage({"env", "refs", "--folder", "F"}).exit_code, 2);  // --project is missing
 
   const std::int64_t on_prod =
       cluster_.Run("F", "P", "load.sh", {"--env-ref", std::to_string(prod), "--scaleout"});
