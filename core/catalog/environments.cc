@@ -137,11 +137,13 @@ Result<std::int64_t> CreateEnvironment(Txn& txn, const Caller& caller, std::stri
   SCALEOUT_RETURN_IF_ERROR(CheckName("environment_name", environment_name, kMaxNameChars));
   SCALEOUT_RETURN_IF_ERROR(CheckText("description", description, kMaxDescriptionChars));
   sdk::Connection& c = txn.connection;
-  if (FindEnvironment(c, folder_name, environment_name).ok()) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t folder_id, FindFolder(c, folder_name));
+  const Result<std::int64_t> existing = FindEnvironment(c, folder_name, environment_name);
+  if (existing.ok()) {
     return Status::AlreadyExists(EnvironmentLabel(folder_name, environment_name) +
                                  " already exists");
   }
-  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t folder_id, FindFolder(c, folder_name));
+  if (existing.status().code() != sdk::StatusCode::kNotFound) return existing.status();
   SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id, internal::NextId(c, "environment"));
   SCALEOUT_RETURN_IF_ERROR(
       Execute(c,
