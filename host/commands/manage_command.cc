@@ -817,6 +817,9 @@ int ExecShow(Context& ctx) {
                         {"Project version", Cell(e, "project_lsn")},
                         {"Mode", e.value("runinscaleout", true) ? "Scale Out" : "Server"},
                         {"Any worker", Cell(e, "useanyworker")},
+                        {"Environment", e.value("reference_id", json()).is_null()
+                                            ? "none"
+                                            : "reference " + Cell(e, "reference_id")},
                         {"Retry count", Cell(e, "retry_count")},
                         {"Executed count", Cell(e, "executed_count")},
                         {"Worker", Cell(e, "worker_agent_id")},

@@ -97,6 +97,8 @@ TEST_F(EnvironmentsOnWorkerTest, AnExecutionGetsTheValuesOfTheEnvironmentItRunsW
   EXPECT_FALSE(Contains(prod_out, "pr0d-secret")) << prod_out;
   EXPECT_TRUE(Contains(Output(on_test), "server=test-db rows=10 password=***"));
   EXPECT_EQ(cluster_.Show(on_prod)["reference_id"], prod);
+  const ProcessResult shown = Manage({"exec", "show", std::to_string(on_prod)});
+  EXPECT_TRUE(Contains(shown.out, "reference " + std::to_string(prod))) << shown.out;
 
   // A schedule runs with an environment too (SQL Server Agent's job step).
   Ok({"schedule", "add", "nightly", "--cron", "@daily", "--folder", "F", "--project", "P",
