@@ -477,6 +477,143 @@ Result<std::vector<ObjectParameter>> ListObjectParameters(Txn& txn, const Caller
   return out;
 }
 
+// ---- validation -------------------------------------------------------------------------------
+
+namespace {
+
+// The entry packages of version `lsn` (or `only`, which must be one).
+Result<std::vector<std::string>> EntryPackages(sdk::Connection& c, std::int64_t lsn,
+                                               const std::optional<std::string>& only,
+                                               std::string_view project_name) {
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c,
+                                            "SELECT name, entry_point FROM packages WHERE "
+                                            "project_version_lsn = ? ORDER BY name"));
+  q.Int(lsn);
+  std::vector<std::string> out;
+  for (;;) {
+    SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+    if (!row) break;
+    if (only && q.T(0) != *only) continue;
+    if (only && q.I(1) == 0) {
+      return Status::FailedPrecondition("package " + Quoted(*only) +
+                                        " is not an entry-point package; only entry points run");
+    }
+    if (q.I(1) != 0) out.push_back(q.T(0));
+  }
+  if (only && out.empty()) {
+    return Status::NotFound("package " + Quoted(*only) + " is not in the current version of " +
+                            Quoted(project_name) + "; list_packages shows them");
+  }
+  return out;
+}
+
+// The required parameters of `package_name` (and of the project) that have
+// no value: no design default and nothing configured.
+Result<std::vector<std::string>> RequiredWithoutValue(sdk::Connection& c, std::int64_t project_id,
+                                                      std::int64_t lsn,
+                                                      std::string_view package_name) {
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q, Cached(c,
+                      "SELECT p.parameter_name FROM object_parameters p LEFT JOIN "
+                      "object_parameter_values o ON o.project_id = ? AND o.object_type = "
+                      "p.object_type AND o.object_name = p.object_name AND o.parameter_name = "
+                      "p.parameter_name WHERE p.project_version_lsn = ? AND p.required = 1 AND "
+                      "p.default_value IS NULL AND o.value_type IS NULL AND (p.object_type = 20 "
+                      "OR (p.object_type = 30 AND p.object_name = ?)) ORDER BY p.parameter_name"));
+  q.Int(project_id).Int(lsn).Text(package_name);
+  return internal::FirstColumnTexts(q);
+}
+
+// The references `scope` covers: each a reference id, or nullopt for "none".
+Result<std::vector<std::optional<std::int64_t>>> ReferencesInScope(
+    sdk::Connection& c, std::int64_t project_id, std::string_view scope,
+    std::optional<std::int64_t> reference_id) {
+  std::vector<std::optional<std::int64_t>> out;
+  if (scope == "D") {
+    out.push_back(std::nullopt);
+  } else if (scope == "S") {
+    if (!reference_id) {
+      return Status::InvalidArgument("environment_scope S needs reference_id");
+    }
+    SCALEOUT_RETURN_IF_ERROR(internal::RequireReference(c, project_id, *reference_id));
+    out.push_back(reference_id);
+  } else if (scope == "A") {
+    SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c,
+                                              "SELECT reference_id FROM environment_references "
+                                              "WHERE project_id = ? ORDER BY reference_id"));
+    q.Int(project_id);
+    for (;;) {
+      SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+      if (!row) break;
+      out.push_back(q.I(0));
+    }
+    if (out.empty()) out.push_back(std::nullopt);
+  } else {
+    return Status::InvalidArgument("environment_scope " + Quoted(scope) +
+                                   " is not valid; use A (every reference of the project), S "
+                                   "(reference_id only) or D (no environment)");
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<ValidationResult> ValidateProject(Txn& txn, const Caller& caller,
+                                         std::string_view folder_name,
+                                         std::string_view project_name,
+                                         const std::optional<std::string>& package_name,
+                                         std::string_view environment_scope,
+                                         std::optional<std::int64_t> reference_id) {
+  const bool one_package = package_name.has_value();
+  SCALEOUT_RETURN_IF_ERROR(
+      RequireRole(caller, one_package ? "validate_package" : "validate_project", kRunnerRoles));
+  SCALEOUT_RETURN_IF_ERROR(CheckName("folder_name", folder_name, kMaxNameChars));
+  SCALEOUT_RETURN_IF_ERROR(CheckName("project_name", project_name, kMaxNameChars));
+  if (package_name) {
+    SCALEOUT_RETURN_IF_ERROR(CheckName("package_name", *package_name, kMaxPackageNameChars));
+  }
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(ProjectRow project, RequireProject(c, folder_name, project_name));
+  SCALEOUT_ASSIGN_OR_RETURN(
+      auto references, ReferencesInScope(c, project.project_id, environment_scope, reference_id));
+  SCALEOUT_ASSIGN_OR_RETURN(std::vector<std::string> packages,
+                            EntryPackages(c, project.lsn, package_name, project_name));
+  ValidationResult result;
+  for (const std::string& package : packages) {
+    SCALEOUT_ASSIGN_OR_RETURN(std::vector<std::string> missing,
+                              RequiredWithoutValue(c, project.project_id, project.lsn, package));
+    for (const std::string& name : missing) {
+      result.messages.push_back(
+          {package, std::nullopt,
+           "required parameter " + Quoted(name) +
+               " has no value; set one for the project (set_object_parameter_value) or give it "
+               "to each execution"});
+    }
+    for (const std::optional<std::int64_t>& reference : references) {
+      ++result.checks;
+      auto resolved = internal::ResolveConfiguredParameterValues(c, project.project_id, project.lsn,
+                                                                 package, reference);
+      if (resolved.ok()) continue;
+      // Only what a configuration can get wrong; a storage failure is the caller's.
+      const sdk::StatusCode code = resolved.status().code();
+      if (code != sdk::StatusCode::kFailedPrecondition &&
+          code != sdk::StatusCode::kInvalidArgument && code != sdk::StatusCode::kNotFound) {
+        return resolved.status();
+      }
+      result.messages.push_back({package, reference, resolved.status().message()});
+    }
+  }
+  result.succeeded = result.messages.empty();
+  SCALEOUT_ASSIGN_OR_RETURN(
+      result.operation_id,
+      internal::InsertOperation(
+          c, one_package ? OperationType::kValidatePackage : OperationType::kValidateProject,
+          kObjectProject, project.project_id, project_name,
+          result.succeeded ? ExecutionStatus::kSucceeded : ExecutionStatus::kFailed, caller.name,
+          txn.now));
+  return result;
+}
+
 // ---- executions -------------------------------------------------------------------------------
 
 namespace internal {

@@ -142,6 +142,35 @@ sdk::Result<std::vector<ObjectParameter>> ListObjectParameters(Txn& txn, const C
                                                                std::string_view folder_name,
                                                                std::string_view project_name);
 
+// One problem validate_project/validate_package found.
+struct ValidationMessage {
+  std::string package_name;
+  std::optional<std::int64_t> reference_id;  // the environment it was checked with; none: without
+  std::string message;                       // what is wrong and what to do
+};
+
+struct ValidationResult {
+  std::int64_t operation_id = 0;  // the validation's operation (type 300 or 301)
+  bool succeeded = true;          // no message
+  std::vector<ValidationMessage> messages;
+  std::int64_t checks = 0;  // package × environment combinations checked
+};
+
+// catalog.validate_project / validate_package: whether each entry package of
+// the project's current version (`package_name`: that one only) could be
+// executed with each environment reference in scope, without creating
+// anything: every bound parameter resolvable (as create_execution resolves
+// it) and every required parameter with a value. `environment_scope` as
+// SSIS: "A" every reference of the project (and none when it has none), "S"
+// only `reference_id`, "D" none. Records an operation (300 or 301),
+// succeeded or failed, and returns what it found. Admin or cluster executor.
+sdk::Result<ValidationResult> ValidateProject(Txn& txn, const Caller& caller,
+                                              std::string_view folder_name,
+                                              std::string_view project_name,
+                                              const std::optional<std::string>& package_name,
+                                              std::string_view environment_scope,
+                                              std::optional<std::int64_t> reference_id);
+
 namespace internal {
 
 // OK when `reference_id` is an environment reference of the project;

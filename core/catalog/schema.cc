@@ -270,13 +270,7 @@ sdk::Result<std::vector<std::string>> ListTables(sdk::Connection& connection,
           : "SELECT table_name FROM information_schema.tables WHERE table_schema = "
             "current_schema()";
   SCALEOUT_ASSIGN_OR_RETURN(Query q, OneOff(connection, sql));
-  std::vector<std::string> tables;
-  for (;;) {
-    SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
-    if (!row) break;
-    tables.push_back(q.T(0));
-  }
-  return tables;
+  return internal::FirstColumnTexts(q);
 }
 
 sdk::Status ApplyMigration1(sdk::Connection& connection, const sdk::Dialect& dialect) {

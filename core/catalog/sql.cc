@@ -89,4 +89,14 @@ sdk::Result<Query> OneOff(sdk::Connection& connection, std::string_view sql) {
   return Query(std::move(statement));
 }
 
+sdk::Result<std::vector<std::string>> FirstColumnTexts(Query& q) {
+  std::vector<std::string> out;
+  for (;;) {
+    SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+    if (!row) break;
+    out.push_back(q.T(0));
+  }
+  return out;
+}
+
 }  // namespace scaleout::core::catalog::internal

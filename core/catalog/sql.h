@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "scaleout/sdk/status.h"
 #include "scaleout/sdk/storage.h"
@@ -74,6 +75,9 @@ void CountWrite() noexcept;
 sdk::Result<Query> Cached(sdk::Connection& connection, std::string_view sql);
 // A one-off statement for SQL assembled from fixed fragments (filters).
 sdk::Result<Query> OneOff(sdk::Connection& connection, std::string_view sql);
+
+// Steps `q` (bound) to its end: the first column of each row, as text.
+sdk::Result<std::vector<std::string>> FirstColumnTexts(Query& q);
 
 // Runs fixed SQL with the given binder and returns rows affected.
 template <typename Binder>

@@ -44,6 +44,8 @@ enum class OperationType : int {
   kDeployProject = 101,
   kExecution = 200,  // create_execution / start_execution
   kStopOperation = 202,
+  kValidateProject = 300,
+  kValidatePackage = 301,
   kConfigureCatalog = 1000,
 };
 

@@ -57,13 +57,7 @@ sdk::Result<std::vector<std::string>> ListFolders(catalog::Txn& txn,
   SCALEOUT_RETURN_IF_ERROR(catalog::RequireRole(caller, "read folders", catalog::kReaderRoles));
   SCALEOUT_ASSIGN_OR_RETURN(Query q,
                             OneOff(txn.connection, "SELECT name FROM folders ORDER BY name"));
-  std::vector<std::string> out;
-  for (;;) {
-    SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
-    if (!row) break;
-    out.push_back(q.T(0));
-  }
-  return out;
+  return catalog::internal::FirstColumnTexts(q);
 }
 
 sdk::Result<std::map<int, std::int64_t>> CountExecutionsByStatus(catalog::Txn& txn,

@@ -17,6 +17,7 @@ using sdk::Status;
 namespace {
 
 const std::vector<std::string_view> kAdmin = {catalog::kRoleAdmin};
+const std::vector<std::string_view> kRunners = {catalog::kRoleAdmin, catalog::kRoleClusterExecutor};
 const std::vector<std::string_view> kReaders = {catalog::kRoleAdmin, catalog::kRoleClusterExecutor,
                                                 catalog::kRoleReader};
 
@@ -169,6 +170,33 @@ Result<json> ListObjectParameters(OperationContext& ctx) {
   return JsonArray(rows);
 }
 
+// validate_project, or validate_package when `one_package`.
+Result<json> Validate(OperationContext& ctx, bool one_package) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::string folder, ArgString(ctx.args, "folder_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string project, ArgString(ctx.args, "project_name"));
+  std::optional<std::string> package;
+  if (one_package) {
+    SCALEOUT_ASSIGN_OR_RETURN(package, ArgString(ctx.args, "package_name"));
+  }
+  SCALEOUT_ASSIGN_OR_RETURN(auto reference_id, ArgOptInt(ctx.args, "reference_id"));
+  // SSIS's default scope is every reference; a reference given means that one.
+  const std::string scope =
+      ArgOptString(ctx.args, "environment_scope").value_or(reference_id ? "S" : "A");
+  SCALEOUT_ASSIGN_OR_RETURN(
+      catalog::ValidationResult result,
+      catalog::ValidateProject(ctx.txn, ctx.caller, folder, project, package, scope, reference_id));
+  json messages = json::array();
+  for (const catalog::ValidationMessage& m : result.messages) {
+    messages.push_back({{"package_name", m.package_name},
+                        {"reference_id", m.reference_id ? json(*m.reference_id) : json(nullptr)},
+                        {"message", m.message}});
+  }
+  return json{{"operation_id", result.operation_id},
+              {"status_name", result.succeeded ? "succeeded" : "failed"},
+              {"checks", result.checks},
+              {"messages", std::move(messages)}};
+}
+
 }  // namespace
 
 std::vector<Operation> EnvironmentOperations() {
@@ -195,6 +223,10 @@ std::vector<Operation> EnvironmentOperations() {
        SetObjectParameter},
       {"clear_object_parameter_value", "catalog.clear_object_parameter_value", kAdmin, true,
        ClearObjectParameter},
+      {"validate_project", "catalog.validate_project", kRunners, true,
+       [](OperationContext& ctx) { return Validate(ctx, false); }},
+      {"validate_package", "catalog.validate_package", kRunners, true,
+       [](OperationContext& ctx) { return Validate(ctx, true); }},
   };
 }
 

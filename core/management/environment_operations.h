@@ -5,7 +5,8 @@
 // delete_environment_variable, create_environment_reference,
 // delete_environment_reference, set_object_parameter_value,
 // clear_object_parameter_value, list_environments,
-// list_environment_references and list_object_parameters.
+// list_environment_references, list_object_parameters, validate_project and
+// validate_package.
 //
 // Thread-safety: the handlers run where every operation runs (operations.h).
 #ifndef SCALEOUT_CORE_MANAGEMENT_ENVIRONMENT_OPERATIONS_H_

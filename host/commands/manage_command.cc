@@ -116,6 +116,12 @@ void AddMode(const Context& ctx, json& args) {
   if (ctx.args.Has("scaleout")) args["runinscaleout"] = true;
 }
 
+// --env-ref ID: the environment reference an execution (or schedule) runs with.
+void AddReference(const Context& ctx, json& args) {
+  if (ctx.args.values.contains("env-ref"))
+    args["reference_id"] = ParseInt(ctx.args.Get("env-ref"), "--env-ref");
+}
+
 json PackageArgs(const Context& ctx) {
   return json{{"folder_name", Required(ctx, "folder")},
               {"project_name", Required(ctx, "project")},
@@ -653,6 +659,31 @@ int ProjectUnparam(Context& ctx) {
   return kExitOk;
 }
 
+// project validate: catalog.validate_project (or validate_package with
+// --package) against every reference of the project, or --env-ref's only.
+int ProjectValidate(Context& ctx) {
+  json args{{"folder_name", Required(ctx, "folder")}, {"project_name", Required(ctx, "project")}};
+  const bool one_package = ctx.args.values.contains("package");
+  if (one_package) args["package_name"] = ctx.args.Get("package");
+  AddReference(ctx, args);
+  const json r = Call(ctx, one_package ? "validate_package" : "validate_project", args);
+  const bool ok = r.at("messages").empty();
+  if (ctx.json_output) return PrintJson(ctx, r), ok ? kExitOk : kExitFailed;
+  if (ok) {
+    ctx.out << "Valid: " << Cell(r, "checks") << " package and environment combinations checked"
+            << " (operation " << Cell(r, "operation_id") << ").\n";
+    return kExitOk;
+  }
+  Table t({"PACKAGE", "ENVIRONMENT", "PROBLEM"});
+  for (const json& m : r["messages"]) {
+    t.Row({Cell(m, "package_name"),
+           m["reference_id"].is_null() ? "-" : "reference " + Cell(m, "reference_id"),
+           Cell(m, "message")});
+  }
+  t.Print(ctx.out);
+  return kExitFailed;
+}
+
 // ---- executions ------------------------------------------------------------------------------
 
 bool IsTerminal(const std::string& status) {
@@ -670,11 +701,6 @@ void PrintExecutions(Context& ctx, const json& rows) {
            Cell(e, "executed_count"), Cell(e, "created_time"), Cell(e, "end_time")});
   }
   t.Print(ctx.out);
-}
-
-void AddReference(const Context& ctx, json& args) {
-  if (ctx.args.values.contains("env-ref"))
-    args["reference_id"] = ParseInt(ctx.args.Get("env-ref"), "--env-ref");
 }
 
 int ExecCreate(Context& ctx) {
@@ -1132,6 +1158,11 @@ const std::vector<Command>& Commands() {
        {"folder", "project", "package"},
        {},
        ProjectUnparam},
+      {{"project", "validate"},
+       "--folder F --project P [--package PKG] [--env-ref ID]  (exit 1 when a problem is found)",
+       {"folder", "project", "package", "env-ref"},
+       {},
+       ProjectValidate},
       {{"env", "list"}, "[--folder F]  environments and their variables", {"folder"}, {}, EnvList},
       {{"env", "create"},
        "ENVIRONMENT --folder F [--description D]",

@@ -349,6 +349,75 @@ TEST_P(EnvironmentsTest, ConfiguredValuesCarryOverToANewVersionThatStillDeclares
   EXPECT_TRUE((*params)[0].value_set);
 }
 
+TEST_P(EnvironmentsTest, ValidationFindsWhatAnExecutionWouldBeRefusedForAndCreatesNothing) {
+  DeployBasic();  // Main.dtsx (entry point) requires Rows, which has no default
+  ASSERT_TRUE(CreateEnv("F", "Prod").ok());
+  ASSERT_TRUE(AddVariable("Prod", "ConnVar", "String", "prod-db").ok());
+  ASSERT_TRUE(CreateEnv("F", "Test").ok());
+  const std::int64_t prod = Reference("Prod");
+  const std::int64_t test = Reference("Test");
+  ASSERT_TRUE(ConfigureParameter(kObjectProject, "Conn", "ConnVar", "R").ok());
+  auto validate = [&](std::optional<std::string> package, std::string scope,
+                      std::optional<std::int64_t> ref, const Caller& who) {
+    return TxR<ValidationResult>(
+        [&](Txn& t) { return ValidateProject(t, who, "F", "P", package, scope, ref); });
+  };
+  auto all = validate(std::nullopt, "A", std::nullopt, executor_);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_FALSE(all->succeeded);
+  EXPECT_EQ(all->checks, 2);  // one entry package x two references
+  ASSERT_EQ(all->messages.size(), 2u);
+  EXPECT_EQ(all->messages[0].package_name, "Main.dtsx");
+  EXPECT_EQ(all->messages[0].reference_id, std::nullopt);
+  EXPECT_THAT(all->messages[0].message, HasSubstr("required parameter 'Rows' has no value"));
+  EXPECT_EQ(all->messages[1].reference_id, test);
+  EXPECT_THAT(all->messages[1].message, HasSubstr("'ConnVar', which environment 'Test'"));
+
+  // Rows given a value: only Test is still wrong; Prod alone validates.
+  ASSERT_TRUE(ConfigureParameter(kObjectPackage, "Rows", "10").ok());
+  auto on_prod = validate("Main.dtsx", "S", prod, admin_);
+  ASSERT_TRUE(on_prod.ok()) << on_prod.status().ToString();
+  EXPECT_TRUE(on_prod->succeeded);
+  EXPECT_EQ(on_prod->checks, 1);
+  auto none = validate(std::nullopt, "D", std::nullopt, admin_);
+  ASSERT_TRUE(none.ok());
+  ASSERT_EQ(none->messages.size(), 1u);
+  EXPECT_THAT(none->messages[0].message, HasSubstr("give the execution an environment reference"));
+
+  // Each validation is an operation (300 project, 301 package), nothing else.
+  auto ops = TxR<std::vector<Operation>>([&](Txn& t) { return ListOperations(t, admin_, 100); });
+  ASSERT_TRUE(ops.ok());
+  int validations = 0;
+  for (const Operation& op : *ops) {
+    if (op.operation_type == 300 || op.operation_type == 301) ++validations;
+    if (op.operation_id == on_prod->operation_id) {
+      EXPECT_EQ(op.operation_type, 301);
+      EXPECT_EQ(op.status, ExecutionStatus::kSucceeded);
+    }
+    if (op.operation_id == all->operation_id) {
+      EXPECT_EQ(op.status, ExecutionStatus::kFailed);
+    }
+  }
+  EXPECT_EQ(validations, 3);
+  auto executions = TxR<std::vector<Execution>>([&](Txn& t) { return ListExecutions(t, admin_); });
+  ASSERT_TRUE(executions.ok());
+  EXPECT_TRUE(executions->empty());
+
+  // Bad calls are refused and change nothing.
+  EXPECT_REFUSED_UNCHANGED(validate(std::nullopt, "X", std::nullopt, admin_).status(),
+                           Code::kInvalidArgument, "environment_scope");
+  EXPECT_REFUSED_UNCHANGED(validate(std::nullopt, "S", std::nullopt, admin_).status(),
+                           Code::kInvalidArgument, "needs reference_id");
+  EXPECT_REFUSED_UNCHANGED(validate(std::nullopt, "S", prod + 100, admin_).status(),
+                           Code::kNotFound, "does not belong to this project");
+  EXPECT_REFUSED_UNCHANGED(validate("Child.dtsx", "A", std::nullopt, admin_).status(),
+                           Code::kFailedPrecondition, "not an entry-point package");
+  EXPECT_REFUSED_UNCHANGED(validate("Nope.dtsx", "A", std::nullopt, admin_).status(),
+                           Code::kNotFound, "list_packages");
+  EXPECT_REFUSED_UNCHANGED(validate(std::nullopt, "A", std::nullopt, reader_).status(),
+                           Code::kPermissionDenied, "ssis_cluster_executor");
+}
+
 }  // namespace
 
 INSTANTIATE_TEST_SUITE_P(Storage, EnvironmentsTest, ::testing::ValuesIn(Backends()),

@@ -73,6 +73,11 @@ TEST_F(EnvironmentsOnWorkerTest, AnExecutionGetsTheValuesOfTheEnvironmentItRunsW
   Ok({"project", "param", "--folder", "F", "--project", "P", "--package", "load.sh", "Rows",
       "--env-var", "BatchRows"});
 
+  // Validation: both environments can run load.sh.
+  ProcessResult valid = Manage({"project", "validate", "--folder", "F", "--project", "P"});
+  EXPECT_EQ(valid.exit_code, 0) << valid.err;
+  EXPECT_TRUE(Contains(valid.out, "Valid: 2 package and environment combinations")) << valid.out;
+
   // What an operator sees: the bindings, never a sensitive value.
   const ProcessResult listed = Manage({"env", "list", "--folder", "F"});
   EXPECT_TRUE(Contains(listed.out, "prod-db")) << listed.out;
@@ -122,7 +127,14 @@ TEST_F(EnvironmentsOnWorkerTest, AnUnresolvableBindingIsRefusedAndCreatesNoExecu
   const std::vector<std::string> run = {"exec", "run",       "--folder", "F",         "--project",
                                         "P",    "--package", "load.sh",  "--scaleout"};
 
-  ProcessResult r = Manage(run);
+  // Validation says so before anyone runs it, and creates nothing.
+  ProcessResult r = Manage({"project", "validate", "--folder", "F", "--project", "P", "--package",
+                            "load.sh", "--env-ref", std::to_string(prod)});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(Contains(r.out, "reference " + std::to_string(prod))) << r.out;
+  EXPECT_TRUE(Contains(r.out, "of type String in environment 'Prod'")) << r.out;
+
+  r = Manage(run);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(Contains(r.err, "give the execution an environment reference")) << r.err;
   std::vector<std::string> with_ref = run;

@@ -73,6 +73,8 @@ const std::map<std::string, std::set<std::string>> kMatrix = {
     {"list_object_parameters", kReaders},
     {"set_object_parameter_value", kAdmin},
     {"clear_object_parameter_value", kAdmin},
+    {"validate_project", kRunners},
+    {"validate_package", kRunners},
 };
 
 TEST(ManagePermissionsTest, EveryOperationTimesEveryIdentity) {
