@@ -325,7 +325,7 @@ try {
   await step("an admin configures a project's parameter on its page", async () => {
     await go('#/projects', 'Projects');
     $('#view a[href="#/projects/F/P"]').click();
-    await until(() => text('#view h1') === 'F / P', "the project's page");
+    await until(() => text('#view h1').startsWith('F / P'), "the project's page");
     await until(() => /→ BatchRows/.test(text('#view')), 'the binding');
     const key = JSON.stringify([20, 'P', 'Rows']);
     $(`button[data-action=parameter-form][data-id='${key}']`).click();
@@ -344,6 +344,9 @@ try {
     await until(() => !/set here/.test(text('#view')), 'the value cleared');
     rows = (await api('list_object_parameters?folder_name=F&project_name=P', adminToken))[0];
     assert.deepEqual([rows.value_type, rows.default_value, rows.value_set], ['V', '5', false]);
+    $('button[data-action=validate-project]').click();
+    await until(() => /Valid: 1 package and environment combinations/.test(text('#banner')),
+      'the validation');
   });
 
   await step('an admin stops the pending execution', async () => {

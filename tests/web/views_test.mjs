@@ -7,7 +7,7 @@ import {
   canCall, changedProperties, DATA_TYPES, environmentKey, escapeHtml, executionsHash, formatDuration,
   formatTime, parseParameterLines, parseRoute, renderDashboard, renderEnvironments, renderExecution,
   renderExecutions, renderLogin, renderProject, renderProjects, renderRunForm, renderWorkers,
-  runArguments, STATUSES, statusBadge, parameterKey, projectHash,
+  runArguments, STATUSES, statusBadge, parameterKey, projectHash, validationSummary,
 } from '../../web/dashboard/views.mjs';
 
 const HOSTILE = '<img src=x onerror="alert(1)">&\'';
@@ -388,4 +388,16 @@ test("a project's page lets an admin configure and clear parameters", () => {
   assert.ok(!editing.includes('data-action="parameter-form"'), 'Configure beside an open form');
   const secret = renderProject('demo', 'sample', PARAMETERS, [], { can, editing: parameterKey(PARAMETERS[1]) });
   assert.match(secret, /name="parameter_value" value=""/);
+});
+
+test('Validate shows for a role that may, and its answer reads as one line', () => {
+  assert.match(renderProject('demo', 'sample', [], [], { can: { validate_project: true } }),
+    /<h1>demo \/ sample <button data-action="validate-project">Validate<\/button><\/h1>/);
+  assert.ok(!renderProject('demo', 'sample', [], []).includes('validate-project'));
+  assert.equal(validationSummary({ checks: 2, messages: [] }),
+    'Valid: 2 package and environment combinations checked.');
+  assert.equal(validationSummary({ checks: 2, messages: [
+    { package_name: 'a.sh', reference_id: null, message: 'required parameter X has no value' },
+    { package_name: 'a.sh', reference_id: 4, message: 'no such variable' }] }),
+  '2 problems: a.sh: required parameter X has no value | a.sh with reference 4: no such variable');
 });

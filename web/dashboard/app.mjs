@@ -5,7 +5,7 @@ import { thumbprints } from './certs.mjs';
 import {
   canCall, changedProperties, executionsHash, parseRoute, renderDashboard, renderEnvironments,
   renderExecution, renderExecutions, renderLogin, renderProject, renderProjects, renderRunForm,
-  renderWorkers, runArguments,
+  renderWorkers, runArguments, validationSummary,
 } from './views.mjs';
 
 const TOKEN_KEY = 'scaleout.token';
@@ -30,7 +30,8 @@ const WORKER_OPERATIONS = ['add_worker_agent', 'enable_worker_agent', 'disable_w
 const ENVIRONMENT_OPERATIONS = ['create_environment', 'delete_environment',
   'create_environment_variable', 'delete_environment_variable'];
 // ... and those a project's page may show.
-const PROJECT_OPERATIONS = ['set_object_parameter_value', 'clear_object_parameter_value'];
+const PROJECT_OPERATIONS = ['set_object_parameter_value', 'clear_object_parameter_value',
+  'validate_project'];
 
 const $ = (id) => document.getElementById(id);
 
@@ -206,6 +207,19 @@ const FORMS = {
   'close-form': () => null,
 };
 
+// Validate on a project's page: the answer goes to the banner.
+async function validateProject() {
+  const route = parseRoute(location.hash);
+  try {
+    const result = await state.api.call('validate_project',
+      { folder_name: route.folder, project_name: route.project }, { write: true });
+    showBanner(validationSummary(result), result.messages.length ? 'error' : 'info');
+  } catch (error) {
+    showBanner(describe(error));
+  }
+  await render();
+}
+
 // The parameter of the shown project a data-id names (views.mjs's parameterKey).
 function parameterArgs(id) {
   const [object_type, object_name, parameter_name] = JSON.parse(id);
@@ -227,6 +241,7 @@ async function act(action, id) {
     state.editing = FORMS[action](id);
     return render();
   }
+  if (action === 'validate-project') return validateProject();
   const calls = {
     'enable-worker': ['enable_worker_agent', { worker_agent_id: id }, null],
     'disable-worker': ['disable_worker_agent', { worker_agent_id: id },

@@ -513,6 +513,16 @@ export function parameterKey(p) {
   return JSON.stringify([p.object_type, p.object_name, p.parameter_name]);
 }
 
+// validate_project's answer as one line for the banner.
+export function validationSummary(result) {
+  if (!result.messages.length) {
+    return `Valid: ${result.checks} package and environment combinations checked.`;
+  }
+  const problems = result.messages.map((m) =>
+    `${m.package_name}${m.reference_id == null ? '' : ` with reference ${m.reference_id}`}: ${m.message}`);
+  return `${problems.length} problem${problems.length === 1 ? '' : 's'}: ${problems.join(' | ')}`;
+}
+
 // What a parameter is set to: bound to a variable, a value the project set,
 // or its design default (a sensitive value never shown).
 function configuredValue(p) {
@@ -536,7 +546,8 @@ function renderParameterForm(p) {
 
 // SSMS's Configure dialog for one project: its parameters (the project's and
 // each package's) with what they are set or bound to, and the environments
-// it refers to. `can` and `editing` (a parameterKey) as renderEnvironments.
+// it refers to; Validate checks them against every environment.
+// `can` and `editing` (a parameterKey) as renderEnvironments.
 export function renderProject(folder, project, parameters, references, { can = {}, editing = null } = {}) {
   const rows = parameters.map((p) => {
     const key = parameterKey(p);
@@ -557,7 +568,9 @@ export function renderProject(folder, project, parameters, references, { can = {
     ? `<table><thead><tr><th>parameter</th><th>of</th><th>data type</th><th>required</th><th>value</th><th></th></tr></thead><tbody>${rows}</tbody></table>`
     : '<p class="empty">The project declares no parameter.</p>';
   const refs = references.map((r) => `<li>reference ${escapeHtml(r.reference_id)}: ${escapeHtml(r.environment_folder_name ?? r.folder_name)} / ${escapeHtml(r.environment_name)}</li>`).join('');
-  return `<h1>${escapeHtml(folder)} / ${escapeHtml(project)}</h1>
+  const validate = can.validate_project
+    ? ' <button data-action="validate-project">Validate</button>' : '';
+  return `<h1>${escapeHtml(folder)} / ${escapeHtml(project)}${validate}</h1>
 <h2>Parameters</h2>
 ${table}
 <h2>Environment references</h2>
