@@ -241,7 +241,8 @@ struct ExecutionToStart {
 
 Result<ExecutionToStart> LoadExecutionToStart(sdk::Connection& c, std::int64_t execution_id) {
   static constexpr char kSql[] =
-      "SELECT e.status, e.project_lsn, e.project_name, e.runinscaleout, p.object_version_lsn, "
+      "SELECT e.status, e.project_lsn, e.project_name, e.runinscaleout, CASE WHEN "
+      "p.deleted_time IS NULL THEN p.object_version_lsn END, "
       "(SELECT COUNT(*) FROM execution_parameter_values v WHERE v.execution_id = e.execution_id "
       "AND v.required = 1 AND v.parameter_value IS NULL) FROM executions e LEFT JOIN projects p "
       "ON p.project_id = e.project_id WHERE e.execution_id = ?";
@@ -471,6 +472,56 @@ Result<DeployResult> DeployProject(Txn& txn, const Caller& caller, const Project
   return result;
 }
 
+Status DeleteProject(Txn& txn, const Caller& caller, std::string_view folder_name,
+                     std::string_view project_name) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "delete_project", kAdminRoles));
+  SCALEOUT_RETURN_IF_ERROR(CheckName("folder_name", folder_name, kMaxNameChars));
+  SCALEOUT_RETURN_IF_ERROR(CheckName("project_name", project_name, kMaxNameChars));
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(ProjectRow project, RequireProject(c, folder_name, project_name));
+  {
+    SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c,
+                                              "SELECT COUNT(*) FROM executions WHERE project_id "
+                                              "= ? AND status IN (2, 5, 8)"));
+    q.Int(project.project_id);
+    SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+    if (row && q.I(0) > 0) {
+      return Status::FailedPrecondition(
+          "project " + Quoted(project_name) + " has " + std::to_string(q.I(0)) +
+          " executions pending or running; wait for them or stop them (stop_operation) first");
+    }
+  }
+  {
+    SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c,
+                                              "SELECT name FROM schedules WHERE folder_name = ? "
+                                              "AND project_name = ? ORDER BY name"));
+    q.Text(folder_name).Text(project_name);
+    SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+    if (row) {
+      return Status::FailedPrecondition("schedule " + Quoted(q.T(0)) + " runs a package of " +
+                                        Quoted(project_name) +
+                                        "; remove the schedule first (remove_schedule)");
+    }
+  }
+  // As SSIS: its environment references and configured values go with it;
+  // its versions and its executions stay (their history) until the
+  // retention cleanup. The row keeps them company under a name no caller can
+  // give (CheckName refuses control characters), so the name is free again.
+  SCALEOUT_RETURN_IF_ERROR(
+      Execute(c, "DELETE FROM environment_references WHERE project_id = ?", [&](Query& b) {
+        b.Int(project.project_id);
+      }).status());
+  SCALEOUT_RETURN_IF_ERROR(
+      Execute(c, "DELETE FROM object_parameter_values WHERE project_id = ?", [&](Query& b) {
+        b.Int(project.project_id);
+      }).status());
+  const std::string retired =
+      std::string(project_name) + '\x1f' + std::to_string(project.project_id);
+  return Execute(c, "UPDATE projects SET name = ?, deleted_time = ? WHERE project_id = ?",
+                 [&](Query& b) { b.Text(retired).Int(txn.now).Int(project.project_id); })
+      .status();
+}
+
 // ---- executions ------------------------------------------------------------------------------
 
 Result<std::int64_t> CreateExecution(Txn& txn, const Caller& caller,
@@ -635,6 +686,12 @@ Status StartExecution(Txn& txn, const Caller& caller, std::int64_t execution_id,
                             Transition(Entity::kExecution, Event::kStart, e.status,
                                        internal::ExecutionLabel(execution_id)));
   const std::int64_t current_lsn = loaded.current_lsn;
+  if (current_lsn < 0) {
+    return Status::FailedPrecondition(internal::ExecutionLabel(execution_id) + " is of project " +
+                                      Quoted(e.project_name) +
+                                      ", which was deleted; deploy it again and create a new "
+                                      "execution");
+  }
   if (current_lsn != e.project_lsn) {
     return Status::FailedPrecondition(internal::ExecutionLabel(execution_id) +
                                       " was created for version " + std::to_string(e.project_lsn) +

@@ -38,6 +38,14 @@ sdk::Result<std::int64_t> CreateFolder(Txn& txn, const Caller& caller, std::stri
 sdk::Result<DeployResult> DeployProject(Txn& txn, const Caller& caller,
                                         const ProjectDeployment& deployment);
 
+// catalog.delete_project: its environment references and configured
+// parameter values are deleted; its versions and executions stay as history
+// (the retention cleanup removes them) and its name is free for a new deploy.
+// Refused while an execution of it is pending or running, or a schedule runs
+// one of its packages. Created executions of it can no longer start.
+sdk::Status DeleteProject(Txn& txn, const Caller& caller, std::string_view folder_name,
+                          std::string_view project_name);
+
 // ---- executions (ssis_admin; ssis_cluster_executor for scale-out executions) ----------
 
 // catalog.create_execution. Only entry-point packages; runinscaleout nullopt

@@ -461,6 +461,9 @@ constexpr std::string_view kMigration5[] = {
     "ALTER TABLE environment_variables ADD COLUMN description {TEXT} NOT NULL DEFAULT ''",
     // The environment reference a schedule's executions run with (NULL: none).
     "ALTER TABLE schedules ADD COLUMN reference_id {INT64}",
+    // delete_project: when (NULL: the project is in use). A deleted project's
+    // row stays, renamed, while its history refers to it.
+    "ALTER TABLE projects ADD COLUMN deleted_time {INT64}",
 };
 
 sdk::Status ApplyMigration5(sdk::Connection& connection, const sdk::Dialect& dialect) {

@@ -18,8 +18,8 @@ sdk::Result<std::vector<ProjectRow>> ListProjects(catalog::Txn& txn, const catal
                       "SELECT f.name, r.name, r.project_id, r.object_version_lsn, "
                       "r.deployed_by_name, r.last_deployed_time, (SELECT COUNT(*) FROM packages p "
                       "WHERE p.project_version_lsn = r.object_version_lsn) FROM projects r JOIN "
-                      "folders f ON f.folder_id = r.folder_id WHERE (? IS NULL OR f.name = ?) "
-                      "ORDER BY f.name, r.name"));
+                      "folders f ON f.folder_id = r.folder_id WHERE r.deleted_time IS NULL AND (? "
+                      "IS NULL OR f.name = ?) ORDER BY f.name, r.name"));
   q.OptText(folder).OptText(folder);
   std::vector<ProjectRow> out;
   for (;;) {
@@ -40,8 +40,9 @@ sdk::Result<std::vector<PackageRow>> ListPackages(catalog::Txn& txn, const catal
           txn.connection,
           "SELECT f.name, r.name, p.name, r.object_version_lsn, p.entry_point, p.content_sha256, "
           "LENGTH(p.content) FROM packages p JOIN projects r ON p.project_version_lsn = "
-          "r.object_version_lsn JOIN folders f ON f.folder_id = r.folder_id WHERE (? IS NULL OR "
-          "f.name = ?) AND (? IS NULL OR r.name = ?) ORDER BY f.name, r.name, p.name"));
+          "r.object_version_lsn JOIN folders f ON f.folder_id = r.folder_id WHERE r.deleted_time "
+          "IS NULL AND (? IS NULL OR f.name = ?) AND (? IS NULL OR r.name = ?) ORDER BY f.name, "
+          "r.name, p.name"));
   q.OptText(folder).OptText(folder).OptText(project).OptText(project);
   std::vector<PackageRow> out;
   for (;;) {

@@ -307,6 +307,13 @@ Result<catalog::ParameterSpec> ParseParameterSpec(const json& p) {
   return spec;
 }
 
+Result<json> DeleteProject(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::string folder, ArgString(ctx.args, "folder_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string project, ArgString(ctx.args, "project_name"));
+  SCALEOUT_RETURN_IF_ERROR(catalog::DeleteProject(ctx.txn, ctx.caller, folder, project));
+  return json::object();
+}
+
 Result<json> DeployProject(OperationContext& ctx) {
   catalog::ProjectDeployment d;
   SCALEOUT_ASSIGN_OR_RETURN(d.folder_name, ArgString(ctx.args, "folder_name"));
@@ -822,6 +829,7 @@ std::vector<Operation> BuildCoreTable() {
       {"list_folders", "catalog.folders", kReaders, false, ListFoldersOp},
       {"create_folder", "catalog.create_folder", kAdmin, true, CreateFolder},
       {"deploy_project", "catalog.deploy_project", kAdmin, true, DeployProject},
+      {"delete_project", "catalog.delete_project", kAdmin, true, DeleteProject},
       {"list_projects", "catalog.projects (current versions)", kReaders, false, ListProjectsOp},
       {"list_packages", "catalog.packages (current versions)", kReaders, false, ListPackagesOp},
       // The two calls of every execution skip the writer's savepoint: each

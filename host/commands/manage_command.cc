@@ -659,6 +659,17 @@ int ProjectUnparam(Context& ctx) {
   return kExitOk;
 }
 
+int ProjectDelete(Context& ctx) {
+  const json args{{"folder_name", Required(ctx, "folder")},
+                  {"project_name", Required(ctx, "project")}};
+  Call(ctx, "delete_project", args);
+  if (!ctx.json_output) {
+    ctx.out << "Deleted project " << Cell(args, "project_name") << " from folder "
+            << Cell(args, "folder_name") << "; its executions stay in the history.\n";
+  }
+  return kExitOk;
+}
+
 // project validate: catalog.validate_project (or validate_package with
 // --package) against every reference of the project, or --env-ref's only.
 int ProjectValidate(Context& ctx) {
@@ -1158,6 +1169,11 @@ const std::vector<Command>& Commands() {
        {"folder", "project", "package"},
        {},
        ProjectUnparam},
+      {{"project", "delete"},
+       "--folder F --project P  (its executions stay in the history)",
+       {"folder", "project"},
+       {},
+       ProjectDelete},
       {{"project", "validate"},
        "--folder F --project P [--package PKG] [--env-ref ID]  (exit 1 when a problem is found)",
        {"folder", "project", "package", "env-ref"},

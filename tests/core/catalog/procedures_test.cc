@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "catalog_fixture.h"
+#include "core/catalog/environments.h"
 #include "core/catalog/limits.h"
 
 namespace scaleout::core::catalog::testing {
@@ -135,6 +136,54 @@ TEST_P(CatalogTest, CreateExecutionErrors) {
                            sdk::StatusCode::kPermissionDenied, "ssis_cluster_executor");
   EXPECT_REFUSED_UNCHANGED(create({"F", "P", "Main.dtsx", {}, false, true, true}, worker_caller_),
                            sdk::StatusCode::kPermissionDenied, "needs the role");
+}
+
+TEST_P(CatalogTest, ADeletedProjectLeavesItsHistoryAndItsName) {
+  DeployBasic();
+  ASSERT_TRUE(
+      TxR<std::int64_t>([&](Txn& t) { return CreateEnvironment(t, admin_, "F", "Prod"); }).ok());
+  ASSERT_TRUE(TxR<std::int64_t>([&](Txn& t) {
+                return CreateEnvironmentReference(t, admin_, "F", "P", "Prod", std::nullopt);
+              }).ok());
+  ASSERT_TRUE(Tx([&](Txn& t) {
+                return SetObjectParameterValue(t, admin_, kObjectProject, "F", "P", "Conn",
+                                               "configured", std::nullopt, "V");
+              }).ok());
+  const std::int64_t created = CreatedExecution();
+  const std::int64_t pending = StartedExecution();
+  auto remove = [&](const Caller& who) {
+    return Tx([&](Txn& t) { return DeleteProject(t, who, "F", "P"); });
+  };
+  EXPECT_REFUSED_UNCHANGED(remove(admin_), sdk::StatusCode::kFailedPrecondition,
+                           "1 executions pending or running");
+  EXPECT_REFUSED_UNCHANGED(remove(executor_), sdk::StatusCode::kPermissionDenied, "ssis_admin");
+  ASSERT_TRUE(Tx([&](Txn& t) { return StopOperation(t, admin_, pending); }).ok());
+  ASSERT_TRUE(remove(admin_).ok());
+
+  // Gone by name: not run, not listed, not deleted twice.
+  EXPECT_EQ(Code(TxR<std::int64_t>([&](Txn& t) {
+              return CreateExecution(t, admin_, {"F", "P", "Main.dtsx", {}, false, true, true});
+            })),
+            sdk::StatusCode::kNotFound);
+  EXPECT_REFUSED_UNCHANGED(remove(admin_), sdk::StatusCode::kNotFound, "deploy it first");
+  EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) { return StartExecution(t, admin_, created, 0); }),
+                           sdk::StatusCode::kFailedPrecondition, "which was deleted");
+  // Its history stays; its references and configured values went with it.
+  EXPECT_EQ(Exec(pending).status, ExecutionStatus::kCanceled);
+  EXPECT_EQ(Exec(created).project_name, "P");
+  auto refs = TxR<std::vector<EnvironmentReference>>(
+      [&](Txn& t) { return ListEnvironmentReferences(t, admin_, std::nullopt, std::nullopt); });
+  ASSERT_TRUE(refs.ok());
+  EXPECT_TRUE(refs->empty());
+
+  // The name is free: a new deploy is a new project with nothing configured.
+  DeployBasic();
+  auto params = TxR<std::vector<ObjectParameter>>(
+      [&](Txn& t) { return ListObjectParameters(t, admin_, "F", "P"); });
+  ASSERT_TRUE(params.ok());
+  for (const ObjectParameter& p : *params) EXPECT_FALSE(p.value_set) << p.parameter_name;
+  const std::int64_t again = StartedExecution();
+  EXPECT_EQ(Exec(again).status, ExecutionStatus::kPending);
 }
 
 // ---- set_execution_parameter_value

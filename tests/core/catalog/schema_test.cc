@@ -173,9 +173,9 @@ TEST_P(CatalogTest, MigrationsKeepEveryRowOfAVersionOneCatalog) {
   ASSERT_TRUE(MigrateTo(**opened, dialect(), now(), 1).ok());
   std::unique_ptr<sdk::Connection> current = SwapConnection(std::move(opened).value());
   // Today's procedures keep migration 3's counts and id reservations and
-  // read migration 5's configured parameter values; the tables and the
-  // column are lent to the version 1 catalog while the rows are written and
-  // dropped before the snapshot.
+  // read migration 5's configured parameter values and projects'
+  // deleted_time; the tables and the columns are lent to the version 1
+  // catalog while the rows are written and dropped before the snapshot.
   ASSERT_TRUE(conn()
                   .ExecuteScript("CREATE TABLE worker_task_counts (worker_agent_id " +
                                  dialect().text_type + " PRIMARY KEY, claimed_task_count " +
@@ -185,6 +185,10 @@ TEST_P(CatalogTest, MigrationsKeepEveryRowOfAVersionOneCatalog) {
                   .ExecuteScript("ALTER TABLE id_counters ADD COLUMN reservation " +
                                  dialect().int64_type + " NOT NULL DEFAULT 0")
                   .ok());
+  ASSERT_TRUE(
+      conn()
+          .ExecuteScript("ALTER TABLE projects ADD COLUMN deleted_time " + dialect().int64_type)
+          .ok());
   const std::string& text = dialect().text_type;
   ASSERT_TRUE(conn()
                   .ExecuteScript("CREATE TABLE object_parameter_values (project_id " +
@@ -222,6 +226,7 @@ TEST_P(CatalogTest, MigrationsKeepEveryRowOfAVersionOneCatalog) {
   const std::int64_t pending = StartedExecution();
   ASSERT_TRUE(conn().ExecuteScript("DROP TABLE worker_task_counts").ok());
   ASSERT_TRUE(conn().ExecuteScript("DROP TABLE object_parameter_values").ok());
+  ASSERT_TRUE(conn().ExecuteScript("ALTER TABLE projects DROP COLUMN deleted_time").ok());
   ASSERT_TRUE(conn().ExecuteScript("ALTER TABLE id_counters DROP COLUMN reservation").ok());
   const std::string before = CatalogRows(Snapshot({"worker_task_counts"}));
 
@@ -230,7 +235,9 @@ TEST_P(CatalogTest, MigrationsKeepEveryRowOfAVersionOneCatalog) {
   ASSERT_TRUE(version.ok());
   EXPECT_EQ(*version, kSchemaVersion);
   EXPECT_EQ(CatalogRows(WithoutLastColumn(
-                Snapshot({"worker_task_counts", "object_parameter_values"}), "id_counters")),
+                WithoutLastColumn(Snapshot({"worker_task_counts", "object_parameter_values"}),
+                                  "id_counters"),
+                "projects")),
             before);
   // Migration 3 counted the running tasks: w1 runs one, w2 none.
   EXPECT_EQ(ClaimedCount(w1), 1);

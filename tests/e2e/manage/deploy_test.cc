@@ -96,6 +96,27 @@ TEST_F(ManageDeployTest, AnExecutionOfAnOldVersionCannotStart) {
   EXPECT_EQ(shown["project_lsn"], v2);
 }
 
+TEST_F(ManageDeployTest, ADeletedProjectKeepsItsHistoryAndFreesItsName) {
+  Deploy();
+  const std::int64_t created = Create();
+  const ProcessResult deleted =
+      master_.ManageAsAdmin({"project", "delete", "--folder", "F", "--project", "P"});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_TRUE(Contains(deleted.out, "its executions stay in the history")) << deleted.out;
+  EXPECT_TRUE(master_.Json({"project", "list"}).empty());
+  EXPECT_TRUE(master_.Json({"package", "list"}).empty());
+  EXPECT_EQ(master_.Json({"exec", "list"}).size(), 1u);  // the history stays
+  const ProcessResult start = master_.ManageAsAdmin({"exec", "start", std::to_string(created)});
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_TRUE(Contains(start.err, "which was deleted")) << start.err;
+  const ProcessResult again =
+      master_.ManageAsAdmin({"project", "delete", "--folder", "F", "--project", "P"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_TRUE(Contains(again.err, "deploy it first")) << again.err;
+  Deploy();  // the name is free again
+  EXPECT_EQ(master_.Json({"project", "list"}).size(), 1u);
+}
+
 TEST_F(ManageDeployTest, ExecutionStepsAndReports) {
   Deploy();
   ASSERT_EQ(master_.ManageAsAdmin({"enable-scaleout"}).exit_code, 0);

@@ -40,6 +40,7 @@ const std::map<std::string, std::set<std::string>> kMatrix = {
     {"list_folders", kReaders},
     {"create_folder", kAdmin},
     {"deploy_project", kAdmin},
+    {"delete_project", kAdmin},
     {"list_projects", kReaders},
     {"list_packages", kReaders},
     {"create_execution", kRunners},
