@@ -99,4 +99,14 @@ sdk::Result<std::vector<std::string>> FirstColumnTexts(Query& q) {
   return out;
 }
 
+sdk::Result<std::vector<std::int64_t>> FirstColumnInts(Query& q) {
+  std::vector<std::int64_t> out;
+  for (;;) {
+    SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+    if (!row) break;
+    out.push_back(q.I(0));
+  }
+  return out;
+}
+
 }  // namespace scaleout::core::catalog::internal

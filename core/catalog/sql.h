@@ -78,6 +78,8 @@ sdk::Result<Query> OneOff(sdk::Connection& connection, std::string_view sql);
 
 // Steps `q` (bound) to its end: the first column of each row, as text.
 sdk::Result<std::vector<std::string>> FirstColumnTexts(Query& q);
+// ... and as integers.
+sdk::Result<std::vector<std::int64_t>> FirstColumnInts(Query& q);
 
 // Runs fixed SQL with the given binder and returns rows affected.
 template <typename Binder>

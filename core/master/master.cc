@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "core/catalog/maintenance.h"
 #include "core/catalog/principals.h"
 #include "core/catalog/procedures.h"
 #include "core/catalog/roles.h"
@@ -231,6 +232,33 @@ sdk::Status Master::SweepExpiredTasks() {
   }
 }
 
+sdk::Status Master::SweepCatalogMaintenance() {
+  catalog::MaintenanceResult total;
+  // Passes of 1,000 executions and versions, each its own transaction, so
+  // claims and results wait for none of them long.
+  for (int pass = 0; pass < kMaxMaintenancePasses; ++pass) {
+    auto result =
+        writer_->Execute([this](sdk::Connection& c) -> sdk::Result<catalog::MaintenanceResult> {
+          catalog::Txn txn{c, storage_.GetDialect(), clock_.NowUnixMillis()};
+          return catalog::RunCatalogMaintenance(txn, 1000);
+        });
+    if (!result.ok()) return result.status();
+    total.executions += result->executions;
+    total.operations += result->operations;
+    total.versions += result->versions;
+    total.projects += result->projects;
+    if (!result->more) break;
+  }
+  if (total.any()) {
+    logger_.Info("catalog maintenance: deleted " + std::to_string(total.executions) +
+                 " execution(s) and " + std::to_string(total.operations) +
+                 " other operation(s) past RETENTION_WINDOW, " + std::to_string(total.versions) +
+                 " project version(s) beyond MAX_PROJECT_VERSIONS or of deleted projects, " +
+                 std::to_string(total.projects) + " deleted project(s)");
+  }
+  return sdk::Status::Ok();
+}
+
 void Master::AddSweeps() {
   const sdk::Dialect& dialect = storage_.GetDialect();
   sweeper_->Add({"expired-tasks", settings_.deal_with_expired_tasks_interval_ms,
@@ -244,6 +272,8 @@ void Master::AddSweeps() {
                          .status();
                    });
                  }});
+  sweeper_->Add({"catalog-maintenance", kCatalogMaintenanceIntervalMs,
+                 kCatalogMaintenanceFirstDelayMs, [this] { return SweepCatalogMaintenance(); }});
   catalog::MasterInfo info;
   info.machine_name = HostName();
   info.service_port = port();

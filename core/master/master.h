@@ -84,6 +84,12 @@ class Master {
 
   // Runs one expired-task sweep now, ignoring the grace period (tests, admin).
   sdk::Status SweepExpiredTasks();
+  // SSIS's maintenance job (catalog/maintenance.h): hourly, first a minute
+  // after start; at most kMaxMaintenancePasses passes per run.
+  sdk::Status SweepCatalogMaintenance();
+  static constexpr std::int64_t kCatalogMaintenanceIntervalMs = 3'600'000;
+  static constexpr std::int64_t kCatalogMaintenanceFirstDelayMs = 60'000;
+  static constexpr int kMaxMaintenancePasses = 100;
 
  private:
   class Dispatcher;
