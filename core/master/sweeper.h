@@ -3,7 +3,8 @@
 //
 // Jobs (SSIS MasterSettings names): expired tasks every
 // DealWithExpiredTasksIntervalInMs (not during the restart grace period),
-// completed-job cleanup every CleanupCompletedJobsIntervalInMs, the master
+// completed-job cleanup every CleanupCompletedJobsIntervalInMs, the catalog
+// maintenance (RETENTION_WINDOW, MAX_PROJECT_VERSIONS) hourly, the master
 // heartbeat every MasterHeartbeatIntervalInMs, offline-worker marking, and a
 // trust-list reload. A failing job logs and runs again at its next interval.
 //
@@ -17,6 +18,9 @@
 //   ended and changes nothing, so a lost attempt is ended and retried once;
 // - completed-job cleanup and offline-worker marking are single DELETE and
 //   UPDATE statements whose result does not depend on who runs them;
+// - catalog maintenance deletes rows by criteria that only grow (ended
+//   before a cutoff, beyond a version count); a row another master deleted
+//   first is simply not found;
 // - the master heartbeat writes master_properties: the last master to write
 //   wins (the catalog shows one of the live masters), nothing else depends
 //   on it;
