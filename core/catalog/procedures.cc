@@ -411,6 +411,37 @@ Result<std::int64_t> CreateFolder(Txn& txn, const Caller& caller, std::string_vi
   return id;
 }
 
+Status DeleteFolder(Txn& txn, const Caller& caller, std::string_view name) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "delete_folder", kAdminRoles));
+  SCALEOUT_RETURN_IF_ERROR(CheckName("folder_name", name, kMaxNameChars));
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id, FindFolder(c, name));
+  // As SSIS: only an empty folder. A deleted project's row stays while its
+  // history does, and holds the folder until the maintenance removes it.
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q, Cached(c,
+                      "SELECT (SELECT COUNT(*) FROM projects WHERE folder_id = ? AND deleted_time "
+                      "IS NULL), (SELECT COUNT(*) FROM environments WHERE folder_id = ?), (SELECT "
+                      "COUNT(*) FROM projects WHERE folder_id = ? AND deleted_time IS NOT NULL)"));
+  q.Int(id).Int(id).Int(id);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (row && (q.I(0) > 0 || q.I(1) > 0)) {
+    return Status::FailedPrecondition("folder " + Quoted(name) + " holds " +
+                                      std::to_string(q.I(0)) + " project(s) and " +
+                                      std::to_string(q.I(1)) +
+                                      " environment(s); delete them first (delete_project, "
+                                      "delete_environment)");
+  }
+  if (row && q.I(2) > 0) {
+    return Status::FailedPrecondition(
+        "folder " + Quoted(name) + " still holds the history of " + std::to_string(q.I(2)) +
+        " deleted project(s); the catalog maintenance removes it once their executions are past "
+        "RETENTION_WINDOW");
+  }
+  return Execute(c, "DELETE FROM folders WHERE folder_id = ?", [&](Query& b) { b.Int(id); })
+      .status();
+}
+
 Result<DeployResult> DeployProject(Txn& txn, const Caller& caller, const ProjectDeployment& d) {
   SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "deploy_project", kAdminRoles));
   SCALEOUT_RETURN_IF_ERROR(ValidateDeployment(d));

@@ -30,6 +30,9 @@ namespace scaleout::core::catalog {
 // catalog.create_folder. Returns the folder id. Errors: kAlreadyExists.
 sdk::Result<std::int64_t> CreateFolder(Txn& txn, const Caller& caller, std::string_view name,
                                        std::string_view description = {});
+// catalog.delete_folder: only an empty folder (no project, no environment,
+// and no deleted project whose history the maintenance has not removed yet).
+sdk::Status DeleteFolder(Txn& txn, const Caller& caller, std::string_view name);
 
 // catalog.deploy_project: the folder must exist; every deploy makes a new
 // project version (object_version_lsn) with its packages (content + SHA-256)

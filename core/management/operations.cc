@@ -307,6 +307,12 @@ Result<catalog::ParameterSpec> ParseParameterSpec(const json& p) {
   return spec;
 }
 
+Result<json> DeleteFolder(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::string name, ArgString(ctx.args, "folder_name"));
+  SCALEOUT_RETURN_IF_ERROR(catalog::DeleteFolder(ctx.txn, ctx.caller, name));
+  return json::object();
+}
+
 Result<json> DeleteProject(OperationContext& ctx) {
   SCALEOUT_ASSIGN_OR_RETURN(std::string folder, ArgString(ctx.args, "folder_name"));
   SCALEOUT_ASSIGN_OR_RETURN(std::string project, ArgString(ctx.args, "project_name"));
@@ -828,6 +834,7 @@ std::vector<Operation> BuildCoreTable() {
        SetWorkerProperty},
       {"list_folders", "catalog.folders", kReaders, false, ListFoldersOp},
       {"create_folder", "catalog.create_folder", kAdmin, true, CreateFolder},
+      {"delete_folder", "catalog.delete_folder (an empty folder)", kAdmin, true, DeleteFolder},
       {"deploy_project", "catalog.deploy_project", kAdmin, true, DeployProject},
       {"delete_project", "catalog.delete_project", kAdmin, true, DeleteProject},
       {"list_projects", "catalog.projects (current versions)", kReaders, false, ListProjectsOp},

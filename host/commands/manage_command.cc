@@ -659,6 +659,13 @@ int ProjectUnparam(Context& ctx) {
   return kExitOk;
 }
 
+int FolderDelete(Context& ctx) {
+  const std::string name = Positional(ctx, 0, "FOLDER");
+  Call(ctx, "delete_folder", {{"folder_name", name}});
+  if (!ctx.json_output) ctx.out << "Deleted folder " << name << ".\n";
+  return kExitOk;
+}
+
 int ProjectDelete(Context& ctx) {
   const json args{{"folder_name", Required(ctx, "folder")},
                   {"project_name", Required(ctx, "project")}};
@@ -1169,6 +1176,7 @@ const std::vector<Command>& Commands() {
        {"folder", "project", "package"},
        {},
        ProjectUnparam},
+      {{"folder", "delete"}, "FOLDER  (an empty one)", {}, {}, FolderDelete},
       {{"project", "delete"},
        "--folder F --project P  (its executions stay in the history)",
        {"folder", "project"},

@@ -4,6 +4,7 @@
 // project's versions and finally its row go, and the switches hold it back.
 #include "core/catalog/maintenance.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "catalog_fixture.h"
@@ -139,6 +140,17 @@ TEST_P(MaintenanceTest, ADeletedProjectGoesOnceItsHistoryHasGone) {
   EXPECT_EQ(result.projects, 0);  // its execution still refers to it
   EXPECT_EQ(Rows("SELECT COUNT(*) FROM projects"), 1);
   EXPECT_TRUE(Exists(finished));
+  // The folder is held by that history (and by an environment) until it goes.
+  ASSERT_TRUE(
+      TxR<std::int64_t>([&](Txn& t) { return CreateEnvironment(t, admin_, "F", "Prod"); }).ok());
+  auto remove_folder = [&] { return Tx([&](Txn& t) { return DeleteFolder(t, admin_, "F"); }); };
+  EXPECT_REFUSED_UNCHANGED(remove_folder(), sdk::StatusCode::kFailedPrecondition,
+                           "holds 0 project(s) and 1 environment(s)");
+  ASSERT_TRUE(Tx([&](Txn& t) { return DeleteEnvironment(t, admin_, "F", "Prod"); }).ok());
+  EXPECT_REFUSED_UNCHANGED(remove_folder(), sdk::StatusCode::kFailedPrecondition,
+                           "history of 1 deleted project(s)");
+  EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) { return DeleteFolder(t, executor_, "F"); }),
+                           sdk::StatusCode::kPermissionDenied, "ssis_admin");
   Configure("RETENTION_WINDOW", "1");
   Advance(2 * kDay);
   result = Maintain();
@@ -146,6 +158,8 @@ TEST_P(MaintenanceTest, ADeletedProjectGoesOnceItsHistoryHasGone) {
   EXPECT_EQ(result.projects, 1);
   EXPECT_EQ(Rows("SELECT COUNT(*) FROM projects"), 0);
   EXPECT_FALSE(Maintain().any());
+  EXPECT_TRUE(remove_folder().ok());
+  EXPECT_REFUSED_UNCHANGED(remove_folder(), sdk::StatusCode::kNotFound, "create it first");
 }
 
 INSTANTIATE_TEST_SUITE_P(Storage, MaintenanceTest, ::testing::ValuesIn(Backends()),

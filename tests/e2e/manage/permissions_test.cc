@@ -39,6 +39,7 @@ const std::map<std::string, std::set<std::string>> kMatrix = {
     {"set_worker_agent_property", kAdmin},
     {"list_folders", kReaders},
     {"create_folder", kAdmin},
+    {"delete_folder", kAdmin},
     {"deploy_project", kAdmin},
     {"delete_project", kAdmin},
     {"list_projects", kReaders},
