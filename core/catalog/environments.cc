@@ -29,39 +29,43 @@ std::string EnvironmentLabel(std::string_view folder_name, std::string_view envi
   return "environment " + Quoted(environment_name) + " in folder " + Quoted(folder_name);
 }
 
+// The id of the environment named so in folder `folder_id`, if any.
+Result<std::optional<std::int64_t>> EnvironmentIn(sdk::Connection& c, std::int64_t folder_id,
+                                                  std::string_view environment_name) {
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q,
+      Cached(c, "SELECT environment_id FROM environments WHERE folder_id = ? AND name = ?"));
+  q.Int(folder_id).Text(environment_name);
+  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+  if (!row) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(q.I(0));
+}
+
 // The environment's id; kNotFound (saying to create it) when there is none.
 Result<std::int64_t> FindEnvironment(sdk::Connection& c, std::string_view folder_name,
                                      std::string_view environment_name) {
   SCALEOUT_RETURN_IF_ERROR(CheckName("folder_name", folder_name, kMaxNameChars));
   SCALEOUT_RETURN_IF_ERROR(CheckName("environment_name", environment_name, kMaxNameChars));
   SCALEOUT_ASSIGN_OR_RETURN(std::int64_t folder_id, FindFolder(c, folder_name));
-  SCALEOUT_ASSIGN_OR_RETURN(
-      Query q,
-      Cached(c, "SELECT environment_id FROM environments WHERE folder_id = ? AND name = ?"));
-  q.Int(folder_id).Text(environment_name);
-  SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
-  if (!row) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::optional<std::int64_t> id,
+                            EnvironmentIn(c, folder_id, environment_name));
+  if (!id) {
     return Status::NotFound(EnvironmentLabel(folder_name, environment_name) +
                             " does not exist; create it first (create_environment)");
   }
-  return q.I(0);
+  return *id;
 }
 
-struct StoredVariable {
-  std::string data_type;
-  bool sensitive = false;
-};
-
-Result<std::optional<StoredVariable>> FindVariable(sdk::Connection& c, std::int64_t environment_id,
-                                                   std::string_view variable_name) {
+// The data type of the environment's variable, if it has one so named.
+Result<std::optional<std::string>> VariableType(sdk::Connection& c, std::int64_t environment_id,
+                                                std::string_view variable_name) {
   SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c,
-                                            "SELECT data_type, sensitive FROM "
-                                            "environment_variables WHERE environment_id = ? AND "
-                                            "name = ?"));
+                                            "SELECT data_type FROM environment_variables WHERE "
+                                            "environment_id = ? AND name = ?"));
   q.Int(environment_id).Text(variable_name);
   SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
-  if (!row) return std::optional<StoredVariable>();
-  return std::optional<StoredVariable>(StoredVariable{q.T(0), q.I(1) != 0});
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(q.T(0));
 }
 
 Status VariableNotFound(std::string_view folder_name, std::string_view environment_name,
@@ -125,6 +129,21 @@ Result<DeclaredParameter> FindDeclaredParameter(sdk::Connection& c, int object_t
   return DeclaredParameter{project, std::move(object), q.T(0)};
 }
 
+// Removes what the project set for the parameter `p` (nothing set: no-op).
+Status DeleteConfiguredValue(sdk::Connection& c, const DeclaredParameter& p, int object_type,
+                             std::string_view parameter_name) {
+  return Execute(c,
+                 "DELETE FROM object_parameter_values WHERE project_id = ? AND object_type = ? "
+                 "AND object_name = ? AND parameter_name = ?",
+                 [&](Query& b) {
+                   b.Int(p.project.project_id)
+                       .Int(object_type)
+                       .Text(p.object_name)
+                       .Text(parameter_name);
+                 })
+      .status();
+}
+
 }  // namespace
 
 // ---- environments and their variables ---------------------------------------------------------
@@ -138,12 +157,12 @@ Result<std::int64_t> CreateEnvironment(Txn& txn, const Caller& caller, std::stri
   SCALEOUT_RETURN_IF_ERROR(CheckText("description", description, kMaxDescriptionChars));
   sdk::Connection& c = txn.connection;
   SCALEOUT_ASSIGN_OR_RETURN(std::int64_t folder_id, FindFolder(c, folder_name));
-  const Result<std::int64_t> existing = FindEnvironment(c, folder_name, environment_name);
-  if (existing.ok()) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::optional<std::int64_t> existing,
+                            EnvironmentIn(c, folder_id, environment_name));
+  if (existing) {
     return Status::AlreadyExists(EnvironmentLabel(folder_name, environment_name) +
                                  " already exists");
   }
-  if (existing.status().code() != sdk::StatusCode::kNotFound) return existing.status();
   SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id, internal::NextId(c, "environment"));
   SCALEOUT_RETURN_IF_ERROR(
       Execute(c,
@@ -203,7 +222,7 @@ Status CreateEnvironmentVariable(Txn& txn, const Caller& caller, std::string_vie
       internal::CheckValue("variable " + Quoted(variable_name), data_type, value));
   sdk::Connection& c = txn.connection;
   SCALEOUT_ASSIGN_OR_RETURN(std::int64_t env, FindEnvironment(c, folder_name, environment_name));
-  SCALEOUT_ASSIGN_OR_RETURN(auto existing, FindVariable(c, env, variable_name));
+  SCALEOUT_ASSIGN_OR_RETURN(auto existing, VariableType(c, env, variable_name));
   if (existing) {
     return Status::AlreadyExists(EnvironmentLabel(folder_name, environment_name) +
                                  " already has a variable " + Quoted(variable_name) +
@@ -233,10 +252,10 @@ Status SetEnvironmentVariableValue(Txn& txn, const Caller& caller, std::string_v
   SCALEOUT_RETURN_IF_ERROR(CheckText("value", value, kMaxParameterValueChars));
   sdk::Connection& c = txn.connection;
   SCALEOUT_ASSIGN_OR_RETURN(std::int64_t env, FindEnvironment(c, folder_name, environment_name));
-  SCALEOUT_ASSIGN_OR_RETURN(auto variable, FindVariable(c, env, variable_name));
-  if (!variable) return VariableNotFound(folder_name, environment_name, variable_name);
+  SCALEOUT_ASSIGN_OR_RETURN(auto data_type, VariableType(c, env, variable_name));
+  if (!data_type) return VariableNotFound(folder_name, environment_name, variable_name);
   SCALEOUT_RETURN_IF_ERROR(
-      internal::CheckValue("variable " + Quoted(variable_name), variable->data_type, value));
+      internal::CheckValue("variable " + Quoted(variable_name), *data_type, value));
   return Execute(c,
                  "UPDATE environment_variables SET value = ? WHERE environment_id = ? AND name = ?",
                  [&](Query& b) { b.Text(value).Int(env).Text(variable_name); })
@@ -337,8 +356,7 @@ Status SetObjectParameterValue(Txn& txn, const Caller& caller, int object_type,
     SCALEOUT_RETURN_IF_ERROR(
         CheckName("parameter_value (the environment variable's name)", value, kMaxNameChars));
   }
-  SCALEOUT_RETURN_IF_ERROR(ClearObjectParameterValue(txn, caller, object_type, folder_name,
-                                                     project_name, parameter_name, object_name));
+  SCALEOUT_RETURN_IF_ERROR(DeleteConfiguredValue(c, p, object_type, parameter_name));
   return Execute(c,
                  "INSERT INTO object_parameter_values (project_id, object_type, object_name, "
                  "parameter_name, value_type, value) VALUES (?, ?, ?, ?, ?, ?)",
@@ -361,16 +379,7 @@ Status ClearObjectParameterValue(Txn& txn, const Caller& caller, int object_type
   SCALEOUT_ASSIGN_OR_RETURN(DeclaredParameter p,
                             FindDeclaredParameter(txn.connection, object_type, folder_name,
                                                   project_name, parameter_name, object_name));
-  return Execute(txn.connection,
-                 "DELETE FROM object_parameter_values WHERE project_id = ? AND object_type = ? "
-                 "AND object_name = ? AND parameter_name = ?",
-                 [&](Query& b) {
-                   b.Int(p.project.project_id)
-                       .Int(object_type)
-                       .Text(p.object_name)
-                       .Text(parameter_name);
-                 })
-      .status();
+  return DeleteConfiguredValue(txn.connection, p, object_type, parameter_name);
 }
 
 // ---- views ------------------------------------------------------------------------------------
@@ -542,11 +551,8 @@ Result<std::vector<std::optional<std::int64_t>>> ReferencesInScope(
                                               "SELECT reference_id FROM environment_references "
                                               "WHERE project_id = ? ORDER BY reference_id"));
     q.Int(project_id);
-    for (;;) {
-      SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
-      if (!row) break;
-      out.push_back(q.I(0));
-    }
+    SCALEOUT_ASSIGN_OR_RETURN(std::vector<std::int64_t> ids, internal::FirstColumnInts(q));
+    out.assign(ids.begin(), ids.end());
     if (out.empty()) out.push_back(std::nullopt);
   } else {
     return Status::InvalidArgument("environment_scope " + Quoted(scope) +

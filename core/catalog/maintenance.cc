@@ -43,34 +43,23 @@ constexpr char kEndedBefore[] =
 
 Result<std::int64_t> DeleteEndedExecutions(sdk::Connection& c, std::int64_t cutoff,
                                            std::int64_t batch) {
-  // Children first: they refer to the execution (or its operation row).
-  static constexpr const char* kChildren[] = {
+  // Everything that refers to an execution first (its operation row has its
+  // id and no foreign key from it), the executions last: until then the set
+  // stays the same for each statement.
+  static constexpr const char* kBelongings[] = {
       "DELETE FROM event_messages WHERE operation_id IN (",
       "DELETE FROM execution_parameter_values WHERE execution_id IN (",
       "DELETE FROM execution_workers WHERE execution_id IN (",
       "DELETE FROM tasks WHERE execution_id IN (",
+      "DELETE FROM operations WHERE operation_id IN (",
+      "DELETE FROM executions WHERE execution_id IN (",
   };
-  for (const char* prefix : kChildren) {
-    SCALEOUT_RETURN_IF_ERROR(Execute(c, std::string(prefix) + kEndedBefore + ")", [&](Query& q) {
-                               q.Int(cutoff).Int(batch);
-                             }).status());
+  std::int64_t deleted = 0;
+  for (const char* prefix : kBelongings) {
+    SCALEOUT_ASSIGN_OR_RETURN(deleted, Execute(c, std::string(prefix) + kEndedBefore + ")",
+                                               [&](Query& q) { q.Int(cutoff).Int(batch); }));
   }
-  // The operation rows after their executions: SELECT the ids first, as the
-  // executions' delete empties the set the subquery would give.
-  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c, kEndedBefore));
-  q.Int(cutoff).Int(batch);
-  SCALEOUT_ASSIGN_OR_RETURN(std::vector<std::int64_t> ids, internal::FirstColumnInts(q));
-  for (std::int64_t id : ids) {
-    SCALEOUT_RETURN_IF_ERROR(
-        Execute(c, "DELETE FROM executions WHERE execution_id = ?", [&](Query& b) {
-          b.Int(id);
-        }).status());
-    SCALEOUT_RETURN_IF_ERROR(
-        Execute(c, "DELETE FROM operations WHERE operation_id = ?", [&](Query& b) {
-          b.Int(id);
-        }).status());
-  }
-  return static_cast<std::int64_t>(ids.size());
+  return deleted;  // the executions' statement's count
 }
 
 // Operations that are not executions (deploy, configure, validate), with

@@ -16,11 +16,6 @@ using sdk::Status;
 
 namespace {
 
-const std::vector<std::string_view> kAdmin = {catalog::kRoleAdmin};
-const std::vector<std::string_view> kRunners = {catalog::kRoleAdmin, catalog::kRoleClusterExecutor};
-const std::vector<std::string_view> kReaders = {catalog::kRoleAdmin, catalog::kRoleClusterExecutor,
-                                                catalog::kRoleReader};
-
 // folder_name and environment_name, which most of these calls take.
 struct EnvironmentArgs {
   std::string folder_name;

@@ -27,9 +27,6 @@ using nlohmann::json;
 using sdk::Result;
 using sdk::Status;
 
-const std::vector<std::string_view> kAdmin = {kRoleAdmin};
-const std::vector<std::string_view> kRunners = {kRoleAdmin, kRoleClusterExecutor};
-const std::vector<std::string_view> kReaders = {kRoleAdmin, kRoleClusterExecutor, kRoleReader};
 const std::vector<std::string_view> kAnyPrincipal = {};
 
 Status Missing(std::string_view name) {

@@ -54,6 +54,12 @@ struct OperationContext {
   ExecutionCounts* execution_counts = nullptr;
 };
 
+// The role sets of the operation table: catalog/roles.h's, as Operation
+// holds them.
+inline const std::vector<std::string_view> kAdmin(catalog::kAdminRoles);
+inline const std::vector<std::string_view> kRunners(catalog::kRunnerRoles);
+inline const std::vector<std::string_view> kReaders(catalog::kReaderRoles);
+
 using OperationHandler = std::function<sdk::Result<nlohmann::json>(OperationContext&)>;
 
 struct Operation {
