@@ -122,10 +122,15 @@ void AddReference(const Context& ctx, json& args) {
     args["reference_id"] = ParseInt(ctx.args.Get("env-ref"), "--env-ref");
 }
 
+// --folder F --project P, both required.
+json ProjectArgs(const Context& ctx) {
+  return json{{"folder_name", Required(ctx, "folder")}, {"project_name", Required(ctx, "project")}};
+}
+
 json PackageArgs(const Context& ctx) {
-  return json{{"folder_name", Required(ctx, "folder")},
-              {"project_name", Required(ctx, "project")},
-              {"package_name", Required(ctx, "package")}};
+  json args = ProjectArgs(ctx);
+  args["package_name"] = Required(ctx, "package");
+  return args;
 }
 
 // ---- dashboard and catalog ---------------------------------------------------------------
@@ -565,7 +570,7 @@ int EnvUnset(Context& ctx) {
 int EnvRefs(Context& ctx) {
   json args = json::object();  // every project's, unless one is named
   if (ctx.args.values.contains("folder") || ctx.args.values.contains("project")) {
-    args = {{"folder_name", Required(ctx, "folder")}, {"project_name", Required(ctx, "project")}};
+    args = ProjectArgs(ctx);
   }
   const json rows = Call(ctx, "list_environment_references", args);
   if (ctx.json_output) return PrintJson(ctx, rows), kExitOk;
@@ -582,9 +587,8 @@ int EnvRefs(Context& ctx) {
 }
 
 int EnvRef(Context& ctx) {
-  json args{{"folder_name", Required(ctx, "folder")},
-            {"project_name", Required(ctx, "project")},
-            {"environment_name", Positional(ctx, 0, "ENVIRONMENT")}};
+  json args = ProjectArgs(ctx);
+  args["environment_name"] = Positional(ctx, 0, "ENVIRONMENT");
   if (ctx.args.values.contains("env-folder")) {
     args["reference_type"] = "A";
     args["environment_folder_name"] = ctx.args.Get("env-folder");
@@ -604,10 +608,9 @@ int EnvUnref(Context& ctx) {
 
 // The parameter a project command names: a project's, or --package's.
 json ObjectParameterArgs(const Context& ctx, const std::string& name) {
-  json args{{"folder_name", Required(ctx, "folder")},
-            {"project_name", Required(ctx, "project")},
-            {"parameter_name", name},
-            {"object_type", 20}};
+  json args = ProjectArgs(ctx);
+  args["parameter_name"] = name;
+  args["object_type"] = 20;
   if (ctx.args.values.contains("package")) {
     args["object_type"] = 30;
     args["object_name"] = ctx.args.Get("package");
@@ -616,9 +619,7 @@ json ObjectParameterArgs(const Context& ctx, const std::string& name) {
 }
 
 int ProjectParams(Context& ctx) {
-  const json rows =
-      Call(ctx, "list_object_parameters",
-           {{"folder_name", Required(ctx, "folder")}, {"project_name", Required(ctx, "project")}});
+  const json rows = Call(ctx, "list_object_parameters", ProjectArgs(ctx));
   if (ctx.json_output) return PrintJson(ctx, rows), kExitOk;
   Table t({"TYPE", "OBJECT", "PARAMETER", "DATA TYPE", "REQUIRED", "VALUE"});
   for (const json& p : rows) {
@@ -667,8 +668,7 @@ int FolderDelete(Context& ctx) {
 }
 
 int ProjectDelete(Context& ctx) {
-  const json args{{"folder_name", Required(ctx, "folder")},
-                  {"project_name", Required(ctx, "project")}};
+  const json args = ProjectArgs(ctx);
   Call(ctx, "delete_project", args);
   if (!ctx.json_output) {
     ctx.out << "Deleted project " << Cell(args, "project_name") << " from folder "
@@ -680,7 +680,7 @@ int ProjectDelete(Context& ctx) {
 // project validate: catalog.validate_project (or validate_package with
 // --package) against every reference of the project, or --env-ref's only.
 int ProjectValidate(Context& ctx) {
-  json args{{"folder_name", Required(ctx, "folder")}, {"project_name", Required(ctx, "project")}};
+  json args = ProjectArgs(ctx);
   const bool one_package = ctx.args.values.contains("package");
   if (one_package) args["package_name"] = ctx.args.Get("package");
   AddReference(ctx, args);
