@@ -117,29 +117,27 @@ function markNav(view) {
 }
 
 // Renders the current route; a refresh keeps the page's scroll position and
-// leaves a filter form the user is typing in alone.
+// leaves an open form, or a filter the user is typing in, alone.
 async function render({ refresh = false } = {}) {
   clearTimeout(state.timer);
   if (!state.api) return showLogin();
   const route = parseRoute(location.hash);
   markNav(route.view);
   const view = $('view');
+  // A refresh leaves an open form, or a field being typed in, alone.
+  const typing = view.contains(document.activeElement) && document.activeElement.form;
+  if (refresh && (typing || state.editing !== null)) {
+    state.timer = setTimeout(() => render({ refresh: true }), REFRESH_MS);
+    return;
+  }
   try {
     if (route.view === 'workers') {
-      if (refresh && state.editing !== null) {  // leave an open form alone
-        state.timer = setTimeout(() => render({ refresh: true }), REFRESH_MS);
-        return;
-      }
       const workers = await state.api.call('list_worker_agents');
       const allowed = Object.fromEntries(WORKER_OPERATIONS.map((op) => [op, can(op)]));
       view.innerHTML = renderWorkers(workers, { can: allowed, editing: state.editing });
     } else if (route.view === 'projects') {
       view.innerHTML = renderProjects(await state.api.call('list_projects'));
     } else if (route.view === 'project') {
-      if (refresh && state.editing !== null) {  // leave an open form alone
-        state.timer = setTimeout(() => render({ refresh: true }), REFRESH_MS);
-        return;
-      }
       const names = { folder_name: route.folder, project_name: route.project };
       const [parameters, references] = await Promise.all([
         state.api.call('list_object_parameters', names),
@@ -148,21 +146,12 @@ async function render({ refresh = false } = {}) {
       view.innerHTML = renderProject(route.folder, route.project, parameters, references,
         { can: allowed, editing: state.editing });
     } else if (route.view === 'environments') {
-      if (refresh && state.editing !== null) {  // leave an open form alone
-        state.timer = setTimeout(() => render({ refresh: true }), REFRESH_MS);
-        return;
-      }
       const [environments, references] = await Promise.all([
         state.api.call('list_environments'), state.api.call('list_environment_references')]);
       const allowed = Object.fromEntries(ENVIRONMENT_OPERATIONS.map((op) => [op, can(op)]));
       view.innerHTML = renderEnvironments(environments, references,
         { can: allowed, editing: state.editing });
     } else if (route.view === 'executions') {
-      const typing = view.contains(document.activeElement) && document.activeElement.form;
-      if (refresh && (typing || state.editing !== null)) {
-        state.timer = setTimeout(() => render({ refresh: true }), REFRESH_MS);
-        return;
-      }
       const running = state.editing === 'run';
       const [rows, workers, packages, references] = await Promise.all([
         state.api.call('list_executions', { ...route.filters, limit: EXECUTION_LIMIT }),
