@@ -107,7 +107,7 @@ class ManagementService {
                        Reply reply);
   // A read: on the read pool; REQUIRES: counted in in_flight_.
   void SubmitRead(const std::shared_ptr<PendingCall>& call);
-  // Runs on the writer thread inside the transaction.
+  // Runs inside the call's transaction: on the writer thread, or for a read on a read thread.
   sdk::Status RunOperation(PendingCall& call, sdk::Connection& connection);
   // The acknowledgement (writer thread): hands the call to the pool.
   void FinishOperation(const std::shared_ptr<PendingCall>& call, const sdk::Status& status);
