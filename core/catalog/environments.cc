@@ -390,17 +390,14 @@ Result<std::vector<Environment>> ListEnvironments(Txn& txn, const Caller& caller
   sdk::Connection& c = txn.connection;
   if (folder_name) SCALEOUT_RETURN_IF_ERROR(FindFolder(c, *folder_name).status());
   // One pass: an environment's rows, then each of its variables' (if any).
-  static constexpr char kAll[] =
-      "SELECT e.environment_id, f.name, e.name, e.description, e.created_time, v.name, "
-      "v.data_type, v.description, v.value, v.sensitive FROM environments e JOIN folders f ON "
-      "f.folder_id = e.folder_id LEFT JOIN environment_variables v ON v.environment_id = "
-      "e.environment_id ORDER BY f.name, e.name, v.name";
-  static constexpr char kOfFolder[] =
-      "SELECT e.environment_id, f.name, e.name, e.description, e.created_time, v.name, "
-      "v.data_type, v.description, v.value, v.sensitive FROM environments e JOIN folders f ON "
-      "f.folder_id = e.folder_id LEFT JOIN environment_variables v ON v.environment_id = "
-      "e.environment_id WHERE f.name = ? ORDER BY f.name, e.name, v.name";
-  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c, folder_name ? kOfFolder : kAll));
+  const std::string sql =
+      std::string(
+          "SELECT e.environment_id, f.name, e.name, e.description, e.created_time, "
+          "v.name, v.data_type, v.description, v.value, v.sensitive FROM environments e "
+          "JOIN folders f ON f.folder_id = e.folder_id LEFT JOIN environment_variables v "
+          "ON v.environment_id = e.environment_id") +
+      (folder_name ? " WHERE f.name = ?" : "") + " ORDER BY f.name, e.name, v.name";
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c, sql));
   if (folder_name) q.Text(*folder_name);
   std::vector<Environment> out;
   for (;;) {
