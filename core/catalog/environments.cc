@@ -5,6 +5,7 @@
 
 #include "core/catalog/limits.h"
 #include "core/catalog/rows.h"
+#include "core/catalog/sensitive_values.h"
 #include "core/catalog/sql.h"
 #include "core/catalog/values.h"
 
@@ -56,16 +57,28 @@ Result<std::int64_t> FindEnvironment(sdk::Connection& c, std::string_view folder
   return *id;
 }
 
-// The data type of the environment's variable, if it has one so named.
-Result<std::optional<std::string>> VariableType(sdk::Connection& c, std::int64_t environment_id,
-                                                std::string_view variable_name) {
+struct VariableInfo {
+  std::string data_type;
+  bool sensitive = false;
+};
+
+// The environment's variable so named, if it has one.
+Result<std::optional<VariableInfo>> FindVariable(sdk::Connection& c, std::int64_t environment_id,
+                                                 std::string_view variable_name) {
   SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c,
-                                            "SELECT data_type FROM environment_variables WHERE "
-                                            "environment_id = ? AND name = ?"));
+                                            "SELECT data_type, sensitive FROM "
+                                            "environment_variables WHERE environment_id = ? AND "
+                                            "name = ?"));
   q.Int(environment_id).Text(variable_name);
   SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
-  if (!row) return std::optional<std::string>();
-  return std::optional<std::string>(q.T(0));
+  if (!row) return std::optional<VariableInfo>();
+  return std::optional<VariableInfo>(VariableInfo{q.T(0), q.I(1) != 0});
+}
+
+// `value` as stored: sealed when `sensitive` (sensitive_values.h).
+Result<std::string> StoredValue(Txn& txn, bool sensitive, std::string_view value) {
+  if (!sensitive) return std::string(value);
+  return internal::SealSensitive(txn, value);
 }
 
 Status VariableNotFound(std::string_view folder_name, std::string_view environment_name,
@@ -96,6 +109,7 @@ struct DeclaredParameter {
   ProjectRow project;
   std::string object_name;
   std::string data_type;
+  bool sensitive = false;
 };
 
 // The parameter as the project's current version declares it; kNotFound
@@ -112,9 +126,9 @@ Result<DeclaredParameter> FindDeclaredParameter(sdk::Connection& c, int object_t
                             ParameterObjectName(object_type, project_name, object_name));
   SCALEOUT_ASSIGN_OR_RETURN(ProjectRow project, RequireProject(c, folder_name, project_name));
   SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c,
-                                            "SELECT data_type FROM object_parameters WHERE "
-                                            "project_version_lsn = ? AND object_type = ? AND "
-                                            "object_name = ? AND parameter_name = ?"));
+                                            "SELECT data_type, sensitive FROM object_parameters "
+                                            "WHERE project_version_lsn = ? AND object_type = ? "
+                                            "AND object_name = ? AND parameter_name = ?"));
   q.Int(project.lsn).Int(object_type).Text(object).Text(parameter_name);
   SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
   if (!row) {
@@ -126,7 +140,7 @@ Result<DeclaredParameter> FindDeclaredParameter(sdk::Connection& c, int object_t
                             " parameter " + Quoted(parameter_name) +
                             " in its current version; list_object_parameters shows them");
   }
-  return DeclaredParameter{project, std::move(object), q.T(0)};
+  return DeclaredParameter{project, std::move(object), q.T(0), q.I(1) != 0};
 }
 
 // Removes what the project set for the parameter `p` (nothing set: no-op).
@@ -222,12 +236,13 @@ Status CreateEnvironmentVariable(Txn& txn, const Caller& caller, std::string_vie
       internal::CheckValue("variable " + Quoted(variable_name), data_type, value));
   sdk::Connection& c = txn.connection;
   SCALEOUT_ASSIGN_OR_RETURN(std::int64_t env, FindEnvironment(c, folder_name, environment_name));
-  SCALEOUT_ASSIGN_OR_RETURN(auto existing, VariableType(c, env, variable_name));
+  SCALEOUT_ASSIGN_OR_RETURN(auto existing, FindVariable(c, env, variable_name));
   if (existing) {
     return Status::AlreadyExists(EnvironmentLabel(folder_name, environment_name) +
                                  " already has a variable " + Quoted(variable_name) +
                                  "; change its value with set_environment_variable_value");
   }
+  SCALEOUT_ASSIGN_OR_RETURN(std::string stored, StoredValue(txn, sensitive, value));
   SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id, internal::NextId(c, "variable"));
   return Execute(c,
                  "INSERT INTO environment_variables (variable_id, environment_id, name, "
@@ -237,7 +252,7 @@ Status CreateEnvironmentVariable(Txn& txn, const Caller& caller, std::string_vie
                        .Int(env)
                        .Text(variable_name)
                        .Text(data_type)
-                       .Text(value)
+                       .Text(stored)
                        .Bool(sensitive)
                        .Text(description);
                  })
@@ -252,13 +267,14 @@ Status SetEnvironmentVariableValue(Txn& txn, const Caller& caller, std::string_v
   SCALEOUT_RETURN_IF_ERROR(CheckText("value", value, kMaxParameterValueChars));
   sdk::Connection& c = txn.connection;
   SCALEOUT_ASSIGN_OR_RETURN(std::int64_t env, FindEnvironment(c, folder_name, environment_name));
-  SCALEOUT_ASSIGN_OR_RETURN(auto data_type, VariableType(c, env, variable_name));
-  if (!data_type) return VariableNotFound(folder_name, environment_name, variable_name);
+  SCALEOUT_ASSIGN_OR_RETURN(auto variable, FindVariable(c, env, variable_name));
+  if (!variable) return VariableNotFound(folder_name, environment_name, variable_name);
   SCALEOUT_RETURN_IF_ERROR(
-      internal::CheckValue("variable " + Quoted(variable_name), *data_type, value));
+      internal::CheckValue("variable " + Quoted(variable_name), variable->data_type, value));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string stored, StoredValue(txn, variable->sensitive, value));
   return Execute(c,
                  "UPDATE environment_variables SET value = ? WHERE environment_id = ? AND name = ?",
-                 [&](Query& b) { b.Text(value).Int(env).Text(variable_name); })
+                 [&](Query& b) { b.Text(stored).Int(env).Text(variable_name); })
       .status();
 }
 
@@ -349,6 +365,7 @@ Status SetObjectParameterValue(Txn& txn, const Caller& caller, int object_type,
                                                   parameter_name, object_name));
   const std::string label =
       std::string(ObjectTypeName(object_type)) + " parameter " + Quoted(parameter_name);
+  const bool sealed = value_type == "V" && p.sensitive;
   if (value_type == "V") {
     SCALEOUT_RETURN_IF_ERROR(CheckText("parameter_value", value, kMaxParameterValueChars));
     SCALEOUT_RETURN_IF_ERROR(internal::CheckValue(label, p.data_type, value));
@@ -356,17 +373,19 @@ Status SetObjectParameterValue(Txn& txn, const Caller& caller, int object_type,
     SCALEOUT_RETURN_IF_ERROR(
         CheckName("parameter_value (the environment variable's name)", value, kMaxNameChars));
   }
+  SCALEOUT_ASSIGN_OR_RETURN(std::string stored, StoredValue(txn, sealed, value));
   SCALEOUT_RETURN_IF_ERROR(DeleteConfiguredValue(c, p, object_type, parameter_name));
   return Execute(c,
                  "INSERT INTO object_parameter_values (project_id, object_type, object_name, "
-                 "parameter_name, value_type, value) VALUES (?, ?, ?, ?, ?, ?)",
+                 "parameter_name, value_type, value, sensitive) VALUES (?, ?, ?, ?, ?, ?, ?)",
                  [&](Query& b) {
                    b.Int(p.project.project_id)
                        .Int(object_type)
                        .Text(p.object_name)
                        .Text(parameter_name)
                        .Text(value_type)
-                       .Text(value);
+                       .Text(stored)
+                       .Bool(sealed);
                  })
       .status();
 }
@@ -452,8 +471,9 @@ Result<std::vector<ObjectParameter>> ListObjectParameters(Txn& txn, const Caller
   SCALEOUT_ASSIGN_OR_RETURN(
       Query q, Cached(txn.connection,
                       "SELECT p.object_type, p.object_name, p.parameter_name, p.data_type, "
-                      "p.required, p.sensitive, p.default_value, o.value_type, o.value FROM "
-                      "object_parameters p LEFT JOIN object_parameter_values o ON o.project_id = "
+                      "p.required, p.sensitive, p.default_value, o.value_type, o.value, "
+                      "o.sensitive FROM object_parameters p LEFT JOIN object_parameter_values o ON "
+                      "o.project_id = "
                       "p.project_id AND o.object_type = p.object_type AND o.object_name = "
                       "p.object_name AND o.parameter_name = p.parameter_name WHERE "
                       "p.project_version_lsn = ? ORDER BY p.object_type, p.object_name, "
@@ -475,7 +495,8 @@ Result<std::vector<ObjectParameter>> ListObjectParameters(Txn& txn, const Caller
     p.value_type = p.value_set ? q.T(7) : "V";
     if (p.value_type == "R") {
       p.referenced_variable_name = q.T(8);
-    } else if (!p.sensitive) {
+    } else if (!p.sensitive && !(p.value_set && q.I(9) != 0)) {
+      // (A value set while the parameter was sensitive stays hidden.)
       p.default_value = p.value_set ? q.OptT(8) : p.design_default_value;
     }
     out.push_back(std::move(p));
@@ -594,8 +615,8 @@ Result<ValidationResult> ValidateProject(Txn& txn, const Caller& caller,
     }
     for (const std::optional<std::int64_t>& reference : references) {
       ++result.checks;
-      auto resolved = internal::ResolveConfiguredParameterValues(c, project.project_id, project.lsn,
-                                                                 package, reference);
+      auto resolved = internal::ResolveConfiguredParameterValues(txn, project.project_id,
+                                                                 project.lsn, package, reference);
       if (resolved.ok()) continue;
       // Only what a configuration can get wrong; a storage failure is the caller's.
       const sdk::StatusCode code = resolved.status().code();
@@ -654,7 +675,14 @@ struct ConfiguredValue {
   std::string value_type;
   std::string value;
   std::string data_type;
-  bool sensitive = false;
+  bool sensitive = false;     // the parameter, in the version run
+  bool value_sealed = false;  // `value` (V: set while the parameter was sensitive)
+};
+
+// A value as a table stores it.
+struct StoredText {
+  std::string text;
+  bool sealed = false;
 };
 
 Result<std::vector<ConfiguredValue>> LoadConfiguredValues(sdk::Connection& c,
@@ -665,7 +693,7 @@ Result<std::vector<ConfiguredValue>> LoadConfiguredValues(sdk::Connection& c,
   SCALEOUT_ASSIGN_OR_RETURN(
       Query q, Cached(c,
                       "SELECT o.object_type, o.parameter_name, o.value_type, o.value, "
-                      "p.data_type, p.sensitive FROM object_parameter_values o JOIN "
+                      "p.data_type, p.sensitive, o.sensitive FROM object_parameter_values o JOIN "
                       "object_parameters p ON p.project_version_lsn = ? AND p.object_type = "
                       "o.object_type AND p.object_name = o.object_name AND p.parameter_name = "
                       "o.parameter_name WHERE o.project_id = ? AND (o.object_type = 20 OR "
@@ -675,15 +703,16 @@ Result<std::vector<ConfiguredValue>> LoadConfiguredValues(sdk::Connection& c,
   for (;;) {
     SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
     if (!row) break;
-    out.push_back(
-        ConfiguredValue{static_cast<int>(q.I(0)), q.T(1), q.T(2), q.T(3), q.T(4), q.I(5) != 0});
+    out.push_back(ConfiguredValue{static_cast<int>(q.I(0)), q.T(1), q.T(2), q.T(3), q.T(4),
+                                  q.I(5) != 0, q.I(6) != 0});
   }
   return out;
 }
 
-// The value of the variable `v` is bound to, from the referenced environment.
-Result<std::string> ResolveVariable(sdk::Connection& c, const ConfiguredValue& v,
-                                    const std::optional<ReferencedEnvironment>& env) {
+// The value of the variable `v` is bound to, from the referenced environment,
+// as stored (sealed when the variable is sensitive).
+Result<StoredText> ResolveVariable(sdk::Connection& c, const ConfiguredValue& v,
+                                   const std::optional<ReferencedEnvironment>& env) {
   const std::string label = std::string(ObjectTypeName(v.object_type)) + " parameter " +
                             Quoted(v.parameter_name) + " is bound to environment variable " +
                             Quoted(v.value);
@@ -719,7 +748,30 @@ Result<std::string> ResolveVariable(sdk::Connection& c, const ConfiguredValue& v
     return Status::FailedPrecondition(label + ", which is sensitive in " + where +
                                       "; a sensitive value goes only to a sensitive parameter");
   }
-  return q.T(1);
+  return StoredText{q.T(1), q.I(2) != 0};
+}
+
+// `v`'s value as the execution's parameter row stores it: sealed when the
+// parameter is sensitive in the version run, plaintext otherwise. A value
+// set for another version is checked against this version's data type.
+Result<std::string> ExecutionValue(Txn& txn, const ConfiguredValue& v, StoredText value) {
+  const bool literal = v.value_type == "V";
+  if (value.sealed == v.sensitive && !literal) return std::move(value.text);
+  std::string plaintext;
+  if (value.sealed) {
+    SCALEOUT_ASSIGN_OR_RETURN(plaintext, internal::OpenSensitive(txn, value.text));
+  } else {
+    plaintext = value.text;
+  }
+  if (literal) {
+    SCALEOUT_RETURN_IF_ERROR(CheckValue(std::string(ObjectTypeName(v.object_type)) + " parameter " +
+                                            Quoted(v.parameter_name) +
+                                            " (its value set with set_object_parameter_value)",
+                                        v.data_type, plaintext));
+  }
+  if (!v.sensitive) return plaintext;
+  if (value.sealed) return std::move(value.text);
+  return internal::SealSensitive(txn, plaintext);
 }
 
 }  // namespace
@@ -738,8 +790,9 @@ Status RequireReference(sdk::Connection& c, std::int64_t project_id, std::int64_
 }
 
 Result<std::vector<ParameterAssignment>> ResolveConfiguredParameterValues(
-    sdk::Connection& c, std::int64_t project_id, std::int64_t lsn, std::string_view package_name,
+    Txn& txn, std::int64_t project_id, std::int64_t lsn, std::string_view package_name,
     std::optional<std::int64_t> reference_id) {
+  sdk::Connection& c = txn.connection;
   SCALEOUT_ASSIGN_OR_RETURN(std::vector<ConfiguredValue> values,
                             LoadConfiguredValues(c, project_id, lsn, package_name));
   std::vector<ParameterAssignment> out;
@@ -750,17 +803,15 @@ Result<std::vector<ParameterAssignment>> ResolveConfiguredParameterValues(
   }
   out.reserve(values.size());
   for (ConfiguredValue& v : values) {
+    StoredText value;
     if (v.value_type == "R") {
-      SCALEOUT_ASSIGN_OR_RETURN(v.value, ResolveVariable(c, v, env));
+      SCALEOUT_ASSIGN_OR_RETURN(value, ResolveVariable(c, v, env));  // v.value names it
     } else {
-      // Set for a version that may have declared another data type.
-      SCALEOUT_RETURN_IF_ERROR(CheckValue(std::string(ObjectTypeName(v.object_type)) +
-                                              " parameter " + Quoted(v.parameter_name) +
-                                              " (its value set with set_object_parameter_value)",
-                                          v.data_type, v.value));
+      value = StoredText{std::move(v.value), v.value_sealed};
     }
+    SCALEOUT_ASSIGN_OR_RETURN(std::string stored, ExecutionValue(txn, v, std::move(value)));
     out.push_back(
-        ParameterAssignment{v.object_type, std::move(v.parameter_name), std::move(v.value)});
+        ParameterAssignment{v.object_type, std::move(v.parameter_name), std::move(stored)});
   }
   return out;
 }

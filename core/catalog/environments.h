@@ -194,8 +194,8 @@ struct ParameterAssignment {
 // that is not, is refused (kFailedPrecondition, saying which and what to
 // do), so no execution runs on a value nobody chose.
 sdk::Result<std::vector<ParameterAssignment>> ResolveConfiguredParameterValues(
-    sdk::Connection& connection, std::int64_t project_id, std::int64_t lsn,
-    std::string_view package_name, std::optional<std::int64_t> reference_id);
+    Txn& txn, std::int64_t project_id, std::int64_t lsn, std::string_view package_name,
+    std::optional<std::int64_t> reference_id);
 // Writes them over the execution's parameter rows (made from the defaults).
 sdk::Status WriteParameterAssignments(sdk::Connection& connection, std::int64_t execution_id,
                                       const std::vector<ParameterAssignment>& assignments);

@@ -11,6 +11,7 @@
 #include "core/catalog/environments.h"
 #include "core/catalog/limits.h"
 #include "core/catalog/rows.h"
+#include "core/catalog/sensitive_values.h"
 #include "core/catalog/sql.h"
 #include "core/catalog/state_machine.h"
 #include "core/catalog/values.h"
@@ -108,8 +109,26 @@ Status ValidateDeployment(const ProjectDeployment& d) {
   return Status::Ok();
 }
 
+// The design defaults as stored: a sensitive parameter's sealed. Made before
+// the deploy writes anything, so a catalog without its key refuses cleanly.
+Result<std::vector<std::optional<std::string>>> StoredDefaults(Txn& txn,
+                                                               const ProjectDeployment& d) {
+  std::vector<std::optional<std::string>> out;
+  out.reserve(d.parameters.size());
+  for (const ParameterSpec& p : d.parameters) {
+    if (p.sensitive && p.default_value) {
+      SCALEOUT_ASSIGN_OR_RETURN(std::string sealed, internal::SealSensitive(txn, *p.default_value));
+      out.emplace_back(std::move(sealed));
+    } else {
+      out.push_back(p.default_value);
+    }
+  }
+  return out;
+}
+
 Status InsertPackages(sdk::Connection& c, std::int64_t project_id, std::int64_t lsn,
-                      const ProjectDeployment& d) {
+                      const ProjectDeployment& d,
+                      const std::vector<std::optional<std::string>>& defaults) {
   for (const PackageSpec& p : d.packages) {
     SCALEOUT_ASSIGN_OR_RETURN(std::int64_t package_id, internal::NextId(c, "package"));
     SCALEOUT_RETURN_IF_ERROR(
@@ -127,7 +146,8 @@ Status InsertPackages(sdk::Connection& c, std::int64_t project_id, std::int64_t 
                 })
             .status());
   }
-  for (const ParameterSpec& p : d.parameters) {
+  for (std::size_t i = 0; i < d.parameters.size(); ++i) {
+    const ParameterSpec& p = d.parameters[i];
     SCALEOUT_ASSIGN_OR_RETURN(std::int64_t parameter_id, internal::NextId(c, "parameter"));
     const std::string object = p.object_type == kObjectProject ? d.project_name : p.object_name;
     SCALEOUT_RETURN_IF_ERROR(
@@ -143,7 +163,7 @@ Status InsertPackages(sdk::Connection& c, std::int64_t project_id, std::int64_t 
                       .Text(object)
                       .Text(p.name)
                       .Text(p.data_type)
-                      .OptText(p.default_value)
+                      .OptText(defaults[i])
                       .Bool(p.required)
                       .Bool(p.sensitive);
                 })
@@ -339,8 +359,16 @@ Result<std::string> ValidateCatalogProperty(std::string_view name, std::string_v
   }
   if (name == "SERVER_CUSTOMIZED_LOGGING_LEVEL") return std::string(value);
   if (name == "ENCRYPTION_ALGORITHM") {
-    return one_of(
-        {"DES", "TRIPLE_DES", "TRIPLE_DES_3KEY", "DESX", "AES_128", "AES_192", "AES_256"});
+    // SSIS also lists DES, TRIPLE_DES, TRIPLE_DES_3KEY and DESX, which SQL
+    // Server deprecates; sealing with them would protect nothing.
+    const std::string upper = Upper(value);
+    if (upper.find("DES") != std::string::npos) {
+      return Status::InvalidArgument(
+          "ENCRYPTION_ALGORITHM " + Quoted(value.substr(0, 64)) +
+          " is a DES algorithm, which scaleout does not seal with (SQL Server deprecates them); "
+          "use AES_128, AES_192 or AES_256");
+    }
+    return one_of({"AES_128", "AES_192", "AES_256"});
   }
   if (name == "IS_SCALEOUT_ENABLED") {
     return Status::InvalidArgument(
@@ -445,6 +473,8 @@ Status DeleteFolder(Txn& txn, const Caller& caller, std::string_view name) {
 Result<DeployResult> DeployProject(Txn& txn, const Caller& caller, const ProjectDeployment& d) {
   SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "deploy_project", kAdminRoles));
   SCALEOUT_RETURN_IF_ERROR(ValidateDeployment(d));
+  SCALEOUT_ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> defaults,
+                            StoredDefaults(txn, d));
   sdk::Connection& c = txn.connection;
   SCALEOUT_ASSIGN_OR_RETURN(std::int64_t folder_id, FindFolder(c, d.folder_name));
   SCALEOUT_ASSIGN_OR_RETURN(std::optional<ProjectRow> project,
@@ -495,7 +525,8 @@ Result<DeployResult> DeployProject(Txn& txn, const Caller& caller, const Project
                     .Int(result.project_id);
               })
           .status());
-  SCALEOUT_RETURN_IF_ERROR(InsertPackages(c, result.project_id, result.object_version_lsn, d));
+  SCALEOUT_RETURN_IF_ERROR(
+      InsertPackages(c, result.project_id, result.object_version_lsn, d, defaults));
   SCALEOUT_ASSIGN_OR_RETURN(
       result.operation_id,
       internal::InsertOperation(c, OperationType::kDeployProject, kObjectProject, result.project_id,
@@ -578,8 +609,8 @@ Result<std::int64_t> CreateExecution(Txn& txn, const Caller& caller,
     SCALEOUT_RETURN_IF_ERROR(internal::RequireReference(c, project.project_id, *r.reference_id));
   SCALEOUT_ASSIGN_OR_RETURN(
       std::vector<internal::ParameterAssignment> configured,
-      internal::ResolveConfiguredParameterValues(c, project.project_id, project.lsn, r.package_name,
-                                                 r.reference_id));
+      internal::ResolveConfiguredParameterValues(txn, project.project_id, project.lsn,
+                                                 r.package_name, r.reference_id));
 
   SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id, internal::NextBlockId(c, "operation"));
   SCALEOUT_RETURN_IF_ERROR(
@@ -630,9 +661,9 @@ Status SetExecutionParameterValue(Txn& txn, const Caller& caller, std::int64_t e
   SCALEOUT_ASSIGN_OR_RETURN(Execution e, internal::LoadExecution(c, execution_id));
   SCALEOUT_RETURN_IF_ERROR(RequireCreated(e, "parameter values can be set"));
   SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c,
-                                            "SELECT data_type FROM execution_parameter_values "
-                                            "WHERE execution_id = ? AND object_type = ? AND "
-                                            "parameter_name = ?"));
+                                            "SELECT data_type, sensitive FROM "
+                                            "execution_parameter_values WHERE execution_id = ? "
+                                            "AND object_type = ? AND parameter_name = ?"));
   q.Int(execution_id).Int(object_type).Text(parameter_name);
   SCALEOUT_ASSIGN_OR_RETURN(bool stored, q.Next());
   // A system parameter still at its default has no row yet.
@@ -649,11 +680,17 @@ Status SetExecutionParameterValue(Txn& txn, const Caller& caller, std::int64_t e
                             "; list its parameters (execution_parameter_values) for the names");
   }
   const std::string data_type = stored ? q.T(0) : std::string(system->data_type);
+  const bool sensitive = stored && q.I(1) != 0;
   const std::string label =
       std::string(ObjectTypeName(object_type)) + " parameter " + Quoted(parameter_name);
   SCALEOUT_RETURN_IF_ERROR(internal::CheckValue(label, data_type, parameter_value));
   if (object_type == kObjectExecution) {
     SCALEOUT_RETURN_IF_ERROR(internal::CheckSystemValue(parameter_name, parameter_value));
+  }
+  std::string sealed;
+  if (sensitive) {
+    SCALEOUT_ASSIGN_OR_RETURN(sealed, internal::SealSensitive(txn, parameter_value));
+    parameter_value = sealed;
   }
   if (!stored) {
     return Execute(c,
@@ -940,6 +977,11 @@ Status ConfigureCatalog(Txn& txn, const Caller& caller, std::string_view propert
                                         std::to_string(active) +
                                         " executions are active; wait for them or stop them");
     }
+  }
+  if (property_name == "ENCRYPTION_ALGORITHM") {
+    // As SSIS: every sealed value is sealed again with the new algorithm, in
+    // this transaction (all or none).
+    SCALEOUT_RETURN_IF_ERROR(internal::ResealSensitiveValues(txn, value).status());
   }
   SCALEOUT_RETURN_IF_ERROR(internal::SetCatalogProperty(txn.connection, property_name, value));
   return internal::InsertOperation(txn.connection, OperationType::kConfigureCatalog, 0,

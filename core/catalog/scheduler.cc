@@ -7,6 +7,7 @@
 
 #include "core/catalog/limits.h"
 #include "core/catalog/rows.h"
+#include "core/catalog/sensitive_values.h"
 #include "core/catalog/sql.h"
 #include "core/catalog/state_machine.h"
 #include "core/common/clock.h"
@@ -198,6 +199,15 @@ Result<std::optional<ClaimedTask>> ClaimOne(Txn& txn, std::string_view worker_id
   Result<ExecutionStatus> exec_to =
       Transition(Entity::kExecution, Event::kClaim, e.status, ExecutionLabel(e.execution_id));
   if (!task_to.ok() || !exec_to.ok()) return std::optional<ClaimedTask>();
+  // Read (and sensitive values opened) before this claim writes: a value
+  // that cannot be opened refuses the claim with nothing of it written.
+  SCALEOUT_ASSIGN_OR_RETURN(std::vector<ParameterValue> parameters,
+                            internal::LoadParameterValues(c, e.execution_id));
+  for (ParameterValue& p : parameters) {
+    if (p.sensitive && p.value) {
+      SCALEOUT_ASSIGN_OR_RETURN(p.value, internal::OpenSensitive(txn, *p.value));
+    }
+  }
 
   const std::int64_t epoch = e.lease_epoch + 1;
   const std::int64_t expires = txn.now + lease_ms;
@@ -247,7 +257,7 @@ Result<std::optional<ClaimedTask>> ClaimOne(Txn& txn, std::string_view worker_id
   out.package_name = std::move(candidate.execution.package_name);
   out.use32bitruntime = e.use32bitruntime;
   out.package_sha256 = std::move(candidate.package_sha256);
-  SCALEOUT_ASSIGN_OR_RETURN(out.parameters, internal::LoadParameterValues(c, out.execution_id));
+  out.parameters = std::move(parameters);
   return std::optional<ClaimedTask>(std::move(out));
 }
 

@@ -470,10 +470,23 @@ sdk::Status ApplyMigration5(sdk::Connection& connection, const sdk::Dialect& dia
   return RunDdl(connection, dialect, kMigration5, "adding environment variables' use");
 }
 
+// Migration 6: sensitive values are sealed (sensitive_values.h). Every other
+// table that holds one already flags it; a project's configured value gets
+// a flag of its own, since its parameter may be sensitive in one version and
+// not in another: 1 when `value` is sealed. The master seals the values an
+// older catalog kept in plaintext when it first starts with its key.
+constexpr std::string_view kMigration6[] = {
+    "ALTER TABLE object_parameter_values ADD COLUMN sensitive {INT64} NOT NULL DEFAULT 0",
+};
+
+sdk::Status ApplyMigration6(sdk::Connection& connection, const sdk::Dialect& dialect) {
+  return RunDdl(connection, dialect, kMigration6, "flagging sealed configured values");
+}
+
 using MigrationFn = sdk::Status (*)(sdk::Connection&, const sdk::Dialect&);
 // Index i holds migration i + 1. Append only.
 constexpr MigrationFn kMigrations[] = {&ApplyMigration1, &ApplyMigration2, &ApplyMigration3,
-                                       &ApplyMigration4, &ApplyMigration5};
+                                       &ApplyMigration4, &ApplyMigration5, &ApplyMigration6};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 sdk::Status MigrateInTransaction(sdk::Connection& connection, const sdk::Dialect& dialect,

@@ -25,7 +25,7 @@
 namespace scaleout::core::catalog {
 
 // The newest schema this build knows.
-inline constexpr std::int64_t kSchemaVersion = 5;
+inline constexpr std::int64_t kSchemaVersion = 6;
 
 // `sql` with {INT64} {DOUBLE} {TEXT} {BLOB} {ID_PK} replaced by the dialect's spelling.
 std::string SubstituteDialect(std::string_view sql, const sdk::Dialect& dialect);

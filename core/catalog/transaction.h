@@ -25,12 +25,18 @@
 
 namespace scaleout::core::catalog {
 
+class CatalogKey;  // sensitive_values.h
+
 // Borrowed references; valid for one transaction. Not thread-safe (nor is the
 // connection).
 struct Txn {
   sdk::Connection& connection;
   const sdk::Dialect& dialect;
   std::int64_t now = 0;  // UTC ms, from Clock::NowUnixMillis()
+  // Seals and opens sensitive values (sensitive_values.h); null where no
+  // sensitive value is written or handed out (an operation that needs it
+  // then fails with kFailedPrecondition and writes nothing).
+  const CatalogKey* key = nullptr;
 };
 
 // Begins a transaction in `mode` on `connection`, runs `fn`, commits when it

@@ -9,9 +9,11 @@
 namespace scaleout::core::management {
 
 ScheduleRunner::ScheduleRunner(catalog::CatalogWriter& writer, const sdk::Dialect& dialect,
-                               Clock& clock, sdk::Logger& logger, std::function<void()> note_work)
+                               Clock& clock, sdk::Logger& logger, std::function<void()> note_work,
+                               const catalog::CatalogKey* catalog_key)
     : writer_(writer),
       dialect_(dialect),
+      catalog_key_(catalog_key),
       clock_(clock),
       logger_(logger),
       note_work_(std::move(note_work)) {}
@@ -34,7 +36,7 @@ sdk::Status ScheduleRunner::FireOne(const catalog::Schedule& schedule, std::int6
   const catalog::Caller caller{"schedule '" + schedule.name + "'",
                                {std::string(catalog::kRoleAdmin)}};
   return writer_.Execute([&](sdk::Connection& c) -> sdk::Status {
-    catalog::Txn txn{c, dialect_, now};
+    catalog::Txn txn{c, dialect_, now, catalog_key_};
     catalog::CreateExecutionRequest request;
     request.folder_name = schedule.folder_name;
     request.project_name = schedule.project_name;
@@ -59,7 +61,7 @@ sdk::Status ScheduleRunner::FireOne(const catalog::Schedule& schedule, std::int6
 sdk::Result<SchedulePassResult> ScheduleRunner::RunOnce() {
   const std::int64_t now = clock_.NowUnixMillis();
   auto due = writer_.Execute([&](sdk::Connection& c) {
-    catalog::Txn txn{c, dialect_, now};
+    catalog::Txn txn{c, dialect_, now, catalog_key_};
     return catalog::ListDueSchedules(txn, now);
   });
   if (!due.ok()) return due.status();
@@ -75,7 +77,7 @@ sdk::Result<SchedulePassResult> ScheduleRunner::RunOnce() {
     logger_.Warn("schedule '" + schedule.name +
                  "' could not start its execution: " + fired.message());
     SCALEOUT_RETURN_IF_ERROR(writer_.Execute([&](sdk::Connection& c) {
-      catalog::Txn txn{c, dialect_, now};
+      catalog::Txn txn{c, dialect_, now, catalog_key_};
       return catalog::MarkScheduleFired(txn, schedule.schedule_id, now, NextDue(schedule, now));
     }));
   }
@@ -108,7 +110,7 @@ void ScheduleRunner::Loop(std::int64_t max_sleep_ms) {
     if (stopping_) break;
     std::int64_t sleep_ms = max_sleep_ms;
     auto next = writer_.Execute([&](sdk::Connection& c) {
-      catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
+      catalog::Txn txn{c, dialect_, clock_.NowUnixMillis(), catalog_key_};
       return catalog::NextScheduleDue(txn);
     });
     if (next.ok() && next->has_value()) {

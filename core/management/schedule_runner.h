@@ -22,6 +22,7 @@
 
 #include "core/catalog/catalog_writer.h"
 #include "core/catalog/schedules.h"
+#include "core/catalog/sensitive_values.h"
 #include "core/common/clock.h"
 #include "scaleout/sdk/logger.h"
 #include "scaleout/sdk/storage.h"
@@ -38,7 +39,8 @@ class ScheduleRunner {
   // Everything borrowed must outlive the runner. `note_work` wakes parked
   // worker long-polls (may be empty).
   ScheduleRunner(catalog::CatalogWriter& writer, const sdk::Dialect& dialect, Clock& clock,
-                 sdk::Logger& logger, std::function<void()> note_work);
+                 sdk::Logger& logger, std::function<void()> note_work,
+                 const catalog::CatalogKey* catalog_key = nullptr);
   ~ScheduleRunner();
   ScheduleRunner(const ScheduleRunner&) = delete;
   ScheduleRunner& operator=(const ScheduleRunner&) = delete;
@@ -59,6 +61,7 @@ class ScheduleRunner {
 
   catalog::CatalogWriter& writer_;
   const sdk::Dialect& dialect_;
+  const catalog::CatalogKey* catalog_key_;  // borrowed; seals sensitive values set per run
   Clock& clock_;
   sdk::Logger& logger_;
   std::function<void()> note_work_;

@@ -191,7 +191,7 @@ sdk::Status ManagementService::Start() {
   if (options_.run_schedules) {
     schedules_ = std::make_unique<ScheduleRunner>(
         master_.writer(), master_.dialect(), master_.clock(), logger_,
-        [this] { master_.workers().NoteWorkMayBeAvailable(); });
+        [this] { master_.workers().NoteWorkMayBeAvailable(); }, master_.catalog_key());
     schedules_->Start();
   }
   return sdk::Status::Ok();
@@ -466,7 +466,8 @@ void ManagementService::SubmitRead(const std::shared_ptr<PendingCall>& call) {
 sdk::Status ManagementService::RunOperation(PendingCall& call, sdk::Connection& connection) {
   call.effects = Effects{};  // a retried op starts clean
   call.deferred_result = nullptr;
-  catalog::Txn txn{connection, master_.dialect(), master_.clock().NowUnixMillis()};
+  catalog::Txn txn{connection, master_.dialect(), master_.clock().NowUnixMillis(),
+                   master_.catalog_key()};
   OperationContext context{txn,        call.caller,          call.args,         call.effects,
                            note_work_, call.deferred_result, &execution_counts_};
   try {

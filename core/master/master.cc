@@ -11,7 +11,9 @@
 #include "core/catalog/roles.h"
 #include "core/catalog/scheduler.h"
 #include "core/catalog/schema.h"
+#include "core/catalog/sensitive_values.h"
 #include "core/catalog/transaction.h"
+#include "core/master/catalog_key_file.h"
 #include "core/master/responses.h"
 
 namespace scaleout::core::master {
@@ -82,6 +84,9 @@ sdk::Status Master::Start() {
   {
     auto connection = catalog::OpenCatalog(storage_, clock_);
     if (!connection.ok()) return connection.status().WithContext("opening the catalog");
+    SCALEOUT_RETURN_IF_ERROR(
+        PrepareCatalogKey(**connection)
+            .WithContext("preparing the catalog key (CatalogEncryptionKeyFile)"));
   }
   catalog::CatalogWriterOptions writer_options;
   writer_options.max_batch_size = static_cast<std::size_t>(settings_.group_commit_max_batch);
@@ -96,6 +101,7 @@ sdk::Status Master::Start() {
   worker_options.max_long_poll_ms = settings_.max_long_poll_ms;
   worker_options.lease_interval_ms = settings_.lease_interval_ms;
   worker_options.default_executor = settings_.executor;
+  worker_options.catalog_key = catalog_key();
   worker_options.on_work_may_be_available = [this] {
     if (ServerTaskHost* host = server_tasks_to_wake_.load()) host->WakeForWork();
   };
@@ -138,6 +144,36 @@ sdk::Status Master::Start() {
   return sdk::Status::Ok();
 }
 
+sdk::Status Master::PrepareCatalogKey(sdk::Connection& connection) {
+  if (settings_.catalog_encryption_key_file.empty()) {
+    return sdk::Status::InvalidArgument("CatalogEncryptionKeyFile is not set");
+  }
+  const std::filesystem::path file = settings_.catalog_encryption_key_file;
+  auto recorded = catalog::RunInTransactionWithResult<std::optional<std::string>>(
+      connection, sdk::TransactionMode::kRead,
+      [](sdk::Connection& c) { return catalog::RecordedKeyId(c); });
+  if (!recorded.ok()) return recorded.status();
+  // A catalog that has sealed values never gets a new key: they would not open.
+  auto loaded = LoadCatalogKey(file, !recorded->has_value());
+  if (!loaded.ok()) return loaded.status();
+  catalog_key_.emplace(std::move(loaded->key));
+  auto protect = catalog::RunInTransactionWithResult<catalog::ProtectResult>(
+      connection, sdk::TransactionMode::kWrite, [this](sdk::Connection& c) {
+        catalog::Txn txn{c, storage_.GetDialect(), clock_.NowUnixMillis()};
+        return catalog::ProtectSensitiveValues(txn, *catalog_key_);
+      });
+  if (!protect.ok()) return protect.status();
+  if (loaded->created) {
+    logger_.Warn("made a new catalog key " + catalog_key_->id() + " in " + file.string() +
+                 ": it seals the catalog's sensitive values; back it up with the catalog");
+  }
+  if (protect->sealed > 0) {
+    logger_.Info("sealed " + std::to_string(protect->sealed) +
+                 " sensitive value(s) the catalog kept in plaintext");
+  }
+  return sdk::Status::Ok();
+}
+
 sdk::Status Master::StartServerTasks() {
   if (server_launcher_ == nullptr || settings_.server_max_task_count <= 0) return sdk::Status::Ok();
   ServerTaskHostOptions options;
@@ -146,6 +182,7 @@ sdk::Status Master::StartServerTasks() {
   options.max_long_poll_ms = std::max<std::int64_t>(settings_.max_long_poll_ms, 1);
   options.data_folder = (std::filesystem::path(settings_.data_dir) / "Server").string();
   options.executor = settings_.executor;
+  options.catalog_key = catalog_key();
   for (const auto& [section, values] : settings_.plugin_sections) {
     if (section.rfind("executor.", 0) == 0) options.plugin_sections[section] = values;
   }

@@ -19,10 +19,12 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/catalog/catalog_writer.h"
+#include "core/catalog/sensitive_values.h"
 #include "core/common/clock.h"
 #include "core/master/server_task_host.h"
 #include "core/master/settings.h"
@@ -75,6 +77,9 @@ class Master {
   WorkerService& workers() { return *workers_; }
   TrustStore& trust() { return trust_; }
   Sweeper& sweeper() { return *sweeper_; }
+  // Seals and opens the catalog's sensitive values (set once Start() passed
+  // the catalog's opening; then immutable).
+  const catalog::CatalogKey* catalog_key() const { return catalog_key_ ? &*catalog_key_ : nullptr; }
   // The master's own task host; nullptr when server mode is off.
   ServerTaskHost* server_tasks() { return server_tasks_.get(); }
 
@@ -96,6 +101,10 @@ class Master {
 
   void AddSweeps();
   sdk::Status StartServerTasks();
+  // Loads (or on a catalog that never had one, makes) the catalog key and
+  // checks it is the one the catalog's sealed values need; seals what an
+  // older catalog kept in plaintext.
+  sdk::Status PrepareCatalogKey(sdk::Connection& connection);
 
   MasterSettings settings_;
   sdk::Storage& storage_;
@@ -103,6 +112,7 @@ class Master {
   Clock& clock_;
   sdk::Logger& logger_;
   TrustStore trust_;
+  std::optional<catalog::CatalogKey> catalog_key_;
   std::vector<std::pair<std::string, RouteHandler>> routes_;
   std::unique_ptr<catalog::CatalogWriter> writer_;
   std::unique_ptr<WorkerService> workers_;

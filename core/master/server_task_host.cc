@@ -39,7 +39,7 @@ struct ServerTaskHost::Shared {
   template <typename F>
   auto Run(F&& op) {
     return writer.Execute([this, &op](sdk::Connection& c) {
-      catalog::Txn txn{c, dialect, clock.NowUnixMillis()};
+      catalog::Txn txn{c, dialect, clock.NowUnixMillis(), options.catalog_key};
       return op(txn);
     });
   }

@@ -33,6 +33,7 @@
 #include <string>
 
 #include "core/catalog/catalog_writer.h"
+#include "core/catalog/sensitive_values.h"
 #include "core/common/clock.h"
 #include "core/worker/agent.h"
 #include "core/worker/task_launcher.h"
@@ -42,6 +43,8 @@
 namespace scaleout::core::master {
 
 struct ServerTaskHostOptions {
+  // Opens the sensitive values of the tasks claimed (borrowed).
+  const catalog::CatalogKey* catalog_key = nullptr;
   int max_task_count = 4;                   // ServerMaxTaskCount
   std::int64_t lease_interval_ms = 60'000;  // LeaseIntervalInMs
   // Renewals are in-process and cheap; they also carry stop_operation, so

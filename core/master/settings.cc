@@ -125,6 +125,8 @@ const std::map<std::string, Handler, std::less<>>& TopLevelHandlers() {
       {"LogFolder", Str(&MasterSettings::log_folder, "LogFolder")},
       {"LogLevel", Str(&MasterSettings::log_level, "LogLevel")},
       {"DataDir", Str(&MasterSettings::data_dir, "DataDir")},
+      {"CatalogEncryptionKeyFile",
+       Str(&MasterSettings::catalog_encryption_key_file, "CatalogEncryptionKeyFile")},
       {"Plugins",
        [](const json& v, MasterSettings* s) -> sdk::Status {
          if (!v.is_object()) return Bad("Plugins", "must be an object");
@@ -235,6 +237,12 @@ sdk::Result<MasterSettings> ParseMasterSettings(std::string_view json_text,
   if (settings.log_folder.empty())
     settings.log_folder = (fs::path(settings.data_dir) / "Master").string();
   settings.log_folder = ResolvePath(settings.log_folder, base_dir);
+  if (settings.catalog_encryption_key_file.empty()) {
+    settings.catalog_encryption_key_file =
+        (fs::path(settings.data_dir) / "catalog-encryption.key").string();
+  }
+  settings.catalog_encryption_key_file =
+      ResolvePath(settings.catalog_encryption_key_file, base_dir);
   settings.ssl_cert_file = ResolvePath(settings.ssl_cert_file, base_dir);
   settings.ssl_key_file = ResolvePath(settings.ssl_key_file, base_dir);
   settings.plugin_dir = ResolvePath(settings.plugin_dir, base_dir);

@@ -63,6 +63,9 @@ struct MasterSettings {
   std::string log_folder;          // LogFolder (default <data dir>/Master)
   std::string log_level = "info";  // LogLevel
   std::string data_dir;            // DataDir (default: the config file's folder)
+  // The key that seals the catalog's sensitive values (made on first start;
+  // back it up with the catalog). Default <data dir>/catalog-encryption.key.
+  std::string catalog_encryption_key_file;  // CatalogEncryptionKeyFile
 
   // --- plugins ---
   std::string plugin_dir;            // Plugins.Directory (default: the host's plugin folder)

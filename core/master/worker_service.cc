@@ -177,7 +177,7 @@ void WorkerService::HandleRegister(const sdk::Request& request,
   registration.max_task_count = message.max_task_count;
   writer_.Submit(
       [this, registration, reply](sdk::Connection& c) -> sdk::Status {
-        catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
+        catalog::Txn txn{c, dialect_, clock_.NowUnixMillis(), options_.catalog_key};
         SCALEOUT_ASSIGN_OR_RETURN(catalog::WorkerAgent worker,
                                   catalog::RegisterWorker(txn, registration));
         reply->agent_id = worker.worker_agent_id;
@@ -212,7 +212,7 @@ void WorkerService::HandleAgentHeartbeat(const sdk::Request& request,
   auto shared = Share(std::move(responder));
   writer_.Submit(
       [this, message, reply](sdk::Connection& c) -> sdk::Status {
-        catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
+        catalog::Txn txn{c, dialect_, clock_.NowUnixMillis(), options_.catalog_key};
         catalog::WorkerResources resources;
         resources.cpu_percent = message.cpu_percent;
         resources.free_memory_mb = static_cast<double>(message.free_memory_mb);
@@ -244,7 +244,7 @@ void WorkerService::HandleTaskHeartbeat(const sdk::Request& request,
   SubmitCatalogCall(
       writer_,
       [this, message = std::move(message), reply](sdk::Connection& c) -> sdk::Status {
-        catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
+        catalog::Txn txn{c, dialect_, clock_.NowUnixMillis(), options_.catalog_key};
         return RenewLeasesOp(txn, message.agent_id, message, options_.lease_interval_ms,
                              reply.get());
       },
@@ -265,7 +265,7 @@ void WorkerService::HandleReportEvents(const sdk::Request& request,
   SubmitCatalogCall(
       writer_,
       [this, message](sdk::Connection& c) -> sdk::Status {
-        catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
+        catalog::Txn txn{c, dialect_, clock_.NowUnixMillis(), options_.catalog_key};
         return InsertEventsOp(txn, *message);
       },
       [responder = std::move(responder)](const sdk::Status& status) {
@@ -288,7 +288,7 @@ void WorkerService::HandleReportResults(const sdk::Request& request,
   SubmitCatalogCall(
       writer_,
       [this, message, reply](sdk::Connection& c) -> sdk::Status {
-        catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
+        catalog::Txn txn{c, dialect_, clock_.NowUnixMillis(), options_.catalog_key};
         SCALEOUT_RETURN_IF_ERROR(CompleteTasksOp(txn, message->agent_id, *message, reply.get()));
         NoteWorkMayBeAvailable();  // a freed slot or a queued retry
         return sdk::Status::Ok();
@@ -312,7 +312,7 @@ void WorkerService::HandleGetProject(const sdk::Request& request,
   // A read, but through the writer so it sees every committed deploy; it is rare.
   writer_.Submit(
       [this, message, reply](sdk::Connection& c) -> sdk::Status {
-        catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
+        catalog::Txn txn{c, dialect_, clock_.NowUnixMillis(), options_.catalog_key};
         return GetProjectOp(txn, message, reply.get());
       },
       [reply, shared](const sdk::Status& status) {
@@ -372,7 +372,7 @@ catalog::CatalogWriter::Request* WorkerService::NewClaim(const std::shared_ptr<W
           std::lock_guard lock(mutex_);
           state->generation = generation_;
         }
-        catalog::Txn txn{c, dialect_, clock_.NowUnixMillis()};
+        catalog::Txn txn{c, dialect_, clock_.NowUnixMillis(), options_.catalog_key};
         // The results first, in the same transaction: the slots they free
         // count for this claim, and the worker saves a round trip.
         if (!waiter->results.empty()) {

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "core/catalog/catalog_writer.h"
+#include "core/catalog/sensitive_values.h"
 #include "core/common/clock.h"
 #include "core/master/trust_store.h"
 #include "scaleout/sdk/logger.h"
@@ -39,6 +40,9 @@
 namespace scaleout::core::master {
 
 struct WorkerServiceOptions {
+  // Opens the sensitive values of the tasks claimed (borrowed; nullptr: a
+  // task with one cannot be claimed).
+  const catalog::CatalogKey* catalog_key = nullptr;
   std::int64_t lease_interval_ms = 60'000;
   std::int64_t task_heartbeat_interval_ms = 10'000;
   std::int64_t agent_heartbeat_interval_ms = 60'000;

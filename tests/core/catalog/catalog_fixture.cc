@@ -105,7 +105,7 @@ void CatalogTest::TearDown() {
 
 sdk::Status CatalogTest::Tx(const std::function<sdk::Status(Txn&)>& fn) {
   return RunInTransaction(conn(), sdk::TransactionMode::kWrite, [&](sdk::Connection& c) {
-    Txn txn{c, dialect(), now()};
+    Txn txn{c, dialect(), now(), txn_key_};
     return fn(txn);
   });
 }
@@ -227,6 +227,16 @@ void CatalogTest::DeployBasic() {
   d.parameters = {conn_param, rows, secret};
   auto deployed = TxR<DeployResult>([&](Txn& t) { return DeployProject(t, admin_, d); });
   ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
+}
+
+ProjectDeployment CatalogTest::NextVersion(std::vector<ParameterSpec> parameters,
+                                           std::string content) {
+  ProjectDeployment d;
+  d.folder_name = "F";
+  d.project_name = "P";
+  d.packages = {{"Main.dtsx", std::move(content), true}};
+  d.parameters = std::move(parameters);
+  return d;
 }
 
 void CatalogTest::EnableScaleOut() {

@@ -22,6 +22,7 @@
 #include "core/catalog/roles.h"
 #include "core/catalog/scheduler.h"
 #include "core/catalog/schema.h"
+#include "core/catalog/sensitive_values.h"
 #include "core/catalog/transaction.h"
 #include "core/common/clock.h"
 #include "host/plugin_loader.h"
@@ -59,7 +60,7 @@ class CatalogTest : public ::testing::TestWithParam<StorageParam> {
   sdk::Result<T> TxR(const std::function<sdk::Result<T>(Txn&)>& fn) {
     return RunInTransactionWithResult<T>(conn(), sdk::TransactionMode::kWrite,
                                          [&](sdk::Connection& c) -> sdk::Result<T> {
-                                           Txn txn{c, dialect(), now()};
+                                           Txn txn{c, dialect(), now(), txn_key_};
                                            return fn(txn);
                                          });
   }
@@ -78,6 +79,10 @@ class CatalogTest : public ::testing::TestWithParam<StorageParam> {
   // "Child.dtsx" (not), a project parameter "Conn" (String, default "db")
   // and a required package parameter "Rows" (Int32) on Main.dtsx.
   void DeployBasic();
+  // A later version of F/P: only the entry point "Main.dtsx" (with
+  // `content`), declaring `parameters`.
+  static ProjectDeployment NextVersion(std::vector<ParameterSpec> parameters,
+                                       std::string content = "<main/>");
   // Trusts a worker with the given thumbprint seed, registers it and enables it.
   std::string AddWorker(char seed, bool enable = true, std::int64_t max_tasks = 10);
   std::string Thumb(char seed) { return std::string(64, seed); }
@@ -100,6 +105,10 @@ class CatalogTest : public ::testing::TestWithParam<StorageParam> {
   std::vector<std::int64_t> ScannedIds(ExecutionStatus status);
 
   scaleout::test::TempDir dir_;
+  // The catalog key the transactions of Tx and TxR carry (the master's
+  // role); tests set txn_key_ to nullptr to run without one.
+  CatalogKey key_ = CatalogKey::Generate().value();
+  const CatalogKey* txn_key_ = &key_;
 
  private:
   sdk::NullLogger logger_;

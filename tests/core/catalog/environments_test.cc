@@ -54,7 +54,11 @@ class EnvironmentsTest : public CatalogTest {
     auto values = internal::LoadParameterValues(conn(), id);
     EXPECT_TRUE(values.ok());
     for (const ParameterValue& v : *values) {
-      if (v.object_type == type && v.parameter_name == name) return v.value;
+      if (v.object_type != type || v.parameter_name != name) continue;
+      if (!v.sensitive || !v.value) return v.value;
+      auto opened = key_.Open(*v.value);  // stored sealed; what a claim hands out
+      EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+      return opened.ok() ? std::optional<std::string>(*opened) : std::nullopt;
     }
     ADD_FAILURE() << "no parameter " << name;
     return std::nullopt;
@@ -329,14 +333,10 @@ TEST_P(EnvironmentsTest, ConfiguredValuesCarryOverToANewVersionThatStillDeclares
   ASSERT_TRUE(ConfigureParameter(kObjectProject, "Conn", "kept").ok());
   ASSERT_TRUE(ConfigureParameter(kObjectPackage, "Rows", "9").ok());
   // Version 2: Conn is still there, Rows is now an Int64 of another package.
-  ProjectDeployment d;
-  d.folder_name = "F";
-  d.project_name = "P";
-  d.packages = {{"Main.dtsx", "<main v2/>", true}};
   ParameterSpec conn_param;
   conn_param.name = "Conn";
   conn_param.default_value = "db";
-  d.parameters = {conn_param};
+  ProjectDeployment d = NextVersion({conn_param}, "<main v2/>");
   ASSERT_TRUE(TxR<DeployResult>([&](Txn& t) { return DeployProject(t, admin_, d); }).ok());
   auto id = Create(std::nullopt);
   ASSERT_TRUE(id.ok()) << id.status().ToString();

@@ -173,8 +173,8 @@ TEST_P(CatalogTest, MigrationsKeepEveryRowOfAVersionOneCatalog) {
   ASSERT_TRUE(MigrateTo(**opened, dialect(), now(), 1).ok());
   std::unique_ptr<sdk::Connection> current = SwapConnection(std::move(opened).value());
   // Today's procedures keep migration 3's counts and id reservations and
-  // read migration 5's configured parameter values and projects'
-  // deleted_time; the tables and the columns are lent to the version 1
+  // read migration 5's configured parameter values (with migration 6's
+  // flag) and projects' deleted_time; the tables and the columns are lent to the version 1
   // catalog while the rows are written and dropped before the snapshot.
   ASSERT_TRUE(conn()
                   .ExecuteScript("CREATE TABLE worker_task_counts (worker_agent_id " +
@@ -194,7 +194,8 @@ TEST_P(CatalogTest, MigrationsKeepEveryRowOfAVersionOneCatalog) {
                   .ExecuteScript("CREATE TABLE object_parameter_values (project_id " +
                                  dialect().int64_type + ", object_type " + dialect().int64_type +
                                  ", object_name " + text + ", parameter_name " + text +
-                                 ", value_type " + text + ", value " + text + ")")
+                                 ", value_type " + text + ", value " + text + ", sensitive " +
+                                 dialect().int64_type + " NOT NULL DEFAULT 0)")
                   .ok());
 
   // A version 1 catalog with a pending, a running, a finished and a retried

@@ -3,10 +3,16 @@
 // `exec run --env-ref`, and the package sees each value of the environment
 // it was run with (a sensitive one masked in its output).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <csignal>
+#include <fstream>
+#include <iterator>
 
 #include <string>
 #include <vector>
 
+#include "core/master/catalog_key_file.h"
 #include "tests/e2e/scaleout/cluster.h"
 
 namespace scaleout::test {
@@ -25,7 +31,7 @@ class EnvironmentsOnWorkerTest : public ::testing::Test {
     const fs::path project = cluster_.dir() / "project";
     WriteFile(project / "load.sh",
               "#!/bin/sh\necho \"server=$SCALEOUT_PARAM_SERVER rows=$SCALEOUT_PARAM_ROWS "
-              "password=$SCALEOUT_PARAM_PASSWORD\"\n");
+              "password=$SCALEOUT_PARAM_PASSWORD length=${#SCALEOUT_PARAM_PASSWORD}\"\n");
     WriteFile(project / "project.json",
               R"({"entry_points": ["load.sh"],
                   "parameters": [
@@ -98,7 +104,8 @@ TEST_F(EnvironmentsOnWorkerTest, AnExecutionGetsTheValuesOfTheEnvironmentItRunsW
   const std::int64_t on_test =
       cluster_.Run("F", "P", "load.sh", {"--env-ref", std::to_string(test), "--scaleout"});
   const std::string prod_out = Output(on_prod);
-  EXPECT_TRUE(Contains(prod_out, "server=prod-db rows=1000 password=***")) << prod_out;
+  // The package got the value itself (11 characters), its output shows it masked.
+  EXPECT_TRUE(Contains(prod_out, "server=prod-db rows=1000 password=*** length=11")) << prod_out;
   EXPECT_FALSE(Contains(prod_out, "pr0d-secret")) << prod_out;
   EXPECT_TRUE(Contains(Output(on_test), "server=test-db rows=10 password=***"));
   EXPECT_EQ(cluster_.Show(on_prod)["reference_id"], prod);
@@ -161,6 +168,60 @@ TEST_F(EnvironmentsOnWorkerTest, AnUnresolvableBindingIsRefusedAndCreatesNoExecu
   Ok({"env", "unref", std::to_string(prod)});
   Ok({"env", "delete", "Prod", "--folder", "F"});
   EXPECT_TRUE(cluster_.ManageJson({"env", "list"}).empty());
+}
+
+// Sensitive values are sealed in the catalog with the master's catalog key
+// (made in DataDir on its first start, mode 0600); the catalog file never
+// holds them, and a master without that key refuses to start.
+TEST_F(EnvironmentsOnWorkerTest, SensitiveValuesAreSealedAndOnlyTheCatalogKeyOpensThem) {
+  if (cluster_.options().storage != "sqlite") GTEST_SKIP() << "reads the SQLite file";
+  const fs::path key_file = cluster_.dir() / "master" / "catalog-encryption.key";
+  struct stat st {};
+  ASSERT_EQ(::stat(key_file.c_str(), &st), 0) << key_file;
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  Ok({"env", "create", "Prod", "--folder", "F"});
+  Ok({"env", "var", "Prod", "--folder", "F", "DbPassword=pr0d-secret", "--sensitive"});
+  const std::int64_t prod = Reference("Prod");
+  Ok({"project", "param", "--folder", "F", "--project", "P", "Password", "--env-var",
+      "DbPassword"});
+  const std::int64_t first = cluster_.Run(
+      "F", "P", "load.sh", {"--env-ref", std::to_string(prod), "--param", "Rows=1", "--scaleout"});
+  EXPECT_TRUE(Contains(Output(first), "password=*** length=11"));
+
+  cluster_.StopMaster(SIGTERM);
+  std::string catalog;
+  for (const char* name : {"catalog.db", "catalog.db-wal"}) {
+    std::ifstream in(cluster_.dir() / "master" / name, std::ios::binary);
+    catalog.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_GT(catalog.size(), 10000u);
+  EXPECT_FALSE(Contains(catalog, "pr0d-secret")) << "a sensitive value is in the catalog file";
+
+  // Without its key, or with another, the master does not start.
+  const fs::path master_dir = cluster_.dir() / "master";
+  auto start_with = [&](const fs::path& key) {
+    return RunProcess(HostBinary(),
+                      {"master", "--config", (master_dir / "master.json").string(), "--set",
+                       "PortNumber=0", "--set", "CatalogEncryptionKeyFile=" + key.string()});
+  };
+  ProcessResult refused = start_with(cluster_.dir() / "missing.key");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_TRUE(Contains(refused.err + refused.out, "restore the file from your backup"))
+      << refused.err << refused.out;
+  EXPECT_FALSE(fs::exists(cluster_.dir() / "missing.key"));
+  const fs::path other = cluster_.dir() / "other.key";
+  ASSERT_TRUE(core::master::LoadCatalogKey(other, true).ok());
+  refused = start_with(other);
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_TRUE(Contains(refused.err + refused.out, "sealed with catalog key"))
+      << refused.err << refused.out;
+
+  // With it, everything opens as before.
+  cluster_.StartMaster();
+  ASSERT_FALSE(HasFatalFailure());
+  const std::int64_t again = cluster_.Run(
+      "F", "P", "load.sh", {"--env-ref", std::to_string(prod), "--param", "Rows=2", "--scaleout"});
+  EXPECT_TRUE(Contains(Output(again), "rows=2 password=*** length=11"));
 }
 
 }  // namespace

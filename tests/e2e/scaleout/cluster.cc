@@ -300,6 +300,9 @@ void Cluster::WriteMasterSettings(const Master& m) {
         {"Transport", options_.transport},
         {"Storage", options_.backend().StoragePlugin()}}},
       {"PluginSettings", StorageSettings()},
+      // Every master of one catalog needs the key its sensitive values are
+      // sealed with: the first master makes it, the others use that file.
+      {"CatalogEncryptionKeyFile", (dir() / "master" / "catalog-encryption.key").string()},
   };
   WriteFile(m.dir / "master.json", settings.dump(2));
 }
