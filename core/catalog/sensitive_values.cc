@@ -346,6 +346,25 @@ Result<ProtectResult> ProtectSensitiveValues(Txn& txn, const CatalogKey& key) {
   return out;
 }
 
+Result<std::int64_t> RotateCatalogKey(Txn& txn, const CatalogKey& current, const CatalogKey& next) {
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(std::optional<std::string> recorded, RecordedKeyId(c));
+  if (recorded != current.id()) {
+    return Status::FailedPrecondition(
+        "the catalog's sensitive values are sealed with catalog key " +
+        recorded.value_or("(none yet: start the master once first)") + ", not with key " +
+        current.id() + " of CatalogEncryptionKeyFile; nothing was changed");
+  }
+  SCALEOUT_ASSIGN_OR_RETURN(
+      std::int64_t count,
+      RewriteSealedValues(c, [&](const std::string& sealed) -> Result<std::string> {
+        SCALEOUT_ASSIGN_OR_RETURN(std::string plaintext, current.Open(sealed));
+        return next.Seal(sealed.substr(0, sealed.find(':')), plaintext);
+      }));
+  SCALEOUT_RETURN_IF_ERROR(internal::SetCatalogProperty(c, kKeyIdProperty, next.id()));
+  return count;
+}
+
 namespace internal {
 
 namespace {

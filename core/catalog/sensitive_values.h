@@ -83,6 +83,14 @@ struct ProtectResult {
 // otherwise: nothing could be opened).
 sdk::Result<ProtectResult> ProtectSensitiveValues(Txn& txn, const CatalogKey& key);
 
+// Seals every sealed value again with `next` instead of `current` (each
+// with the algorithm it was sealed with) and records `next`'s id, all or
+// none: what `scaleout master rotate-key` runs, no master running. Refused
+// (kFailedPrecondition naming the ids) unless the catalog's values are
+// sealed with `current`. Returns how many values were sealed again.
+sdk::Result<std::int64_t> RotateCatalogKey(Txn& txn, const CatalogKey& current,
+                                           const CatalogKey& next);
+
 namespace internal {
 
 // Seals `plaintext` with the transaction's key under the catalog's current

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -75,7 +76,50 @@ sdk::Result<catalog::CatalogKey> ReadKeyFile(const fs::path& path, const struct 
   return key;
 }
 
+sdk::Status RenameFile(const fs::path& from, const fs::path& to) {
+  if (::rename(from.c_str(), to.c_str()) == 0) return sdk::Status::Ok();
+  return sdk::Status::Unavailable("cannot rename '" + from.string() + "' to '" + to.string() +
+                                  "': " + std::strerror(errno));
+}
+
 }  // namespace
+
+sdk::Status WriteCatalogKeyFile(const fs::path& path, const catalog::CatalogKey& key) {
+  return WriteNewKeyFile(path, key.ToFileText());
+}
+
+sdk::Result<KeyRotation> RotateCatalogKeyFile(const fs::path& path, const std::string& recorded_id,
+                                              const SealAgain& seal_again) {
+  const fs::path next_path = path.string() + ".next";
+  std::optional<catalog::CatalogKey> next;
+  if (fs::exists(next_path)) {
+    SCALEOUT_ASSIGN_OR_RETURN(LoadedCatalogKey pending, LoadCatalogKey(next_path, false));
+    next.emplace(std::move(pending.key));
+  }
+  KeyRotation out;
+  if (next && recorded_id == next->id()) {
+    // Interrupted after the catalog took the new key: only the files are left.
+    out.new_id = next->id();
+    if (fs::exists(path)) {
+      SCALEOUT_ASSIGN_OR_RETURN(LoadedCatalogKey current, LoadCatalogKey(path, false));
+      out.old_id = current.key.id();
+    }
+  } else {
+    SCALEOUT_ASSIGN_OR_RETURN(LoadedCatalogKey current, LoadCatalogKey(path, false));
+    out.old_id = current.key.id();
+    if (next) ::unlink(next_path.c_str());  // from a rotation that never reached the catalog
+    SCALEOUT_ASSIGN_OR_RETURN(catalog::CatalogKey made, catalog::CatalogKey::Generate());
+    SCALEOUT_RETURN_IF_ERROR(WriteCatalogKeyFile(next_path, made));
+    out.new_id = made.id();
+    SCALEOUT_ASSIGN_OR_RETURN(out.resealed, seal_again(current.key, made));
+  }
+  if (!out.old_id.empty()) {
+    out.retired = path.string() + ".retired-" + out.old_id;
+    SCALEOUT_RETURN_IF_ERROR(RenameFile(path, out.retired));
+  }
+  SCALEOUT_RETURN_IF_ERROR(RenameFile(next_path, path));
+  return out;
+}
 
 sdk::Result<LoadedCatalogKey> LoadCatalogKey(const fs::path& path, bool may_create) {
   struct stat st {};

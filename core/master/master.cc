@@ -162,7 +162,15 @@ sdk::Status Master::PrepareCatalogKey(sdk::Connection& connection) {
         catalog::Txn txn{c, storage_.GetDialect(), clock_.NowUnixMillis()};
         return catalog::ProtectSensitiveValues(txn, *catalog_key_);
       });
-  if (!protect.ok()) return protect.status();
+  if (!protect.ok()) {
+    if (std::filesystem::exists(file.string() + ".next")) {
+      return protect.status().WithContext(
+          "a key rotation was interrupted (" + file.string() +
+          ".next exists): run 'scaleout master rotate-key' with this configuration again to "
+          "finish it");
+    }
+    return protect.status();
+  }
   if (loaded->created) {
     logger_.Warn("made a new catalog key " + catalog_key_->id() + " in " + file.string() +
                  ": it seals the catalog's sensitive values; back it up with the catalog");

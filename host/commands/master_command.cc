@@ -50,6 +50,8 @@ std::vector<core::management::StaticAsset> DashboardAssets() {
 constexpr const char* kUsage =
     "Usage: scaleout master --config FILE [--set Key=Value]... [--port-file FILE]\n"
     "       scaleout master --print-defaults\n"
+    "       scaleout master init --config FILE        (the catalog and its first admin)\n"
+    "       scaleout master rotate-key --config FILE  (a new catalog key; master stopped)\n"
     "\n"
     "Runs the Scale Out Master: the catalog, the scheduler that hands tasks to\n"
     "workers, the sweeps (expired tasks, cleanup, heartbeat) and the API.\n"
@@ -236,6 +238,8 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
 int RunMasterCommand(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "init")
     return RunMasterInitCommand(argc - 1, argv + 1);
+  if (argc > 1 && std::string_view(argv[1]) == "rotate-key")
+    return RunMasterRotateKeyCommand(argc - 1, argv + 1);
   po::options_description options("Options");
   options.add_options()("help,h", "show this help")("version", "show the version")(
       "config,c", po::value<std::string>(), "master settings file (JSON)")(

@@ -307,6 +307,51 @@ TEST_P(SensitiveValuesTest, TheMasterSealsWhatAnOlderCatalogKeptInPlaintextOnce)
   EXPECT_EQ(Snapshot(), before);
 }
 
+TEST_P(SensitiveValuesTest, RotatingTheKeySealsEveryValueWithTheNewOneAndKeepsItsAlgorithm) {
+  SetUpSecrets();
+  ASSERT_TRUE(TxR<ProtectResult>([&](Txn& t) { return ProtectSensitiveValues(t, key_); }).ok());
+  ASSERT_TRUE(Tx([&](Txn& t) {
+                return ConfigureCatalog(t, admin_, "ENCRYPTION_ALGORITHM", "AES_192");
+              }).ok());
+  ASSERT_TRUE(ConfigurePassword("configured-secret").ok());
+  const CatalogKey next = CatalogKey::Generate().value();
+  auto rotate = [&](const CatalogKey& current) {
+    return TxR<std::int64_t>([&](Txn& t) { return RotateCatalogKey(t, current, next); });
+  };
+  // Only from the key the values are sealed with.
+  const CatalogKey stranger = CatalogKey::Generate().value();
+  EXPECT_REFUSED_UNCHANGED(rotate(stranger).status(), Code::kFailedPrecondition, key_.id());
+
+  auto rotated = rotate(key_);
+  ASSERT_TRUE(rotated.ok()) << rotated.status().ToString();
+  EXPECT_EQ(*rotated, 3);  // the design default, the variable, the configured value
+  const std::string everything = Snapshot();
+  EXPECT_THAT(everything, Not(HasSubstr(key_.id())));
+  EXPECT_THAT(everything, HasSubstr("AES_192:" + next.id() + ":"));
+  EXPECT_THAT(everything, Not(HasSubstr("AES_256:")));
+  // The catalog now needs the new key: the old one is refused, and claims
+  // through the new one open the values.
+  EXPECT_EQ(
+      TxR<ProtectResult>([&](Txn& t) { return ProtectSensitiveValues(t, key_); }).status().code(),
+      Code::kFailedPrecondition);
+  txn_key_ = &next;
+  worker_ = AddWorker('a', true, 100);
+  EXPECT_EQ(ClaimedPassword(), "configured-secret");
+  CreateExecutionRequest r{"F", "P", "Main.dtsx", std::nullopt, false, true, true};
+  auto id = TxR<std::int64_t>([&](Txn& t) { return CreateExecution(t, admin_, r); });
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(Tx([&](Txn& t) {
+                return SetExecutionParameterValue(t, admin_, *id, kObjectPackage, "Rows", "5");
+              }).ok());
+  ASSERT_TRUE(Tx([&](Txn& t) { return StartExecution(t, admin_, *id); }).ok());
+  // A claim through the old key cannot open the values: refused, nothing claimed.
+  txn_key_ = &key_;
+  auto claimed =
+      TxR<std::vector<ClaimedTask>>([&](Txn& t) { return ClaimTasks(t, worker_, 1, 60000); });
+  EXPECT_EQ(claimed.status().code(), Code::kDataLoss);
+  EXPECT_EQ(Exec(*id).status, ExecutionStatus::kPending);
+}
+
 TEST_P(SensitiveValuesTest, AValueSetWhileSensitiveStaysHiddenAndOpensForAVersionThatIsNot) {
   SetUpSecrets();
   worker_ = AddWorker('a', true, 100);

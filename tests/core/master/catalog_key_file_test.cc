@@ -78,5 +78,72 @@ TEST(CatalogKeyFileTest, AFileThatIsNotAKeyIsRefused) {
   EXPECT_EQ(LoadCatalogKey(folder, true).status().code(), sdk::StatusCode::kInvalidArgument);
 }
 
+TEST(CatalogKeyFileTest, ARotationSwapsTheFilesOnlyOnceTheCatalogTookTheNewKey) {
+  scaleout::test::TempDir dir;
+  const fs::path file = dir / "k";
+  auto first = LoadCatalogKey(file, true);
+  ASSERT_TRUE(first.ok());
+  const std::string old_id = first->key.id();
+
+  // The catalog refuses: nothing moves but the pending new key.
+  auto failed = RotateCatalogKeyFile(file, old_id, [](const auto&, const auto&) {
+    return sdk::Result<std::int64_t>(sdk::Status::Unavailable("the database went away"));
+  });
+  EXPECT_EQ(failed.status().code(), sdk::StatusCode::kUnavailable);
+  EXPECT_EQ(LoadCatalogKey(file, false)->key.id(), old_id);
+  ASSERT_TRUE(fs::exists(file.string() + ".next"));
+
+  // Again: a fresh new key (the pending one never reached the catalog).
+  std::string sealed_with;
+  auto rotated = RotateCatalogKeyFile(
+      file, old_id, [&](const catalog::CatalogKey& current, const catalog::CatalogKey& next) {
+        EXPECT_EQ(current.id(), old_id);
+        sealed_with = next.id();
+        return sdk::Result<std::int64_t>(7);
+      });
+  ASSERT_TRUE(rotated.ok()) << rotated.status().ToString();
+  EXPECT_EQ(rotated->resealed, 7);
+  EXPECT_EQ(rotated->old_id, old_id);
+  EXPECT_EQ(rotated->new_id, sealed_with);
+  EXPECT_NE(rotated->new_id, old_id);
+  EXPECT_EQ(LoadCatalogKey(file, false)->key.id(), rotated->new_id);
+  EXPECT_EQ(ModeOf(file), 0600u);
+  EXPECT_EQ(rotated->retired, fs::path(file.string() + ".retired-" + old_id));
+  EXPECT_EQ(LoadCatalogKey(rotated->retired, false)->key.id(), old_id);
+  EXPECT_FALSE(fs::exists(file.string() + ".next"));
+}
+
+TEST(CatalogKeyFileTest,
+     ARotationInterruptedAfterTheCatalogTookTheKeyIsFinishedWithoutSealingAgain) {
+  scaleout::test::TempDir dir;
+  const fs::path file = dir / "k";
+  auto first = LoadCatalogKey(file, true);
+  ASSERT_TRUE(first.ok());
+  auto next = catalog::CatalogKey::Generate().value();
+  ASSERT_TRUE(WriteCatalogKeyFile(file.string() + ".next", next).ok());
+  EXPECT_FALSE(WriteCatalogKeyFile(file.string() + ".next", next).ok());  // never over a key
+  // The catalog records the new key: the crash came before the renames.
+  auto finished = RotateCatalogKeyFile(file, next.id(), [](const auto&, const auto&) {
+    ADD_FAILURE() << "the values were sealed already";
+    return sdk::Result<std::int64_t>(0);
+  });
+  ASSERT_TRUE(finished.ok()) << finished.status().ToString();
+  EXPECT_EQ(LoadCatalogKey(file, false)->key.id(), next.id());
+  EXPECT_TRUE(fs::exists(file.string() + ".retired-" + first->key.id()));
+  // A crash between the two renames: only the new key's file is left to move.
+  auto after = catalog::CatalogKey::Generate().value();
+  ASSERT_TRUE(WriteCatalogKeyFile(file.string() + ".next", after).ok());
+  fs::rename(file, dir / "elsewhere");
+  auto last = RotateCatalogKeyFile(
+      file, after.id(), [](const auto&, const auto&) { return sdk::Result<std::int64_t>(0); });
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  EXPECT_EQ(LoadCatalogKey(file, false)->key.id(), after.id());
+  // No key at all and nothing pending: restore it, says the refusal.
+  fs::remove(file);
+  auto none = RotateCatalogKeyFile(
+      file, after.id(), [](const auto&, const auto&) { return sdk::Result<std::int64_t>(0); });
+  EXPECT_EQ(none.status().code(), sdk::StatusCode::kFailedPrecondition);
+}
+
 }  // namespace
 }  // namespace scaleout::core::master

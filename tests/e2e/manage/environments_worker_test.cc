@@ -222,6 +222,34 @@ TEST_F(EnvironmentsOnWorkerTest, SensitiveValuesAreSealedAndOnlyTheCatalogKeyOpe
   const std::int64_t again = cluster_.Run(
       "F", "P", "load.sh", {"--env-ref", std::to_string(prod), "--param", "Rows=2", "--scaleout"});
   EXPECT_TRUE(Contains(Output(again), "rows=2 password=*** length=11"));
+
+  // A new key (SSIS: ALTER MASTER KEY REGENERATE), only with the master stopped.
+  const std::vector<std::string> rotate = {"master", "rotate-key", "--config",
+                                           (master_dir / "master.json").string()};
+  ProcessResult rotated = RunProcess(HostBinary(), rotate);
+  EXPECT_EQ(rotated.exit_code, 1);
+  EXPECT_TRUE(Contains(rotated.err, "stop the master first")) << rotated.err;
+  const auto old_key = core::master::LoadCatalogKey(key_file, false);
+  ASSERT_TRUE(old_key.ok());
+  cluster_.StopMaster(SIGTERM);
+  rotated = RunProcess(HostBinary(), rotate);
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+  EXPECT_TRUE(Contains(rotated.out, "sensitive value(s) again with catalog key")) << rotated.out;
+  const auto new_key = core::master::LoadCatalogKey(key_file, false);
+  ASSERT_TRUE(new_key.ok());
+  EXPECT_NE(new_key->key.id(), old_key->key.id());
+  const fs::path retired = key_file.string() + ".retired-" + old_key->key.id();
+  EXPECT_TRUE(fs::exists(retired));
+  // The retired key no longer starts the master; the new one does.
+  refused = start_with(retired);
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_TRUE(Contains(refused.err + refused.out, "sealed with catalog key " + new_key->key.id()))
+      << refused.err << refused.out;
+  cluster_.StartMaster();
+  ASSERT_FALSE(HasFatalFailure());
+  const std::int64_t rotated_run = cluster_.Run(
+      "F", "P", "load.sh", {"--env-ref", std::to_string(prod), "--param", "Rows=3", "--scaleout"});
+  EXPECT_TRUE(Contains(Output(rotated_run), "rows=3 password=*** length=11"));
 }
 
 }  // namespace
