@@ -20,7 +20,9 @@ using internal::Cached;
 using internal::CheckText;
 using internal::Execute;
 using internal::ExecutionLabel;
+using internal::ObjectTypeName;
 using internal::Query;
+using internal::Quoted;
 using sdk::Result;
 using sdk::Status;
 
@@ -188,7 +190,50 @@ Status CountClaimed(sdk::Connection& c, std::string_view worker_id, std::int64_t
       .status();
 }
 
-// Claims one candidate for `worker_id`; nullopt when it is no longer claimable.
+Result<std::optional<std::string>> ApplyEnd(Txn& txn, const Task& task, const Execution& e,
+                                            ExecutionStatus task_to, ExecutionStatus execution_to,
+                                            bool retry, std::optional<std::int64_t> exit_code,
+                                            std::string_view message, bool* changed);
+
+// Opens the sensitive values among `parameters` in place. kDataLoss names
+// the first that does not open.
+Status OpenSensitiveParameters(const Txn& txn, std::vector<ParameterValue>& parameters) {
+  for (ParameterValue& p : parameters) {
+    if (!p.sensitive || !p.value) continue;
+    Result<std::string> opened = internal::OpenSensitive(txn, *p.value);
+    if (!opened.ok()) {
+      return opened.status().WithContext(std::string(ObjectTypeName(p.object_type)) +
+                                         " parameter " + Quoted(p.parameter_name));
+    }
+    p.value = std::move(opened).value();
+  }
+  return Status::Ok();
+}
+
+// The attempt `claimed` (just claimed, epoch `epoch`) ends failed at once
+// without reaching a worker, with no retry (it would fail alike).
+Status FailClaimedAttempt(Txn& txn, const Task& claimed, const Execution& e, std::int64_t epoch,
+                          const Status& why) {
+  Task running = claimed;
+  running.status = ExecutionStatus::kRunning;
+  running.lease_epoch = epoch;
+  running.worker_agent_id.reset();  // counted for no worker: the claim was not counted either
+  SCALEOUT_ASSIGN_OR_RETURN(ExecutionStatus task_to,
+                            Transition(Entity::kTask, Event::kFail, ExecutionStatus::kRunning,
+                                       TaskLabel(claimed.task_id)));
+  SCALEOUT_ASSIGN_OR_RETURN(ExecutionStatus execution_to,
+                            Transition(Entity::kExecution, Event::kFail, ExecutionStatus::kRunning,
+                                       ExecutionLabel(e.execution_id)));
+  bool changed = false;
+  return ApplyEnd(txn, running, e, task_to, execution_to, false, std::nullopt,
+                  "the package was not started: " + why.message(), &changed)
+      .status();
+}
+
+// Claims one candidate for `worker_id`; nullopt when it is no longer
+// claimable, or when its attempt failed at once because a sensitive value
+// of it does not open (damaged, or sealed with another key): that fails
+// the execution, not every claim and result of the batch.
 Result<std::optional<ClaimedTask>> ClaimOne(Txn& txn, std::string_view worker_id,
                                             Candidate& candidate, std::int64_t lease_ms) {
   sdk::Connection& c = txn.connection;
@@ -199,15 +244,12 @@ Result<std::optional<ClaimedTask>> ClaimOne(Txn& txn, std::string_view worker_id
   Result<ExecutionStatus> exec_to =
       Transition(Entity::kExecution, Event::kClaim, e.status, ExecutionLabel(e.execution_id));
   if (!task_to.ok() || !exec_to.ok()) return std::optional<ClaimedTask>();
-  // Read (and sensitive values opened) before this claim writes: a value
-  // that cannot be opened refuses the claim with nothing of it written.
+  // Read (and sensitive values opened) before this claim writes. Without
+  // the key at all nothing can be claimed: refused with nothing written.
   SCALEOUT_ASSIGN_OR_RETURN(std::vector<ParameterValue> parameters,
                             internal::LoadParameterValues(c, e.execution_id));
-  for (ParameterValue& p : parameters) {
-    if (p.sensitive && p.value) {
-      SCALEOUT_ASSIGN_OR_RETURN(p.value, internal::OpenSensitive(txn, *p.value));
-    }
-  }
+  const Status opened = OpenSensitiveParameters(txn, parameters);
+  if (!opened.ok() && opened.code() != sdk::StatusCode::kDataLoss) return opened;
 
   const std::int64_t epoch = e.lease_epoch + 1;
   const std::int64_t expires = txn.now + lease_ms;
@@ -243,6 +285,10 @@ Result<std::optional<ClaimedTask>> ClaimOne(Txn& txn, std::string_view worker_id
                                          .Int(e.execution_id);
                                    })
                                .status());
+  if (!opened.ok()) {
+    SCALEOUT_RETURN_IF_ERROR(FailClaimedAttempt(txn, task, e, epoch, opened));
+    return std::optional<ClaimedTask>();
+  }
 
   ClaimedTask out;
   out.task_id = std::move(candidate.task.task_id);

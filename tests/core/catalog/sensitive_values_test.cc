@@ -344,12 +344,30 @@ TEST_P(SensitiveValuesTest, RotatingTheKeySealsEveryValueWithTheNewOneAndKeepsIt
                 return SetExecutionParameterValue(t, admin_, *id, kObjectPackage, "Rows", "5");
               }).ok());
   ASSERT_TRUE(Tx([&](Txn& t) { return StartExecution(t, admin_, *id); }).ok());
-  // A claim through the old key cannot open the values: refused, nothing claimed.
+  // A claim through the old key cannot open the values: that execution
+  // fails at once, saying why, and claims go on for the others.
   txn_key_ = &key_;
   auto claimed =
       TxR<std::vector<ClaimedTask>>([&](Txn& t) { return ClaimTasks(t, worker_, 1, 60000); });
-  EXPECT_EQ(claimed.status().code(), Code::kDataLoss);
-  EXPECT_EQ(Exec(*id).status, ExecutionStatus::kPending);
+  ASSERT_TRUE(claimed.ok()) << claimed.status().ToString();
+  EXPECT_TRUE(claimed->empty());
+  EXPECT_EQ(Exec(*id).status, ExecutionStatus::kFailed);
+  const std::vector<Task> attempts = Tasks(*id);
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].status, ExecutionStatus::kFailed);
+  EXPECT_THAT(attempts[0].result_message, HasSubstr("the package was not started"));
+  EXPECT_THAT(attempts[0].result_message, HasSubstr("project parameter 'Password'"));
+  EXPECT_THAT(attempts[0].result_message, HasSubstr(next.id()));
+  EXPECT_EQ(ClaimedCount(worker_), RunningCount(worker_));
+  // Without any key a claim is refused whole, nothing written.
+  txn_key_ = &next;
+  const std::int64_t later = StartedExecution();
+  txn_key_ = nullptr;
+  EXPECT_REFUSED_UNCHANGED(TxR<std::vector<ClaimedTask>>([&](Txn& t) {
+                             return ClaimTasks(t, worker_, 1, 60000);
+                           }).status(),
+                           Code::kFailedPrecondition, "catalog key");
+  EXPECT_EQ(Exec(later).status, ExecutionStatus::kPending);
 }
 
 TEST_P(SensitiveValuesTest, AValueSetWhileSensitiveStaysHiddenAndOpensForAVersionThatIsNot) {
