@@ -299,8 +299,6 @@ Result<std::int64_t> CreateEnvironmentReference(
     Txn& txn, const Caller& caller, std::string_view folder_name, std::string_view project_name,
     std::string_view environment_name, std::optional<std::string> environment_folder_name) {
   SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "create_environment_reference", kAdminRoles));
-  SCALEOUT_RETURN_IF_ERROR(CheckName("folder_name", folder_name, kMaxNameChars));
-  SCALEOUT_RETURN_IF_ERROR(CheckName("project_name", project_name, kMaxNameChars));
   sdk::Connection& c = txn.connection;
   SCALEOUT_ASSIGN_OR_RETURN(ProjectRow project, RequireProject(c, folder_name, project_name));
   const std::string env_folder = environment_folder_name.value_or(std::string(folder_name));

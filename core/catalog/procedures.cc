@@ -537,8 +537,6 @@ Result<DeployResult> DeployProject(Txn& txn, const Caller& caller, const Project
 Status DeleteProject(Txn& txn, const Caller& caller, std::string_view folder_name,
                      std::string_view project_name) {
   SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "delete_project", kAdminRoles));
-  SCALEOUT_RETURN_IF_ERROR(CheckName("folder_name", folder_name, kMaxNameChars));
-  SCALEOUT_RETURN_IF_ERROR(CheckName("project_name", project_name, kMaxNameChars));
   sdk::Connection& c = txn.connection;
   SCALEOUT_ASSIGN_OR_RETURN(ProjectRow project, RequireProject(c, folder_name, project_name));
   {
@@ -582,6 +580,74 @@ Status DeleteProject(Txn& txn, const Caller& caller, std::string_view folder_nam
   return Execute(c, "UPDATE projects SET name = ?, deleted_time = ? WHERE project_id = ?",
                  [&](Query& b) { b.Text(retired).Int(txn.now).Int(project.project_id); })
       .status();
+}
+
+Result<std::vector<ProjectVersion>> ListProjectVersions(Txn& txn, const Caller& caller,
+                                                        std::string_view folder_name,
+                                                        std::string_view project_name) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "list project versions", kReaderRoles));
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(ProjectRow project, RequireProject(c, folder_name, project_name));
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q, Cached(c,
+                      "SELECT v.object_version_lsn, v.description, v.created_by_name, "
+                      "v.created_time, v.restored_by_name, v.last_restored_time, (SELECT COUNT(*) "
+                      "FROM packages k WHERE k.project_version_lsn = v.object_version_lsn) FROM "
+                      "object_versions v WHERE v.project_id = ? ORDER BY v.object_version_lsn "
+                      "DESC"));
+  q.Int(project.project_id);
+  std::vector<ProjectVersion> out;
+  for (;;) {
+    SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+    if (!row) break;
+    ProjectVersion v;
+    v.object_version_lsn = q.I(0);
+    v.project_id = project.project_id;
+    v.object_name = std::string(project_name);
+    v.description = q.T(1);
+    v.created_by = q.T(2);
+    v.created_time = q.I(3);
+    v.restored_by = q.OptT(4);
+    v.last_restored_time = q.OptI(5);
+    v.current = v.object_version_lsn == project.lsn;
+    v.package_count = q.I(6);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Result<std::int64_t> RestoreProject(Txn& txn, const Caller& caller, std::string_view folder_name,
+                                    std::string_view project_name,
+                                    std::int64_t object_version_lsn) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "restore_project", kAdminRoles));
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(ProjectRow project, RequireProject(c, folder_name, project_name));
+  {
+    SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c,
+                                              "SELECT 1 FROM object_versions WHERE "
+                                              "object_version_lsn = ? AND project_id = ?"));
+    q.Int(object_version_lsn).Int(project.project_id);
+    SCALEOUT_ASSIGN_OR_RETURN(bool found, q.Next());
+    if (!found) {
+      return Status::NotFound("project " + Quoted(project_name) + " has no version " +
+                              std::to_string(object_version_lsn) +
+                              "; list_project_versions shows the versions the catalog keeps "
+                              "(MAX_PROJECT_VERSIONS)");
+    }
+  }
+  SCALEOUT_RETURN_IF_ERROR(
+      Execute(c, "UPDATE projects SET object_version_lsn = ? WHERE project_id = ?", [&](Query& q) {
+        q.Int(object_version_lsn).Int(project.project_id);
+      }).status());
+  SCALEOUT_RETURN_IF_ERROR(
+      Execute(c,
+              "UPDATE object_versions SET restored_by_name = ?, "
+              "last_restored_time = ? WHERE object_version_lsn = ?",
+              [&](Query& q) { q.Text(caller.name).Int(txn.now).Int(object_version_lsn); })
+          .status());
+  return internal::InsertOperation(c, OperationType::kRestoreProject, kObjectProject,
+                                   project.project_id, project_name, ExecutionStatus::kSucceeded,
+                                   caller.name, txn.now);
 }
 
 // ---- executions ------------------------------------------------------------------------------
@@ -764,7 +830,8 @@ Status StartExecution(Txn& txn, const Caller& caller, std::int64_t execution_id,
     return Status::FailedPrecondition(internal::ExecutionLabel(execution_id) +
                                       " was created for version " + std::to_string(e.project_lsn) +
                                       " of project " + Quoted(e.project_name) +
-                                      ", which has since been redeployed (version " +
+                                      ", which has since been redeployed or restored to "
+                                      "another version (version " +
                                       std::to_string(current_lsn) + "); create a new execution");
   }
   std::vector<std::string> missing;

@@ -49,6 +49,25 @@ sdk::Result<DeployResult> DeployProject(Txn& txn, const Caller& caller,
 sdk::Status DeleteProject(Txn& txn, const Caller& caller, std::string_view folder_name,
                           std::string_view project_name);
 
+// catalog.object_versions for one project (readers): its versions still
+// in the catalog, newest first; `current` marks the one executions get.
+sdk::Result<std::vector<ProjectVersion>> ListProjectVersions(Txn& txn, const Caller& caller,
+                                                             std::string_view folder_name,
+                                                             std::string_view project_name);
+
+// catalog.restore_project: makes `object_version_lsn`, a version of the
+// project still in the catalog, its current version again: executions
+// created from now on run its packages with its parameters (the project's
+// configured values and environment references carry over, as after a
+// deploy), and executions created for the version it replaces can no longer
+// start. Records who restored it and when, and an operation (106); returns
+// the operation id. Errors: kNotFound (project, or a version that is not
+// one of its own or was removed).
+sdk::Result<std::int64_t> RestoreProject(Txn& txn, const Caller& caller,
+                                         std::string_view folder_name,
+                                         std::string_view project_name,
+                                         std::int64_t object_version_lsn);
+
 // ---- executions (ssis_admin; ssis_cluster_executor for scale-out executions) ----------
 
 // catalog.create_execution. Only entry-point packages; runinscaleout nullopt

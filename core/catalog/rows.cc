@@ -577,6 +577,8 @@ sdk::Result<std::optional<ProjectRow>> FindProject(sdk::Connection& c, std::int6
 
 sdk::Result<ProjectRow> RequireProject(sdk::Connection& c, std::string_view folder_name,
                                        std::string_view project_name) {
+  SCALEOUT_RETURN_IF_ERROR(CheckName("folder_name", folder_name, kMaxNameChars));
+  SCALEOUT_RETURN_IF_ERROR(CheckName("project_name", project_name, kMaxNameChars));
   SCALEOUT_ASSIGN_OR_RETURN(std::int64_t folder_id, FindFolder(c, folder_name));
   SCALEOUT_ASSIGN_OR_RETURN(std::optional<ProjectRow> project,
                             FindProject(c, folder_id, project_name));

@@ -151,7 +151,8 @@ struct ProjectRow {
 sdk::Result<std::optional<ProjectRow>> FindProject(sdk::Connection& connection,
                                                    std::int64_t folder_id,
                                                    std::string_view project_name);
-// The project; kNotFound (saying to deploy it) when it or its folder is missing.
+// The project; kInvalidArgument for a name that cannot be one (empty, too
+// long), kNotFound (saying to deploy it) when it or its folder is missing.
 sdk::Result<ProjectRow> RequireProject(sdk::Connection& connection, std::string_view folder_name,
                                        std::string_view project_name);
 

@@ -475,12 +475,19 @@ sdk::Status ApplyMigration5(sdk::Connection& connection, const sdk::Dialect& dia
 // a flag of its own, since its parameter may be sensitive in one version and
 // not in another: 1 when `value` is sealed. The master seals the values an
 // older catalog kept in plaintext when it first starts with its key.
+//
+// Also migration 6: catalog.restore_project records who made a version
+// current again, and when (SSIS's object_versions.restored_by and
+// last_restored_time).
 constexpr std::string_view kMigration6[] = {
     "ALTER TABLE object_parameter_values ADD COLUMN sensitive {INT64} NOT NULL DEFAULT 0",
+    "ALTER TABLE object_versions ADD COLUMN restored_by_name {TEXT}",
+    "ALTER TABLE object_versions ADD COLUMN last_restored_time {INT64}",
 };
 
 sdk::Status ApplyMigration6(sdk::Connection& connection, const sdk::Dialect& dialect) {
-  return RunDdl(connection, dialect, kMigration6, "flagging sealed configured values");
+  return RunDdl(connection, dialect, kMigration6,
+                "flagging sealed configured values and restored project versions");
 }
 
 using MigrationFn = sdk::Status (*)(sdk::Connection&, const sdk::Dialect&);

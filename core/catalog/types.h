@@ -42,6 +42,7 @@ bool IsTerminal(ExecutionStatus status);
 // catalog.operations.operation_type values used by scaleout.
 enum class OperationType : int {
   kDeployProject = 101,
+  kRestoreProject = 106,
   kExecution = 200,  // create_execution / start_execution
   kStopOperation = 202,
   kValidateProject = 300,
@@ -97,6 +98,21 @@ struct DeployResult {
   std::int64_t project_id = 0;
   std::int64_t object_version_lsn = 0;  // the new project version
   std::int64_t operation_id = 0;
+};
+
+// catalog.object_versions: one version of a project still in the catalog
+// (the maintenance removes those beyond MAX_PROJECT_VERSIONS).
+struct ProjectVersion {
+  std::int64_t object_version_lsn = 0;
+  std::int64_t project_id = 0;
+  std::string object_name;  // the project's name
+  std::string description;
+  std::string created_by;
+  std::int64_t created_time = 0;
+  std::optional<std::string> restored_by;  // restore_project made it current
+  std::optional<std::int64_t> last_restored_time;
+  bool current = false;  // the version new executions run
+  std::int64_t package_count = 0;
 };
 
 // ---- executions --------------------------------------------------------------

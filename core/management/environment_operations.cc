@@ -77,8 +77,7 @@ Result<json> DeleteVariable(OperationContext& ctx) {
 }
 
 Result<json> CreateReference(OperationContext& ctx) {
-  SCALEOUT_ASSIGN_OR_RETURN(std::string folder, ArgString(ctx.args, "folder_name"));
-  SCALEOUT_ASSIGN_OR_RETURN(std::string project, ArgString(ctx.args, "project_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(ProjectArg names, ArgProject(ctx.args));
   SCALEOUT_ASSIGN_OR_RETURN(std::string env, ArgString(ctx.args, "environment_name"));
   // SSIS takes reference_type R or A; A needs the environment's folder.
   const std::string type = ArgOptString(ctx.args, "reference_type").value_or("R");
@@ -93,9 +92,9 @@ Result<json> CreateReference(OperationContext& ctx) {
         "an absolute reference (reference_type A) needs environment_folder_name");
   }
   if (type == "R") env_folder.reset();
-  SCALEOUT_ASSIGN_OR_RETURN(
-      std::int64_t id,
-      catalog::CreateEnvironmentReference(ctx.txn, ctx.caller, folder, project, env, env_folder));
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t id,
+                            catalog::CreateEnvironmentReference(ctx.txn, ctx.caller, names.folder,
+                                                                names.project, env, env_folder));
   return json{{"reference_id", id}};
 }
 
@@ -158,17 +157,15 @@ Result<json> ListReferences(OperationContext& ctx) {
 }
 
 Result<json> ListObjectParameters(OperationContext& ctx) {
-  SCALEOUT_ASSIGN_OR_RETURN(std::string folder, ArgString(ctx.args, "folder_name"));
-  SCALEOUT_ASSIGN_OR_RETURN(std::string project, ArgString(ctx.args, "project_name"));
-  SCALEOUT_ASSIGN_OR_RETURN(auto rows,
-                            catalog::ListObjectParameters(ctx.txn, ctx.caller, folder, project));
+  SCALEOUT_ASSIGN_OR_RETURN(ProjectArg names, ArgProject(ctx.args));
+  SCALEOUT_ASSIGN_OR_RETURN(
+      auto rows, catalog::ListObjectParameters(ctx.txn, ctx.caller, names.folder, names.project));
   return JsonArray(rows);
 }
 
 // validate_project, or validate_package when `one_package`.
 Result<json> Validate(OperationContext& ctx, bool one_package) {
-  SCALEOUT_ASSIGN_OR_RETURN(std::string folder, ArgString(ctx.args, "folder_name"));
-  SCALEOUT_ASSIGN_OR_RETURN(std::string project, ArgString(ctx.args, "project_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(ProjectArg names, ArgProject(ctx.args));
   std::optional<std::string> package;
   if (one_package) {
     SCALEOUT_ASSIGN_OR_RETURN(package, ArgString(ctx.args, "package_name"));
@@ -177,9 +174,9 @@ Result<json> Validate(OperationContext& ctx, bool one_package) {
   // SSIS's default scope is every reference; a reference given means that one.
   const std::string scope =
       ArgOptString(ctx.args, "environment_scope").value_or(reference_id ? "S" : "A");
-  SCALEOUT_ASSIGN_OR_RETURN(
-      catalog::ValidationResult result,
-      catalog::ValidateProject(ctx.txn, ctx.caller, folder, project, package, scope, reference_id));
+  SCALEOUT_ASSIGN_OR_RETURN(catalog::ValidationResult result,
+                            catalog::ValidateProject(ctx.txn, ctx.caller, names.folder,
+                                                     names.project, package, scope, reference_id));
   json messages = json::array();
   for (const catalog::ValidationMessage& m : result.messages) {
     messages.push_back({{"package_name", m.package_name},

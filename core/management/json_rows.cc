@@ -139,6 +139,19 @@ json ToJson(const catalog::Principal& p) {
   return out;
 }
 
+json ToJson(const catalog::ProjectVersion& v) {
+  return json{{"object_version_lsn", v.object_version_lsn},
+              {"project_id", v.project_id},
+              {"object_name", v.object_name},
+              {"description", v.description},
+              {"created_by", v.created_by},
+              {"created_time", TimeJson(v.created_time)},
+              {"restored_by", v.restored_by ? json(*v.restored_by) : json(nullptr)},
+              {"last_restored_time", TimeJson(v.last_restored_time)},
+              {"current", v.current},
+              {"package_count", v.package_count}};
+}
+
 json ToJson(const ProjectRow& p) {
   return json{
       {"folder_name", p.folder_name},    {"project_name", p.project_name},

@@ -26,6 +26,7 @@ nlohmann::json ToJson(const catalog::Execution& e);
 nlohmann::json ToJson(const catalog::Task& t);
 nlohmann::json ToJson(const catalog::ParameterValue& p);
 nlohmann::json ToJson(const catalog::Operation& o);
+nlohmann::json ToJson(const catalog::ProjectVersion& v);
 nlohmann::json ToJson(const catalog::EventMessage& m);
 nlohmann::json ToJson(const catalog::Schedule& s);
 nlohmann::json ToJson(const catalog::Principal& p);  // never the credential digest of a token

@@ -311,10 +311,26 @@ Result<json> DeleteFolder(OperationContext& ctx) {
 }
 
 Result<json> DeleteProject(OperationContext& ctx) {
-  SCALEOUT_ASSIGN_OR_RETURN(std::string folder, ArgString(ctx.args, "folder_name"));
-  SCALEOUT_ASSIGN_OR_RETURN(std::string project, ArgString(ctx.args, "project_name"));
-  SCALEOUT_RETURN_IF_ERROR(catalog::DeleteProject(ctx.txn, ctx.caller, folder, project));
+  SCALEOUT_ASSIGN_OR_RETURN(ProjectArg names, ArgProject(ctx.args));
+  SCALEOUT_RETURN_IF_ERROR(
+      catalog::DeleteProject(ctx.txn, ctx.caller, names.folder, names.project));
   return json::object();
+}
+
+Result<json> ListProjectVersionsOp(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(ProjectArg names, ArgProject(ctx.args));
+  SCALEOUT_ASSIGN_OR_RETURN(
+      auto rows, catalog::ListProjectVersions(ctx.txn, ctx.caller, names.folder, names.project));
+  return JsonArray(rows);
+}
+
+Result<json> RestoreProject(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(ProjectArg names, ArgProject(ctx.args));
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t lsn, ArgInt(ctx.args, "object_version_lsn"));
+  SCALEOUT_ASSIGN_OR_RETURN(
+      std::int64_t operation,
+      catalog::RestoreProject(ctx.txn, ctx.caller, names.folder, names.project, lsn));
+  return json{{"operation_id", operation}, {"object_version_lsn", lsn}};
 }
 
 Result<json> DeployProject(OperationContext& ctx) {
@@ -834,6 +850,10 @@ std::vector<Operation> BuildCoreTable() {
       {"delete_folder", "catalog.delete_folder (an empty folder)", kAdmin, true, DeleteFolder},
       {"deploy_project", "catalog.deploy_project", kAdmin, true, DeployProject},
       {"delete_project", "catalog.delete_project", kAdmin, true, DeleteProject},
+      {"list_project_versions", "catalog.object_versions (one project's, newest first)", kReaders,
+       false, ListProjectVersionsOp},
+      {"restore_project", "catalog.restore_project (make a kept version current again)", kAdmin,
+       true, RestoreProject},
       {"list_projects", "catalog.projects (current versions)", kReaders, false, ListProjectsOp},
       {"list_packages", "catalog.packages (current versions)", kReaders, false, ListPackagesOp},
       // The two calls of every execution skip the writer's savepoint: each
@@ -912,6 +932,13 @@ Result<std::string> ArgString(const json& args, std::string_view name) {
   if (value->is_string()) return value->get<std::string>();
   if (value->is_number() || value->is_boolean()) return value->dump();
   return Status::InvalidArgument("argument '" + std::string(name) + "' must be text");
+}
+
+Result<ProjectArg> ArgProject(const json& args) {
+  ProjectArg out;
+  SCALEOUT_ASSIGN_OR_RETURN(out.folder, ArgString(args, "folder_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(out.project, ArgString(args, "project_name"));
+  return out;
 }
 
 std::optional<std::string> ArgOptString(const json& args, std::string_view name) {

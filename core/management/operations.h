@@ -102,6 +102,12 @@ sdk::Result<std::int64_t> ArgInt(const nlohmann::json& args, std::string_view na
 sdk::Result<std::optional<std::int64_t>> ArgOptInt(const nlohmann::json& args,
                                                    std::string_view name);
 sdk::Result<std::optional<bool>> ArgOptBool(const nlohmann::json& args, std::string_view name);
+// `folder_name` and `project_name`, both required.
+struct ProjectArg {
+  std::string folder;
+  std::string project;
+};
+sdk::Result<ProjectArg> ArgProject(const nlohmann::json& args);
 
 }  // namespace scaleout::core::management
 

@@ -677,6 +677,33 @@ int ProjectDelete(Context& ctx) {
   return kExitOk;
 }
 
+// project versions: catalog.object_versions, newest first.
+int ProjectVersions(Context& ctx) {
+  const json rows = Call(ctx, "list_project_versions", ProjectArgs(ctx));
+  if (ctx.json_output) return PrintJson(ctx, rows), kExitOk;
+  Table t({"VERSION", "CURRENT", "PACKAGES", "DEPLOYED BY", "DEPLOYED", "RESTORED BY", "RESTORED",
+           "DESCRIPTION"});
+  for (const json& v : rows) {
+    t.Row({Cell(v, "object_version_lsn"), v.value("current", false) ? "yes" : "",
+           Cell(v, "package_count"), Cell(v, "created_by"), Cell(v, "created_time"),
+           Cell(v, "restored_by"), Cell(v, "last_restored_time"), Cell(v, "description")});
+  }
+  t.Print(ctx.out);
+  return kExitOk;
+}
+
+// project restore: catalog.restore_project.
+int ProjectRestore(Context& ctx) {
+  json args = ProjectArgs(ctx);
+  args["object_version_lsn"] = ParseInt(Positional(ctx, 0, "VERSION"), "VERSION");
+  const json r = Call(ctx, "restore_project", args);
+  if (ctx.json_output) return PrintJson(ctx, r), kExitOk;
+  ctx.out << "Project " << Cell(args, "project_name") << " runs version "
+          << Cell(r, "object_version_lsn")
+          << " again; executions created before for another version must be created anew.\n";
+  return kExitOk;
+}
+
 // project validate: catalog.validate_project (or validate_package with
 // --package) against every reference of the project, or --env-ref's only.
 int ProjectValidate(Context& ctx) {
@@ -1182,6 +1209,16 @@ const std::vector<Command>& Commands() {
        {"folder", "project"},
        {},
        ProjectDelete},
+      {{"project", "versions"},
+       "--folder F --project P  (the versions the catalog keeps, newest first)",
+       {"folder", "project"},
+       {},
+       ProjectVersions},
+      {{"project", "restore"},
+       "--folder F --project P VERSION  (make a kept version current again)",
+       {"folder", "project"},
+       {},
+       ProjectRestore},
       {{"project", "validate"},
        "--folder F --project P [--package PKG] [--env-ref ID]  (exit 1 when a problem is found)",
        {"folder", "project", "package", "env-ref"},

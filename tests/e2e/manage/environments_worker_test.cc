@@ -252,5 +252,54 @@ TEST_F(EnvironmentsOnWorkerTest, SensitiveValuesAreSealedAndOnlyTheCatalogKeyOpe
   EXPECT_TRUE(Contains(Output(rotated_run), "rows=3 password=*** length=11"));
 }
 
+// SSMS's Versions dialog: `project versions` lists what the catalog keeps,
+// `project restore` makes an earlier version current again, and the next
+// execution runs that version's package on the worker.
+TEST_F(EnvironmentsOnWorkerTest, ARestoredVersionIsWhatTheNextExecutionRuns) {
+  const json first =
+      cluster_.ManageJson({"project", "versions", "--folder", "F", "--project", "P"});
+  ASSERT_EQ(first.size(), 1u);
+  const std::int64_t v1 = first[0].at("object_version_lsn").get<std::int64_t>();
+  const fs::path project = cluster_.dir() / "project";
+  WriteFile(project / "load.sh", "#!/bin/sh\necho \"version two, rows=$SCALEOUT_PARAM_ROWS\"\n");
+  cluster_.Deploy("F", "P", project);
+  const std::vector<std::string> run = {"--param", "Rows=4", "--scaleout"};
+  EXPECT_TRUE(Contains(Output(cluster_.Run("F", "P", "load.sh", run)), "version two, rows=4"));
+  const std::int64_t created_for_v2 =
+      cluster_
+          .ManageJson({"exec", "create", "--folder", "F", "--project", "P", "--package", "load.sh",
+                       "--scaleout"})
+          .at("execution_id")
+          .get<std::int64_t>();
+
+  const ProcessResult table = Manage({"project", "versions", "--folder", "F", "--project", "P"});
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_TRUE(Contains(table.out, "RESTORED BY")) << table.out;
+  ProcessResult r =
+      Manage({"project", "restore", "--folder", "F", "--project", "P", std::to_string(v1)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out, "runs version " + std::to_string(v1) + " again")) << r.out;
+  const json versions =
+      cluster_.ManageJson({"project", "versions", "--folder", "F", "--project", "P"});
+  ASSERT_EQ(versions.size(), 2u);
+  EXPECT_FALSE(versions[0].at("current").get<bool>());  // newest first: version 2
+  EXPECT_TRUE(versions[1].at("current").get<bool>());
+  EXPECT_EQ(versions[1].at("restored_by"), "admin");
+  EXPECT_FALSE(versions[1].at("last_restored_time").is_null());
+
+  const std::string out = Output(cluster_.Run("F", "P", "load.sh", run));
+  EXPECT_TRUE(Contains(out, "server=localhost rows=4")) << out;
+  EXPECT_FALSE(Contains(out, "version two")) << out;
+  // One created for version 2 can no longer start; an unknown version is refused.
+  r = Manage({"exec", "start", std::to_string(created_for_v2)});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(Contains(r.err, "redeployed or restored")) << r.err;
+  r = Manage({"project", "restore", "--folder", "F", "--project", "P", "999999"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(Contains(r.err, "has no version 999999")) << r.err;
+  r = Manage({"project", "restore", "--folder", "F", "--project", "P"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;  // VERSION is missing
+}
+
 }  // namespace
 }  // namespace scaleout::test

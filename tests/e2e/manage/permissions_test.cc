@@ -42,6 +42,8 @@ const std::map<std::string, std::set<std::string>> kMatrix = {
     {"delete_folder", kAdmin},
     {"deploy_project", kAdmin},
     {"delete_project", kAdmin},
+    {"list_project_versions", kReaders},
+    {"restore_project", kAdmin},
     {"list_projects", kReaders},
     {"list_packages", kReaders},
     {"create_execution", kRunners},
