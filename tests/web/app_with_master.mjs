@@ -349,6 +349,23 @@ try {
       'the validation');
   });
 
+  await step('an admin restores the earlier of two versions on the same page', async () => {
+    let versions = await api('list_project_versions?folder_name=F&project_name=P', adminToken);
+    assert.deepEqual(versions.map((v) => v.current), [true, false]);
+    const older = versions[1].object_version_lsn;
+    await until(() => $(`button[data-action=restore-version][data-id='${older}']`), 'Restore');
+    assert.equal(document.querySelectorAll('button[data-action=restore-version]').length, 1,
+      'Restore on the current one');
+    const asked = confirmations;
+    $(`button[data-action=restore-version][data-id='${older}']`).click();
+    await until(() => /restore_project: done/.test(text('#banner')), 'the restore');
+    assert.equal(confirmations, asked + 1, 'restored without asking');
+    versions = await api('list_project_versions?folder_name=F&project_name=P', adminToken);
+    assert.deepEqual(versions.map((v) => v.current), [false, true]);
+    assert.equal(versions[1].restored_by, 'admin');
+    await until(() => /admin, \d{4}-\d{2}-\d{2}/.test(text('#view')), 'who restored it, shown');
+  });
+
   await step('an admin stops the pending execution', async () => {
     await go(`#/executions/${pendingId}`, `Execution ${pendingId}`);
     const stop = $('button[data-action=stop-execution]');

@@ -390,6 +390,24 @@ test("a project's page lets an admin configure and clear parameters", () => {
   assert.match(secret, /name="parameter_value" value=""/);
 });
 
+test("a project's page lists its versions, with Restore for those who may", () => {
+  const versions = [
+    { object_version_lsn: 9, current: false, package_count: 2, created_by: 'admin',
+      created_time: '2026-12-07T09:00:00.000Z', restored_by: null, last_restored_time: null },
+    { object_version_lsn: 4, current: true, package_count: 3, created_by: 'ada',
+      created_time: '2026-12-06T08:00:00.000Z', restored_by: 'admin',
+      last_restored_time: '2026-12-07T10:00:00.000Z' }];
+  const reader = renderProject('demo', 'sample', [], [], { versions });
+  assert.match(reader, /<h2>Versions<\/h2>/);
+  assert.match(reader, /<td class="num">4<\/td><td><span class="yes">current<\/span><\/td>/);
+  assert.match(reader, /<td>admin, 2026-12-07 10:00:00 UTC<\/td>/);
+  assert.ok(!reader.includes('restore-version'), 'a reader was offered Restore');
+  const admin = renderProject('demo', 'sample', [], [], { versions, can: { restore_project: true } });
+  assert.equal((admin.match(/data-action="restore-version"/g) ?? []).length, 1, 'not on the current one');
+  assert.match(admin, /data-action="restore-version" data-id="9"/);
+  assert.ok(!renderProject('demo', 'sample', [], []).includes('Versions'));
+});
+
 test('Validate shows for a role that may, and its answer reads as one line', () => {
   assert.match(renderProject('demo', 'sample', [], [], { can: { validate_project: true } }),
     /<h1>demo \/ sample <button data-action="validate-project">Validate<\/button><\/h1>/);

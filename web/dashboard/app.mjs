@@ -31,7 +31,7 @@ const ENVIRONMENT_OPERATIONS = ['create_environment', 'delete_environment',
   'create_environment_variable', 'delete_environment_variable'];
 // ... and those a project's page may show.
 const PROJECT_OPERATIONS = ['set_object_parameter_value', 'clear_object_parameter_value',
-  'validate_project'];
+  'validate_project', 'restore_project'];
 
 const $ = (id) => document.getElementById(id);
 
@@ -139,12 +139,13 @@ async function render({ refresh = false } = {}) {
       view.innerHTML = renderProjects(await state.api.call('list_projects'));
     } else if (route.view === 'project') {
       const names = { folder_name: route.folder, project_name: route.project };
-      const [parameters, references] = await Promise.all([
+      const [parameters, references, versions] = await Promise.all([
         state.api.call('list_object_parameters', names),
-        state.api.call('list_environment_references', names)]);
+        state.api.call('list_environment_references', names),
+        state.api.call('list_project_versions', names)]);
       const allowed = Object.fromEntries(PROJECT_OPERATIONS.map((op) => [op, can(op)]));
       view.innerHTML = renderProject(route.folder, route.project, parameters, references,
-        { can: allowed, editing: state.editing });
+        { can: allowed, editing: state.editing, versions });
     } else if (route.view === 'environments') {
       const [environments, references] = await Promise.all([
         state.api.call('list_environments'), state.api.call('list_environment_references')]);
@@ -240,7 +241,12 @@ async function act(action, id) {
     'stop-execution': ['stop_operation', { operation_id: Number(id) },
       `Stop execution ${id}? Its package is told to stop, then killed.`],
   };
-  if (action === 'clear-parameter') {
+  if (action === 'restore-version') {
+    const route = parseRoute(location.hash);
+    calls[action] = ['restore_project',
+      { folder_name: route.folder, project_name: route.project, object_version_lsn: Number(id) },
+      `Make version ${id} of ${route.project} current again? Executions created from now on run it; ones created for the current version can no longer start.`];
+  } else if (action === 'clear-parameter') {
     const args = parameterArgs(id);
     calls[action] = ['clear_object_parameter_value', args,
       `Clear ${args.parameter_name}? It takes its design default again.`];

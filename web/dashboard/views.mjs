@@ -544,11 +544,28 @@ function renderParameterForm(p) {
 </form>`;
 }
 
+// SSMS's Versions dialog: the versions the catalog keeps (list_project_versions,
+// newest first), with Restore on each but the current one for those who may.
+function renderVersions(versions, can) {
+  if (!versions.length) return '';
+  const rows = versions.map((v) => {
+    const restore = can.restore_project && !v.current
+      ? `<button data-action="restore-version" data-id="${escapeHtml(v.object_version_lsn)}">Restore</button>` : '';
+    return `<tr><td class="num">${escapeHtml(v.object_version_lsn)}</td><td>${v.current ? '<span class="yes">current</span>' : ''}</td>
+<td class="num">${escapeHtml(v.package_count)}</td><td>${escapeHtml(v.created_by)}</td><td>${escapeHtml(formatTime(v.created_time))}</td>
+<td>${v.restored_by ? `${escapeHtml(v.restored_by)}, ${escapeHtml(formatTime(v.last_restored_time))}` : ''}</td><td class="buttons">${restore}</td></tr>`;
+  }).join('');
+  return `<h2>Versions</h2>
+<table><thead><tr><th class="num">version</th><th></th><th class="num">packages</th><th>deployed by</th><th>deployed</th><th>restored</th><th></th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
 // SSMS's Configure dialog for one project: its parameters (the project's and
 // each package's) with what they are set or bound to, and the environments
-// it refers to; Validate checks them against every environment.
-// `can` and `editing` (a parameterKey) as renderEnvironments.
-export function renderProject(folder, project, parameters, references, { can = {}, editing = null } = {}) {
+// it refers to; Validate checks them against every environment. Below, its
+// versions (renderVersions). `can` and `editing` (a parameterKey) as
+// renderEnvironments.
+export function renderProject(folder, project, parameters, references,
+  { can = {}, editing = null, versions = [] } = {}) {
   const rows = parameters.map((p) => {
     const key = parameterKey(p);
     const buttons = [];
@@ -574,7 +591,8 @@ export function renderProject(folder, project, parameters, references, { can = {
 <h2>Parameters</h2>
 ${table}
 <h2>Environment references</h2>
-${refs ? `<ul>${refs}</ul>` : '<p class="empty">None (<code>scaleout manage env ref NAME --folder F --project P</code>).</p>'}`;
+${refs ? `<ul>${refs}</ul>` : '<p class="empty">None (<code>scaleout manage env ref NAME --folder F --project P</code>).</p>'}
+${renderVersions(versions, can)}`;
 }
 
 export function renderLogin(error) {

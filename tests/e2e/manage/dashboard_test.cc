@@ -172,6 +172,7 @@ TEST_F(DashboardEndToEnd, MetricsAreTheCatalogsFiguresForAReader) {
 // changed through the API.
 TEST_F(DashboardEndToEnd, ThePageWorksAgainstARealMaster) {
   Deploy();
+  Deploy();  // a second version, for the project page's Restore
   const std::int64_t pending = StartPendingExecution();
   ASSERT_GT(pending, 0);
   const TestCertificate worker = MakeCertificate(master_.dir(), "worker");
