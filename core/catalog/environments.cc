@@ -1,6 +1,9 @@
 #include "core/catalog/environments.h"
 
+#include <functional>
 #include <initializer_list>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "core/catalog/limits.h"
@@ -57,22 +60,26 @@ Result<std::int64_t> FindEnvironment(sdk::Connection& c, std::string_view folder
   return *id;
 }
 
-struct VariableInfo {
+// A variable as stored: its value sealed when sensitive.
+struct StoredVariable {
+  std::int64_t environment_id = 0;
   std::string data_type;
   bool sensitive = false;
+  std::optional<std::string> value;
 };
 
 // The environment's variable so named, if it has one.
-Result<std::optional<VariableInfo>> FindVariable(sdk::Connection& c, std::int64_t environment_id,
-                                                 std::string_view variable_name) {
+Result<std::optional<StoredVariable>> FindVariable(sdk::Connection& c, std::int64_t environment_id,
+                                                   std::string_view variable_name) {
   SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c,
-                                            "SELECT data_type, sensitive FROM "
+                                            "SELECT data_type, sensitive, value FROM "
                                             "environment_variables WHERE environment_id = ? AND "
                                             "name = ?"));
   q.Int(environment_id).Text(variable_name);
   SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
-  if (!row) return std::optional<VariableInfo>();
-  return std::optional<VariableInfo>(VariableInfo{q.T(0), q.I(1) != 0});
+  if (!row) return std::optional<StoredVariable>();
+  return std::optional<StoredVariable>(
+      StoredVariable{environment_id, q.T(0), q.I(1) != 0, q.OptT(2)});
 }
 
 // `value` as stored: sealed when `sensitive` (sensitive_values.h).
@@ -81,10 +88,41 @@ Result<std::string> StoredValue(Txn& txn, bool sensitive, std::string_view value
   return internal::SealSensitive(txn, value);
 }
 
+Status RequireKnownDataType(std::string_view data_type) {
+  if (internal::IsKnownDataType(data_type)) return Status::Ok();
+  return Status::InvalidArgument("data_type " + Quoted(data_type) +
+                                 " is not known; use one of a parameter's: Boolean, Byte, "
+                                 "DateTime, Decimal, Double, Int16, Int32, Int64, SByte, "
+                                 "Single, String, UInt32, UInt64");
+}
+
 Status VariableNotFound(std::string_view folder_name, std::string_view environment_name,
                         std::string_view variable_name) {
   return Status::NotFound(EnvironmentLabel(folder_name, environment_name) + " has no variable " +
                           Quoted(variable_name) + "; list_environments shows its variables");
+}
+
+// Sets `column` ("name = ?" parts) of variable `v`; `bind_value` binds those.
+Status UpdateVariable(sdk::Connection& c, std::string_view column, const StoredVariable& v,
+                      std::string_view variable_name,
+                      const std::function<void(Query&)>& bind_value) {
+  const std::string sql = "UPDATE environment_variables SET " + std::string(column) +
+                          " WHERE environment_id = ? AND name = ?";
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c, sql));
+  bind_value(q);
+  q.Int(v.environment_id).Text(variable_name);
+  return q.Exec().status();
+}
+
+// The variable; kNotFound saying where to look when there is none so named.
+Result<StoredVariable> RequireVariable(sdk::Connection& c, std::string_view folder_name,
+                                       std::string_view environment_name,
+                                       std::string_view variable_name) {
+  SCALEOUT_RETURN_IF_ERROR(CheckName("variable_name", variable_name, kMaxNameChars));
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t env, FindEnvironment(c, folder_name, environment_name));
+  SCALEOUT_ASSIGN_OR_RETURN(std::optional<StoredVariable> v, FindVariable(c, env, variable_name));
+  if (!v) return VariableNotFound(folder_name, environment_name, variable_name);
+  return std::move(*v);
 }
 
 // The parameter's object name as object_parameters keeps it: the project's
@@ -226,12 +264,7 @@ Status CreateEnvironmentVariable(Txn& txn, const Caller& caller, std::string_vie
   SCALEOUT_RETURN_IF_ERROR(CheckName("variable_name", variable_name, kMaxNameChars));
   SCALEOUT_RETURN_IF_ERROR(CheckText("value", value, kMaxParameterValueChars));
   SCALEOUT_RETURN_IF_ERROR(CheckText("description", description, kMaxDescriptionChars));
-  if (!internal::IsKnownDataType(data_type)) {
-    return Status::InvalidArgument("data_type " + Quoted(data_type) +
-                                   " is not known; use one of a parameter's: Boolean, Byte, "
-                                   "DateTime, Decimal, Double, Int16, Int32, Int64, SByte, "
-                                   "Single, String, UInt32, UInt64");
-  }
+  SCALEOUT_RETURN_IF_ERROR(RequireKnownDataType(data_type));
   SCALEOUT_RETURN_IF_ERROR(
       internal::CheckValue("variable " + Quoted(variable_name), data_type, value));
   sdk::Connection& c = txn.connection;
@@ -263,18 +296,92 @@ Status SetEnvironmentVariableValue(Txn& txn, const Caller& caller, std::string_v
                                    std::string_view environment_name,
                                    std::string_view variable_name, std::string_view value) {
   SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "set_environment_variable_value", kAdminRoles));
-  SCALEOUT_RETURN_IF_ERROR(CheckName("variable_name", variable_name, kMaxNameChars));
   SCALEOUT_RETURN_IF_ERROR(CheckText("value", value, kMaxParameterValueChars));
   sdk::Connection& c = txn.connection;
-  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t env, FindEnvironment(c, folder_name, environment_name));
-  SCALEOUT_ASSIGN_OR_RETURN(auto variable, FindVariable(c, env, variable_name));
-  if (!variable) return VariableNotFound(folder_name, environment_name, variable_name);
+  SCALEOUT_ASSIGN_OR_RETURN(StoredVariable variable,
+                            RequireVariable(c, folder_name, environment_name, variable_name));
   SCALEOUT_RETURN_IF_ERROR(
-      internal::CheckValue("variable " + Quoted(variable_name), variable->data_type, value));
-  SCALEOUT_ASSIGN_OR_RETURN(std::string stored, StoredValue(txn, variable->sensitive, value));
-  return Execute(c,
-                 "UPDATE environment_variables SET value = ? WHERE environment_id = ? AND name = ?",
-                 [&](Query& b) { b.Text(stored).Int(env).Text(variable_name); })
+      internal::CheckValue("variable " + Quoted(variable_name), variable.data_type, value));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string stored, StoredValue(txn, variable.sensitive, value));
+  return UpdateVariable(c, "value = ?", variable, variable_name, [&](Query& q) { q.Text(stored); });
+}
+
+namespace {
+
+// The plaintext of a stored variable's value.
+Result<std::optional<std::string>> PlainValue(const Txn& txn, const StoredVariable& v) {
+  if (!v.sensitive || !v.value) return v.value;
+  SCALEOUT_ASSIGN_OR_RETURN(std::string plain, internal::OpenSensitive(txn, *v.value));
+  return std::optional<std::string>(std::move(plain));
+}
+
+Status RequireDescriptionProperty(std::string_view property_name, std::string_view value) {
+  if (property_name != "Description") {
+    return Status::InvalidArgument("property_name " + Quoted(property_name.substr(0, 64)) +
+                                   " cannot be set; use Description");
+  }
+  return CheckText("property_value", value, kMaxDescriptionChars);
+}
+
+}  // namespace
+
+Status SetEnvironmentVariableProtection(Txn& txn, const Caller& caller,
+                                        std::string_view folder_name,
+                                        std::string_view environment_name,
+                                        std::string_view variable_name, bool sensitive) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "set_environment_variable_protection", kAdminRoles));
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(StoredVariable v,
+                            RequireVariable(c, folder_name, environment_name, variable_name));
+  if (v.sensitive == sensitive) return Status::Ok();
+  SCALEOUT_ASSIGN_OR_RETURN(std::optional<std::string> value, PlainValue(txn, v));
+  if (value && sensitive) {
+    SCALEOUT_ASSIGN_OR_RETURN(value, internal::SealSensitive(txn, *value));
+  }
+  return UpdateVariable(c, "value = ?, sensitive = ?", v, variable_name,
+                        [&](Query& q) { q.OptText(value).Bool(sensitive); });
+}
+
+Status SetEnvironmentVariableType(Txn& txn, const Caller& caller, std::string_view folder_name,
+                                  std::string_view environment_name, std::string_view variable_name,
+                                  std::string_view data_type) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "set_environment_variable_type", kAdminRoles));
+  SCALEOUT_RETURN_IF_ERROR(RequireKnownDataType(data_type));
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(StoredVariable v,
+                            RequireVariable(c, folder_name, environment_name, variable_name));
+  SCALEOUT_ASSIGN_OR_RETURN(std::optional<std::string> value, PlainValue(txn, v));
+  if (value) {
+    SCALEOUT_RETURN_IF_ERROR(
+        internal::CheckValue("variable " + Quoted(variable_name), data_type, *value)
+            .WithContext("set its value first (set_environment_variable_value)"));
+  }
+  return UpdateVariable(c, "data_type = ?", v, variable_name, [&](Query& q) { q.Text(data_type); });
+}
+
+Status SetEnvironmentVariableProperty(Txn& txn, const Caller& caller, std::string_view folder_name,
+                                      std::string_view environment_name,
+                                      std::string_view variable_name,
+                                      std::string_view property_name,
+                                      std::string_view property_value) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "set_environment_variable_property", kAdminRoles));
+  SCALEOUT_RETURN_IF_ERROR(RequireDescriptionProperty(property_name, property_value));
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(StoredVariable v,
+                            RequireVariable(c, folder_name, environment_name, variable_name));
+  return UpdateVariable(c, "description = ?", v, variable_name,
+                        [&](Query& q) { q.Text(property_value); });
+}
+
+Status SetEnvironmentProperty(Txn& txn, const Caller& caller, std::string_view folder_name,
+                              std::string_view environment_name, std::string_view property_name,
+                              std::string_view property_value) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "set_environment_property", kAdminRoles));
+  SCALEOUT_RETURN_IF_ERROR(RequireDescriptionProperty(property_name, property_value));
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t env, FindEnvironment(c, folder_name, environment_name));
+  return Execute(c, "UPDATE environments SET description = ? WHERE environment_id = ?",
+                 [&](Query& q) { q.Text(property_value).Int(env); })
       .status();
 }
 

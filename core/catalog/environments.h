@@ -98,6 +98,30 @@ sdk::Status SetEnvironmentVariableValue(Txn& txn, const Caller& caller,
                                         std::string_view folder_name,
                                         std::string_view environment_name,
                                         std::string_view variable_name, std::string_view value);
+// catalog.set_environment_variable_protection: `sensitive` seals the value
+// (sensitive_values.h), plain opens it again; the same setting is a no-op.
+// Parameters bound to it keep their binding (an execution refuses a
+// sensitive variable for a plain parameter, as always).
+sdk::Status SetEnvironmentVariableProtection(Txn& txn, const Caller& caller,
+                                             std::string_view folder_name,
+                                             std::string_view environment_name,
+                                             std::string_view variable_name, bool sensitive);
+// catalog.set_environment_variable_type: the value must parse as `data_type`.
+sdk::Status SetEnvironmentVariableType(Txn& txn, const Caller& caller, std::string_view folder_name,
+                                       std::string_view environment_name,
+                                       std::string_view variable_name, std::string_view data_type);
+// catalog.set_environment_variable_property: `property_name` Description.
+sdk::Status SetEnvironmentVariableProperty(Txn& txn, const Caller& caller,
+                                           std::string_view folder_name,
+                                           std::string_view environment_name,
+                                           std::string_view variable_name,
+                                           std::string_view property_name,
+                                           std::string_view property_value);
+// catalog.set_environment_property: `property_name` Description.
+sdk::Status SetEnvironmentProperty(Txn& txn, const Caller& caller, std::string_view folder_name,
+                                   std::string_view environment_name,
+                                   std::string_view property_name, std::string_view property_value);
+
 // catalog.delete_environment_variable.
 sdk::Status DeleteEnvironmentVariable(Txn& txn, const Caller& caller, std::string_view folder_name,
                                       std::string_view environment_name,

@@ -439,6 +439,17 @@ Result<std::int64_t> CreateFolder(Txn& txn, const Caller& caller, std::string_vi
   return id;
 }
 
+Status SetFolderDescription(Txn& txn, const Caller& caller, std::string_view folder_name,
+                            std::string_view description) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "set_folder_description", kAdminRoles));
+  SCALEOUT_RETURN_IF_ERROR(CheckText("folder_description", description, kMaxDescriptionChars));
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t folder_id, FindFolder(c, folder_name));
+  return Execute(c, "UPDATE folders SET description = ? WHERE folder_id = ?",
+                 [&](Query& q) { q.Text(description).Int(folder_id); })
+      .status();
+}
+
 Status DeleteFolder(Txn& txn, const Caller& caller, std::string_view name) {
   SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "delete_folder", kAdminRoles));
   SCALEOUT_RETURN_IF_ERROR(CheckName("folder_name", name, kMaxNameChars));

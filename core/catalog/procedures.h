@@ -30,6 +30,9 @@ namespace scaleout::core::catalog {
 // catalog.create_folder. Returns the folder id. Errors: kAlreadyExists.
 sdk::Result<std::int64_t> CreateFolder(Txn& txn, const Caller& caller, std::string_view name,
                                        std::string_view description = {});
+// catalog.set_folder_description. Errors: kNotFound, kInvalidArgument.
+sdk::Status SetFolderDescription(Txn& txn, const Caller& caller, std::string_view folder_name,
+                                 std::string_view description);
 // catalog.delete_folder: only an empty folder (no project, no environment,
 // and no deleted project whose history the maintenance has not removed yet).
 sdk::Status DeleteFolder(Txn& txn, const Caller& caller, std::string_view name);

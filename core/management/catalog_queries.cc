@@ -53,12 +53,18 @@ sdk::Result<std::vector<PackageRow>> ListPackages(catalog::Txn& txn, const catal
   return out;
 }
 
-sdk::Result<std::vector<std::string>> ListFolders(catalog::Txn& txn,
-                                                  const catalog::Caller& caller) {
+sdk::Result<std::vector<FolderRow>> ListFolders(catalog::Txn& txn, const catalog::Caller& caller) {
   SCALEOUT_RETURN_IF_ERROR(catalog::RequireRole(caller, "read folders", catalog::kReaderRoles));
-  SCALEOUT_ASSIGN_OR_RETURN(Query q,
-                            OneOff(txn.connection, "SELECT name FROM folders ORDER BY name"));
-  return catalog::internal::FirstColumnTexts(q);
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, OneOff(txn.connection,
+                                            "SELECT folder_id, name, description, created_by_name, "
+                                            "created_time FROM folders ORDER BY name"));
+  std::vector<FolderRow> out;
+  for (;;) {
+    SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+    if (!row) break;
+    out.push_back({q.I(0), q.T(1), q.T(2), q.T(3), q.I(4)});
+  }
+  return out;
 }
 
 sdk::Result<std::map<int, std::int64_t>> CountExecutionsByStatus(catalog::Txn& txn,

@@ -45,8 +45,15 @@ sdk::Result<std::vector<ProjectRow>> ListProjects(catalog::Txn& txn, const catal
 sdk::Result<std::vector<PackageRow>> ListPackages(catalog::Txn& txn, const catalog::Caller& caller,
                                                   const std::optional<std::string>& folder,
                                                   const std::optional<std::string>& project);
-// Folder names (readers).
-sdk::Result<std::vector<std::string>> ListFolders(catalog::Txn& txn, const catalog::Caller& caller);
+// catalog.folders, by name (readers).
+struct FolderRow {
+  std::int64_t folder_id = 0;
+  std::string name;
+  std::string description;
+  std::string created_by;
+  std::int64_t created_time = 0;
+};
+sdk::Result<std::vector<FolderRow>> ListFolders(catalog::Txn& txn, const catalog::Caller& caller);
 // status code → number of executions, on any connection, without a role
 // check: a full scan of the executions table (see ExecutionCounts).
 sdk::Result<std::map<int, std::int64_t>> CountExecutionsByStatus(sdk::Connection& connection);

@@ -59,20 +59,67 @@ Result<json> CreateVariable(OperationContext& ctx) {
   return json::object();
 }
 
+// The variable named by folder_name, environment_name and variable_name.
+struct VariableArgs {
+  EnvironmentArgs env;
+  std::string name;
+};
+
+Result<VariableArgs> ParseVariable(const json& args) {
+  VariableArgs out;
+  SCALEOUT_ASSIGN_OR_RETURN(out.env, ParseEnvironment(args));
+  SCALEOUT_ASSIGN_OR_RETURN(out.name, ArgString(args, "variable_name"));
+  return out;
+}
+
 Result<json> SetVariableValue(OperationContext& ctx) {
-  SCALEOUT_ASSIGN_OR_RETURN(EnvironmentArgs env, ParseEnvironment(ctx.args));
-  SCALEOUT_ASSIGN_OR_RETURN(std::string name, ArgString(ctx.args, "variable_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(VariableArgs v, ParseVariable(ctx.args));
   SCALEOUT_ASSIGN_OR_RETURN(std::string value, ArgString(ctx.args, "value"));
   SCALEOUT_RETURN_IF_ERROR(catalog::SetEnvironmentVariableValue(
-      ctx.txn, ctx.caller, env.folder_name, env.environment_name, name, value));
+      ctx.txn, ctx.caller, v.env.folder_name, v.env.environment_name, v.name, value));
+  return json::object();
+}
+
+Result<json> SetVariableProtection(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(VariableArgs v, ParseVariable(ctx.args));
+  SCALEOUT_ASSIGN_OR_RETURN(auto sensitive, ArgOptBool(ctx.args, "sensitive"));
+  if (!sensitive)
+    return Status::InvalidArgument("argument 'sensitive' (true or false) is required");
+  SCALEOUT_RETURN_IF_ERROR(catalog::SetEnvironmentVariableProtection(
+      ctx.txn, ctx.caller, v.env.folder_name, v.env.environment_name, v.name, *sensitive));
+  return json::object();
+}
+
+Result<json> SetVariableType(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(VariableArgs v, ParseVariable(ctx.args));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string type, ArgString(ctx.args, "data_type"));
+  SCALEOUT_RETURN_IF_ERROR(catalog::SetEnvironmentVariableType(
+      ctx.txn, ctx.caller, v.env.folder_name, v.env.environment_name, v.name, type));
+  return json::object();
+}
+
+Result<json> SetVariableProperty(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(VariableArgs v, ParseVariable(ctx.args));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string property, ArgString(ctx.args, "property_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string value, ArgString(ctx.args, "property_value"));
+  SCALEOUT_RETURN_IF_ERROR(catalog::SetEnvironmentVariableProperty(
+      ctx.txn, ctx.caller, v.env.folder_name, v.env.environment_name, v.name, property, value));
+  return json::object();
+}
+
+Result<json> SetEnvironmentProperty(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(EnvironmentArgs env, ParseEnvironment(ctx.args));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string property, ArgString(ctx.args, "property_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string value, ArgString(ctx.args, "property_value"));
+  SCALEOUT_RETURN_IF_ERROR(catalog::SetEnvironmentProperty(ctx.txn, ctx.caller, env.folder_name,
+                                                           env.environment_name, property, value));
   return json::object();
 }
 
 Result<json> DeleteVariable(OperationContext& ctx) {
-  SCALEOUT_ASSIGN_OR_RETURN(EnvironmentArgs env, ParseEnvironment(ctx.args));
-  SCALEOUT_ASSIGN_OR_RETURN(std::string name, ArgString(ctx.args, "variable_name"));
-  SCALEOUT_RETURN_IF_ERROR(catalog::DeleteEnvironmentVariable(ctx.txn, ctx.caller, env.folder_name,
-                                                              env.environment_name, name));
+  SCALEOUT_ASSIGN_OR_RETURN(VariableArgs v, ParseVariable(ctx.args));
+  SCALEOUT_RETURN_IF_ERROR(catalog::DeleteEnvironmentVariable(
+      ctx.txn, ctx.caller, v.env.folder_name, v.env.environment_name, v.name));
   return json::object();
 }
 
@@ -201,6 +248,16 @@ std::vector<Operation> EnvironmentOperations() {
        CreateVariable},
       {"set_environment_variable_value", "catalog.set_environment_variable_value", kAdmin, true,
        SetVariableValue},
+      {"set_environment_variable_protection",
+       "catalog.set_environment_variable_protection (seals or opens the value)", kAdmin, true,
+       SetVariableProtection},
+      {"set_environment_variable_type", "catalog.set_environment_variable_type", kAdmin, true,
+       SetVariableType},
+      {"set_environment_variable_property",
+       "catalog.set_environment_variable_property (Description)", kAdmin, true,
+       SetVariableProperty},
+      {"set_environment_property", "catalog.set_environment_property (Description)", kAdmin, true,
+       SetEnvironmentProperty},
       {"delete_environment_variable", "catalog.delete_environment_variable", kAdmin, true,
        DeleteVariable},
       {"list_environment_references", "catalog.environment_references (of a project, or all)",

@@ -152,6 +152,14 @@ json ToJson(const catalog::ProjectVersion& v) {
               {"package_count", v.package_count}};
 }
 
+json ToJson(const FolderRow& f) {
+  return json{{"folder_id", f.folder_id},
+              {"name", f.name},
+              {"description", f.description},
+              {"created_by", f.created_by},
+              {"created_time", TimeJson(f.created_time)}};
+}
+
 json ToJson(const ProjectRow& p) {
   return json{
       {"folder_name", p.folder_name},    {"project_name", p.project_name},

@@ -31,6 +31,7 @@ nlohmann::json ToJson(const catalog::EventMessage& m);
 nlohmann::json ToJson(const catalog::Schedule& s);
 nlohmann::json ToJson(const catalog::Principal& p);  // never the credential digest of a token
 nlohmann::json ToJson(const ProjectRow& p);
+nlohmann::json ToJson(const FolderRow& f);
 nlohmann::json ToJson(const PackageRow& p);
 nlohmann::json ToJson(const catalog::Environment& e);  // sensitive values null
 nlohmann::json ToJson(const catalog::EnvironmentReference& r);

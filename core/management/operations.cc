@@ -310,6 +310,13 @@ Result<json> DeleteFolder(OperationContext& ctx) {
   return json::object();
 }
 
+Result<json> SetFolderDescription(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::string name, ArgString(ctx.args, "folder_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string description, ArgString(ctx.args, "folder_description"));
+  SCALEOUT_RETURN_IF_ERROR(catalog::SetFolderDescription(ctx.txn, ctx.caller, name, description));
+  return json::object();
+}
+
 Result<json> DeleteProject(OperationContext& ctx) {
   SCALEOUT_ASSIGN_OR_RETURN(ProjectArg names, ArgProject(ctx.args));
   SCALEOUT_RETURN_IF_ERROR(
@@ -359,7 +366,9 @@ Result<json> DeployProject(OperationContext& ctx) {
   if (create_folder.value_or(false)) {
     auto folders = ListFolders(ctx.txn, ctx.caller);
     if (!folders.ok()) return folders.status();
-    if (std::find(folders->begin(), folders->end(), d.folder_name) == folders->end()) {
+    const bool exists = std::any_of(folders->begin(), folders->end(),
+                                    [&](const FolderRow& f) { return f.name == d.folder_name; });
+    if (!exists) {
       // The deploy below validates everything else before writing, but the
       // folder is written first: validate the deployment's own checks by
       // letting DeployProject fail inside the same op (the writer rolls the
@@ -390,7 +399,7 @@ Result<json> ListPackagesOp(OperationContext& ctx) {
 
 Result<json> ListFoldersOp(OperationContext& ctx) {
   SCALEOUT_ASSIGN_OR_RETURN(auto rows, ListFolders(ctx.txn, ctx.caller));
-  return json(rows);
+  return JsonArray(rows);
 }
 
 // ---- executions --------------------------------------------------------------------------------
@@ -848,6 +857,8 @@ std::vector<Operation> BuildCoreTable() {
       {"list_folders", "catalog.folders", kReaders, false, ListFoldersOp},
       {"create_folder", "catalog.create_folder", kAdmin, true, CreateFolder},
       {"delete_folder", "catalog.delete_folder (an empty folder)", kAdmin, true, DeleteFolder},
+      {"set_folder_description", "catalog.set_folder_description", kAdmin, true,
+       SetFolderDescription},
       {"deploy_project", "catalog.deploy_project", kAdmin, true, DeployProject},
       {"delete_project", "catalog.delete_project", kAdmin, true, DeleteProject},
       {"list_project_versions", "catalog.object_versions (one project's, newest first)", kReaders,

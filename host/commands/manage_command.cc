@@ -559,6 +559,53 @@ int EnvVar(Context& ctx) {
   return kExitOk;
 }
 
+// --description D, which may be empty (it clears the description).
+std::string Described(const Context& ctx) {
+  if (!ctx.args.values.contains("description")) Usage("--description is required");
+  return ctx.args.Get("description");
+}
+
+// env alter: a variable's protection (SSIS's set_environment_variable_protection),
+// data type and description, each given one a call of its own.
+int EnvAlter(Context& ctx) {
+  json args = EnvironmentArgs(ctx);
+  args["variable_name"] = Positional(ctx, 1, "NAME");
+  const bool sensitive = ctx.args.Has("sensitive");
+  const bool plain = ctx.args.Has("plain");
+  if (sensitive && plain) Usage("give --sensitive or --plain, not both");
+  std::vector<std::pair<std::string, json>> calls;
+  if (sensitive || plain) {
+    json a = args;
+    a["sensitive"] = sensitive;
+    calls.emplace_back("set_environment_variable_protection", a);
+  }
+  if (ctx.args.values.contains("type")) {
+    json a = args;
+    a["data_type"] = ctx.args.Get("type");
+    calls.emplace_back("set_environment_variable_type", a);
+  }
+  if (ctx.args.values.contains("description")) {
+    json a = args;
+    a["property_name"] = "Description";
+    a["property_value"] = ctx.args.Get("description");
+    calls.emplace_back("set_environment_variable_property", a);
+  }
+  if (calls.empty()) Usage("nothing to change: give --sensitive, --plain, --type or --description");
+  for (const auto& [operation, call_args] : calls) Call(ctx, operation, call_args);
+  if (!ctx.json_output) ctx.out << "Changed " << Cell(args, "variable_name") << ".\n";
+  return kExitOk;
+}
+
+// env set: an environment's description (set_environment_property).
+int EnvSet(Context& ctx) {
+  json args = EnvironmentArgs(ctx);
+  args["property_name"] = "Description";
+  args["property_value"] = Described(ctx);
+  Call(ctx, "set_environment_property", args);
+  if (!ctx.json_output) ctx.out << "Changed " << Cell(args, "environment_name") << ".\n";
+  return kExitOk;
+}
+
 int EnvUnset(Context& ctx) {
   json args = EnvironmentArgs(ctx);
   args["variable_name"] = Positional(ctx, 1, "NAME");
@@ -657,6 +704,26 @@ int ProjectUnparam(Context& ctx) {
   const json args = ObjectParameterArgs(ctx, Positional(ctx, 0, "NAME"));
   Call(ctx, "clear_object_parameter_value", args);
   if (!ctx.json_output) ctx.out << "Cleared " << Cell(args, "parameter_name") << ".\n";
+  return kExitOk;
+}
+
+int FolderList(Context& ctx) {
+  const json rows = Call(ctx, "list_folders", json::object());
+  if (ctx.json_output) return PrintJson(ctx, rows), kExitOk;
+  Table t({"FOLDER", "DESCRIPTION", "CREATED BY", "CREATED"});
+  for (const json& f : rows) {
+    t.Row(
+        {Cell(f, "name"), Cell(f, "description"), Cell(f, "created_by"), Cell(f, "created_time")});
+  }
+  t.Print(ctx.out);
+  return kExitOk;
+}
+
+int FolderSet(Context& ctx) {
+  const std::string name = Positional(ctx, 0, "FOLDER");
+  Call(ctx, "set_folder_description",
+       {{"folder_name", name}, {"folder_description", Described(ctx)}});
+  if (!ctx.json_output) ctx.out << "Changed folder " << name << ".\n";
   return kExitOk;
 }
 
@@ -1203,6 +1270,8 @@ const std::vector<Command>& Commands() {
        {"folder", "project", "package"},
        {},
        ProjectUnparam},
+      {{"folder", "list"}, "", {}, {}, FolderList},
+      {{"folder", "set"}, "FOLDER --description D", {"description"}, {}, FolderSet},
       {{"folder", "delete"}, "FOLDER  (an empty one)", {}, {}, FolderDelete},
       {{"project", "delete"},
        "--folder F --project P  (its executions stay in the history)",
@@ -1237,6 +1306,16 @@ const std::vector<Command>& Commands() {
        {"folder", "type", "description"},
        {"sensitive", "update"},
        EnvVar},
+      {{"env", "alter"},
+       "ENVIRONMENT --folder F NAME [--sensitive|--plain] [--type T] [--description D]",
+       {"folder", "type", "description"},
+       {"sensitive", "plain"},
+       EnvAlter},
+      {{"env", "set"},
+       "ENVIRONMENT --folder F --description D",
+       {"folder", "description"},
+       {},
+       EnvSet},
       {{"env", "unset"}, "ENVIRONMENT --folder F NAME", {"folder"}, {}, EnvUnset},
       {{"env", "ref"},
        "ENVIRONMENT --folder F --project P [--env-folder EF]  (prints the reference id)",

@@ -420,6 +420,62 @@ TEST_P(EnvironmentsTest, ValidationFindsWhatAnExecutionWouldBeRefusedForAndCreat
 
 }  // namespace
 
+TEST_P(EnvironmentsTest, DescriptionsOfVariablesEnvironmentsAndFoldersChangeInPlace) {
+  DeployBasic();
+  ASSERT_TRUE(CreateEnv("F", "Prod").ok());
+  ASSERT_TRUE(AddVariable("Prod", "Batch", "Int32", "500").ok());
+  ASSERT_TRUE(Tx([&](Txn& t) {
+                return SetEnvironmentVariableProperty(t, admin_, "F", "Prod", "Batch",
+                                                      "Description", "rows per batch");
+              }).ok());
+  ASSERT_TRUE(Tx([&](Txn& t) {
+                return SetEnvironmentProperty(t, admin_, "F", "Prod", "Description", "production");
+              }).ok());
+  ASSERT_TRUE(
+      Tx([&](Txn& t) { return SetFolderDescription(t, admin_, "F", "finance loads"); }).ok());
+  const std::vector<Environment> envs = Environments("F");
+  ASSERT_EQ(envs.size(), 1u);
+  EXPECT_EQ(envs[0].description, "production");
+  ASSERT_EQ(envs[0].variables.size(), 1u);
+  EXPECT_EQ(envs[0].variables[0].description, "rows per batch");
+  EXPECT_THAT(Snapshot(), HasSubstr("'finance loads'"));
+  // A type the value parses as is taken; one it does not is refused.
+  ASSERT_TRUE(Tx([&](Txn& t) {
+                return SetEnvironmentVariableType(t, admin_, "F", "Prod", "Batch", "Int64");
+              }).ok());
+  EXPECT_EQ(Environments("F")[0].variables[0].data_type, "Int64");
+
+  EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) {
+                             return SetEnvironmentVariableType(t, admin_, "F", "Prod", "Batch",
+                                                               "Boolean");
+                           }),
+                           Code::kInvalidArgument, "Boolean");
+  EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) {
+                             return SetEnvironmentVariableProperty(t, admin_, "F", "Prod", "Batch",
+                                                                   "Sensitive", "1");
+                           }),
+                           Code::kInvalidArgument, "use Description");
+  EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) {
+                             return SetEnvironmentProperty(t, admin_, "F", "Prod", "Description",
+                                                           std::string(2000, 'd'));
+                           }),
+                           Code::kInvalidArgument, "property_value");
+  EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) {
+                             return SetEnvironmentProperty(t, admin_, "F", "Nope", "Description",
+                                                           "x");
+                           }),
+                           Code::kNotFound, "create it first");
+  EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) { return SetFolderDescription(t, admin_, "Nope", "x"); }),
+                           Code::kNotFound, "create_folder");
+  EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) { return SetFolderDescription(t, reader_, "F", "x"); }),
+                           Code::kPermissionDenied, "ssis_admin");
+  EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) {
+                             return SetEnvironmentVariableProperty(t, executor_, "F", "Prod",
+                                                                   "Batch", "Description", "x");
+                           }),
+                           Code::kPermissionDenied, "ssis_admin");
+}
+
 INSTANTIATE_TEST_SUITE_P(Storage, EnvironmentsTest, ::testing::ValuesIn(Backends()),
                          [](const ::testing::TestParamInfo<StorageParam>& param_info) {
                            return param_info.param.label;

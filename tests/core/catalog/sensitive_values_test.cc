@@ -227,6 +227,50 @@ TEST_P(SensitiveValuesTest, WithoutTheKeySensitiveWritesAreRefusedAndChangeNothi
               }).ok());
 }
 
+TEST_P(SensitiveValuesTest, ProtectingAVariableSealsItsValueAndUnprotectingOpensIt) {
+  SetUpSecrets();
+  auto protect = [&](const std::string& name, bool sensitive) {
+    return Tx([&](Txn& t) {
+      return SetEnvironmentVariableProtection(t, admin_, "F", "Prod", name, sensitive);
+    });
+  };
+  ASSERT_TRUE(protect("Server", true).ok());
+  EXPECT_THAT(Snapshot(), Not(HasSubstr("plain-server")));
+  worker_ = AddWorker('a', true, 100);
+  const std::int64_t ref = Reference();
+  ASSERT_TRUE(ConfigurePassword("Server", "R").ok());
+  EXPECT_EQ(ClaimedPassword(ref), "plain-server");
+  ASSERT_TRUE(protect("DbPassword", false).ok());
+  EXPECT_THAT(Snapshot(), HasSubstr("'env-secret-1'"));
+  // The same setting again changes nothing; without the key nothing changes either.
+  std::string before = Snapshot();
+  ASSERT_TRUE(protect("DbPassword", false).ok());
+  EXPECT_EQ(Snapshot(), before);
+  txn_key_ = nullptr;
+  EXPECT_REFUSED_UNCHANGED(protect("DbPassword", true), Code::kFailedPrecondition, "catalog key");
+  EXPECT_REFUSED_UNCHANGED(protect("Server", false), Code::kFailedPrecondition, "catalog key");
+  txn_key_ = &key_;
+  EXPECT_REFUSED_UNCHANGED(protect("Nope", true), Code::kNotFound, "has no variable 'Nope'");
+  EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) {
+                             return SetEnvironmentVariableProtection(t, reader_, "F", "Prod",
+                                                                     "Server", false);
+                           }),
+                           Code::kPermissionDenied, "ssis_admin");
+  // A sealed value's type is checked on its plaintext and it stays sealed.
+  auto retype = [&](const std::string& name, const std::string& type) {
+    return Tx(
+        [&](Txn& t) { return SetEnvironmentVariableType(t, admin_, "F", "Prod", name, type); });
+  };
+  EXPECT_REFUSED_UNCHANGED(retype("Server", "Int32"), Code::kInvalidArgument,
+                           "set its value first");
+  ASSERT_TRUE(Tx([&](Txn& t) {
+                return SetEnvironmentVariableValue(t, admin_, "F", "Prod", "Server", "42");
+              }).ok());
+  ASSERT_TRUE(retype("Server", "Int32").ok());
+  EXPECT_THAT(Snapshot(), Not(HasSubstr("'42'")));
+  EXPECT_REFUSED_UNCHANGED(retype("Server", "Int128"), Code::kInvalidArgument, "not known");
+}
+
 TEST_P(SensitiveValuesTest, ChangingTheAlgorithmSealsEveryValueAgain) {
   SetUpSecrets();
   worker_ = AddWorker('a', true, 100);

@@ -301,5 +301,54 @@ TEST_F(EnvironmentsOnWorkerTest, ARestoredVersionIsWhatTheNextExecutionRuns) {
   EXPECT_EQ(r.exit_code, 2) << r.err;  // VERSION is missing
 }
 
+// SSIS's set_environment_variable_protection, _type and _property,
+// set_environment_property and set_folder_description from the command line.
+TEST_F(EnvironmentsOnWorkerTest, VariablesEnvironmentsAndFoldersChangeTheirPropertiesInPlace) {
+  Ok({"env", "create", "Prod", "--folder", "F"});
+  Ok({"env", "var", "Prod", "--folder", "F", "DbPassword=s3cret-value"});
+  Ok({"env", "alter", "Prod", "--folder", "F", "DbPassword", "--sensitive", "--description",
+      "the loader's password"});
+  json listed = cluster_.ManageJson({"env", "list", "--folder", "F"});
+  ASSERT_EQ(listed.size(), 1u);
+  json variable = listed[0]["variables"][0];
+  EXPECT_TRUE(variable["sensitive"].get<bool>());
+  EXPECT_TRUE(variable["value"].is_null());
+  EXPECT_EQ(variable["description"], "the loader's password");
+  // Sealed now, and still what a package gets.
+  const std::int64_t prod = Reference("Prod");
+  Ok({"project", "param", "--folder", "F", "--project", "P", "Password", "--env-var",
+      "DbPassword"});
+  EXPECT_TRUE(Contains(
+      Output(cluster_.Run("F", "P", "load.sh",
+                          {"--env-ref", std::to_string(prod), "--param", "Rows=1", "--scaleout"})),
+      "password=*** length=12"));
+  Ok({"env", "alter", "Prod", "--folder", "F", "DbPassword", "--plain"});
+  variable = cluster_.ManageJson({"env", "list", "--folder", "F"})[0]["variables"][0];
+  EXPECT_FALSE(variable["sensitive"].get<bool>());
+  EXPECT_EQ(variable["value"], "s3cret-value");
+
+  // A type the value does not parse as is refused, saying what to do.
+  ProcessResult r =
+      Manage({"env", "alter", "Prod", "--folder", "F", "DbPassword", "--type", "Int32"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(Contains(r.err, "set its value first")) << r.err;
+  r = Manage({"env", "alter", "Prod", "--folder", "F", "DbPassword"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "nothing to change")) << r.err;
+  r = Manage({"env", "alter", "Prod", "--folder", "F", "Nope", "--plain"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(Contains(r.err, "has no variable 'Nope'")) << r.err;
+
+  Ok({"env", "set", "Prod", "--folder", "F", "--description", "production"});
+  EXPECT_EQ(cluster_.ManageJson({"env", "list", "--folder", "F"})[0]["description"], "production");
+  Ok({"folder", "set", "F", "--description", "finance loads"});
+  const json folders = cluster_.ManageJson({"folder", "list"});
+  ASSERT_EQ(folders.size(), 1u);
+  EXPECT_EQ(folders[0]["name"], "F");
+  EXPECT_EQ(folders[0]["description"], "finance loads");
+  EXPECT_TRUE(Contains(Manage({"folder", "list"}).out, "finance loads"));
+  EXPECT_EQ(Manage({"folder", "set", "Nope", "--description", "x"}).exit_code, 1);
+}
+
 }  // namespace
 }  // namespace scaleout::test
