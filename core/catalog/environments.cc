@@ -256,6 +256,35 @@ Status DeleteEnvironment(Txn& txn, const Caller& caller, std::string_view folder
       .status();
 }
 
+Status RenameEnvironment(Txn& txn, const Caller& caller, std::string_view folder_name,
+                         std::string_view environment_name, std::string_view new_name) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "rename_environment", kAdminRoles));
+  SCALEOUT_RETURN_IF_ERROR(CheckName("new_name", new_name, kMaxNameChars));
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t folder_id, FindFolder(c, folder_name));
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t env, FindEnvironment(c, folder_name, environment_name));
+  if (environment_name == new_name) return Status::Ok();
+  SCALEOUT_ASSIGN_OR_RETURN(std::optional<std::int64_t> taken,
+                            EnvironmentIn(c, folder_id, new_name));
+  if (taken) {
+    return Status::AlreadyExists(EnvironmentLabel(folder_name, new_name) +
+                                 " exists already; choose another name");
+  }
+  SCALEOUT_RETURN_IF_ERROR(
+      Execute(c, "UPDATE environments SET name = ? WHERE environment_id = ?", [&](Query& q) {
+        q.Text(new_name).Int(env);
+      }).status());
+  return Execute(c,
+                 "UPDATE environment_references SET environment_name = ? WHERE "
+                 "environment_name = ? AND ((reference_type = 'A' AND environment_folder_name = "
+                 "?) OR (reference_type = 'R' AND project_id IN (SELECT project_id FROM projects "
+                 "WHERE folder_id = ?)))",
+                 [&](Query& q) {
+                   q.Text(new_name).Text(environment_name).Text(folder_name).Int(folder_id);
+                 })
+      .status();
+}
+
 Status CreateEnvironmentVariable(Txn& txn, const Caller& caller, std::string_view folder_name,
                                  std::string_view environment_name, std::string_view variable_name,
                                  std::string_view data_type, bool sensitive, std::string_view value,

@@ -80,6 +80,12 @@ sdk::Result<std::int64_t> CreateEnvironment(Txn& txn, const Caller& caller,
                                             std::string_view folder_name,
                                             std::string_view environment_name,
                                             std::string_view description = {});
+// catalog.rename_environment. The references to it (relative ones of the
+// folder's projects, absolute ones naming the folder) follow it. Errors:
+// kNotFound, kAlreadyExists (the new name), kInvalidArgument.
+sdk::Status RenameEnvironment(Txn& txn, const Caller& caller, std::string_view folder_name,
+                              std::string_view environment_name, std::string_view new_name);
+
 // catalog.delete_environment, with its variables. Refused (kFailedPrecondition)
 // while a project refers to it: delete those references first.
 sdk::Status DeleteEnvironment(Txn& txn, const Caller& caller, std::string_view folder_name,

@@ -450,6 +450,30 @@ Status SetFolderDescription(Txn& txn, const Caller& caller, std::string_view fol
       .status();
 }
 
+Status RenameFolder(Txn& txn, const Caller& caller, std::string_view old_name,
+                    std::string_view new_name) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "rename_folder", kAdminRoles));
+  SCALEOUT_RETURN_IF_ERROR(CheckName("new_name", new_name, kMaxNameChars));
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t folder_id, FindFolder(c, old_name));
+  if (old_name == new_name) return Status::Ok();
+  if (FindFolder(c, new_name).ok()) {
+    return Status::AlreadyExists("folder " + Quoted(new_name) +
+                                 " exists already; choose another name");
+  }
+  auto rename = [&](std::string_view sql) {
+    return Execute(c, sql, [&](Query& q) { q.Text(new_name).Text(old_name); }).status();
+  };
+  SCALEOUT_RETURN_IF_ERROR(
+      Execute(c, "UPDATE folders SET name = ? WHERE folder_id = ?", [&](Query& q) {
+        q.Text(new_name).Int(folder_id);
+      }).status());
+  SCALEOUT_RETURN_IF_ERROR(rename("UPDATE schedules SET folder_name = ? WHERE folder_name = ?"));
+  return rename(
+      "UPDATE environment_references SET environment_folder_name = ? WHERE "
+      "environment_folder_name = ?");
+}
+
 Status DeleteFolder(Txn& txn, const Caller& caller, std::string_view name) {
   SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "delete_folder", kAdminRoles));
   SCALEOUT_RETURN_IF_ERROR(CheckName("folder_name", name, kMaxNameChars));
@@ -543,6 +567,29 @@ Result<DeployResult> DeployProject(Txn& txn, const Caller& caller, const Project
       internal::InsertOperation(c, OperationType::kDeployProject, kObjectProject, result.project_id,
                                 d.project_name, ExecutionStatus::kSucceeded, caller.name, txn.now));
   return result;
+}
+
+Status MoveProject(Txn& txn, const Caller& caller, std::string_view source_folder,
+                   std::string_view project_name, std::string_view destination_folder) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "move_project", kAdminRoles));
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(ProjectRow project, RequireProject(c, source_folder, project_name));
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t destination_id, FindFolder(c, destination_folder));
+  if (source_folder == destination_folder) return Status::Ok();
+  SCALEOUT_ASSIGN_OR_RETURN(std::optional<ProjectRow> taken,
+                            FindProject(c, destination_id, project_name));
+  if (taken) {
+    return Status::AlreadyExists("folder " + Quoted(destination_folder) + " has a project " +
+                                 Quoted(project_name) + " already; delete or move that one first");
+  }
+  SCALEOUT_RETURN_IF_ERROR(
+      Execute(c, "UPDATE projects SET folder_id = ? WHERE project_id = ?", [&](Query& q) {
+        q.Int(destination_id).Int(project.project_id);
+      }).status());
+  return Execute(
+             c, "UPDATE schedules SET folder_name = ? WHERE folder_name = ? AND project_name = ?",
+             [&](Query& q) { q.Text(destination_folder).Text(source_folder).Text(project_name); })
+      .status();
 }
 
 Status DeleteProject(Txn& txn, const Caller& caller, std::string_view folder_name,

@@ -33,6 +33,11 @@ sdk::Result<std::int64_t> CreateFolder(Txn& txn, const Caller& caller, std::stri
 // catalog.set_folder_description. Errors: kNotFound, kInvalidArgument.
 sdk::Status SetFolderDescription(Txn& txn, const Caller& caller, std::string_view folder_name,
                                  std::string_view description);
+// catalog.rename_folder. Schedules and absolute environment references
+// that name the folder follow it; executions keep the name they ran under.
+// Errors: kNotFound, kAlreadyExists (the new name), kInvalidArgument.
+sdk::Status RenameFolder(Txn& txn, const Caller& caller, std::string_view old_name,
+                         std::string_view new_name);
 // catalog.delete_folder: only an empty folder (no project, no environment,
 // and no deleted project whose history the maintenance has not removed yet).
 sdk::Status DeleteFolder(Txn& txn, const Caller& caller, std::string_view name);
@@ -43,6 +48,13 @@ sdk::Status DeleteFolder(Txn& txn, const Caller& caller, std::string_view name);
 // (no packages, duplicate names, bad parameter declarations, sizes).
 sdk::Result<DeployResult> DeployProject(Txn& txn, const Caller& caller,
                                         const ProjectDeployment& deployment);
+
+// catalog.move_project: to `destination_folder`, which must exist and have
+// no project of that name. Its versions, configured values, environment
+// references (a relative one now names an environment of the destination)
+// and schedules go with it; executions keep the folder they ran under.
+sdk::Status MoveProject(Txn& txn, const Caller& caller, std::string_view source_folder,
+                        std::string_view project_name, std::string_view destination_folder);
 
 // catalog.delete_project: its environment references and configured
 // parameter values are deleted; its versions and executions stay as history

@@ -40,6 +40,14 @@ Result<json> CreateEnvironment(OperationContext& ctx) {
               {"environment_name", env.environment_name}};
 }
 
+Result<json> RenameEnvironment(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(EnvironmentArgs env, ParseEnvironment(ctx.args));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string new_name, ArgString(ctx.args, "new_environment_name"));
+  SCALEOUT_RETURN_IF_ERROR(catalog::RenameEnvironment(ctx.txn, ctx.caller, env.folder_name,
+                                                      env.environment_name, new_name));
+  return json::object();
+}
+
 Result<json> DeleteEnvironment(OperationContext& ctx) {
   SCALEOUT_ASSIGN_OR_RETURN(EnvironmentArgs env, ParseEnvironment(ctx.args));
   SCALEOUT_RETURN_IF_ERROR(
@@ -244,6 +252,8 @@ std::vector<Operation> EnvironmentOperations() {
        ListEnvironments},
       {"create_environment", "catalog.create_environment", kAdmin, true, CreateEnvironment},
       {"delete_environment", "catalog.delete_environment", kAdmin, true, DeleteEnvironment},
+      {"rename_environment", "catalog.rename_environment (its references follow)", kAdmin, true,
+       RenameEnvironment},
       {"create_environment_variable", "catalog.create_environment_variable", kAdmin, true,
        CreateVariable},
       {"set_environment_variable_value", "catalog.set_environment_variable_value", kAdmin, true,

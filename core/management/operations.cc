@@ -310,6 +310,21 @@ Result<json> DeleteFolder(OperationContext& ctx) {
   return json::object();
 }
 
+Result<json> RenameFolder(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::string name, ArgString(ctx.args, "old_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string new_name, ArgString(ctx.args, "new_name"));
+  SCALEOUT_RETURN_IF_ERROR(catalog::RenameFolder(ctx.txn, ctx.caller, name, new_name));
+  return json::object();
+}
+
+Result<json> MoveProject(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(std::string source, ArgString(ctx.args, "source_folder"));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string project, ArgString(ctx.args, "project_name"));
+  SCALEOUT_ASSIGN_OR_RETURN(std::string destination, ArgString(ctx.args, "destination_folder"));
+  SCALEOUT_RETURN_IF_ERROR(catalog::MoveProject(ctx.txn, ctx.caller, source, project, destination));
+  return json::object();
+}
+
 Result<json> SetFolderDescription(OperationContext& ctx) {
   SCALEOUT_ASSIGN_OR_RETURN(std::string name, ArgString(ctx.args, "folder_name"));
   SCALEOUT_ASSIGN_OR_RETURN(std::string description, ArgString(ctx.args, "folder_description"));
@@ -859,6 +874,8 @@ std::vector<Operation> BuildCoreTable() {
       {"delete_folder", "catalog.delete_folder (an empty folder)", kAdmin, true, DeleteFolder},
       {"set_folder_description", "catalog.set_folder_description", kAdmin, true,
        SetFolderDescription},
+      {"rename_folder", "catalog.rename_folder", kAdmin, true, RenameFolder},
+      {"move_project", "catalog.move_project", kAdmin, true, MoveProject},
       {"deploy_project", "catalog.deploy_project", kAdmin, true, DeployProject},
       {"delete_project", "catalog.delete_project", kAdmin, true, DeleteProject},
       {"list_project_versions", "catalog.object_versions (one project's, newest first)", kReaders,

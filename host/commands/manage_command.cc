@@ -719,6 +719,39 @@ int FolderList(Context& ctx) {
   return kExitOk;
 }
 
+int FolderRename(Context& ctx) {
+  const std::string name = Positional(ctx, 0, "FOLDER");
+  const std::string new_name = Positional(ctx, 1, "NEW_NAME");
+  Call(ctx, "rename_folder", {{"old_name", name}, {"new_name", new_name}});
+  if (!ctx.json_output) ctx.out << "Renamed folder " << name << " to " << new_name << ".\n";
+  return kExitOk;
+}
+
+int ProjectMove(Context& ctx) {
+  const json project = ProjectArgs(ctx);
+  const std::string destination = Required(ctx, "to");
+  Call(ctx, "move_project",
+       {{"source_folder", project["folder_name"]},
+        {"project_name", project["project_name"]},
+        {"destination_folder", destination}});
+  if (!ctx.json_output) {
+    ctx.out << "Moved project " << Cell(project, "project_name") << " to folder " << destination
+            << ".\n";
+  }
+  return kExitOk;
+}
+
+int EnvRename(Context& ctx) {
+  json args = EnvironmentArgs(ctx);
+  args["new_environment_name"] = Positional(ctx, 1, "NEW_NAME");
+  Call(ctx, "rename_environment", args);
+  if (!ctx.json_output) {
+    ctx.out << "Renamed environment " << Cell(args, "environment_name") << " to "
+            << Cell(args, "new_environment_name") << ".\n";
+  }
+  return kExitOk;
+}
+
 int FolderSet(Context& ctx) {
   const std::string name = Positional(ctx, 0, "FOLDER");
   Call(ctx, "set_folder_description",
@@ -1272,6 +1305,17 @@ const std::vector<Command>& Commands() {
        ProjectUnparam},
       {{"folder", "list"}, "", {}, {}, FolderList},
       {{"folder", "set"}, "FOLDER --description D", {"description"}, {}, FolderSet},
+      {{"folder", "rename"}, "FOLDER NEW_NAME  (schedules follow)", {}, {}, FolderRename},
+      {{"project", "move"},
+       "--folder F --project P --to FOLDER  (its references, values and schedules go with it)",
+       {"folder", "project", "to"},
+       {},
+       ProjectMove},
+      {{"env", "rename"},
+       "ENVIRONMENT --folder F NEW_NAME  (references follow)",
+       {"folder"},
+       {},
+       EnvRename},
       {{"folder", "delete"}, "FOLDER  (an empty one)", {}, {}, FolderDelete},
       {{"project", "delete"},
        "--folder F --project P  (its executions stay in the history)",

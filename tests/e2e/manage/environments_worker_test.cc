@@ -348,6 +348,21 @@ TEST_F(EnvironmentsOnWorkerTest, VariablesEnvironmentsAndFoldersChangeTheirPrope
   EXPECT_EQ(folders[0]["description"], "finance loads");
   EXPECT_TRUE(Contains(Manage({"folder", "list"}).out, "finance loads"));
   EXPECT_EQ(Manage({"folder", "set", "Nope", "--description", "x"}).exit_code, 1);
+
+  // Renames and moves: the references follow.
+  Ok({"env", "rename", "Prod", "--folder", "F", "Production"});
+  EXPECT_EQ(cluster_.ManageJson(
+                {"env", "refs", "--folder", "F", "--project", "P"})[0]["environment_name"],
+            "Production");
+  Ok({"folder", "rename", "F", "Finance"});
+  Ok({"api", "create_folder", "folder_name=Archive"});
+  Ok({"project", "move", "--folder", "Finance", "--project", "P", "--to", "Archive"});
+  const json projects = cluster_.ManageJson({"project", "list"});
+  ASSERT_EQ(projects.size(), 1u);
+  EXPECT_EQ(projects[0]["folder_name"], "Archive");
+  r = Manage({"project", "move", "--folder", "Archive", "--project", "P"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "--to is required")) << r.err;
 }
 
 }  // namespace
