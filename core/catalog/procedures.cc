@@ -674,25 +674,80 @@ Result<std::vector<ProjectVersion>> ListProjectVersions(Txn& txn, const Caller& 
   return out;
 }
 
+namespace {
+
+// The version's description; kNotFound when `lsn` is not one of the project's.
+Result<std::string> RequireVersion(sdk::Connection& c, const ProjectRow& project,
+                                   std::string_view project_name, std::int64_t lsn) {
+  SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c,
+                                            "SELECT description FROM object_versions WHERE "
+                                            "object_version_lsn = ? AND project_id = ?"));
+  q.Int(lsn).Int(project.project_id);
+  SCALEOUT_ASSIGN_OR_RETURN(bool found, q.Next());
+  if (!found) {
+    return Status::NotFound("project " + Quoted(project_name) + " has no version " +
+                            std::to_string(lsn) +
+                            "; list_project_versions shows the versions the catalog keeps "
+                            "(MAX_PROJECT_VERSIONS)");
+  }
+  return q.T(0);
+}
+
+}  // namespace
+
+Result<ProjectExport> GetProject(Txn& txn, const Caller& caller, std::string_view folder_name,
+                                 std::string_view project_name,
+                                 std::optional<std::int64_t> object_version_lsn) {
+  SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "get_project", kReaderRoles));
+  sdk::Connection& c = txn.connection;
+  SCALEOUT_ASSIGN_OR_RETURN(ProjectRow project, RequireProject(c, folder_name, project_name));
+  ProjectExport out;
+  out.object_version_lsn = object_version_lsn.value_or(project.lsn);
+  ProjectDeployment& d = out.project;
+  d.folder_name = std::string(folder_name);
+  d.project_name = std::string(project_name);
+  SCALEOUT_ASSIGN_OR_RETURN(d.description,
+                            RequireVersion(c, project, project_name, out.object_version_lsn));
+  {
+    SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c,
+                                              "SELECT name, content, entry_point FROM packages "
+                                              "WHERE project_version_lsn = ? ORDER BY name"));
+    q.Int(out.object_version_lsn);
+    for (;;) {
+      SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+      if (!row) break;
+      d.packages.push_back({q.T(0), q.B(1), q.I(2) != 0});
+    }
+  }
+  SCALEOUT_ASSIGN_OR_RETURN(
+      Query q, Cached(c,
+                      "SELECT object_type, object_name, parameter_name, data_type, default_value, "
+                      "required, sensitive FROM object_parameters WHERE project_version_lsn = ? "
+                      "ORDER BY object_type, object_name, parameter_name"));
+  q.Int(out.object_version_lsn);
+  for (;;) {
+    SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
+    if (!row) break;
+    ParameterSpec p;
+    p.object_type = static_cast<int>(q.I(0));
+    p.object_name = p.object_type == kObjectPackage ? q.T(1) : std::string();
+    p.name = q.T(2);
+    p.data_type = q.T(3);
+    p.required = q.I(5) != 0;
+    p.sensitive = q.I(6) != 0;
+    if (!p.sensitive) p.default_value = q.OptT(4);
+    d.parameters.push_back(std::move(p));
+  }
+  return out;
+}
+
 Result<std::int64_t> RestoreProject(Txn& txn, const Caller& caller, std::string_view folder_name,
                                     std::string_view project_name,
                                     std::int64_t object_version_lsn) {
   SCALEOUT_RETURN_IF_ERROR(RequireRole(caller, "restore_project", kAdminRoles));
   sdk::Connection& c = txn.connection;
   SCALEOUT_ASSIGN_OR_RETURN(ProjectRow project, RequireProject(c, folder_name, project_name));
-  {
-    SCALEOUT_ASSIGN_OR_RETURN(Query q, Cached(c,
-                                              "SELECT 1 FROM object_versions WHERE "
-                                              "object_version_lsn = ? AND project_id = ?"));
-    q.Int(object_version_lsn).Int(project.project_id);
-    SCALEOUT_ASSIGN_OR_RETURN(bool found, q.Next());
-    if (!found) {
-      return Status::NotFound("project " + Quoted(project_name) + " has no version " +
-                              std::to_string(object_version_lsn) +
-                              "; list_project_versions shows the versions the catalog keeps "
-                              "(MAX_PROJECT_VERSIONS)");
-    }
-  }
+  SCALEOUT_RETURN_IF_ERROR(RequireVersion(c, project, project_name, object_version_lsn).status());
   SCALEOUT_RETURN_IF_ERROR(
       Execute(c, "UPDATE projects SET object_version_lsn = ? WHERE project_id = ?", [&](Query& q) {
         q.Int(object_version_lsn).Int(project.project_id);

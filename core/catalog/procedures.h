@@ -70,6 +70,13 @@ sdk::Result<std::vector<ProjectVersion>> ListProjectVersions(Txn& txn, const Cal
                                                              std::string_view folder_name,
                                                              std::string_view project_name);
 
+// catalog.get_project (readers): version `object_version_lsn` (nullopt: the
+// current one) of the project, its packages and declared parameters, as a
+// deploy would take them back. Errors: kNotFound (project or version).
+sdk::Result<ProjectExport> GetProject(Txn& txn, const Caller& caller, std::string_view folder_name,
+                                      std::string_view project_name,
+                                      std::optional<std::int64_t> object_version_lsn);
+
 // catalog.restore_project: makes `object_version_lsn`, a version of the
 // project still in the catalog, its current version again: executions
 // created from now on run its packages with its parameters (the project's

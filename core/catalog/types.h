@@ -100,6 +100,13 @@ struct DeployResult {
   std::int64_t operation_id = 0;
 };
 
+// catalog.get_project: one version of a project as deployed (a sensitive
+// parameter's design default stays in the catalog: nullopt here).
+struct ProjectExport {
+  std::int64_t object_version_lsn = 0;
+  ProjectDeployment project;
+};
+
 // catalog.object_versions: one version of a project still in the catalog
 // (the maintenance removes those beyond MAX_PROJECT_VERSIONS).
 struct ProjectVersion {

@@ -16,6 +16,7 @@
 #include "core/management/environment_operations.h"
 #include "core/management/execution_counts.h"
 #include "core/management/json_rows.h"
+#include "core/management/project_source.h"
 
 namespace scaleout::core::management {
 namespace {
@@ -42,29 +43,6 @@ const json* Find(const json& args, std::string_view name) {
 
 // Runs `fn` (returning Status) and answers {} on success.
 json Done() { return json::object(); }
-
-// ---- base64 (deploy carries package content as base64 in JSON) ----------------------
-
-Result<std::string> DecodeBase64(std::string_view name, std::string_view text) {
-  std::string clean;
-  clean.reserve(text.size());
-  for (char c : text) {
-    if (!std::isspace(static_cast<unsigned char>(c))) clean += c;
-  }
-  if (clean.size() % 4 != 0) {
-    return Status::InvalidArgument("'" + std::string(name) + "' is not valid base64");
-  }
-  std::string out(clean.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(clean.data()),
-                                static_cast<int>(clean.size()));
-  if (n < 0) return Status::InvalidArgument("'" + std::string(name) + "' is not valid base64");
-  std::size_t padding = 0;
-  if (!clean.empty() && clean.back() == '=') ++padding;
-  if (clean.size() > 1 && clean[clean.size() - 2] == '=') ++padding;
-  out.resize(static_cast<std::size_t>(n) - padding);
-  return out;
-}
 
 // ---- configuration and dashboard ------------------------------------------------------
 
@@ -344,6 +322,37 @@ Result<json> ListProjectVersionsOp(OperationContext& ctx) {
   SCALEOUT_ASSIGN_OR_RETURN(
       auto rows, catalog::ListProjectVersions(ctx.txn, ctx.caller, names.folder, names.project));
   return JsonArray(rows);
+}
+
+Result<json> GetProjectOp(OperationContext& ctx) {
+  SCALEOUT_ASSIGN_OR_RETURN(ProjectArg names, ArgProject(ctx.args));
+  SCALEOUT_ASSIGN_OR_RETURN(auto lsn, ArgOptInt(ctx.args, "object_version_lsn"));
+  SCALEOUT_ASSIGN_OR_RETURN(
+      catalog::ProjectExport e,
+      catalog::GetProject(ctx.txn, ctx.caller, names.folder, names.project, lsn));
+  json packages = json::array();
+  for (const catalog::PackageSpec& p : e.project.packages) {
+    packages.push_back({{"name", p.name},
+                        {"entry_point", p.entry_point},
+                        {"content_base64", EncodeBase64(p.content)}});
+  }
+  json parameters = json::array();
+  for (const catalog::ParameterSpec& p : e.project.parameters) {
+    parameters.push_back(
+        {{"name", p.name},
+         {"object_type", p.object_type},
+         {"object_name", p.object_name},
+         {"data_type", p.data_type},
+         {"default_value", p.default_value ? json(*p.default_value) : json(nullptr)},
+         {"required", p.required},
+         {"sensitive", p.sensitive}});
+  }
+  return json{{"folder_name", e.project.folder_name},
+              {"project_name", e.project.project_name},
+              {"object_version_lsn", e.object_version_lsn},
+              {"description", e.project.description},
+              {"packages", std::move(packages)},
+              {"parameters", std::move(parameters)}};
 }
 
 Result<json> RestoreProject(OperationContext& ctx) {
@@ -880,6 +889,8 @@ std::vector<Operation> BuildCoreTable() {
       {"delete_project", "catalog.delete_project", kAdmin, true, DeleteProject},
       {"list_project_versions", "catalog.object_versions (one project's, newest first)", kReaders,
        false, ListProjectVersionsOp},
+      {"get_project", "catalog.get_project (a version's packages and parameters)", kReaders, false,
+       GetProjectOp},
       {"restore_project", "catalog.restore_project (make a kept version current again)", kAdmin,
        true, RestoreProject},
       {"list_projects", "catalog.projects (current versions)", kReaders, false, ListProjectsOp},

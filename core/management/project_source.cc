@@ -192,6 +192,63 @@ std::string EncodeBase64(std::string_view bytes) {
   return out;
 }
 
+sdk::Result<std::string> DecodeBase64(std::string_view what, std::string_view text) {
+  std::string clean;
+  clean.reserve(text.size());
+  for (char c : text) {
+    if (!std::isspace(static_cast<unsigned char>(c))) clean += c;
+  }
+  if (clean.size() % 4 != 0) {
+    return sdk::Status::InvalidArgument("'" + std::string(what) + "' is not valid base64");
+  }
+  std::string out(clean.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(clean.data()),
+                                static_cast<int>(clean.size()));
+  if (n < 0) return sdk::Status::InvalidArgument("'" + std::string(what) + "' is not valid base64");
+  std::size_t padding = 0;
+  if (!clean.empty() && clean.back() == '=') ++padding;
+  if (clean.size() > 1 && clean[clean.size() - 2] == '=') ++padding;
+  out.resize(static_cast<std::size_t>(n) - padding);
+  return out;
+}
+
+sdk::Result<std::vector<ProjectFile>> ProjectFilesFromExport(const json& exported) {
+  try {
+    std::vector<ProjectFile> files;
+    json manifest = json::object();
+    if (!exported.value("description", std::string()).empty()) {
+      manifest["description"] = exported["description"];
+    }
+    json entry_points = json::array();
+    for (const json& p : exported.at("packages")) {
+      const std::string name = p.at("name").get<std::string>();
+      SCALEOUT_ASSIGN_OR_RETURN(std::string content,
+                                DecodeBase64(name, p.at("content_base64").get<std::string>()));
+      files.push_back({name, std::move(content)});
+      if (p.value("entry_point", false)) entry_points.push_back(name);
+    }
+    manifest["entry_points"] = std::move(entry_points);
+    json parameters = json::array();
+    for (const json& p : exported.at("parameters")) {
+      json out{{"name", p.at("name")}, {"data_type", p.at("data_type")}};
+      if (p.contains("default_value") && !p["default_value"].is_null()) {
+        out["default"] = p["default_value"];
+      }
+      out["required"] = p.value("required", false);
+      out["sensitive"] = p.value("sensitive", false);
+      if (p.value("object_type", 20) == 30) out["package"] = p.at("object_name");
+      parameters.push_back(std::move(out));
+    }
+    manifest["parameters"] = std::move(parameters);
+    files.push_back({std::string(kProjectManifest), manifest.dump(2) + "\n"});
+    return files;
+  } catch (const json::exception& e) {
+    return sdk::Status::InvalidArgument(std::string("get_project answered in another shape: ") +
+                                        e.what());
+  }
+}
+
 namespace {
 sdk::Result<json> BuildDeployArgumentsOrThrow(const std::vector<ProjectFile>& files,
                                               const std::string& folder_name,

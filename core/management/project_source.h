@@ -52,6 +52,16 @@ sdk::Result<nlohmann::json> BuildDeployArguments(const std::vector<ProjectFile>&
 
 // Standard base64 (with padding), as deploy_project expects package content.
 std::string EncodeBase64(std::string_view bytes);
+// And back (whitespace ignored). kInvalidArgument naming `what` when it is
+// not base64.
+sdk::Result<std::string> DecodeBase64(std::string_view what, std::string_view text);
+
+// The files of get_project's answer, as `scaleout manage project export`
+// writes them: each package, and a project.json with the description, the
+// entry points and the parameters (a sensitive one without its default,
+// which never leaves the catalog), so that deploying them makes the same
+// version again. kInvalidArgument for an answer of another shape.
+sdk::Result<std::vector<ProjectFile>> ProjectFilesFromExport(const nlohmann::json& exported);
 
 }  // namespace scaleout::core::management
 

@@ -460,6 +460,59 @@ int Deploy(Context& ctx) {
   return kExitOk;
 }
 
+// Writes `files` under `dir`, which must be missing or empty (nothing is
+// overwritten). Names are relative paths (deploy refused any other).
+void WriteProjectFiles(const std::filesystem::path& dir,
+                       const std::vector<core::management::ProjectFile>& files,
+                       const std::set<std::string>& executables) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !(fs::is_directory(dir, ec) && fs::is_empty(dir, ec))) {
+    Failed("'" + dir.string() + "' exists and is not an empty directory; give a new one");
+  }
+  for (const core::management::ProjectFile& f : files) {
+    const fs::path relative(f.name);
+    if (relative.is_absolute() || f.name.find("..") != std::string::npos) {
+      Failed("the project has a file named '" + f.name + "', which is not a relative path");
+    }
+    const fs::path target = dir / relative;
+    fs::create_directories(target.parent_path(), ec);
+    std::ofstream out(target, std::ios::binary | std::ios::trunc);
+    out.write(f.content.data(), static_cast<std::streamsize>(f.content.size()));
+    if (!out.flush()) Failed("cannot write '" + target.string() + "'");
+    out.close();
+    fs::permissions(target, executables.contains(f.name) ? fs::perms(0755) : fs::perms(0644), ec);
+  }
+}
+
+// project export: catalog.get_project written as a project directory that
+// `deploy` takes back.
+int ProjectExport(Context& ctx) {
+  json args = ProjectArgs(ctx);
+  if (ctx.args.values.contains("version")) {
+    args["object_version_lsn"] = ParseInt(ctx.args.Get("version"), "--version");
+  }
+  const std::string dir = Positional(ctx, 0, "DIR");
+  const json exported = Call(ctx, "get_project", args);
+  auto files = core::management::ProjectFilesFromExport(exported);
+  if (!files.ok()) Failed(files.status().message());
+  std::set<std::string> entry_points;
+  for (const json& p : exported.at("packages")) {
+    if (p.value("entry_point", false)) entry_points.insert(p.at("name").get<std::string>());
+  }
+  WriteProjectFiles(dir, *files, entry_points);
+  if (ctx.json_output) {
+    return PrintJson(ctx, json{{"directory", dir},
+                               {"object_version_lsn", exported.at("object_version_lsn")},
+                               {"files", files->size()}}),
+           kExitOk;
+  }
+  ctx.out << "Wrote version " << Cell(exported, "object_version_lsn") << " of project "
+          << Cell(args, "project_name") << " to " << dir << " (" << files->size() - 1
+          << " packages and project.json; sensitive defaults are not exported).\n";
+  return kExitOk;
+}
+
 int ProjectList(Context& ctx) {
   json args = json::object();
   if (ctx.args.values.contains("folder")) args["folder_name"] = ctx.args.Get("folder");
@@ -1327,6 +1380,11 @@ const std::vector<Command>& Commands() {
        {"folder", "project"},
        {},
        ProjectVersions},
+      {{"project", "export"},
+       "--folder F --project P [--version N] DIR  (a directory deploy takes back)",
+       {"folder", "project", "version"},
+       {},
+       ProjectExport},
       {{"project", "restore"},
        "--folder F --project P VERSION  (make a kept version current again)",
        {"folder", "project"},

@@ -94,6 +94,44 @@ TEST_P(ProjectVersionsTest, ARestoredVersionIsWhatNewExecutionsRun) {
   EXPECT_TRUE(Versions(admin_)[0].current);
 }
 
+TEST_P(ProjectVersionsTest, AVersionComesBackAsItWasDeployedWithoutSensitiveDefaults) {
+  DeployTwo();
+  const std::vector<ProjectVersion> versions = Versions(admin_);
+  auto get = [&](std::optional<std::int64_t> lsn, const Caller& who) {
+    return TxR<ProjectExport>([&](Txn& t) { return GetProject(t, who, "F", "P", lsn); });
+  };
+  auto current = get(std::nullopt, reader_);
+  ASSERT_TRUE(current.ok()) << current.status().ToString();
+  EXPECT_EQ(current->object_version_lsn, versions[0].object_version_lsn);
+  ASSERT_EQ(current->project.packages.size(), 1u);
+  EXPECT_EQ(current->project.packages[0].content, "<main v2/>");
+  auto first = get(versions[1].object_version_lsn, reader_);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const ProjectDeployment& d = first->project;
+  ASSERT_EQ(d.packages.size(), 2u);  // by name
+  EXPECT_EQ(d.packages[0].name, "Child.dtsx");
+  EXPECT_FALSE(d.packages[0].entry_point);
+  EXPECT_EQ(d.packages[1].content, "<main/>");
+  EXPECT_TRUE(d.packages[1].entry_point);
+  ASSERT_EQ(d.parameters.size(), 3u);  // project Conn, Password; package Rows
+  EXPECT_EQ(d.parameters[0].name, "Conn");
+  EXPECT_EQ(d.parameters[0].default_value, "db");
+  EXPECT_EQ(d.parameters[1].name, "Password");
+  EXPECT_TRUE(d.parameters[1].sensitive);
+  EXPECT_FALSE(d.parameters[1].default_value.has_value()) << "a sensitive default left the catalog";
+  EXPECT_EQ(d.parameters[2].object_type, kObjectPackage);
+  EXPECT_EQ(d.parameters[2].object_name, "Main.dtsx");
+  EXPECT_TRUE(d.parameters[2].required);
+  // Deployed again, it is a project of its own with the same packages.
+  ProjectDeployment again = d;
+  again.project_name = "Copy";
+  ASSERT_TRUE(TxR<DeployResult>([&](Txn& t) { return DeployProject(t, admin_, again); }).ok());
+
+  EXPECT_EQ(get(424242, reader_).status().code(), Code::kNotFound);
+  const Caller nobody{"nobody", {}};
+  EXPECT_EQ(get(std::nullopt, nobody).status().code(), Code::kPermissionDenied);
+}
+
 TEST_P(ProjectVersionsTest, RefusalsChangeNothing) {
   DeployTwo();
   const std::int64_t v1 = Versions(admin_)[1].object_version_lsn;

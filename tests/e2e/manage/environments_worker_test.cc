@@ -299,6 +299,21 @@ TEST_F(EnvironmentsOnWorkerTest, ARestoredVersionIsWhatTheNextExecutionRuns) {
   EXPECT_TRUE(Contains(r.err, "has no version 999999")) << r.err;
   r = Manage({"project", "restore", "--folder", "F", "--project", "P"});
   EXPECT_EQ(r.exit_code, 2) << r.err;  // VERSION is missing
+
+  // SSMS's Export: version 2 as a directory that deploy takes back.
+  const fs::path exported = cluster_.dir() / "exported";
+  const std::string v2 = std::to_string(versions[0].at("object_version_lsn").get<std::int64_t>());
+  r = Manage(
+      {"project", "export", "--folder", "F", "--project", "P", "--version", v2, exported.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out, "sensitive defaults are not exported")) << r.out;
+  EXPECT_TRUE(fs::exists(exported / "load.sh"));
+  EXPECT_TRUE(fs::exists(exported / "project.json"));
+  EXPECT_EQ(
+      Manage({"project", "export", "--folder", "F", "--project", "P", exported.string()}).exit_code,
+      1);  // never over files that exist
+  cluster_.Deploy("F", "Copy", exported);
+  EXPECT_TRUE(Contains(Output(cluster_.Run("F", "Copy", "load.sh", run)), "version two, rows=4"));
 }
 
 // SSIS's set_environment_variable_protection, _type and _property,

@@ -52,6 +52,7 @@ const std::map<std::string, std::set<std::string>> kMatrix = {
     {"set_environment_property", kAdmin},
     {"list_project_versions", kReaders},
     {"restore_project", kAdmin},
+    {"get_project", kReaders},
     {"list_projects", kReaders},
     {"list_packages", kReaders},
     {"create_execution", kRunners},
