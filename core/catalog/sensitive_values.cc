@@ -294,6 +294,23 @@ Result<std::int64_t> RewriteSealedValues(sdk::Connection& c, Transform transform
   return count;
 }
 
+// The id of the key `value` names when it has the sealed form
+// ("AES_256:<16 hex digits>:..."), else nullopt.
+std::optional<std::string_view> SealedKeyId(std::string_view value) {
+  const std::size_t first = value.find(':');
+  if (first == std::string_view::npos ||
+      EffectiveAlgorithm(value.substr(0, first)) != value.substr(0, first)) {
+    return std::nullopt;
+  }
+  const std::string_view id = value.substr(first + 1, 16);
+  if (id.size() != 16 || value.size() <= first + 17 || value[first + 17] != ':')
+    return std::nullopt;
+  for (char ch : id) {
+    if (Nibble(ch) < 0) return std::nullopt;
+  }
+  return id;
+}
+
 Result<std::string> CurrentAlgorithm(sdk::Connection& c) {
   SCALEOUT_ASSIGN_OR_RETURN(std::optional<std::string> property,
                             internal::GetCatalogProperty(c, "ENCRYPTION_ALGORITHM"));
@@ -337,11 +354,20 @@ Result<ProtectResult> ProtectSensitiveValues(Txn& txn, const CatalogKey& key) {
   SCALEOUT_ASSIGN_OR_RETURN(std::string algorithm, CurrentAlgorithm(c));
   // A value this key sealed already (written through a keyed transaction
   // before any master recorded the key) stays as it is: a plaintext cannot
-  // pass as one, as it would need the key's authentication tag.
-  SCALEOUT_ASSIGN_OR_RETURN(out.sealed, RewriteSealedValues(c, [&](const std::string& value) {
-                              if (key.Open(value).ok()) return Result<std::string>(value);
-                              return key.Seal(algorithm, value);
-                            }));
+  // pass as one, as it would need the key's authentication tag. One sealed
+  // with another key means the record of the key was lost: sealing it again
+  // would bury it, so the start is refused.
+  SCALEOUT_ASSIGN_OR_RETURN(
+      out.sealed, RewriteSealedValues(c, [&](const std::string& value) -> Result<std::string> {
+        if (key.Open(value).ok()) return value;
+        if (std::optional<std::string_view> other = SealedKeyId(value)) {
+          return Status::FailedPrecondition(
+              "the catalog holds sensitive values sealed with catalog key " + std::string(*other) +
+              " but no record of its key (catalog property " + std::string(kKeyIdProperty) +
+              "); start the master with that key's file (CatalogEncryptionKeyFile)");
+        }
+        return key.Seal(algorithm, value);
+      }));
   SCALEOUT_RETURN_IF_ERROR(internal::SetCatalogProperty(c, kKeyIdProperty, key.id()));
   return out;
 }

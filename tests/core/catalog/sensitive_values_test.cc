@@ -414,6 +414,15 @@ TEST_P(SensitiveValuesTest, RotatingTheKeySealsEveryValueWithTheNewOneAndKeepsIt
   EXPECT_EQ(Exec(later).status, ExecutionStatus::kPending);
 }
 
+TEST_P(SensitiveValuesTest, ValuesOfAnotherKeyWithTheRecordOfItLostAreNotSealedAgain) {
+  SetUpSecrets();  // sealed with key_, and no master recorded it yet
+  const CatalogKey other = CatalogKey::Generate().value();
+  EXPECT_REFUSED_UNCHANGED(
+      TxR<ProtectResult>([&](Txn& t) { return ProtectSensitiveValues(t, other); }).status(),
+      Code::kFailedPrecondition, "sealed with catalog key " + key_.id());
+  EXPECT_TRUE(TxR<ProtectResult>([&](Txn& t) { return ProtectSensitiveValues(t, key_); }).ok());
+}
+
 TEST_P(SensitiveValuesTest, AValueSetWhileSensitiveStaysHiddenAndOpensForAVersionThatIsNot) {
   SetUpSecrets();
   worker_ = AddWorker('a', true, 100);
