@@ -11,6 +11,8 @@
 
 #include "core/catalog/rows.h"
 #include "core/catalog/sql.h"
+#include "core/common/base64.h"
+#include "core/common/ids.h"
 
 namespace scaleout::core::catalog {
 
@@ -34,17 +36,6 @@ int Nibble(char c) {
   return -1;
 }
 
-std::string Hex(const unsigned char* bytes, std::size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (std::size_t i = 0; i < n; ++i) {
-    out += kDigits[bytes[i] >> 4];
-    out += kDigits[bytes[i] & 0xf];
-  }
-  return out;
-}
-
 // HKDF-Expand (RFC 5869) of one block with the catalog key as the
 // pseudorandom key: a key of its own for each use, so the id reveals nothing
 // and AES_128 and AES_256 never share key bytes.
@@ -59,33 +50,22 @@ std::array<unsigned char, 32> Derive(const std::array<unsigned char, CatalogKey:
   return out;
 }
 
-const EVP_CIPHER* CipherFor(std::string_view algorithm) {
-  if (algorithm == "AES_128") return EVP_aes_128_gcm();
-  if (algorithm == "AES_192") return EVP_aes_192_gcm();
+// The index of `algorithm` in kAlgorithms (AES_256 for any other name).
+std::size_t AlgorithmIndex(std::string_view algorithm) {
+  for (std::size_t i = 0; i < std::size(kAlgorithms); ++i) {
+    if (algorithm == kAlgorithms[i]) return i;
+  }
+  return std::size(kAlgorithms) - 1;
+}
+
+const EVP_CIPHER* CipherFor(std::size_t algorithm) {
+  if (algorithm == 0) return EVP_aes_128_gcm();
+  if (algorithm == 1) return EVP_aes_192_gcm();
   return EVP_aes_256_gcm();
 }
 
-std::string Base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-std::optional<std::string> Unbase64(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0) return std::nullopt;
-  std::string out(3 * text.size() / 4, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  std::size_t size = static_cast<std::size_t>(n);
-  // EVP_DecodeBlock counts the padding's zero bytes.
-  for (std::size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) --size;
-  out.resize(size);
-  return out;
+std::string_view AsText(const unsigned char* bytes, std::size_t n) {
+  return {reinterpret_cast<const char*>(bytes), n};
 }
 
 struct CipherCtxFree {
@@ -107,7 +87,10 @@ Status NotSealed(std::string_view why) {
 
 CatalogKey::CatalogKey(const std::array<unsigned char, kBytes>& bytes) : bytes_(bytes) {
   const std::array<unsigned char, 32> id = Derive(bytes_, "scaleout catalog key id");
-  id_ = Hex(id.data(), 8);
+  id_ = HexLower(AsText(id.data(), 8));
+  for (std::size_t i = 0; i < std::size(kAlgorithms); ++i) {
+    algorithm_keys_[i] = Derive(bytes_, "scaleout catalog " + std::string(kAlgorithms[i]));
+  }
 }
 
 Result<CatalogKey> CatalogKey::Generate() {
@@ -141,21 +124,17 @@ Result<CatalogKey> CatalogKey::Parse(std::string_view text) {
 }
 
 std::string CatalogKey::ToFileText() const {
-  return std::string(kFileMagic) + Hex(bytes_.data(), bytes_.size()) + "\n";
+  return std::string(kFileMagic) + HexLower(AsText(bytes_.data(), bytes_.size())) + "\n";
 }
 
 std::string_view EffectiveAlgorithm(std::string_view property) {
-  for (std::string_view a : kAlgorithms) {
-    if (property == a) return a;
-  }
-  return "AES_256";
+  return kAlgorithms[AlgorithmIndex(property)];
 }
 
 Result<std::string> CatalogKey::Seal(std::string_view algorithm, std::string_view plaintext) const {
-  algorithm = EffectiveAlgorithm(algorithm);
-  const EVP_CIPHER* cipher = CipherFor(algorithm);
-  const std::array<unsigned char, 32> key =
-      Derive(bytes_, "scaleout catalog " + std::string(algorithm));
+  const std::size_t index = AlgorithmIndex(algorithm);
+  const EVP_CIPHER* cipher = CipherFor(index);
+  const std::array<unsigned char, 32>& key = algorithm_keys_[index];
   std::string out(kNonceBytes + plaintext.size() + kTagBytes, '\0');
   auto* nonce = reinterpret_cast<unsigned char*>(out.data());
   if (RAND_bytes(nonce, static_cast<int>(kNonceBytes)) != 1) return OpenSslError("nonce");
@@ -170,7 +149,7 @@ Result<std::string> CatalogKey::Seal(std::string_view algorithm, std::string_vie
                           nonce + kNonceBytes + plaintext.size()) != 1) {
     return OpenSslError("encrypt");
   }
-  return std::string(algorithm) + ":" + id_ + ":" + Base64(out);
+  return std::string(kAlgorithms[index]) + ":" + id_ + ":" + EncodeBase64(out);
 }
 
 Result<std::string> CatalogKey::Open(std::string_view sealed) const {
@@ -186,18 +165,17 @@ Result<std::string> CatalogKey::Open(std::string_view sealed) const {
     return NotSealed("it was sealed with catalog key " + std::string(key_id.substr(0, 16)) +
                      ", and this master has key " + id_);
   }
-  std::optional<std::string> bytes = Unbase64(sealed.substr(second + 1));
+  std::optional<std::string> bytes = DecodeBase64(sealed.substr(second + 1));
   if (!bytes || bytes->size() < kNonceBytes + kTagBytes) return NotSealed("it is damaged");
-  const std::array<unsigned char, 32> key =
-      Derive(bytes_, "scaleout catalog " + std::string(algorithm));
+  const std::size_t index = AlgorithmIndex(algorithm);
+  const std::array<unsigned char, 32>& key = algorithm_keys_[index];
   const auto* nonce = reinterpret_cast<const unsigned char*>(bytes->data());
   const std::size_t size = bytes->size() - kNonceBytes - kTagBytes;
   std::string out(size, '\0');
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   int n = 0;
   auto* tag = const_cast<unsigned char*>(nonce + kNonceBytes + size);  // OpenSSL's signature
-  if (!ctx ||
-      EVP_DecryptInit_ex(ctx.get(), CipherFor(algorithm), nullptr, key.data(), nonce) != 1 ||
+  if (!ctx || EVP_DecryptInit_ex(ctx.get(), CipherFor(index), nullptr, key.data(), nonce) != 1 ||
       EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &n,
                         nonce + kNonceBytes, static_cast<int>(size)) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagBytes), tag) != 1) {

@@ -59,6 +59,9 @@ class CatalogKey {
 
   std::array<unsigned char, kBytes> bytes_{};
   std::string id_;
+  // The key of each of AES_128, AES_192, AES_256, derived once (the claim
+  // path opens values with them).
+  std::array<std::array<unsigned char, 32>, 3> algorithm_keys_{};
 };
 
 // The AES algorithm a catalog whose ENCRYPTION_ALGORITHM is `property` seals with.

@@ -99,15 +99,22 @@ std::optional<std::string> NormalizeThumbprint(std::string_view text, std::size_
   return out;
 }
 
-std::string HexUpper(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
+namespace {
+
+std::string Hex(std::string_view bytes, const char (&digits)[17]) {
   std::string out;
   out.reserve(bytes.size() * 2);
   for (unsigned char b : bytes) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 0xF];
+    out += digits[b >> 4];
+    out += digits[b & 0xF];
   }
   return out;
 }
+
+}  // namespace
+
+std::string HexUpper(std::string_view bytes) { return Hex(bytes, "0123456789ABCDEF"); }
+
+std::string HexLower(std::string_view bytes) { return Hex(bytes, "0123456789abcdef"); }
 
 }  // namespace scaleout::core

@@ -34,6 +34,8 @@ std::optional<std::string> NormalizeThumbprint(std::string_view text, std::size_
 
 // Uppercase hex of raw bytes.
 std::string HexUpper(std::string_view bytes);
+// Lowercase hex of raw bytes.
+std::string HexLower(std::string_view bytes);
 
 }  // namespace scaleout::core
 

@@ -7,21 +7,13 @@
 
 #include <algorithm>
 
+#include "core/common/base64.h"
+#include "core/common/ids.h"
+
 namespace scaleout::core::management {
 namespace {
 
 constexpr std::string_view kBearer = "Bearer ";
-
-std::string Hex(const unsigned char* data, std::size_t size) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out += kDigits[data[i] >> 4];
-    out += kDigits[data[i] & 0xF];
-  }
-  return out;
-}
 
 catalog::Caller CallerOf(const catalog::Principal& p) { return {p.name, p.roles}; }
 
@@ -38,7 +30,7 @@ std::string HashToken(std::string_view token) {
       length != sizeof(digest)) {
     SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
   }
-  return Hex(digest, sizeof(digest));
+  return HexUpper(std::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 sdk::Result<std::string> GenerateToken() {
@@ -46,9 +38,8 @@ sdk::Result<std::string> GenerateToken() {
   if (RAND_bytes(random, sizeof(random)) != 1) {
     return sdk::Status::Internal("the system random source failed; no token was made");
   }
-  unsigned char encoded[64] = {};
-  const int n = EVP_EncodeBlock(encoded, random, sizeof(random));
-  std::string text(reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(n));
+  std::string text =
+      EncodeBase64(std::string_view(reinterpret_cast<const char*>(random), sizeof(random)));
   // base64url without padding: safe in headers, shells and URLs.
   text.erase(std::remove(text.begin(), text.end(), '='), text.end());
   std::replace(text.begin(), text.end(), '+', '-');

@@ -1,7 +1,5 @@
 #include "core/management/operations.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
@@ -261,7 +259,8 @@ Result<catalog::PackageSpec> ParsePackage(const json& p) {
   catalog::PackageSpec spec;
   SCALEOUT_ASSIGN_OR_RETURN(spec.name, ArgString(p, "name"));
   SCALEOUT_ASSIGN_OR_RETURN(std::string content, ArgString(p, "content_base64"));
-  SCALEOUT_ASSIGN_OR_RETURN(spec.content, DecodeBase64("content_base64 of " + spec.name, content));
+  SCALEOUT_ASSIGN_OR_RETURN(spec.content,
+                            DecodeBase64Argument("content_base64 of " + spec.name, content));
   SCALEOUT_ASSIGN_OR_RETURN(auto entry, ArgOptBool(p, "entry_point"));
   spec.entry_point = entry.value_or(true);
   return spec;

@@ -1,6 +1,5 @@
 #include "core/management/project_source.h"
 
-#include <openssl/evp.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -183,34 +182,12 @@ sdk::Result<std::vector<ProjectFile>> ReadProjectFiles(const fs::path& path) {
   return files;
 }
 
-std::string EncodeBase64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-sdk::Result<std::string> DecodeBase64(std::string_view what, std::string_view text) {
-  std::string clean;
-  clean.reserve(text.size());
-  for (char c : text) {
-    if (!std::isspace(static_cast<unsigned char>(c))) clean += c;
-  }
-  if (clean.size() % 4 != 0) {
+sdk::Result<std::string> DecodeBase64Argument(std::string_view what, std::string_view text) {
+  std::optional<std::string> bytes = DecodeBase64(text);
+  if (!bytes) {
     return sdk::Status::InvalidArgument("'" + std::string(what) + "' is not valid base64");
   }
-  std::string out(clean.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(clean.data()),
-                                static_cast<int>(clean.size()));
-  if (n < 0) return sdk::Status::InvalidArgument("'" + std::string(what) + "' is not valid base64");
-  std::size_t padding = 0;
-  if (!clean.empty() && clean.back() == '=') ++padding;
-  if (clean.size() > 1 && clean[clean.size() - 2] == '=') ++padding;
-  out.resize(static_cast<std::size_t>(n) - padding);
-  return out;
+  return std::move(*bytes);
 }
 
 sdk::Result<std::vector<ProjectFile>> ProjectFilesFromExport(const json& exported) {
@@ -223,8 +200,9 @@ sdk::Result<std::vector<ProjectFile>> ProjectFilesFromExport(const json& exporte
     json entry_points = json::array();
     for (const json& p : exported.at("packages")) {
       const std::string name = p.at("name").get<std::string>();
-      SCALEOUT_ASSIGN_OR_RETURN(std::string content,
-                                DecodeBase64(name, p.at("content_base64").get<std::string>()));
+      SCALEOUT_ASSIGN_OR_RETURN(
+          std::string content,
+          DecodeBase64Argument(name, p.at("content_base64").get<std::string>()));
       files.push_back({name, std::move(content)});
       if (p.value("entry_point", false)) entry_points.push_back(name);
     }

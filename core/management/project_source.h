@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/common/base64.h"
 #include "scaleout/sdk/status.h"
 
 namespace scaleout::core::management {
@@ -50,11 +51,10 @@ sdk::Result<nlohmann::json> BuildDeployArguments(const std::vector<ProjectFile>&
                                                  const std::string& folder_name,
                                                  const std::string& project_name);
 
-// Standard base64 (with padding), as deploy_project expects package content.
-std::string EncodeBase64(std::string_view bytes);
-// And back (whitespace ignored). kInvalidArgument naming `what` when it is
+// Package content as deploy_project carries it: core::EncodeBase64, and
+// back (whitespace ignored) with kInvalidArgument naming `what` when it is
 // not base64.
-sdk::Result<std::string> DecodeBase64(std::string_view what, std::string_view text);
+sdk::Result<std::string> DecodeBase64Argument(std::string_view what, std::string_view text);
 
 // The files of get_project's answer, as `scaleout manage project export`
 // writes them: each package, and a project.json with the description, the
