@@ -296,13 +296,7 @@ Result<std::vector<std::string>> MissingRequiredParameters(sdk::Connection& c,
                       "SELECT parameter_name FROM execution_parameter_values WHERE execution_id = "
                       "? AND required = 1 AND parameter_value IS NULL ORDER BY parameter_name"));
   q.Int(execution_id);
-  std::vector<std::string> names;
-  for (;;) {
-    SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
-    if (!row) break;
-    names.push_back(q.T(0));
-  }
-  return names;
+  return internal::FirstColumnTexts(q);
 }
 
 // ---- configure_catalog ----------------------------------------------------------------------

@@ -635,11 +635,7 @@ Result<ExpireSummary> ExpireLeases(Txn& txn, std::int64_t max_count) {
                         "SELECT task_id FROM tasks WHERE status = 2 AND lease_expires_at < ? "
                         "ORDER BY lease_expires_at, task_id LIMIT ?"));
     q.Int(txn.now).Int(max_count);
-    for (;;) {
-      SCALEOUT_ASSIGN_OR_RETURN(bool row, q.Next());
-      if (!row) break;
-      ids.push_back(q.T(0));
-    }
+    SCALEOUT_ASSIGN_OR_RETURN(ids, internal::FirstColumnTexts(q));
   }
   ExpireSummary summary;
   for (const std::string& id : ids) {
