@@ -160,63 +160,66 @@ int RunRotateKey(const std::string& config, const std::vector<std::string>& over
 
 }  // namespace
 
-int RunMasterInitCommand(int argc, char** argv) {
-  po::options_description options("Options");
-  options.add_options()("help,h", "show this help")("config,c", po::value<std::string>(),
-                                                    "master settings file (JSON)")(
-      "set", po::value<std::vector<std::string>>()->composing(), "override a setting")(
-      "admin", po::value<std::string>()->default_value("admin"), "the first admin's name");
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, options), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "scaleout master init: " << e.what() << "\n" << kUsage << "\n" << options;
-    return kExitUsage;
-  }
-  if (vm.count("help") != 0) {
-    std::cout << kUsage << "\n" << options;
-    return kExitOk;
-  }
-  if (vm.count("config") == 0) {
-    std::cerr << "scaleout master init: --config FILE is required\n" << kUsage;
-    return kExitUsage;
-  }
-  const auto overrides =
-      vm.count("set") != 0 ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
-  return RunInit(vm["config"].as<std::string>(), overrides, vm["admin"].as<std::string>());
-}
+namespace {
 
-}  // namespace scaleout::host
-
-namespace scaleout::host {
-
-int RunMasterRotateKeyCommand(int argc, char** argv) {
+// --config FILE and --set Key=Value, which every `scaleout master` command
+// beside the master itself takes; the caller adds its own.
+po::options_description MasterCommandOptions() {
   po::options_description options("Options");
   options.add_options()("help,h", "show this help")("config,c", po::value<std::string>(),
                                                     "master settings file (JSON)")(
       "set", po::value<std::vector<std::string>>()->composing(), "override a setting");
-  po::variables_map vm;
+  return options;
+}
+
+// Parses `argv` into `vm`. Returns the exit code when the command is done
+// already: its help printed, or a usage error (a bad option, no --config).
+std::optional<int> ParseMasterCommand(int argc, char** argv, std::string_view command,
+                                      const char* usage, const po::options_description& options,
+                                      po::variables_map& vm) {
   try {
     po::store(po::parse_command_line(argc, argv, options), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    std::cerr << "scaleout master rotate-key: " << e.what() << "\n"
-              << kRotateUsage << "\n"
+    std::cerr << "scaleout master " << command << ": " << e.what() << "\n"
+              << usage << "\n"
               << options;
     return kExitUsage;
   }
   if (vm.count("help") != 0) {
-    std::cout << kRotateUsage << "\n" << options;
+    std::cout << usage << "\n" << options;
     return kExitOk;
   }
   if (vm.count("config") == 0) {
-    std::cerr << "scaleout master rotate-key: --config FILE is required\n" << kRotateUsage;
+    std::cerr << "scaleout master " << command << ": --config FILE is required\n" << usage;
     return kExitUsage;
   }
-  const auto overrides =
-      vm.count("set") != 0 ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
-  return RunRotateKey(vm["config"].as<std::string>(), overrides);
+  return std::nullopt;
+}
+
+std::vector<std::string> Overrides(const po::variables_map& vm) {
+  return vm.count("set") != 0 ? vm["set"].as<std::vector<std::string>>()
+                              : std::vector<std::string>{};
+}
+
+}  // namespace
+
+int RunMasterInitCommand(int argc, char** argv) {
+  po::options_description options = MasterCommandOptions();
+  options.add_options()("admin", po::value<std::string>()->default_value("admin"),
+                        "the first admin's name");
+  po::variables_map vm;
+  if (auto done = ParseMasterCommand(argc, argv, "init", kUsage, options, vm)) return *done;
+  return RunInit(vm["config"].as<std::string>(), Overrides(vm), vm["admin"].as<std::string>());
+}
+
+int RunMasterRotateKeyCommand(int argc, char** argv) {
+  const po::options_description options = MasterCommandOptions();
+  po::variables_map vm;
+  if (auto done = ParseMasterCommand(argc, argv, "rotate-key", kRotateUsage, options, vm)) {
+    return *done;
+  }
+  return RunRotateKey(vm["config"].as<std::string>(), Overrides(vm));
 }
 
 }  // namespace scaleout::host
