@@ -3,6 +3,7 @@
 #include "core/common/dir_lock.h"
 
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,13 +52,14 @@ TEST(DirectoryLockTest, AChildProcessDoesNotKeepTheLock) {
   test::TempDir dir;
   auto lock = DirectoryLock::Acquire(dir.path().string(), "scaleout worker");
   ASSERT_TRUE(lock.ok());
-  // A child started while the lock is held (as task hosts are) ...
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::execl("/bin/sleep", "sleep", "5", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  // A child started while the lock is held (as task hosts are: spawned, so
+  // it has run its exec, which closes the lock's descriptor, by the time the
+  // call returns; a plain fork would still share the lock until its exec) ...
+  pid_t child = -1;
+  char arg0[] = "sleep";
+  char arg1[] = "5";
+  char* child_argv[] = {arg0, arg1, nullptr};
+  ASSERT_EQ(::posix_spawn(&child, "/bin/sleep", nullptr, nullptr, child_argv, environ), 0);
   // ... does not hold it once this process lets go.
   { DirectoryLock released = std::move(*lock); }
   EXPECT_TRUE(FreeForAnotherProcess(dir));
