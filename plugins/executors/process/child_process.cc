@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -36,9 +38,16 @@ sdk::Status SpawnError(const std::string& program, int error) {
   }
 }
 
+// The kernel's struct rlimit64 for prlimit64.
+struct KernelRlimit {
+  std::uint64_t soft;
+  std::uint64_t hard;
+};
+
 // What the child needs, all prepared by the parent: the child shares the
 // parent's memory until execve() (CLONE_VM | CLONE_VFORK) and may only make
-// system calls. It reports a failed step through `error` and `step`.
+// system calls. It reports a failed step through `error` and `step` (and
+// `failed_limit`, the index of a limit it could not set).
 struct ChildPlan {
   const char* program;
   char* const* argv;
@@ -47,8 +56,18 @@ struct ChildPlan {
   int stdin_fd;
   int stdout_fd;
   int stderr_fd;
+  const int* limit_resources = nullptr;
+  const KernelRlimit* limit_values = nullptr;
+  std::size_t limit_count = 0;
+  bool switch_account = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  const gid_t* groups = nullptr;
+  std::size_t group_count = 0;
+  bool no_new_privileges = false;
   int error = 0;  // errno of the step that failed; written by the child
-  enum Step { kNone, kSetup, kWorkDir, kExec } step = kNone;
+  std::size_t failed_limit = 0;
+  enum Step { kNone, kSetup, kLimits, kAccount, kWorkDir, kExec } step = kNone;
 };
 
 // The kernel's struct sigaction for rt_sigaction (8-byte signal set).
@@ -78,6 +97,24 @@ __attribute__((no_sanitize("address", "undefined"))) int StartPackage(void* arg)
     ::syscall(SYS_rt_sigaction, signo, &default_action, nullptr, sizeof(unsigned long));
   }
   if (::syscall(SYS_setpgid, 0, 0) != 0) return fail(ChildPlan::kSetup);
+  // Limits first, while the process may still lower any of them; then the
+  // account (groups before ids: setgroups needs the privilege setresuid
+  // gives up); then no new privileges; then the folder, as the account.
+  for (std::size_t i = 0; i < plan->limit_count; ++i) {
+    if (::syscall(SYS_prlimit64, 0, plan->limit_resources[i], &plan->limit_values[i], nullptr) !=
+        0) {
+      plan->failed_limit = i;
+      return fail(ChildPlan::kLimits);
+    }
+  }
+  if (plan->switch_account && (::syscall(SYS_setgroups, plan->group_count, plan->groups) != 0 ||
+                               ::syscall(SYS_setresgid, plan->gid, plan->gid, plan->gid) != 0 ||
+                               ::syscall(SYS_setresuid, plan->uid, plan->uid, plan->uid) != 0)) {
+    return fail(ChildPlan::kAccount);
+  }
+  if (plan->no_new_privileges && ::syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    return fail(ChildPlan::kSetup);
+  }
   if (::syscall(SYS_chdir, plan->work_dir) != 0) return fail(ChildPlan::kWorkDir);
   if (::syscall(SYS_dup2, plan->stdin_fd, STDIN_FILENO) < 0 ||
       ::syscall(SYS_dup2, plan->stdout_fd, STDOUT_FILENO) < 0 ||
@@ -164,11 +201,54 @@ bool GroupHasLiveMembers(pid_t pgid) {
   return found;
 }
 
+// Says why the child did not reach its package: which step failed and, when
+// it runs as another account, what that account must be allowed.
+sdk::Status StartError(const std::string& program, const std::string& work_dir,
+                       const Sandbox& sandbox, const ChildPlan& plan) {
+  const std::string as_account =
+      sandbox.account ? "account '" + sandbox.account->name + "' (run_as_user)" : "";
+  const bool denied = plan.error == EACCES || plan.error == EPERM;
+  switch (plan.step) {
+    case ChildPlan::kWorkDir: {
+      std::string message =
+          "work dir '" + work_dir + "' is not usable: " + std::strerror(plan.error);
+      if (denied && sandbox.account) {
+        message += "; " + as_account +
+                   " must be able to reach it: give TasksRootFolder and every folder above it "
+                   "execute permission for that account (chmod o+x)";
+      }
+      return sdk::Status::NotFound(message);
+    }
+    case ChildPlan::kLimits:
+      return sdk::Status::Unavailable("cannot set " + sandbox.limits[plan.failed_limit].key +
+                                      " for '" + program + "': " + std::strerror(plan.error));
+    case ChildPlan::kAccount:
+      return sdk::Status::PermissionDenied("cannot run '" + program + "' as " + as_account +
+                                           " (uid " + std::to_string(sandbox.account->uid) +
+                                           ", gid " + std::to_string(sandbox.account->gid) +
+                                           "): " + std::strerror(plan.error));
+    case ChildPlan::kSetup:
+      return sdk::Status::Unavailable("cannot prepare the process for '" + program +
+                                      "': " + std::strerror(plan.error));
+    case ChildPlan::kExec:
+    case ChildPlan::kNone: break;
+  }
+  sdk::Status status = SpawnError(program, plan.error);
+  if (denied && sandbox.account) {
+    return sdk::Status::PermissionDenied(
+        status.message() + "; " + as_account +
+        " needs read and execute permission on it and execute permission on every folder above "
+        "it (the worker's project cache)");
+  }
+  return status;
+}
+
 }  // namespace
 
 sdk::Result<ChildProcess> ChildProcess::Spawn(const std::string& program,
                                               const std::vector<std::string>& args,
-                                              char* const* envp, const std::string& work_dir) {
+                                              char* const* envp, const std::string& work_dir,
+                                              const Sandbox& sandbox) {
   if (DevNull() < 0) {
     return sdk::Status::Unavailable(std::string("cannot open /dev/null: ") + std::strerror(errno));
   }
@@ -181,6 +261,23 @@ sdk::Result<ChildProcess> ChildProcess::Spawn(const std::string& program,
   }
   const std::vector<char*> argv = PointersTo(args);
   ChildPlan plan{program.c_str(), argv.data(), envp, work_dir.c_str(), DevNull(), out[1], err[1]};
+  std::vector<int> limit_resources;
+  std::vector<KernelRlimit> limit_values;
+  for (const ResourceLimit& limit : sandbox.limits) {
+    limit_resources.push_back(limit.resource);
+    limit_values.push_back({limit.soft, limit.hard});
+  }
+  plan.limit_resources = limit_resources.data();
+  plan.limit_values = limit_values.data();
+  plan.limit_count = limit_values.size();
+  if (sandbox.account) {
+    plan.switch_account = true;
+    plan.uid = sandbox.account->uid;
+    plan.gid = sandbox.account->gid;
+    plan.groups = sandbox.account->groups.data();
+    plan.group_count = sandbox.account->groups.size();
+  }
+  plan.no_new_privileges = sandbox.no_new_privileges;
   int pid_fd = -1;
   const pid_t pid = CloneForExec(plan, &pid_fd);
   const int clone_error = errno;
@@ -197,15 +294,7 @@ sdk::Result<ChildProcess> ChildProcess::Spawn(const std::string& program,
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    if (plan.step == ChildPlan::kWorkDir) {
-      return sdk::Status::NotFound("work dir '" + work_dir +
-                                   "' is not usable: " + std::strerror(plan.error));
-    }
-    if (plan.step == ChildPlan::kSetup) {
-      return sdk::Status::Unavailable("cannot prepare the process for '" + program +
-                                      "': " + std::strerror(plan.error));
-    }
-    return SpawnError(program, plan.error);
+    return StartError(program, work_dir, sandbox, plan);
   }
   ChildProcess child;
   child.pid_ = pid;

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "plugins/executors/process/sandbox.h"
 #include "scaleout/sdk/status.h"
 
 namespace scaleout::plugins::process {
@@ -26,12 +27,14 @@ namespace scaleout::plugins::process {
 class ChildProcess {
  public:
   // Starts `program` with `args` (args[0] included) and `envp` ("K=V"
-  // entries, null-terminated, as execve() takes it) in `work_dir`, stdin from /dev/null. Errors
-  // name the program and the reason (kNotFound, kPermissionDenied, kFailedPrecondition for a file
-  // the kernel cannot execute, kUnavailable otherwise).
+  // entries, null-terminated, as execve() takes it) in `work_dir`, stdin
+  // from /dev/null, under `sandbox`'s limits and account. Errors name the
+  // program and the reason (kNotFound, kPermissionDenied, kFailedPrecondition
+  // for a file the kernel cannot execute, kUnavailable otherwise) and, for a
+  // package run as another account, what that account needs.
   static sdk::Result<ChildProcess> Spawn(const std::string& program,
                                          const std::vector<std::string>& args, char* const* envp,
-                                         const std::string& work_dir);
+                                         const std::string& work_dir, const Sandbox& sandbox);
 
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&&) = delete;

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "scaleout/sdk/config.h"
 #include "scaleout/sdk/status.h"
@@ -20,6 +21,22 @@ struct Options {
   // Start packages with the task host's environment (minus SCALEOUT_* names);
   // false gives them only PATH=/usr/local/bin:/usr/bin:/bin and SCALEOUT_* names.
   bool inherit_environment = true;
+
+  // The account packages run as (a name, or a number); empty: the task
+  // host's own, as SSIS does (sandbox.h).
+  std::string run_as_user;
+  // Limits of each package, soft and hard (setrlimit); 0: the task host's own.
+  std::int64_t max_open_files = 0;         // RLIMIT_NOFILE
+  std::int64_t max_file_size_mb = 0;       // RLIMIT_FSIZE
+  std::int64_t max_virtual_memory_mb = 0;  // RLIMIT_AS
+  std::int64_t max_processes = 0;          // RLIMIT_NPROC, per account
+  std::int64_t max_cpu_seconds = 0;        // RLIMIT_CPU
+  // False: RLIMIT_CORE 0, a crashing package leaves no core file (which
+  // would hold its parameters, sensitive ones too) in its task folder.
+  bool core_dumps = false;
+  // PR_SET_NO_NEW_PRIVS: a package cannot gain privileges through a
+  // set-user-ID program (sudo, su) or file capabilities.
+  bool no_new_privileges = true;
 };
 
 // Reads and checks every key; kInvalidArgument naming the key otherwise.

@@ -9,8 +9,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "plugins/executors/process/child_process.h"
@@ -148,12 +150,44 @@ int TickUntil(SteadyClock::time_point when) {
   return static_cast<int>(std::clamp<long long>(left, 0, kTickMs));
 }
 
+// The inherited (or minimal) environment, with the account's HOME, USER,
+// LOGNAME and SHELL when packages run as another account.
+EnvMap PackageBase(const Options& options, const Sandbox& sandbox) {
+  EnvMap base = BaseEnvironment(options.inherit_environment);
+  if (sandbox.account) SetAccountVariables(*sandbox.account, &base);
+  return base;
+}
+
 }  // namespace
+
+ProcessExecutor::ProcessExecutor(Options options, sdk::Logger& logger, Sandbox sandbox)
+    : options_(std::move(options)),
+      logger_(logger),
+      sandbox_(std::move(sandbox)),
+      environment_(PackageBase(options_, sandbox_)) {}
 
 sdk::Result<std::unique_ptr<ProcessExecutor>> ProcessExecutor::Create(
     const sdk::PluginContext& context) {
   SCALEOUT_ASSIGN_OR_RETURN(Options options, ParseOptions(*context.config));
-  return std::make_unique<ProcessExecutor>(options, *context.logger);
+  return Make(std::move(options), *context.logger);
+}
+
+sdk::Result<std::unique_ptr<ProcessExecutor>> ProcessExecutor::Make(Options options,
+                                                                    sdk::Logger& logger) {
+  SCALEOUT_ASSIGN_OR_RETURN(Sandbox sandbox, MakeSandbox(options));
+  return std::make_unique<ProcessExecutor>(std::move(options), logger, std::move(sandbox));
+}
+
+sdk::Status ProcessExecutor::HandOverWorkDir(const std::string& work_dir) const {
+  if (!sandbox_.account) return sdk::Status::Ok();
+  // The folder is new and the task host's alone (mode 0700): the package's
+  // account gets it whole, and only that account (and root) can read it.
+  if (::chown(work_dir.c_str(), sandbox_.account->uid, sandbox_.account->gid) != 0) {
+    return sdk::Status::PermissionDenied("cannot give the work dir '" + work_dir +
+                                         "' to account '" + sandbox_.account->name +
+                                         "' (run_as_user): " + std::strerror(errno));
+  }
+  return sdk::Status::Ok();
 }
 
 sdk::Result<sdk::TaskOutcome> ProcessExecutor::Run(const sdk::TaskSpec& task,
@@ -169,8 +203,10 @@ sdk::Result<sdk::TaskOutcome> ProcessExecutor::Run(const sdk::TaskSpec& task,
                             environment_.ForTask(task, command.env, &task_env));
   if (cancel.IsCancelled())
     return sdk::TaskOutcome{sdk::TaskResult::kCancelled, 0, "cancelled before start"};
-  SCALEOUT_ASSIGN_OR_RETURN(ChildProcess child, ChildProcess::Spawn(command.program, command.args,
-                                                                    envp.data(), task.work_dir));
+  SCALEOUT_RETURN_IF_ERROR(HandOverWorkDir(task.work_dir));
+  SCALEOUT_ASSIGN_OR_RETURN(
+      ChildProcess child,
+      ChildProcess::Spawn(command.program, command.args, envp.data(), task.work_dir, sandbox_));
   const Masker masker(task.parameters);
   events.Emit({sdk::MessageType::kDiagnostic, kSource,
                "started '" + command.program + "' (pid " + std::to_string(child.pid()) + ")"});

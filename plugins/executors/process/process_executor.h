@@ -11,6 +11,10 @@
 // process itself has exited, whatever is left of its group is SIGKILLed: a
 // task's background jobs do not outlive it.
 //
+// Sandbox (sandbox.h): with run_as_user the package runs as that account,
+// which then owns the task's work folder; limits and no_new_privileges
+// apply to every package.
+//
 // Thread-safety: Run may be called from one thread at a time (SDK rule);
 // separate instances are independent.
 #ifndef SCALEOUT_PLUGINS_EXECUTORS_PROCESS_PROCESS_EXECUTOR_H_
@@ -20,6 +24,7 @@
 
 #include "plugins/executors/process/options.h"
 #include "plugins/executors/process/package.h"
+#include "plugins/executors/process/sandbox.h"
 #include "scaleout/sdk/executor.h"
 #include "scaleout/sdk/logger.h"
 #include "scaleout/sdk/plugin.h"
@@ -31,13 +36,13 @@ class ProcessExecutor final : public sdk::Executor {
   // `logger` must outlive the executor (the host guarantees it for plugins).
   // The inherited environment is read once, here: a warm task host runs
   // many tasks with one executor, and its own environment does not change.
-  ProcessExecutor(Options options, sdk::Logger& logger)
-      : options_(options),
-        logger_(logger),
-        environment_(BaseEnvironment(options.inherit_environment)) {}
+  // `sandbox` is MakeSandbox(options) (Make below does both).
+  ProcessExecutor(Options options, sdk::Logger& logger, Sandbox sandbox = {});
 
   // The plugin entry point: validates the config section.
   static sdk::Result<std::unique_ptr<ProcessExecutor>> Create(const sdk::PluginContext& context);
+  // An executor with `options`' sandbox; errors as MakeSandbox.
+  static sdk::Result<std::unique_ptr<ProcessExecutor>> Make(Options options, sdk::Logger& logger);
 
   sdk::Status Start() override { return sdk::Status::Ok(); }
   void Stop() noexcept override {}
@@ -45,8 +50,12 @@ class ProcessExecutor final : public sdk::Executor {
                                     const sdk::CancellationToken& cancel) override;
 
  private:
+  // Gives the task's work folder to the sandbox's account (no-op without one).
+  sdk::Status HandOverWorkDir(const std::string& work_dir) const;
+
   Options options_;
   sdk::Logger& logger_;
+  const Sandbox sandbox_;
   const PackageEnvironment environment_;  // over BaseEnvironment(options_.inherit_environment)
   PackageResolver packages_;
 };

@@ -4,7 +4,9 @@
 // transport https or zmq, catalog in SQLite or in PostgreSQL through
 // storage/odbc); a combination this build or machine cannot run is skipped
 // with the reason.
+#include <pwd.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -371,6 +373,68 @@ TEST(ScaleoutWorkerEndToEnd, ASecondWorkerOrMasterOnTheSameFoldersIsRefused) {
       << master.out << master.err;
   const std::int64_t id = cluster.Run("e2e", "packages", "ok.sh");
   EXPECT_EQ(StatusOf(cluster.WaitAll({id}, std::chrono::seconds(120)).at(0)), 7);
+}
+
+// executor/process's run_as_user and limits on a real worker run as root:
+// the package runs as "nobody" under the limits, owns its task folder, and
+// cannot read the worker's private key; a worker naming an account that does
+// not exist is refused at start, saying so. Skipped unless the test may
+// switch accounts (root) and the machine has "nobody".
+TEST(ScaleoutWorkerEndToEnd, PackagesRunAsTheirOwnAccountUnderTheirLimits) {
+  const passwd* nobody = ::getpwnam("nobody");
+  if (nobody == nullptr) GTEST_SKIP() << "this machine has no account 'nobody'";
+  if (::geteuid() != 0) GTEST_SKIP() << "running packages as another account needs root";
+  Cluster cluster;
+  // TasksRootFolder and the project cache must be reachable by the
+  // package's account (docs/executors.md); the cluster's temp folder is 0700.
+  fs::permissions(cluster.dir(),
+                  fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+  cluster.StartMaster();
+  WorkerOptions options;
+  options.settings["PluginSettings"] = {
+      {"executor.process", {{"run_as_user", "nobody"}, {"max_open_files", "100"}}}};
+  cluster.AddWorker("w1", options);
+  fs::permissions(cluster.worker_dir("w1"),
+                  fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+  const fs::path key = cluster.worker_credential("w1").secret_file;
+  const fs::path project = cluster.dir() / "sandboxed";
+  fs::create_directories(project);
+  std::ofstream(project / "who.sh")
+      << "#!/bin/sh\nid -u\ngrep 'Max open files' /proc/self/limits\n"
+      << "stat -c 'work owner %u' .\n"
+      << "cat '" << key.string()
+      << "' >/dev/null 2>&1 && echo 'key: read' || echo 'key: refused'\n";
+  fs::permissions(project / "who.sh", fs::perms::owner_all | fs::perms::group_read |
+                                          fs::perms::group_exec | fs::perms::others_read |
+                                          fs::perms::others_exec);
+  std::ofstream(project / "project.json") << R"({"entry_points": ["who.sh"]})";
+  cluster.Deploy("sandbox", "p", project);
+
+  const std::int64_t id = cluster.Run("sandbox", "p", "who.sh");
+  const std::vector<json> shown = cluster.WaitAll({id}, std::chrono::seconds(120));
+  ASSERT_EQ(StatusOf(shown.at(0)), 7) << shown[0].dump(2);
+  const std::string log = cluster.Manage({"exec", "log", std::to_string(id)}).out;
+  const std::string uid = std::to_string(nobody->pw_uid);
+  EXPECT_NE(log.find("stdout: " + uid + "\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("Max open files            100                  100"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("work owner " + uid), std::string::npos) << log;
+  EXPECT_NE(log.find("key: refused"), std::string::npos) << log;
+
+  // The same worker settings naming an account this machine lacks: refused
+  // at start, before it registers or asks for work.
+  cluster.StopWorker("w1", SIGTERM);
+  json settings =
+      cluster.WorkerSettings(cluster.worker_credential("w1"), {0}, cluster.agent_id("w1"));
+  settings["PluginSettings"] = {{"executor.process", {{"run_as_user", "no-such-scaleout-user"}}}};
+  const fs::path bad = cluster.dir() / "bad-worker.json";
+  std::ofstream(bad) << settings.dump();
+  const ProcessResult refused = RunProcess(HostBinary(), {"worker", "--config", bad.string()});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_NE(
+      (refused.out + refused.err).find("run_as_user 'no-such-scaleout-user': no such account"),
+      std::string::npos)
+      << refused.out << refused.err;
 }
 
 // A master that may open fewer files than MaxConnections and its server-mode

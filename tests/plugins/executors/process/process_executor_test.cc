@@ -12,6 +12,7 @@
 
 #include "core/taskhost/cancellation.h"
 #include "core/taskhost/process_tree.h"
+#include "tests/plugins/executors/process/executor_fixture.h"
 #include "tests/plugins/executors/process/test_util.h"
 
 namespace scaleout::plugins::process {
@@ -25,43 +26,9 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::ReadFile;
 using testing::RecordingSink;
-using testing::TempDir;
 using testing::WriteFile;
 
-class ProcessExecutorTest : public ::testing::Test {
- protected:
-  ProcessExecutorTest() {
-    std::filesystem::create_directory(root_ / "project");
-    std::filesystem::create_directory(root_ / "work");
-    spec_.execution_id = 42;
-    spec_.task_id = "7f1c2d3e-0000-4000-8000-000000000001";
-    spec_.attempt = 2;
-    spec_.project_dir = root_ / "project";
-    spec_.work_dir = root_ / "work";
-  }
-
-  // Adds an executable /bin/sh package and makes it the task's package.
-  void Script(const std::string& name, const std::string& body) {
-    WriteFile(spec_.project_dir + "/" + name, "#!/bin/sh\n" + body + "\n", 0755);
-    spec_.package_name = name;
-  }
-  void Manifest(const std::string& name, const std::string& json) {
-    WriteFile(spec_.project_dir + "/" + name, json);
-    spec_.package_name = name;
-  }
-  std::string Work(const std::string& file) const { return spec_.work_dir + "/" + file; }
-
-  sdk::Result<sdk::TaskOutcome> Run(Options options = {}) {
-    ProcessExecutor executor(options, logger_);
-    return executor.Run(spec_, sink_, cancel_);
-  }
-
-  TempDir root_;
-  sdk::TaskSpec spec_;
-  RecordingSink sink_;
-  CancellationSource cancel_;
-  sdk::NullLogger logger_;
-};
+class ProcessExecutorTest : public ExecutorFixture {};
 
 TEST_F(ProcessExecutorTest, ExitZeroSucceedsAndLinesBecomeEvents) {
   Script("load.sh", "echo hello\necho oops >&2\necho world\nprintf 'no newline'");
