@@ -56,6 +56,7 @@ struct ChildPlan {
   int stdin_fd;
   int stdout_fd;
   int stderr_fd;
+  int cgroup_procs_fd = -1;  // cgroup.procs of the packages' cgroup, or -1
   const int* limit_resources = nullptr;
   const KernelRlimit* limit_values = nullptr;
   std::size_t limit_count = 0;
@@ -67,7 +68,7 @@ struct ChildPlan {
   bool no_new_privileges = false;
   int error = 0;  // errno of the step that failed; written by the child
   std::size_t failed_limit = 0;
-  enum Step { kNone, kSetup, kLimits, kAccount, kWorkDir, kExec } step = kNone;
+  enum Step { kNone, kSetup, kCgroup, kLimits, kAccount, kWorkDir, kExec } step = kNone;
 };
 
 // The kernel's struct sigaction for rt_sigaction (8-byte signal set).
@@ -95,6 +96,12 @@ __attribute__((no_sanitize("address", "undefined"))) int StartPackage(void* arg)
   for (int signo = 1; signo < 65; ++signo) {
     if (signo == SIGKILL || signo == SIGSTOP) continue;
     ::syscall(SYS_rt_sigaction, signo, &default_action, nullptr, sizeof(unsigned long));
+  }
+  // Into the packages' cgroup before anything else, so that whatever the
+  // package starts is in it too.
+  if (plan->cgroup_procs_fd >= 0 &&
+      ::syscall(SYS_pwrite64, plan->cgroup_procs_fd, "0", 1, 0) != 1) {
+    return fail(ChildPlan::kCgroup);
   }
   if (::syscall(SYS_setpgid, 0, 0) != 0) return fail(ChildPlan::kSetup);
   // Limits first, while the process may still lower any of them; then the
@@ -230,6 +237,10 @@ sdk::Status StartError(const std::string& program, const std::string& work_dir,
     case ChildPlan::kSetup:
       return sdk::Status::Unavailable("cannot prepare the process for '" + program +
                                       "': " + std::strerror(plan.error));
+    case ChildPlan::kCgroup:
+      return sdk::Status::Unavailable("cannot move the process for '" + program +
+                                      "' into the packages' cgroup: " + std::strerror(plan.error) +
+                                      "; set executor.process.cgroup = off to run without one");
     case ChildPlan::kExec:
     case ChildPlan::kNone: break;
   }
@@ -248,7 +259,7 @@ sdk::Status StartError(const std::string& program, const std::string& work_dir,
 sdk::Result<ChildProcess> ChildProcess::Spawn(const std::string& program,
                                               const std::vector<std::string>& args,
                                               char* const* envp, const std::string& work_dir,
-                                              const Sandbox& sandbox) {
+                                              const Sandbox& sandbox, int cgroup_procs_fd) {
   if (DevNull() < 0) {
     return sdk::Status::Unavailable(std::string("cannot open /dev/null: ") + std::strerror(errno));
   }
@@ -278,6 +289,7 @@ sdk::Result<ChildProcess> ChildProcess::Spawn(const std::string& program,
     plan.group_count = sandbox.account->groups.size();
   }
   plan.no_new_privileges = sandbox.no_new_privileges;
+  plan.cgroup_procs_fd = cgroup_procs_fd;
   int pid_fd = -1;
   const pid_t pid = CloneForExec(plan, &pid_fd);
   const int clone_error = errno;

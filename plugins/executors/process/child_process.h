@@ -28,13 +28,15 @@ class ChildProcess {
  public:
   // Starts `program` with `args` (args[0] included) and `envp` ("K=V"
   // entries, null-terminated, as execve() takes it) in `work_dir`, stdin
-  // from /dev/null, under `sandbox`'s limits and account. Errors name the
+  // from /dev/null, under `sandbox`'s limits and account, in the cgroup
+  // whose cgroup.procs is open as `cgroup_procs_fd` (-1: none). Errors name the
   // program and the reason (kNotFound, kPermissionDenied, kFailedPrecondition
   // for a file the kernel cannot execute, kUnavailable otherwise) and, for a
   // package run as another account, what that account needs.
   static sdk::Result<ChildProcess> Spawn(const std::string& program,
                                          const std::vector<std::string>& args, char* const* envp,
-                                         const std::string& work_dir, const Sandbox& sandbox);
+                                         const std::string& work_dir, const Sandbox& sandbox,
+                                         int cgroup_procs_fd);
 
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&&) = delete;

@@ -6,7 +6,7 @@ sdk::Result<Options> ParseOptions(const sdk::ConfigView& config) {
   SCALEOUT_RETURN_IF_ERROR(config.CheckKnownKeys(
       {"kill_grace_ms", "max_line_bytes", "inherit_environment", "run_as_user", "max_open_files",
        "max_file_size_mb", "max_virtual_memory_mb", "max_processes", "max_cpu_seconds",
-       "core_dumps", "no_new_privileges"}));
+       "core_dumps", "no_new_privileges", "cgroup"}));
   Options options;
   SCALEOUT_ASSIGN_OR_RETURN(options.kill_grace_ms,
                             config.GetInt("kill_grace_ms", options.kill_grace_ms, 0, 3'600'000));
@@ -28,6 +28,17 @@ sdk::Result<Options> ParseOptions(const sdk::ConfigView& config) {
   SCALEOUT_ASSIGN_OR_RETURN(options.core_dumps, config.GetBool("core_dumps", options.core_dumps));
   SCALEOUT_ASSIGN_OR_RETURN(options.no_new_privileges,
                             config.GetBool("no_new_privileges", options.no_new_privileges));
+  const std::string cgroup = config.GetString("cgroup", "auto");
+  if (cgroup == "auto") {
+    options.cgroup = Options::Cgroup::kAuto;
+  } else if (cgroup == "on") {
+    options.cgroup = Options::Cgroup::kOn;
+  } else if (cgroup == "off") {
+    options.cgroup = Options::Cgroup::kOff;
+  } else {
+    return sdk::Status::InvalidArgument("executor.process.cgroup must be auto, on or off, got '" +
+                                        cgroup + "'");
+  }
   return options;
 }
 

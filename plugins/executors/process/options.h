@@ -37,6 +37,11 @@ struct Options {
   // PR_SET_NO_NEW_PRIVS: a package cannot gain privileges through a
   // set-user-ID program (sudo, su) or file capabilities.
   bool no_new_privileges = true;
+  // A cgroup for the packages (package_cgroup.h), so nothing a package
+  // starts outlives it: kAuto uses one when this process may make it, kOn
+  // refuses to start without one, kOff never makes one.
+  enum class Cgroup { kAuto, kOn, kOff };
+  Cgroup cgroup = Cgroup::kAuto;
 };
 
 // Reads and checks every key; kInvalidArgument naming the key otherwise.

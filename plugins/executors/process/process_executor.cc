@@ -178,6 +178,30 @@ sdk::Result<std::unique_ptr<ProcessExecutor>> ProcessExecutor::Make(Options opti
   return std::make_unique<ProcessExecutor>(std::move(options), logger, std::move(sandbox));
 }
 
+int ProcessExecutor::CgroupProcsFd() {
+  if (cgroup_ != nullptr) return cgroup_->procs_fd();
+  if (!sandbox_.cgroup_place || cgroup_failed_) return -1;
+  auto made = PackageCgroup::Make(*sandbox_.cgroup_place);
+  if (!made.ok()) {
+    cgroup_failed_ = true;  // cgroup = auto: run without one, and say so once
+    logger_.Warn("executor/process: packages run without a cgroup: " + made.status().message());
+    return -1;
+  }
+  cgroup_ = std::move(*made);
+  return cgroup_->procs_fd();
+}
+
+void ProcessExecutor::KillLeftovers(const sdk::TaskSpec& task, sdk::EventSink& events) {
+  if (cgroup_ == nullptr || cgroup_->Empty()) return;
+  const bool gone = cgroup_->KillAll(kGroupDeathLimitMs);
+  events.Emit({sdk::MessageType::kWarning, kSource,
+               "the package left processes outside its process group; they were killed"});
+  if (!gone) {
+    logger_.Warn("executor/process: task " + task.task_id +
+                 ": processes in the packages' cgroup survived cgroup.kill");
+  }
+}
+
 sdk::Status ProcessExecutor::HandOverWorkDir(const std::string& work_dir) const {
   if (!sandbox_.account) return sdk::Status::Ok();
   // The folder is new and the task host's alone (mode 0700): the package's
@@ -204,9 +228,9 @@ sdk::Result<sdk::TaskOutcome> ProcessExecutor::Run(const sdk::TaskSpec& task,
   if (cancel.IsCancelled())
     return sdk::TaskOutcome{sdk::TaskResult::kCancelled, 0, "cancelled before start"};
   SCALEOUT_RETURN_IF_ERROR(HandOverWorkDir(task.work_dir));
-  SCALEOUT_ASSIGN_OR_RETURN(
-      ChildProcess child,
-      ChildProcess::Spawn(command.program, command.args, envp.data(), task.work_dir, sandbox_));
+  SCALEOUT_ASSIGN_OR_RETURN(ChildProcess child,
+                            ChildProcess::Spawn(command.program, command.args, envp.data(),
+                                                task.work_dir, sandbox_, CgroupProcsFd()));
   const Masker masker(task.parameters);
   events.Emit({sdk::MessageType::kDiagnostic, kSource,
                "started '" + command.program + "' (pid " + std::to_string(child.pid()) + ")"});
@@ -249,6 +273,7 @@ sdk::Result<sdk::TaskOutcome> ProcessExecutor::Run(const sdk::TaskSpec& task,
     logger_.Warn("executor/process: task " + task.task_id +
                  ": processes of the package's group survived SIGKILL");
   }
+  KillLeftovers(task, events);
   const auto drain_until = SteadyClock::now() + kDrainLimit;
   while (pump.open() && SteadyClock::now() < drain_until) pump.PollOnce(TickUntil(drain_until));
   pump.Finish();

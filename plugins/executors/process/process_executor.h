@@ -45,19 +45,27 @@ class ProcessExecutor final : public sdk::Executor {
   static sdk::Result<std::unique_ptr<ProcessExecutor>> Make(Options options, sdk::Logger& logger);
 
   sdk::Status Start() override { return sdk::Status::Ok(); }
-  void Stop() noexcept override {}
+  // Kills what is left in the packages' cgroup and removes it.
+  void Stop() noexcept override { cgroup_.reset(); }
   sdk::Result<sdk::TaskOutcome> Run(const sdk::TaskSpec& task, sdk::EventSink& events,
                                     const sdk::CancellationToken& cancel) override;
 
  private:
   // Gives the task's work folder to the sandbox's account (no-op without one).
   sdk::Status HandOverWorkDir(const std::string& work_dir) const;
+  // cgroup.procs of the packages' cgroup, made on first use; -1 without one
+  // (cgroup off, or auto and it could not be made: said once in the log).
+  int CgroupProcsFd();
+  // Kills what the package left in the cgroup (outside its group) and says so.
+  void KillLeftovers(const sdk::TaskSpec& task, sdk::EventSink& events);
 
   Options options_;
   sdk::Logger& logger_;
   const Sandbox sandbox_;
   const PackageEnvironment environment_;  // over BaseEnvironment(options_.inherit_environment)
   PackageResolver packages_;
+  std::unique_ptr<PackageCgroup> cgroup_;  // Run's thread only
+  bool cgroup_failed_ = false;             // Run's thread only
 };
 
 }  // namespace scaleout::plugins::process

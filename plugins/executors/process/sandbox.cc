@@ -204,6 +204,14 @@ sdk::Result<Sandbox> MakeSandbox(const Options& options) {
       AddLimit("max_cpu_seconds", RLIMIT_CPU, options.max_cpu_seconds, 1, &limits));
   if (!options.core_dumps) limits.push_back({RLIMIT_CORE, 0, 0, "core_dumps"});
   sandbox.no_new_privileges = options.no_new_privileges;
+  if (options.cgroup != Options::Cgroup::kOff) {
+    std::string why;
+    sandbox.cgroup_place = FindCgroupPlace(&why);
+    if (!sandbox.cgroup_place && options.cgroup == Options::Cgroup::kOn) {
+      return sdk::Status::FailedPrecondition(std::string(kWhere) + "cgroup = on: " + why +
+                                             "; or set cgroup = auto");
+    }
+  }
   return sandbox;
 }
 

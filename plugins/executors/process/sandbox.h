@@ -30,6 +30,7 @@
 
 #include "plugins/executors/process/options.h"
 #include "plugins/executors/process/package.h"
+#include "plugins/executors/process/package_cgroup.h"
 #include "scaleout/sdk/status.h"
 
 namespace scaleout::plugins::process {
@@ -58,6 +59,9 @@ struct Sandbox {
   std::optional<Account> account;  // nullopt: the task host's own account
   std::vector<ResourceLimit> limits;
   bool no_new_privileges = false;  // PR_SET_NO_NEW_PRIVS
+  // Where the packages' cgroup is made; nullopt: none (cgroup off, or auto
+  // without a writable cgroup v2 hierarchy).
+  std::optional<CgroupPlace> cgroup_place;
 };
 
 // The sandbox `options` ask for. Errors (kInvalidArgument, kPermissionDenied,

@@ -266,11 +266,14 @@ TEST_F(HostPoolTest, WhatATaskLeavesInTheSessionIsKilledBeforeTheNextTask) {
 // A descendant that left the host's session (setsid) cannot be reached by
 // the host: it reports the task's outcome, says it retires, and exits; the
 // next task gets a new host.
+// Without the packages' cgroup (executor.process.cgroup = off), a process
+// that left the session is out of the host's reach: the host retires.
 TEST_F(HostPoolTest, AHostWhoseTaskEscapedItsSessionReportsTheOutcomeAndRetires) {
   TaskHostPool pool(Options(), SystemClock::Instance());
-  const PooledTaskRequest request = Task("escape.sh",
-                                         "setsid sh -c 'echo $$ > escaped.pid; exec sleep 1000' &\n"
-                                         "while [ ! -s escaped.pid ]; do sleep 0.01; done\nexit 3");
+  PooledTaskRequest request = Task("escape.sh",
+                                   "setsid sh -c 'echo $$ > escaped.pid; exec sleep 1000' &\n"
+                                   "while [ ! -s escaped.pid ]; do sleep 0.01; done\nexit 3");
+  request.executor_config["cgroup"] = "off";
   pid_t host = 0;
   const sdk::TaskOutcome outcome = RunToEnd(pool, request, &host);
   const pid_t escaped = std::stoi(ReadFile(request.spec.work_dir + "/escaped.pid"));
@@ -281,6 +284,31 @@ TEST_F(HostPoolTest, AHostWhoseTaskEscapedItsSessionReportsTheOutcomeAndRetires)
   EXPECT_NE(next, host);
   EXPECT_EQ(pool.hosts_started(), 2u);
   ::kill(escaped, SIGKILL);
+}
+
+// With it (the default where the host may make one), the escaped process
+// is killed with the task, and the host stays.
+TEST_F(HostPoolTest, ADaemonATaskLeftIsKilledThroughItsCgroupAndTheHostStays) {
+  TaskHostPool pool(Options(), SystemClock::Instance());
+  const PooledTaskRequest request =
+      Task("daemon.sh",
+           "grep '^0::' /proc/self/cgroup > cgroup.txt\n"
+           "setsid sh -c 'echo $$ > daemon.tmp; mv daemon.tmp daemon.pid; exec sleep 1000' &\n"
+           "while [ ! -e daemon.pid ]; do sleep 0.01; done\nexit 0");
+  pid_t host = 0;
+  EXPECT_EQ(RunToEnd(pool, request, &host).result, sdk::TaskResult::kSucceeded);
+  const pid_t daemon = std::stoi(ReadFile(request.spec.work_dir + "/daemon.pid"));
+  if (ReadFile(request.spec.work_dir + "/cgroup.txt").find("/scaleout-packages-") ==
+      std::string::npos) {
+    ::kill(daemon, SIGKILL);
+    GTEST_SKIP() << "the host could not make a cgroup for its packages here";
+  }
+  EXPECT_TRUE(IsProcessGone(daemon)) << "the daemon outlived its task";
+  pid_t next = 0;
+  EXPECT_EQ(RunToEnd(pool, Task("ok.sh", "exit 0"), &next).result, sdk::TaskResult::kSucceeded);
+  EXPECT_EQ(next, host);
+  EXPECT_EQ(pool.hosts_started(), 1u);
+  ::kill(daemon, SIGKILL);
 }
 
 TEST_F(HostPoolTest, AnUnknownExecutorFailsTheTaskAndTheHostStays) {

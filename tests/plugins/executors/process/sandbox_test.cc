@@ -4,6 +4,7 @@
 // they skip, saying why.
 #include "plugins/executors/process/sandbox.h"
 
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/taskhost/process_tree.h"
 #include "plugins/executors/process/process_executor.h"
 #include "tests/plugins/executors/process/executor_fixture.h"
 #include "tests/plugins/executors/process/test_util.h"
@@ -171,6 +173,53 @@ TEST_F(SandboxTest, ALimitAboveTheWorkersOwnHardLimitIsRefusedAtStart) {
   EXPECT_THAT(sandbox.status().message(), HasSubstr("hard limit (" + std::to_string(own.rlim_max)));
 }
 
+// A daemon (setsid, then its own process group and session) escapes the
+// package's group kill and the task host's session sweep; the packages'
+// cgroup catches it: it is dead when Run returns, and an event says so.
+TEST_F(SandboxTest, ADaemonThePackageLeftBehindIsKilledThroughTheCgroup) {
+  std::string why;
+  if (!FindCgroupPlace(&why)) GTEST_SKIP() << "no packages' cgroup here: " << why;
+  Script(
+      "setsid sh -c 'echo $$ > daemon.tmp; mv daemon.tmp daemon.pid; exec sleep 30' &\n"
+      "while [ ! -e daemon.pid ]; do sleep 0.01; done\n"
+      "grep '^0::' /proc/$(cat daemon.pid)/cgroup");
+  Options options;
+  options.cgroup = Options::Cgroup::kOn;
+  auto executor = ProcessExecutor::Make(options, logger_);
+  ASSERT_TRUE(executor.ok()) << executor.status().ToString();
+  auto outcome = (*executor)->Run(spec_, sink_, cancel_);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(outcome->result, sdk::TaskResult::kSucceeded) << outcome->message;
+  const pid_t daemon = std::stoi(scaleout::testing::ReadFile(Work("daemon.pid")));
+  EXPECT_TRUE(core::taskhost::IsProcessGone(daemon)) << "the daemon outlived its package";
+  ::kill(daemon, SIGKILL);
+  EXPECT_THAT(sink_.Messages("stdout"),
+              ElementsAre(::testing::MatchesRegex("0::.*/scaleout-packages-[0-9]+")));
+  EXPECT_THAT(sink_.Messages("executor/process"),
+              ::testing::Contains(HasSubstr("left processes outside its process group")));
+  // The cgroup goes with the executor.
+  const std::string folder = sink_.Messages("stdout").at(0).substr(3);
+  (*executor)->Stop();
+  executor->reset();
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(FindCgroupPlace(&why)->folder) /
+                                       std::filesystem::path(folder).filename()));
+}
+
+TEST(SandboxCgroupTest, OurFolderIsFoundFromMountinfoAndProcCgroup) {
+  const std::string mountinfo =
+      "25 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+      "40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+  EXPECT_EQ(CgroupFolderFrom(mountinfo, "1:cpu:/\n0::/\n"), "/sys/fs/cgroup/unified");
+  EXPECT_EQ(CgroupFolderFrom(mountinfo, "0::/system.slice/w.service\n"),
+            "/sys/fs/cgroup/unified/system.slice/w.service");
+  // A cgroup namespace's mount shows its root; a space is written \040.
+  EXPECT_EQ(
+      CgroupFolderFrom("7 1 0:30 /ns /sys/fs/my\\040cg rw - cgroup2 cgroup2 rw\n", "0::/ns/job\n"),
+      "/sys/fs/my cg/job");
+  EXPECT_EQ(CgroupFolderFrom(mountinfo, "1:cpu:/\n"), std::nullopt);  // cgroup v1 only
+  EXPECT_EQ(CgroupFolderFrom("25 1 8:1 / / rw - ext4 /dev/sda1 rw\n", "0::/\n"), std::nullopt);
+}
+
 TEST(SandboxOptionsTest, BadValuesAreRefusedNamingTheKey) {
   sdk::NullLogger logger;
   auto create = [&](const sdk::ConfigView::Map& values) {
@@ -185,7 +234,8 @@ TEST(SandboxOptionsTest, BadValuesAreRefusedNamingTheKey) {
                                           {"max_processes", "-5"},
                                           {"max_cpu_seconds", "99999999999999"},
                                           {"core_dumps", "sometimes"},
-                                          {"no_new_privileges", "2"}}) {
+                                          {"no_new_privileges", "2"},
+                                          {"cgroup", "maybe"}}) {
     auto made = create({{key, value}});
     ASSERT_FALSE(made.ok()) << key << "=" << value;
     EXPECT_EQ(made.status().code(), sdk::StatusCode::kInvalidArgument);
