@@ -1,6 +1,7 @@
 #include "plugins/executors/process/child_process.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -79,6 +80,22 @@ struct KernelSigaction {
   unsigned long mask;
 };
 
+// Drops every capability of the calling process, ambient ones included.
+// Root loses its capabilities when it switches to another user id, but a
+// worker run by another account with capabilities granted (systemd's
+// AmbientCapabilities=) keeps them across setresuid, and ambient ones would
+// even pass to the package through execve. Raw system calls (see below).
+__attribute__((no_sanitize("address", "undefined"))) bool DropCapabilities() {
+  // EINVAL: a kernel before 4.3 has no ambient set to clear.
+  if (::syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 &&
+      errno != EINVAL) {
+    return false;
+  }
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {};
+  return ::syscall(SYS_capset, &header, none) == 0;
+}
+
 // Runs in the child on the parent's memory, with every signal blocked:
 // raw system calls only (no allocation, no sanitizer interceptors, no
 // glibc locks). Every handled or ignored signal goes back to its default
@@ -114,9 +131,10 @@ __attribute__((no_sanitize("address", "undefined"))) int StartPackage(void* arg)
       return fail(ChildPlan::kLimits);
     }
   }
-  if (plan->switch_account && (::syscall(SYS_setgroups, plan->group_count, plan->groups) != 0 ||
-                               ::syscall(SYS_setresgid, plan->gid, plan->gid, plan->gid) != 0 ||
-                               ::syscall(SYS_setresuid, plan->uid, plan->uid, plan->uid) != 0)) {
+  if (plan->switch_account &&
+      (::syscall(SYS_setgroups, plan->group_count, plan->groups) != 0 ||
+       ::syscall(SYS_setresgid, plan->gid, plan->gid, plan->gid) != 0 ||
+       ::syscall(SYS_setresuid, plan->uid, plan->uid, plan->uid) != 0 || !DropCapabilities())) {
     return fail(ChildPlan::kAccount);
   }
   if (plan->no_new_privileges && ::syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {

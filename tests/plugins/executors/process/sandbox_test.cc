@@ -4,12 +4,19 @@
 // they skip, saying why.
 #include "plugins/executors/process/sandbox.h"
 
+#include <grp.h>
+#include <linux/capability.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -317,6 +324,57 @@ TEST_F(SandboxTest, APackageRunsAsItsAccountAndCannotReadTheWorkersFiles) {
                           spec_.work_dir, "mine=" + uid + ":" + gid,
                           "work=" + uid + ":" + gid + " 700", "key: refused", "signal: refused"));
   EXPECT_THAT(sink_.Messages("stderr"), ElementsAre(HasSubstr("Permission denied")));
+}
+
+// A worker run by an account of its own with the capabilities granted
+// (systemd's AmbientCapabilities=CAP_CHOWN CAP_KILL CAP_SETGID CAP_SETUID)
+// may run packages as their account, and a package gets none of them: a
+// non-root process keeps its capabilities across setresuid, and ambient
+// ones would pass through execve.
+TEST_F(SandboxTest, AWorkerWithGrantedCapabilitiesPassesNoneToThePackage) {
+  auto nobody = LookUpAccount("nobody");
+  auto worker = LookUpAccount("daemon");
+  if (!nobody.ok() || !worker.ok()) GTEST_SKIP() << "this machine lacks 'nobody' or 'daemon'";
+  if (!CanSwitchAccounts()) GTEST_SKIP() << "this test grants capabilities it does not have";
+  LetOthersThrough();
+  Script("grep '^Cap[IPEA]' /proc/self/status; id -u");
+  // In a child, which becomes the worker account with the capabilities.
+  auto as_granted_worker = [&] {
+    auto quit = [](int code, const std::string& why) {
+      std::cerr << why << std::endl;
+      std::_Exit(code);
+    };
+    constexpr int kGranted[] = {CAP_CHOWN, CAP_KILL, CAP_SETGID, CAP_SETUID};
+    std::uint32_t mask = 0;
+    for (int cap : kGranted) mask |= 1u << cap;
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3] = {{mask, mask, mask}, {0, 0, 0}};
+    if (::prctl(PR_SET_KEEPCAPS, 1) != 0 || ::setgroups(0, nullptr) != 0 ||
+        ::setresgid(worker->gid, worker->gid, worker->gid) != 0 ||
+        ::setresuid(worker->uid, worker->uid, worker->uid) != 0 ||
+        ::syscall(SYS_capset, &header, caps) != 0) {
+      quit(3, std::string("cannot become the worker account: ") + std::strerror(errno));
+    }
+    for (int cap : kGranted) {
+      if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0) {
+        quit(3, "cannot raise an ambient capability");
+      }
+    }
+    Options options;
+    options.run_as_user = "nobody";
+    options.cgroup = Options::Cgroup::kOff;
+    auto outcome = Run(options);
+    if (!outcome.ok()) quit(4, outcome.status().ToString());
+    const auto lines = sink_.Messages("stdout");
+    for (const char* set : {"CapInh:\t", "CapPrm:\t", "CapEff:\t", "CapAmb:\t"}) {
+      if (LineAfter(lines, set) != "0000000000000000") {
+        quit(5, std::string(set) + LineAfter(lines, set));
+      }
+    }
+    if (lines.empty() || lines.back() != std::to_string(nobody->uid)) quit(6, "not nobody");
+    quit(0, "the package had no capabilities");
+  };
+  EXPECT_EXIT(as_granted_worker(), ::testing::ExitedWithCode(0), "the package had no capabilities");
 }
 
 TEST_F(SandboxTest, AnAccountThatCannotReachTheWorkFolderGetsAClearError) {
