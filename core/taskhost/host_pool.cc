@@ -433,6 +433,24 @@ sdk::TaskOutcome PooledTask::Wait() {
 
 pid_t PooledTask::host_pid() const { return state_->host->pid(); }
 
+namespace {
+
+// How long the pool's end waits for retired idle hosts to exit: they need a
+// few milliseconds; a host that does not exit by then is killed.
+constexpr int kIdleExitPolls = 250;
+constexpr useconds_t kIdleExitPollMicros = 2000;
+
+void WaitUntilDead(const std::vector<std::shared_ptr<PooledHost>>& hosts) {
+  for (int poll = 0; poll < kIdleExitPolls; ++poll) {
+    bool all_dead = true;
+    for (const auto& host : hosts) all_dead = all_dead && host->dead();
+    if (all_dead) return;
+    ::usleep(kIdleExitPollMicros);
+  }
+}
+
+}  // namespace
+
 // ---- TaskHostPool ----------------------------------------------------------------
 
 TaskHostPool::TaskHostPool(TaskHostPoolOptions options, Clock& clock)
@@ -440,11 +458,17 @@ TaskHostPool::TaskHostPool(TaskHostPoolOptions options, Clock& clock)
 
 TaskHostPool::~TaskHostPool() {
   std::vector<std::shared_ptr<PooledHost>> hosts;
+  std::vector<std::shared_ptr<PooledHost>> idle;
   {
     std::lock_guard lock(mutex_);
     hosts = all_;
-    idle_.clear();
+    idle.swap(idle_);
   }
+  // An idle host ends on its own once its request stream ends, stopping its
+  // executors (a process executor removes its packages' cgroup, which a
+  // killed host would leave behind). What has not ended by then is killed.
+  for (auto& host : idle) host->Retire();
+  WaitUntilDead(idle);
   for (auto& host : hosts) host->KillNow();
   for (auto& host : hosts) host->Join();
   std::lock_guard lock(mutex_);

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -28,6 +29,19 @@ using scaleout::testing::RecordingSink;
 using scaleout::testing::TempDir;
 using scaleout::testing::WriteFile;
 using ::testing::HasSubstr;
+
+// Where the cgroup v2 hierarchy is mounted ("" when it is not).
+std::string CgroupMount() {
+  std::istringstream mounts(ReadFile("/proc/self/mountinfo"));
+  for (std::string line; std::getline(mounts, line);) {
+    if (line.find(" - cgroup2 ") == std::string::npos) continue;
+    std::istringstream fields(line);
+    std::string id, parent, device, root, mount_point;
+    fields >> id >> parent >> device >> root >> mount_point;
+    return mount_point;
+  }
+  return "";
+}
 
 class HostPoolTest : public ::testing::Test {
  protected:
@@ -309,6 +323,25 @@ TEST_F(HostPoolTest, ADaemonATaskLeftIsKilledThroughItsCgroupAndTheHostStays) {
   EXPECT_EQ(next, host);
   EXPECT_EQ(pool.hosts_started(), 1u);
   ::kill(daemon, SIGKILL);
+}
+
+// The pool's end lets its idle hosts exit (not SIGKILL): their executors
+// stop, and the packages' cgroup goes with them.
+TEST_F(HostPoolTest, AnIdleHostEndsWithThePoolAndTakesItsPackagesCgroup) {
+  std::filesystem::path cgroup_folder;
+  {
+    TaskHostPool pool(Options(), SystemClock::Instance());
+    const PooledTaskRequest request =
+        Task("where.sh", "grep '^0::' /proc/self/cgroup > cgroup.txt");
+    EXPECT_EQ(RunToEnd(pool, request).result, sdk::TaskResult::kSucceeded);
+    const std::string line = ReadFile(request.spec.work_dir + "/cgroup.txt");
+    if (line.find("/scaleout-packages-") == std::string::npos) {
+      GTEST_SKIP() << "the host could not make a cgroup for its packages here";
+    }
+    cgroup_folder = CgroupMount() + line.substr(3, line.find_last_not_of('\n') - 2);
+    EXPECT_TRUE(std::filesystem::is_directory(cgroup_folder)) << cgroup_folder;
+  }
+  EXPECT_FALSE(std::filesystem::exists(cgroup_folder)) << cgroup_folder;
 }
 
 TEST_F(HostPoolTest, AnUnknownExecutorFailsTheTaskAndTheHostStays) {
