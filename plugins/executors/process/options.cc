@@ -28,7 +28,7 @@ sdk::Result<Options> ParseOptions(const sdk::ConfigView& config) {
   SCALEOUT_ASSIGN_OR_RETURN(options.core_dumps, config.GetBool("core_dumps", options.core_dumps));
   SCALEOUT_ASSIGN_OR_RETURN(options.no_new_privileges,
                             config.GetBool("no_new_privileges", options.no_new_privileges));
-  const std::string cgroup = config.GetString("cgroup", "auto");
+  const std::string cgroup = config.GetString("cgroup", "off");
   if (cgroup == "auto") {
     options.cgroup = Options::Cgroup::kAuto;
   } else if (cgroup == "on") {

@@ -39,9 +39,11 @@ struct Options {
   bool no_new_privileges = true;
   // A cgroup for the packages (package_cgroup.h), so nothing a package
   // starts outlives it: kAuto uses one when this process may make it, kOn
-  // refuses to start without one, kOff never makes one.
+  // refuses to start without one, kOff never makes one. Off by default:
+  // moving each package into it costs about 100 us of CPU per package on a
+  // virtual machine (docs/executors.md), a sixth of a small package's start.
   enum class Cgroup { kAuto, kOn, kOff };
-  Cgroup cgroup = Cgroup::kAuto;
+  Cgroup cgroup = Cgroup::kOff;
 };
 
 // Reads and checks every key; kInvalidArgument naming the key otherwise.

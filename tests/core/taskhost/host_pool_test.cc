@@ -280,8 +280,9 @@ TEST_F(HostPoolTest, WhatATaskLeavesInTheSessionIsKilledBeforeTheNextTask) {
 // A descendant that left the host's session (setsid) cannot be reached by
 // the host: it reports the task's outcome, says it retires, and exits; the
 // next task gets a new host.
-// Without the packages' cgroup (executor.process.cgroup = off), a process
-// that left the session is out of the host's reach: the host retires.
+// Without the packages' cgroup (executor.process.cgroup = off, the
+// default), a process that left the session is out of the host's reach: the
+// host retires.
 TEST_F(HostPoolTest, AHostWhoseTaskEscapedItsSessionReportsTheOutcomeAndRetires) {
   TaskHostPool pool(Options(), SystemClock::Instance());
   PooledTaskRequest request = Task("escape.sh",
@@ -304,11 +305,12 @@ TEST_F(HostPoolTest, AHostWhoseTaskEscapedItsSessionReportsTheOutcomeAndRetires)
 // is killed with the task, and the host stays.
 TEST_F(HostPoolTest, ADaemonATaskLeftIsKilledThroughItsCgroupAndTheHostStays) {
   TaskHostPool pool(Options(), SystemClock::Instance());
-  const PooledTaskRequest request =
+  PooledTaskRequest request =
       Task("daemon.sh",
            "grep '^0::' /proc/self/cgroup > cgroup.txt\n"
            "setsid sh -c 'echo $$ > daemon.tmp; mv daemon.tmp daemon.pid; exec sleep 1000' &\n"
            "while [ ! -e daemon.pid ]; do sleep 0.01; done\nexit 0");
+  request.executor_config["cgroup"] = "auto";
   pid_t host = 0;
   EXPECT_EQ(RunToEnd(pool, request, &host).result, sdk::TaskResult::kSucceeded);
   const pid_t daemon = std::stoi(ReadFile(request.spec.work_dir + "/daemon.pid"));
@@ -331,8 +333,8 @@ TEST_F(HostPoolTest, AnIdleHostEndsWithThePoolAndTakesItsPackagesCgroup) {
   std::filesystem::path cgroup_folder;
   {
     TaskHostPool pool(Options(), SystemClock::Instance());
-    const PooledTaskRequest request =
-        Task("where.sh", "grep '^0::' /proc/self/cgroup > cgroup.txt");
+    PooledTaskRequest request = Task("where.sh", "grep '^0::' /proc/self/cgroup > cgroup.txt");
+    request.executor_config["cgroup"] = "auto";
     EXPECT_EQ(RunToEnd(pool, request).result, sdk::TaskResult::kSucceeded);
     const std::string line = ReadFile(request.spec.work_dir + "/cgroup.txt");
     if (line.find("/scaleout-packages-") == std::string::npos) {
