@@ -1,8 +1,12 @@
 #include "core/master/settings.h"
 
+#include <sys/stat.h>
+
+#include <cctype>
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -276,6 +280,57 @@ sdk::Result<MasterSettings> LoadMasterSettings(const fs::path& file,
   auto settings = ParseMasterSettings(buffer.str(), fs::absolute(file).parent_path(), overrides);
   if (!settings.ok()) return settings.status().WithContext(file.string());
   return settings;
+}
+
+namespace {
+
+std::string Lower(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower;
+}
+
+// A setting naming a file (a key file's path) is not itself a secret.
+bool LooksSecret(std::string_view key, std::string_view value) {
+  const std::string k = Lower(key);
+  const std::string v = Lower(value);
+  const bool names_a_file = k.ends_with("file") || k.ends_with("path") || k.ends_with("dir");
+  const bool secret_key = k.find("password") != std::string::npos ||
+                          k.find("secret") != std::string::npos ||
+                          k.find("token") != std::string::npos;
+  return (secret_key && !names_a_file) || v.find("pwd=") != std::string::npos ||
+         v.find("password=") != std::string::npos;
+}
+
+}  // namespace
+
+std::vector<std::string> SecretLookingSettings(const MasterSettings& settings) {
+  std::vector<std::string> names;
+  for (const auto& [section, values] : settings.plugin_sections) {
+    for (const auto& [key, value] : values) {
+      if (!LooksSecret(key, value)) continue;
+      std::string name = "PluginSettings.";
+      name.append(section).append(".").append(key);
+      names.push_back(std::move(name));
+    }
+  }
+  return names;
+}
+
+std::optional<std::string> ReadableSecretsWarning(const fs::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0 || (st.st_mode & S_IROTH) == 0) return std::nullopt;
+  auto settings = LoadMasterSettings(file);
+  if (!settings.ok()) return std::nullopt;
+  const std::vector<std::string> names = SecretLookingSettings(*settings);
+  if (names.empty()) return std::nullopt;
+  std::string listed;
+  for (const std::string& name : names) listed += (listed.empty() ? "" : ", ") + name;
+  return "the settings file '" + file.string() +
+         "' can be read by every account on this machine and holds what looks like a secret (" +
+         listed +
+         "); packages run as another account (run_as_user) could read it: run 'chmod o-r " +
+         file.string() + "'";
 }
 
 std::string DefaultMasterSettingsJson() {

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -94,6 +95,17 @@ sdk::Result<MasterSettings> LoadMasterSettings(const std::filesystem::path& file
 
 // A settings file with every key at its default, for --print-defaults.
 std::string DefaultMasterSettingsJson();
+
+// The plugin settings of `settings` that look like secrets, by full name
+// ("PluginSettings.storage.odbc.connection_string"): a value with Pwd= or
+// Password= in it, or a key naming a password, secret or token.
+std::vector<std::string> SecretLookingSettings(const MasterSettings& settings);
+
+// What the master logs when its settings file `file` can be read by every
+// account and holds settings that look like secrets (a package run as
+// another account could read them); nullopt otherwise, also when the file
+// does not read or parse (the master's start says why then).
+std::optional<std::string> ReadableSecretsWarning(const std::filesystem::path& file);
 
 }  // namespace scaleout::core::master
 

@@ -133,6 +133,7 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
   std::string error;
   if (!core::InitLogging(logging, &error)) return Fail(error);
   core::SpdlogBridge log(spdlog::default_logger());
+  if (auto warning = core::master::ReadableSecretsWarning(config)) log.Warn(*warning);
   // A connection is a descriptor: warn when MaxConnections cannot be reached
   // (accepts beyond the limit fail), after raising the soft limit to the hard.
   const std::uint64_t open_files = RaiseOpenFileLimit();

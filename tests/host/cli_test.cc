@@ -2,6 +2,9 @@
 // --version everywhere, exit codes, and `plugins list` over the fixtures.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/support/test_util.h"
@@ -83,6 +86,24 @@ TEST(CliTest, PluginsListHonoursTheEnvironmentVariable) {
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("executor/fixture_tripwire"), std::string::npos);
   EXPECT_EQ(result.out.find("executor/noop"), std::string::npos);
+}
+
+// A master whose settings file every account may read, holding the
+// catalog's password, says so first thing (here it then stops for want of
+// a certificate): packages run as another account could read the file.
+TEST(CliTest, AMasterWarnsOfASettingsFileOthersCanReadWithAPasswordInIt) {
+  test::TempDir dir;
+  const fs::path file = dir.path() / "master.json";
+  std::ofstream(file) << R"({"Plugins": {"Storage": "odbc"}, "PluginSettings": {"storage.odbc":
+      {"connection_string": "Driver={PostgreSQL Unicode};Server=127.0.0.1;Uid=u;Pwd=s3cret"}}})";
+  fs::permissions(file, fs::perms::others_read, fs::perm_options::add);
+  const auto result = Scaleout({"master", "--config", file.string()});
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_NE(result.err.find("can be read by every account on this machine and holds what looks "
+                            "like a secret (PluginSettings.storage.odbc.connection_string)"),
+            std::string::npos)
+      << result.err;
+  EXPECT_EQ(result.err.find("s3cret"), std::string::npos) << result.err;
 }
 
 TEST(CliTest, PluginsListNeverCreates) {

@@ -1,10 +1,15 @@
 #include "core/master/settings.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -120,6 +125,49 @@ TEST(MasterSettingsTest, TheReferencePageDocumentsEveryKey) {
   for (const std::string& key : keys) {
     EXPECT_NE(page.str().find("`" + key + "`"), std::string::npos) << key << " is not in master.md";
   }
+}
+
+// A settings file every account may read, holding the catalog's password,
+// is said at start (packages run as another account could read it); one
+// readable by its owner and group only, or holding no secret, is not.
+TEST(MasterSettingsTest, AReadableFileWithAPasswordIsWarnedAbout) {
+  std::string pattern = (fs::temp_directory_path() / "scaleout-settings-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+  const fs::path dir = pattern;
+  const std::unique_ptr<const fs::path, void (*)(const fs::path*)> removed(
+      &dir, [](const fs::path* p) { fs::remove_all(*p); });
+  const fs::path file = dir / "master.json";
+  std::ofstream(file) << R"({"Plugins": {"Storage": "odbc"},
+      "PluginSettings": {"storage.odbc": {"connection_string":
+          "Driver={PostgreSQL Unicode};Server=db;Uid=scaleout;Pwd=s3cret"}}})";
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                            fs::perms::others_read);
+  const std::optional<std::string> warning = ReadableSecretsWarning(file);
+  ASSERT_TRUE(warning.has_value());
+  EXPECT_NE(warning->find("PluginSettings.storage.odbc.connection_string"), std::string::npos)
+      << *warning;
+  EXPECT_NE(warning->find("chmod o-r " + file.string()), std::string::npos) << *warning;
+  EXPECT_EQ(warning->find("s3cret"), std::string::npos) << "the warning must not show the value";
+
+  fs::permissions(file, fs::perms::others_read, fs::perm_options::remove);
+  EXPECT_FALSE(ReadableSecretsWarning(file).has_value());
+
+  std::ofstream(file) << R"({"PluginSettings": {"storage.sqlite": {"path": "catalog.db"}}})";
+  fs::permissions(file, fs::perms::others_read, fs::perm_options::add);
+  EXPECT_FALSE(ReadableSecretsWarning(file).has_value());
+}
+
+TEST(MasterSettingsTest, SettingsNamedOrShapedLikeSecretsAreFound) {
+  MasterSettings settings;
+  settings.plugin_sections["storage.odbc"]["connection_string"] = "DSN=x;PASSWORD=y";
+  settings.plugin_sections["transport.zmq"]["secret_key_file"] = "/etc/k";  // a path
+  settings.plugin_sections["executor.mine"]["api_token"] = "t";
+  settings.plugin_sections["executor.mine"]["db_password"] = "p";
+  settings.plugin_sections["storage.sqlite"]["path"] = "catalog.db";
+  EXPECT_EQ(SecretLookingSettings(settings),
+            (std::vector<std::string>{"PluginSettings.executor.mine.api_token",
+                                      "PluginSettings.executor.mine.db_password",
+                                      "PluginSettings.storage.odbc.connection_string"}));
 }
 
 }  // namespace
