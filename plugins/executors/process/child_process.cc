@@ -57,9 +57,8 @@ struct ChildPlan {
   int stdin_fd;
   int stdout_fd;
   int stderr_fd;
-  int cgroup_procs_fd = -1;  // cgroup.procs of the packages' cgroup, or -1
-  const int* limit_resources = nullptr;
-  const KernelRlimit* limit_values = nullptr;
+  int cgroup_procs_fd = -1;               // cgroup.procs of the packages' cgroup, or -1
+  const ResourceLimit* limits = nullptr;  // the sandbox's, read-only
   std::size_t limit_count = 0;
   bool switch_account = false;
   uid_t uid = 0;
@@ -125,8 +124,8 @@ __attribute__((no_sanitize("address", "undefined"))) int StartPackage(void* arg)
   // account (groups before ids: setgroups needs the privilege setresuid
   // gives up); then no new privileges; then the folder, as the account.
   for (std::size_t i = 0; i < plan->limit_count; ++i) {
-    if (::syscall(SYS_prlimit64, 0, plan->limit_resources[i], &plan->limit_values[i], nullptr) !=
-        0) {
+    const KernelRlimit value{plan->limits[i].soft, plan->limits[i].hard};
+    if (::syscall(SYS_prlimit64, 0, plan->limits[i].resource, &value, nullptr) != 0) {
       plan->failed_limit = i;
       return fail(ChildPlan::kLimits);
     }
@@ -290,15 +289,8 @@ sdk::Result<ChildProcess> ChildProcess::Spawn(const std::string& program,
   }
   const std::vector<char*> argv = PointersTo(args);
   ChildPlan plan{program.c_str(), argv.data(), envp, work_dir.c_str(), DevNull(), out[1], err[1]};
-  std::vector<int> limit_resources;
-  std::vector<KernelRlimit> limit_values;
-  for (const ResourceLimit& limit : sandbox.limits) {
-    limit_resources.push_back(limit.resource);
-    limit_values.push_back({limit.soft, limit.hard});
-  }
-  plan.limit_resources = limit_resources.data();
-  plan.limit_values = limit_values.data();
-  plan.limit_count = limit_values.size();
+  plan.limits = sandbox.limits.data();
+  plan.limit_count = sandbox.limits.size();
   if (sandbox.account) {
     plan.switch_account = true;
     plan.uid = sandbox.account->uid;

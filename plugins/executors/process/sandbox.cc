@@ -112,16 +112,15 @@ sdk::Status AddLimit(std::string key, int resource, std::int64_t value, std::uin
                      std::vector<ResourceLimit>* limits) {
   if (value <= 0) return sdk::Status::Ok();
   const std::uint64_t wanted = static_cast<std::uint64_t>(value) * unit;
+  const std::uint64_t hard = resource == RLIMIT_CPU ? wanted + 1 : wanted;
   rlimit own{};
-  if (::getrlimit(resource, &own) == 0 && own.rlim_max != RLIM_INFINITY &&
-      (resource == RLIMIT_CPU ? wanted + 1 : wanted) > own.rlim_max) {
+  if (::getrlimit(resource, &own) == 0 && own.rlim_max != RLIM_INFINITY && hard > own.rlim_max) {
     return sdk::Status::FailedPrecondition(
         std::string(kWhere) + key + " " + std::to_string(value) +
         " is above this worker's own hard limit (" + std::to_string(own.rlim_max / unit) +
         "); lower it, or raise the worker's limit (ulimit -H, or LimitNOFILE= and the like "
         "in its service unit)");
   }
-  const std::uint64_t hard = resource == RLIMIT_CPU ? wanted + 1 : wanted;
   limits->push_back({resource, wanted, hard, std::move(key)});
   return sdk::Status::Ok();
 }
