@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "core/common/ascii.h"
+
 namespace scaleout::core::catalog::internal {
 namespace {
 
@@ -38,12 +40,6 @@ constexpr std::array kSystem = {
     SystemParameter{"DUMP_EVENT_CODE", "String", ""},
     SystemParameter{"CALLER_INFO", "String", std::nullopt},
 };
-
-std::string Lower(std::string_view s) {
-  std::string out;
-  for (char c : s) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool ParsesAsInteger(std::string_view value, const IntRange& range) {
   if (range.min >= 0) {
@@ -97,7 +93,7 @@ sdk::Status CheckValue(std::string_view label, std::string_view data_type, std::
   std::string expected;
   if (data_type == "String") return sdk::Status::Ok();
   if (data_type == "Boolean") {
-    const std::string v = Lower(value);
+    const std::string v = AsciiLower(value);
     ok = v == "0" || v == "1" || v == "true" || v == "false";
     expected = "true, false, 1 or 0";
   } else if (data_type == "DateTime") {

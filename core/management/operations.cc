@@ -8,6 +8,7 @@
 #include "core/catalog/procedures.h"
 #include "core/catalog/schedules.h"
 #include "core/catalog/sql.h"
+#include "core/common/ascii.h"
 #include "core/management/auth.h"
 #include "core/management/catalog_queries.h"
 #include "core/management/cron.h"
@@ -67,10 +68,7 @@ Result<json> StatusWithoutCounts(OperationContext& ctx) {
   std::string mode = "0";
   for (const auto& p : properties) {
     if (p.name == "IS_SCALEOUT_ENABLED") {
-      std::string v = p.value;
-      std::transform(v.begin(), v.end(), v.begin(),
-                     [](unsigned char c) { return std::tolower(c); });
-      enabled = v == "true";
+      enabled = AsciiLower(p.value) == "true";
     }
     if (p.name == "DEFAULT_EXECUTION_MODE") mode = p.value;
   }
@@ -140,9 +138,7 @@ Result<json> ConfigureCatalog(OperationContext& ctx) {
   SCALEOUT_ASSIGN_OR_RETURN(std::string value, ArgString(ctx.args, "property_value"));
   // Friendly names for the execution mode, as SSMS shows them.
   if (name == "DEFAULT_EXECUTION_MODE") {
-    std::string lower = value;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
+    const std::string lower = AsciiLower(value);
     if (lower == "server") value = "0";
     if (lower == "scaleout" || lower == "scale-out" || lower == "scale out") value = "1";
   }
@@ -1014,8 +1010,7 @@ Result<std::optional<bool>> ArgOptBool(const json& args, std::string_view name) 
   if (value->is_boolean()) return std::optional<bool>(value->get<bool>());
   if (value->is_number_integer()) return std::optional<bool>(value->get<std::int64_t>() != 0);
   if (value->is_string()) {
-    std::string t = value->get<std::string>();
-    std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
+    const std::string t = AsciiLower(value->get<std::string>());
     if (t == "true" || t == "1" || t == "yes") return std::optional<bool>(true);
     if (t == "false" || t == "0" || t == "no") return std::optional<bool>(false);
   }

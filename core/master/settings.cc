@@ -2,13 +2,14 @@
 
 #include <sys/stat.h>
 
-#include <cctype>
 #include <fstream>
 #include <functional>
 #include <sstream>
 #include <utility>
 
 #include <nlohmann/json.hpp>
+
+#include "core/common/ascii.h"
 
 namespace scaleout::core::master {
 namespace {
@@ -284,16 +285,10 @@ sdk::Result<MasterSettings> LoadMasterSettings(const fs::path& file,
 
 namespace {
 
-std::string Lower(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower;
-}
-
 // A setting naming a file (a key file's path) is not itself a secret.
 bool LooksSecret(std::string_view key, std::string_view value) {
-  const std::string k = Lower(key);
-  const std::string v = Lower(value);
+  const std::string k = AsciiLower(key);
+  const std::string v = AsciiLower(value);
   const bool names_a_file = k.ends_with("file") || k.ends_with("path") || k.ends_with("dir");
   const bool secret_key = k.find("password") != std::string::npos ||
                           k.find("secret") != std::string::npos ||

@@ -25,6 +25,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "core/common/ascii.h"
 #include "core/common/ids.h"
 
 namespace scaleout::core::security {
@@ -76,12 +77,6 @@ Status OpenSslFailure(std::string_view what) {
   std::string message(what);
   if (!errors.empty()) message += ": " + errors;
   return Status::Internal(std::move(message));
-}
-
-std::string ToLower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::string DirectoryOf(const std::string& path) {
@@ -502,7 +497,7 @@ Result<PkeyPtr> LoadPrivateKey(const std::string& path) {
 }  // namespace
 
 Result<KeyType> ParseKeyType(std::string_view text) {
-  std::string lower = ToLower(text);
+  std::string lower = AsciiLower(text);
   if (lower == "ec" || lower == "ec-p256" || lower == "p256" || lower == "p-256") {
     return KeyType::kEcP256;
   }

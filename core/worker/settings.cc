@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/common/ascii.h"
 #include "core/common/ids.h"
 #include "core/worker/fs_util.h"
 
@@ -180,9 +181,7 @@ class Reader {
       return Status::Ok();
     }
     if (v->is_string()) {
-      std::string text = Trim(v->get<std::string>());
-      std::transform(text.begin(), text.end(), text.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      const std::string text = AsciiLower(Trim(v->get<std::string>()));
       if (text == "true") return (*out = true), Status::Ok();
       if (text == "false") return (*out = false), Status::Ok();
     }
