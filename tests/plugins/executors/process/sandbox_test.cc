@@ -299,6 +299,27 @@ TEST(SandboxAccountTest, AnUnprivilegedWorkerIsRefusedAtStart) {
       ::testing::ExitedWithCode(0), "lacks CAP_CHOWN, CAP_KILL, CAP_SETGID, CAP_SETUID");
 }
 
+TEST(SandboxCgroupTest, CgroupOnIsRefusedAtStartWhereNoCgroupCanBeMade) {
+  auto nobody = LookUpAccount("nobody");
+  if (!nobody.ok()) GTEST_SKIP() << "this machine has no account 'nobody'";
+  if (!CanSwitchAccounts()) GTEST_SKIP() << "this test drops privileges it does not have";
+  // In a child that has become "nobody", which may not make cgroups.
+  auto as_nobody = [&] {
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(nobody->gid, nobody->gid, nobody->gid) != 0 ||
+        ::setresuid(nobody->uid, nobody->uid, nobody->uid) != 0) {
+      std::_Exit(2);
+    }
+    Options options;
+    options.cgroup = Options::Cgroup::kOn;
+    auto sandbox = MakeSandbox(options);
+    std::cerr << sandbox.status().message() << std::endl;
+    options.cgroup = Options::Cgroup::kAuto;  // runs without one instead
+    const bool auto_ok = MakeSandbox(options).ok() && !MakeSandbox(options)->cgroup_place;
+    std::_Exit(sandbox.status().code() == sdk::StatusCode::kFailedPrecondition && auto_ok ? 0 : 1);
+  };
+  EXPECT_EXIT(as_nobody(), ::testing::ExitedWithCode(0), "cgroup = on: .*; or set cgroup = auto");
+}
+
 TEST_F(SandboxTest, APackageRunsAsItsAccountAndCannotReadTheWorkersFiles) {
   auto nobody = LookUpAccount("nobody");
   if (!nobody.ok()) GTEST_SKIP() << "this machine has no account 'nobody'";
