@@ -36,7 +36,7 @@ if [ "$build_dir" = "auto" ]; then
   build_dir=build/tidy
   echo "lint: configuring $build_dir (compile database only, no precompiled headers)"
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_DISABLE_PRECOMPILE_HEADERS=ON -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
+    -DCMAKE_DISABLE_PRECOMPILE_HEADERS=ON -DCMAKE_UNITY_BUILD=OFF -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
   # GCC-only options clang's driver refuses outright (not a warning to silence).
   sed -i 's/ -fno-gnu-unique//g' "$build_dir/compile_commands.json"
 fi

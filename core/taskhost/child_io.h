@@ -19,6 +19,9 @@
 
 namespace scaleout::core::taskhost {
 
+// How many of a host's last stderr lines are kept to explain its failure.
+inline constexpr std::size_t kStderrTailLines = 3;
+
 inline std::string Errno(std::string_view what) {
   return std::string(what) + ": " + std::strerror(errno);
 }

@@ -28,7 +28,6 @@ namespace scaleout::core::taskhost {
 
 namespace {
 
-constexpr std::size_t kStderrTailLines = 3;
 // Where a host finds its control socket (`task-host --control-fd`).
 constexpr int kControlFd = 3;
 

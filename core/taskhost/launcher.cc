@@ -26,7 +26,6 @@ extern char** environ;
 namespace scaleout::core::taskhost {
 namespace {
 
-constexpr std::size_t kStderrTailLines = 3;
 constexpr int kFallbackPollMs = 50;  // only without pidfd (Linux < 5.3)
 
 sdk::Status ValidateRequest(const TaskHostRequest& r) {

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <iostream>
 
 #include <boost/program_options.hpp>
@@ -56,6 +57,12 @@ int RunNotBuiltYet(std::string_view name, std::string_view summary, int argc, ch
   }
   std::cerr << "scaleout " << name << ": not built yet\n";
   return kExitFailed;
+}
+
+std::string SelfExecutable() {
+  std::error_code ec;
+  auto path = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : path.string();
 }
 
 }  // namespace scaleout::host

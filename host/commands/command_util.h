@@ -29,6 +29,10 @@ int RunNotBuiltYet(std::string_view name, std::string_view summary, int argc, ch
 // programs), and returns the soft limit now in force.
 std::uint64_t RaiseOpenFileLimit();
 
+// This program's own path (what task hosts are started from), or "" when
+// /proc/self/exe cannot be read.
+std::string SelfExecutable();
+
 // Open files a worker needs: its warm task hosts' pipes and sockets (five
 // per MaxTaskCount slot) and a reserve for logs, spool and connections.
 inline std::uint64_t WorkerOpenFilesNeeded(int max_task_count) {

@@ -29,7 +29,7 @@ namespace {
 
 namespace po = boost::program_options;
 
-constexpr const char* kUsage =
+constexpr const char* kInitUsage =
     "Usage: scaleout master init --config FILE [--set Key=Value]... [--admin NAME]\n"
     "\n"
     "Creates the catalog (SSISDB) if it does not exist and the first admin\n"
@@ -209,7 +209,7 @@ int RunMasterInitCommand(int argc, char** argv) {
   options.add_options()("admin", po::value<std::string>()->default_value("admin"),
                         "the first admin's name");
   po::variables_map vm;
-  if (auto done = ParseMasterCommand(argc, argv, "init", kUsage, options, vm)) return *done;
+  if (auto done = ParseMasterCommand(argc, argv, "init", kInitUsage, options, vm)) return *done;
   return RunInit(vm["config"].as<std::string>(), Overrides(vm), vm["admin"].as<std::string>());
 }
 

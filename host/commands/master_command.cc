@@ -47,7 +47,7 @@ std::vector<core::management::StaticAsset> DashboardAssets() {
   return assets;
 }
 
-constexpr const char* kUsage =
+constexpr const char* kMasterUsage =
     "Usage: scaleout master --config FILE [--set Key=Value]... [--port-file FILE]\n"
     "       scaleout master --print-defaults\n"
     "       scaleout master init --config FILE        (the catalog and its first admin)\n"
@@ -98,13 +98,7 @@ sdk::Status CheckMasterCertificate(core::master::MasterSettings& settings) {
   return sdk::Status::Ok();
 }
 
-std::string SelfExecutable() {
-  std::error_code ec;
-  auto path = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string() : path.string();
-}
-
-int Fail(const std::string& message) {
+int FailMaster(const std::string& message) {
   std::cerr << "scaleout master: " << message << "\n";
   return kExitFailed;
 }
@@ -114,7 +108,7 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
   // First, while this is the only thread: see service_notify.h.
   const core::ServiceNotifier service = core::ServiceNotifier::FromEnvironment();
   auto loaded = core::master::LoadMasterSettings(config, overrides);
-  if (!loaded.ok()) return Fail(loaded.status().message());
+  if (!loaded.ok()) return FailMaster(loaded.status().message());
   core::master::MasterSettings settings = std::move(loaded).value();
 
   std::error_code ec;
@@ -123,7 +117,7 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
   // DataDir would write the same log and server-mode spool.
   auto data_dir_lock = core::DirectoryLock::Acquire(settings.data_dir, "scaleout master");
   if (!data_dir_lock.ok()) {
-    return Fail(data_dir_lock.status().message() + " (DataDir, or --set DataDir=...)");
+    return FailMaster(data_dir_lock.status().message() + " (DataDir, or --set DataDir=...)");
   }
   fs::create_directories(settings.log_folder, ec);
   core::LoggingOptions logging;
@@ -131,7 +125,7 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
   logging.file = (fs::path(settings.log_folder) / "scaleout-master.log").string();
   logging.level = settings.log_level;
   std::string error;
-  if (!core::InitLogging(logging, &error)) return Fail(error);
+  if (!core::InitLogging(logging, &error)) return FailMaster(error);
   core::SpdlogBridge log(spdlog::default_logger());
   if (auto warning = core::master::ReadableSecretsWarning(config)) log.Warn(*warning);
   // A connection is a descriptor: warn when MaxConnections cannot be reached
@@ -148,11 +142,11 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
   }
 
   if (settings.transport == "https") {
-    if (sdk::Status s = CheckMasterCertificate(settings); !s.ok()) return Fail(s.message());
+    if (sdk::Status s = CheckMasterCertificate(settings); !s.ok()) return FailMaster(s.message());
   } else if (settings.transport == "zmq" && !settings.ssl_key_file.empty()) {
     // CURVE keys: SSLCertFile/SSLKeyFile name the public/secret key files.
     auto key = core::security::CheckCurveKeyFiles(settings.ssl_cert_file, settings.ssl_key_file);
-    if (!key.ok()) return Fail(key.status().WithContext("SSLKeyFile").message());
+    if (!key.ok()) return FailMaster(key.status().WithContext("SSLKeyFile").message());
     if (settings.ssl_cert_thumbprint.empty()) settings.ssl_cert_thumbprint = *key;
   }
 
@@ -166,14 +160,14 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
   const auto& storage_section = settings.SectionFor("storage", settings.storage);
   auto storage = loader.CreateStorage(
       settings.storage, sdk::ConfigView(storage_section, "storage." + settings.storage));
-  if (!storage.ok()) return Fail(storage.status().message());
+  if (!storage.ok()) return FailMaster(storage.status().message());
   const auto& transport_section = settings.SectionFor("transport", settings.transport);
   auto transport = loader.CreateTransport(
       settings.transport, sdk::ConfigView(transport_section, "transport." + settings.transport));
-  if (!transport.ok()) return Fail(transport.status().message());
+  if (!transport.ok()) return FailMaster(transport.status().message());
 
-  if (sdk::Status s = (*storage)->Start(); !s.ok()) return Fail(s.message());
-  if (sdk::Status s = (*transport)->Start(); !s.ok()) return Fail(s.message());
+  if (sdk::Status s = (*storage)->Start(); !s.ok()) return FailMaster(s.message());
+  if (sdk::Status s = (*transport)->Start(); !s.ok()) return FailMaster(s.message());
 
   const sigset_t stop_signals = BlockStopSignals();
   int exit_code = kExitOk;
@@ -204,7 +198,7 @@ int RunMaster(const fs::path& config, const std::vector<std::string>& overrides,
     sdk::Status started = master.Start();
     if (started.ok()) started = management.Start();
     if (!started.ok()) {
-      exit_code = Fail(started.message());
+      exit_code = FailMaster(started.message());
     } else {
       std::cout << "scaleout master: listening on " << settings.bind_address << ":" << master.port()
                 << std::endl;
@@ -253,11 +247,11 @@ int RunMasterCommand(int argc, char** argv) {
     po::store(po::parse_command_line(argc, argv, options), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    std::cerr << "scaleout master: " << e.what() << "\n" << kUsage << "\n" << options;
+    std::cerr << "scaleout master: " << e.what() << "\n" << kMasterUsage << "\n" << options;
     return kExitUsage;
   }
   if (vm.count("help") != 0) {
-    std::cout << kUsage << "\n" << options;
+    std::cout << kMasterUsage << "\n" << options;
     return kExitOk;
   }
   if (vm.count("version") != 0) {
@@ -271,7 +265,7 @@ int RunMasterCommand(int argc, char** argv) {
   if (vm.count("config") == 0) {
     std::cerr << "scaleout master: --config FILE is required (make one with 'scaleout master "
                  "--print-defaults > master.json')\n"
-              << kUsage;
+              << kMasterUsage;
     return kExitUsage;
   }
   const auto overrides =

@@ -18,7 +18,7 @@ namespace {
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
 
-constexpr const char* kUsage =
+constexpr const char* kPluginsUsage =
     "Usage: scaleout plugins list [--plugin-dir DIR] [--json]\n"
     "Lists every plugin file in the plugin folder with its kind/name, version,\n"
     "ABI, fingerprint and status. Reads descriptors only; creates nothing.\n";
@@ -114,11 +114,11 @@ int RunPluginsCommand(int argc, char** argv) {
     po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    std::cerr << "scaleout plugins: " << e.what() << "\n" << kUsage;
+    std::cerr << "scaleout plugins: " << e.what() << "\n" << kPluginsUsage;
     return kExitUsage;
   }
   if (vm.count("help") != 0) {
-    std::cout << kUsage << "\n" << options;
+    std::cout << kPluginsUsage << "\n" << options;
     return kExitOk;
   }
   if (vm.count("version") != 0) {
@@ -132,11 +132,12 @@ int RunPluginsCommand(int argc, char** argv) {
               << (actions.empty() ? std::string("missing action")
                                   : "unknown action '" + actions.front() + "'")
               << "; the only action is 'list'\n"
-              << kUsage;
+              << kPluginsUsage;
     return kExitUsage;
   }
   if (actions.size() > 1) {
-    std::cerr << "scaleout plugins list: unexpected argument '" << actions[1] << "'\n" << kUsage;
+    std::cerr << "scaleout plugins list: unexpected argument '" << actions[1] << "'\n"
+              << kPluginsUsage;
     return kExitUsage;
   }
   const fs::path dir = vm.count("plugin-dir") != 0 ? fs::path(vm["plugin-dir"].as<std::string>())

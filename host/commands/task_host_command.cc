@@ -33,7 +33,7 @@ namespace {
 namespace po = boost::program_options;
 namespace taskhost = core::taskhost;
 
-constexpr const char* kUsage =
+constexpr const char* kTaskHostUsage =
     "Usage: scaleout task-host --spec FILE --plugin-dir DIR --executor NAME\n"
     "       scaleout task-host --serve --plugin-dir DIR [--parent-pid PID]\n"
     "                          [--parent-death-signal N] [--control-fd FD]\n"
@@ -41,7 +41,7 @@ constexpr const char* kUsage =
     "stdout. Started by the worker; the spec file is deleted once read.\n"
     "--serve: runs the tasks the worker sends on stdin, one after another.\n";
 
-struct Args {
+struct TaskHostArgs {
   std::string spec;
   std::string plugin_dir;
   std::string executor;
@@ -65,7 +65,7 @@ sdk::Status LoadExecutorPlugin(PluginLoader& loader, const std::string& dir,
   return sdk::Status::Ok();
 }
 
-int RunTask(const Args& args, int records_fd) {
+int RunTask(const TaskHostArgs& args, int records_fd) {
   taskhost::TaskHostOptions options;
   auto spec = taskhost::ReadSpecFile(args.spec, /*remove=*/true);
   if (!spec.ok()) {
@@ -152,7 +152,7 @@ class ExecutorCache {
   std::vector<std::unique_ptr<Entry>> entries_;
 };
 
-int Serve(const Args& args, int records_fd) {
+int Serve(const TaskHostArgs& args, int records_fd) {
   core::SpdlogBridge logger(spdlog::default_logger(), "[task-host] ");
   ExecutorCache cache(args.plugin_dir, logger);
   taskhost::ServeOptions options;
@@ -176,7 +176,7 @@ int Serve(const Args& args, int records_fd) {
 
 int RunTaskHostCommand(int argc, char** argv) {
   po::options_description described("Options");
-  Args args;
+  TaskHostArgs args;
   described.add_options()("help,h", "show this help")("version", "show the version")(
       "spec", po::value(&args.spec), "the task's spec file (written by the worker, mode 0600)")(
       "plugin-dir", po::value(&args.plugin_dir), "where to load the executor plugin from")(
@@ -192,11 +192,11 @@ int RunTaskHostCommand(int argc, char** argv) {
     po::store(po::parse_command_line(argc, argv, described), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    std::cerr << "scaleout task-host: " << e.what() << "\n" << kUsage;
+    std::cerr << "scaleout task-host: " << e.what() << "\n" << kTaskHostUsage;
     return taskhost::kTaskHostExitUsage;
   }
   if (vm.count("help") != 0) {
-    std::cout << kUsage << "\n" << described;
+    std::cout << kTaskHostUsage << "\n" << described;
     return kExitOk;
   }
   if (vm.count("version") != 0) {
@@ -207,7 +207,7 @@ int RunTaskHostCommand(int argc, char** argv) {
        {std::pair{&args.spec, "--spec"}, std::pair{&args.plugin_dir, "--plugin-dir"},
         std::pair{&args.executor, "--executor"}}) {
     if (value->empty() && (!args.serve || value == &args.plugin_dir)) {
-      std::cerr << "scaleout task-host: " << flag << " is required\n" << kUsage;
+      std::cerr << "scaleout task-host: " << flag << " is required\n" << kTaskHostUsage;
       return taskhost::kTaskHostExitUsage;
     }
   }

@@ -43,7 +43,7 @@ namespace fs = std::filesystem;
 namespace po = boost::program_options;
 namespace worker = core::worker;
 
-constexpr const char* kUsage =
+constexpr const char* kWorkerUsage =
     "Usage: scaleout worker --config FILE [--set Key=Value]... [--data-dir DIR]\n"
     "                       [--drain-timeout SECONDS] [--log-level LEVEL]\n"
     "       scaleout worker --print-defaults\n"
@@ -60,7 +60,7 @@ constexpr const char* kUsage =
     "A second signal kills at once. Exit codes: 0 stopped cleanly, 1 failed,\n"
     "2 bad options.\n";
 
-struct Args {
+struct WorkerArgs {
   std::string config;
   std::vector<std::string> overrides;
   std::string data_dir;
@@ -69,13 +69,13 @@ struct Args {
   bool print_defaults = false;
 };
 
-int Fail(const std::string& message) {
+int FailWorker(const std::string& message) {
   std::cerr << "scaleout worker: " << message << "\n";
   return kExitFailed;
 }
 
-int Usage(const std::string& message) {
-  std::cerr << "scaleout worker: " << message << "\n\n" << kUsage;
+int WorkerUsageError(const std::string& message) {
+  std::cerr << "scaleout worker: " << message << "\n\n" << kWorkerUsage;
   return kExitUsage;
 }
 
@@ -135,13 +135,7 @@ sdk::Status ValidatePluginSections(PluginLoader& loader, const worker::WorkerSet
   return sdk::Status::Ok();
 }
 
-std::string SelfExecutable() {
-  std::error_code ec;
-  auto path = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string() : path.string();
-}
-
-int RunWorker(const Args& args) {
+int RunWorker(const WorkerArgs& args) {
   // First, while this is the only thread: see service_notify.h.
   const core::ServiceNotifier service = core::ServiceNotifier::FromEnvironment();
   worker::LoadOptions load;
@@ -149,28 +143,29 @@ int RunWorker(const Args& args) {
   load.overrides = args.overrides;
   load.data_dir = args.data_dir;
   auto loaded = worker::LoadWorkerSettings(load);
-  if (!loaded.ok()) return Fail(loaded.status().message());
+  if (!loaded.ok()) return FailWorker(loaded.status().message());
   const worker::WorkerSettings settings = std::move(loaded).value();
   // Before anything else: with too few, task launches would fail with EMFILE
   // once enough slots are busy, long after the worker started.
   const std::uint64_t open_files = RaiseOpenFileLimit();
   const std::uint64_t needed = WorkerOpenFilesNeeded(settings.max_task_count);
   if (open_files < needed) {
-    return Fail("'MaxTaskCount' " + std::to_string(settings.max_task_count) + " needs about " +
-                std::to_string(needed) + " open files, but this process may open only " +
-                std::to_string(open_files) +
-                " (its hard limit, ulimit -Hn); raise it (LimitNOFILE= in the systemd unit, or "
-                "ulimit -n as root) or lower MaxTaskCount");
+    return FailWorker(
+        "'MaxTaskCount' " + std::to_string(settings.max_task_count) + " needs about " +
+        std::to_string(needed) + " open files, but this process may open only " +
+        std::to_string(open_files) +
+        " (its hard limit, ulimit -Hn); raise it (LimitNOFILE= in the systemd unit, or "
+        "ulimit -n as root) or lower MaxTaskCount");
   }
-  if (sdk::Status s = worker::CheckReadyToRun(settings); !s.ok()) return Fail(s.message());
-  if (sdk::Status s = CheckWorkerCertificate(settings); !s.ok()) return Fail(s.message());
+  if (sdk::Status s = worker::CheckReadyToRun(settings); !s.ok()) return FailWorker(s.message());
+  if (sdk::Status s = CheckWorkerCertificate(settings); !s.ok()) return FailWorker(s.message());
 
   core::LoggingOptions logging;
   logging.name = "worker";
   logging.file = (fs::path(settings.agent_log_folder) / "scaleout-worker.log").string();
   logging.level = args.log_level;
   std::string error;
-  if (!core::InitLogging(logging, &error)) return Fail(error);
+  if (!core::InitLogging(logging, &error)) return FailWorker(error);
   core::SpdlogBridge log(spdlog::default_logger());
 
   PluginLoader loader(log);
@@ -185,10 +180,11 @@ int RunWorker(const Args& args) {
       settings.plugins.transport,
       sdk::ConfigView(settings.PluginSection(transport_section), transport_section));
   if (!transport.ok()) {
-    return Fail(transport.status().WithContext("'Plugins.Transport'").message());
+    return FailWorker(transport.status().WithContext("'Plugins.Transport'").message());
   }
-  if (sdk::Status s = ValidatePluginSections(loader, settings); !s.ok()) return Fail(s.message());
-  if (sdk::Status s = (*transport)->Start(); !s.ok()) return Fail(s.message());
+  if (sdk::Status s = ValidatePluginSections(loader, settings); !s.ok())
+    return FailWorker(s.message());
+  if (sdk::Status s = (*transport)->Start(); !s.ok()) return FailWorker(s.message());
 
   core::Clock& clock = core::SystemClock::Instance();
   worker::ProcResourceProbe proc_probe;
@@ -229,7 +225,7 @@ int RunWorker(const Args& args) {
   {
     worker::Agent agent(settings, deps);
     if (sdk::Status s = agent.Start(); !s.ok()) {
-      exit_code = Fail(s.message());
+      exit_code = FailWorker(s.message());
     } else {
       std::cout << "scaleout worker: agent " << settings.agent_id << " running; masters:";
       for (const auto& e : settings.master_endpoints) std::cout << " " << e;
@@ -270,7 +266,7 @@ int RunWorker(const Args& args) {
 }  // namespace
 
 int RunWorkerCommand(int argc, char** argv) {
-  Args args;
+  WorkerArgs args;
   po::options_description options("Options");
   options.add_options()("help,h", "show this help")("version", "print the version")(
       "config", po::value(&args.config), "the settings file (JSON)")(
@@ -286,10 +282,10 @@ int RunWorkerCommand(int argc, char** argv) {
     po::store(po::command_line_parser(argc, argv).options(options).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    return Usage(e.what());
+    return WorkerUsageError(e.what());
   }
   if (vm.count("help")) {
-    std::cout << kUsage << "\n" << options;
+    std::cout << kWorkerUsage << "\n" << options;
     return kExitOk;
   }
   if (vm.count("version")) {
@@ -300,8 +296,8 @@ int RunWorkerCommand(int argc, char** argv) {
     std::cout << worker::DefaultSettingsJson();
     return kExitOk;
   }
-  if (args.config.empty()) return Usage("--config FILE is required");
-  if (args.drain_seconds < 0) return Usage("--drain-timeout must be 0 or more seconds");
+  if (args.config.empty()) return WorkerUsageError("--config FILE is required");
+  if (args.drain_seconds < 0) return WorkerUsageError("--drain-timeout must be 0 or more seconds");
   return RunWorker(args);
 }
 

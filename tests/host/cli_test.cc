@@ -14,7 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string FixtureDir(std::string_view name) {
+std::string FixturePluginDir(std::string_view name) {
   return (fs::path(SCALEOUT_TEST_FIXTURE_PLUGIN_DIR) / name).string();
 }
 
@@ -82,7 +82,8 @@ TEST(CliTest, PluginsListUsesTheDefaultFolderNextToTheBinary) {
 }
 
 TEST(CliTest, PluginsListHonoursTheEnvironmentVariable) {
-  auto result = Scaleout({"plugins", "list"}, {"SCALEOUT_PLUGIN_DIR=" + FixtureDir("tripwire")});
+  auto result =
+      Scaleout({"plugins", "list"}, {"SCALEOUT_PLUGIN_DIR=" + FixturePluginDir("tripwire")});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("executor/fixture_tripwire"), std::string::npos);
   EXPECT_EQ(result.out.find("executor/noop"), std::string::npos);
@@ -108,7 +109,7 @@ TEST(CliTest, AMasterWarnsOfASettingsFileOthersCanReadWithAPasswordInIt) {
 
 TEST(CliTest, PluginsListNeverCreates) {
   // The tripwire's create() aborts: a clean exit proves it was not called.
-  auto result = Scaleout({"plugins", "list", "--plugin-dir", FixtureDir("tripwire")});
+  auto result = Scaleout({"plugins", "list", "--plugin-dir", FixturePluginDir("tripwire")});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("executor/fixture_tripwire"), std::string::npos);
   EXPECT_NE(result.out.find("match"), std::string::npos);
@@ -127,7 +128,7 @@ class CliPluginsListCaseTest : public ::testing::TestWithParam<ListCase> {};
 
 TEST_P(CliPluginsListCaseTest, ShowsTheRefusalAndItsReason) {
   const ListCase& c = GetParam();
-  auto result = Scaleout({"plugins", "list", "--plugin-dir", FixtureDir(c.folder)});
+  auto result = Scaleout({"plugins", "list", "--plugin-dir", FixturePluginDir(c.folder)});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find(c.file), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("refused: "), std::string::npos) << result.out;
@@ -152,7 +153,7 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(CliTest, PluginsListJsonDescribesEveryFile) {
-  auto result = Scaleout({"plugins", "list", "--json", "--plugin-dir", FixtureDir("all")});
+  auto result = Scaleout({"plugins", "list", "--json", "--plugin-dir", FixturePluginDir("all")});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto json = nlohmann::json::parse(result.out);
   EXPECT_EQ(json["host_fingerprint"], SCALEOUT_BUILD_FINGERPRINT);
@@ -172,7 +173,7 @@ TEST(CliTest, PluginsListJsonDescribesEveryFile) {
 }
 
 TEST(CliTest, PluginsListOfAMissingFolderFailsWithAHint) {
-  auto result = Scaleout({"plugins", "list", "--plugin-dir", FixtureDir("nowhere")});
+  auto result = Scaleout({"plugins", "list", "--plugin-dir", FixturePluginDir("nowhere")});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.err.find("does not exist"), std::string::npos);
   EXPECT_NE(result.err.find("--plugin-dir"), std::string::npos);

@@ -52,11 +52,6 @@ class Pong final : public sdk::RequestHandler {
   }
 };
 
-class AdmitAll final : public sdk::PeerAuthenticator {
- public:
-  sdk::Status Admit(const sdk::PeerIdentity&) const noexcept override { return sdk::Status::Ok(); }
-};
-
 TEST_F(ForwardingTest, TransportFailsClientCallsAndServerRequests) {
   ASSERT_TRUE(test::LoadInTreePlugin(loader_, "transport/inproc").ok());
   test::ForwardingTransport transport(Shared(loader_.CreateTransport("inproc", {empty_, "t"})),
@@ -66,7 +61,7 @@ TEST_F(ForwardingTest, TransportFailsClientCallsAndServerRequests) {
   test::WriteFile(dir / "server.id", "server");
   test::WriteFile(dir / "client.id", "client");
   Pong pong;
-  AdmitAll admit;
+  test::AdmitAll admit;
   sdk::ServerOptions server_options;
   server_options.bind_address = "forwarding";
   server_options.cert_file = (dir / "server.id").string();

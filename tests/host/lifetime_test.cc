@@ -30,11 +30,6 @@ class RecordingHandler final : public sdk::RequestHandler {
   }
 };
 
-class AdmitAll final : public sdk::PeerAuthenticator {
- public:
-  sdk::Status Admit(const sdk::PeerIdentity&) const noexcept override { return sdk::Status::Ok(); }
-};
-
 TEST(PluginLifetimeTest, InstancesOutliveTheLoaderAndPinTheirLibrary) {
   test::CapturingLogger logger;  // outlives every instance, as the loader requires
   sdk::ConfigView::Map empty;
@@ -70,7 +65,7 @@ TEST(PluginLifetimeTest, InstancesOutliveTheLoaderAndPinTheirLibrary) {
   test::WriteFile(dir / "client.id", "client");
   ASSERT_TRUE(transport->Start().ok());
   RecordingHandler handler;
-  AdmitAll admit_all;
+  test::AdmitAll admit_all;
   sdk::ServerOptions server_options;
   server_options.bind_address = "lifetime";
   server_options.cert_file = (dir / "server.id").string();

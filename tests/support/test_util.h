@@ -24,6 +24,7 @@
 #include "scaleout/sdk/logger.h"
 #include "scaleout/sdk/status.h"
 #include "scaleout/sdk/storage.h"
+#include "scaleout/sdk/transport.h"
 
 namespace scaleout::test {
 
@@ -92,6 +93,12 @@ class SettableCancellationToken final : public sdk::CancellationToken {
   mutable std::mutex mutex_;
   mutable std::condition_variable cv_;
   std::atomic<bool> cancelled_{false};
+};
+
+// Admits every peer: for tests of a transport's plumbing, not of its trust.
+class AdmitAll final : public sdk::PeerAuthenticator {
+ public:
+  sdk::Status Admit(const sdk::PeerIdentity&) const noexcept override { return sdk::Status::Ok(); }
 };
 
 // True when `text` contains `part`.

@@ -19,13 +19,10 @@
 #include <cstring>
 #include <string>
 
+#include "plugins/executors/process/close_fd.h"
+
 namespace scaleout::plugins::process {
 namespace {
-
-void CloseFd(int* fd) {
-  if (*fd >= 0) ::close(*fd);
-  *fd = -1;
-}
 
 sdk::Status SpawnError(const std::string& program, int error) {
   const std::string message = "cannot run '" + program + "': " + std::strerror(error);

@@ -15,6 +15,8 @@
 #include <sstream>
 #include <vector>
 
+#include "plugins/executors/process/close_fd.h"
+
 namespace scaleout::plugins::process {
 namespace {
 
@@ -60,11 +62,6 @@ std::string Unescape(std::string_view text) {
 
 int OpenControl(const std::string& folder, const char* file, int flags) {
   return ::open((folder + "/" + file).c_str(), flags | O_CLOEXEC);
-}
-
-void CloseFd(int* fd) {
-  if (*fd >= 0) ::close(*fd);
-  *fd = -1;
 }
 
 bool EventsSayEmpty(int events_fd) {

@@ -33,10 +33,6 @@ using Clock = std::chrono::steady_clock;
 
 std::atomic<std::uint64_t> g_monitor_counter{0};
 
-std::string_view View(const ::zmq::message_t& message) {
-  return {static_cast<const char*>(message.data()), message.size()};
-}
-
 Status CheckEndpoint(const std::string& endpoint) {
   auto bad = [&](std::string_view why) {
     return Status::InvalidArgument("endpoint '" + endpoint + "' is invalid: " + std::string(why) +

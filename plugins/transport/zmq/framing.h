@@ -33,6 +33,12 @@ inline constexpr std::string_view kProtocolTag = "SCALEOUT/1";
 inline constexpr std::size_t kRequestFrames = 7;
 inline constexpr std::size_t kResponseFrames = 5;
 
+// The bytes of one frame (a zmq::message_t: anything with data() and size()).
+template <typename Frame>
+std::string_view View(const Frame& frame) {
+  return {static_cast<const char*>(frame.data()), frame.size()};
+}
+
 // Views into the frames of one request; valid while the frames are.
 struct ParsedRequest {
   std::uint64_t id = 0;

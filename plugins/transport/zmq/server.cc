@@ -143,10 +143,6 @@ struct Pending {
   std::uint64_t request_id = 0;
 };
 
-std::string_view View(const ::zmq::message_t& message) {
-  return {static_cast<const char*>(message.data()), message.size()};
-}
-
 std::string Z85(const void* key32) {
   char out[41] = {};
   if (zmq_z85_encode(out, static_cast<const std::uint8_t*>(key32), 32) == nullptr) return {};

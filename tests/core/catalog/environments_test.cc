@@ -13,7 +13,7 @@ namespace scaleout::core::catalog::testing {
 namespace {
 
 using ::testing::HasSubstr;
-using Code = sdk::StatusCode;
+using StatusCode = sdk::StatusCode;
 
 class EnvironmentsTest : public CatalogTest {
  protected:
@@ -110,39 +110,39 @@ TEST_P(EnvironmentsTest, BadEnvironmentAndVariableCallsAreRefusedAndChangeNothin
   DeployBasic();
   ASSERT_TRUE(CreateEnv("F", "Prod").ok());
   ASSERT_TRUE(AddVariable("Prod", "Batch", "Int32", "5").ok());
-  EXPECT_REFUSED_UNCHANGED(CreateEnv("Nope", "Prod"), Code::kNotFound, "create_folder");
-  EXPECT_REFUSED_UNCHANGED(CreateEnv("F", "Prod"), Code::kAlreadyExists, "already exists");
-  EXPECT_REFUSED_UNCHANGED(CreateEnv("F", "Other", &reader_), Code::kPermissionDenied,
+  EXPECT_REFUSED_UNCHANGED(CreateEnv("Nope", "Prod"), StatusCode::kNotFound, "create_folder");
+  EXPECT_REFUSED_UNCHANGED(CreateEnv("F", "Prod"), StatusCode::kAlreadyExists, "already exists");
+  EXPECT_REFUSED_UNCHANGED(CreateEnv("F", "Other", &reader_), StatusCode::kPermissionDenied,
                            "ssis_admin");
-  EXPECT_REFUSED_UNCHANGED(CreateEnv("F", std::string(129, 'x')), Code::kInvalidArgument,
+  EXPECT_REFUSED_UNCHANGED(CreateEnv("F", std::string(129, 'x')), StatusCode::kInvalidArgument,
                            "environment_name");
-  EXPECT_REFUSED_UNCHANGED(AddVariable("Prod", "Batch", "Int32", "6"), Code::kAlreadyExists,
+  EXPECT_REFUSED_UNCHANGED(AddVariable("Prod", "Batch", "Int32", "6"), StatusCode::kAlreadyExists,
                            "set_environment_variable_value");
-  EXPECT_REFUSED_UNCHANGED(AddVariable("Prod", "X", "Float128", "1"), Code::kInvalidArgument,
+  EXPECT_REFUSED_UNCHANGED(AddVariable("Prod", "X", "Float128", "1"), StatusCode::kInvalidArgument,
                            "is not known");
-  EXPECT_REFUSED_UNCHANGED(AddVariable("Prod", "X", "Int32", "many"), Code::kInvalidArgument,
+  EXPECT_REFUSED_UNCHANGED(AddVariable("Prod", "X", "Int32", "many"), StatusCode::kInvalidArgument,
                            "Int32");
-  EXPECT_REFUSED_UNCHANGED(AddVariable("Gone", "X", "String", "1"), Code::kNotFound,
+  EXPECT_REFUSED_UNCHANGED(AddVariable("Gone", "X", "String", "1"), StatusCode::kNotFound,
                            "create_environment");
   EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) {
                              return SetEnvironmentVariableValue(t, admin_, "F", "Prod", "Batch",
                                                                 "lots");
                            }),
-                           Code::kInvalidArgument, "Int32");
+                           StatusCode::kInvalidArgument, "Int32");
   EXPECT_REFUSED_UNCHANGED(
       Tx([&](Txn& t) { return SetEnvironmentVariableValue(t, admin_, "F", "Prod", "Nope", "1"); }),
-      Code::kNotFound, "no variable 'Nope'");
+      StatusCode::kNotFound, "no variable 'Nope'");
   EXPECT_REFUSED_UNCHANGED(
       Tx([&](Txn& t) { return DeleteEnvironmentVariable(t, admin_, "F", "Prod", "Nope"); }),
-      Code::kNotFound, "no variable");
+      StatusCode::kNotFound, "no variable");
   EXPECT_REFUSED_UNCHANGED(
       Tx([&](Txn& t) { return DeleteEnvironmentVariable(t, executor_, "F", "Prod", "Batch"); }),
-      Code::kPermissionDenied, "ssis_admin");
+      StatusCode::kPermissionDenied, "ssis_admin");
   EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) { return DeleteEnvironmentReference(t, admin_, 99); }),
-                           Code::kNotFound, "list_environment_references");
+                           StatusCode::kNotFound, "list_environment_references");
   auto as_worker = TxR<std::vector<Environment>>(
       [&](Txn& t) { return ListEnvironments(t, worker_caller_, std::nullopt); });
-  EXPECT_EQ(as_worker.status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(as_worker.status().code(), StatusCode::kPermissionDenied);
 }
 
 TEST_P(EnvironmentsTest, AReferencedEnvironmentIsNotDeletedUntilItsReferencesAre) {
@@ -159,14 +159,14 @@ TEST_P(EnvironmentsTest, AReferencedEnvironmentIsNotDeletedUntilItsReferencesAre
   EXPECT_EQ((*all)[0].folder_name, "F");
   auto half = TxR<std::vector<EnvironmentReference>>(
       [&](Txn& t) { return ListEnvironmentReferences(t, reader_, "F", std::nullopt); });
-  EXPECT_EQ(half.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(half.status().code(), StatusCode::kInvalidArgument);
   ASSERT_TRUE(refs.ok());
   ASSERT_EQ(refs->size(), 1u);
   EXPECT_EQ((*refs)[0].reference_id, ref);
   EXPECT_EQ((*refs)[0].reference_type, "R");
   EXPECT_EQ((*refs)[0].environment_name, "Prod");
   EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) { return DeleteEnvironment(t, admin_, "F", "Prod"); }),
-                           Code::kFailedPrecondition,
+                           StatusCode::kFailedPrecondition,
                            "referenced by project 'P' (reference " + std::to_string(ref));
   ASSERT_TRUE(Tx([&](Txn& t) { return DeleteEnvironmentReference(t, admin_, ref); }).ok());
   EXPECT_TRUE(Tx([&](Txn& t) { return DeleteEnvironment(t, admin_, "F", "Prod"); }).ok());
@@ -201,31 +201,31 @@ TEST_P(EnvironmentsTest, AProjectsOwnValueReachesItsExecutionsUntilCleared) {
 
 TEST_P(EnvironmentsTest, BadParameterValuesAreRefusedAndChangeNothing) {
   DeployBasic();
-  EXPECT_REFUSED_UNCHANGED(ConfigureParameter(kObjectProject, "Nope", "1"), Code::kNotFound,
+  EXPECT_REFUSED_UNCHANGED(ConfigureParameter(kObjectProject, "Nope", "1"), StatusCode::kNotFound,
                            "list_object_parameters");
   EXPECT_REFUSED_UNCHANGED(ConfigureParameter(kObjectPackage, "Rows", "many"),
-                           Code::kInvalidArgument, "Int32");
+                           StatusCode::kInvalidArgument, "Int32");
   EXPECT_REFUSED_UNCHANGED(ConfigureParameter(kObjectPackage, "Rows", "1", "V", "Child.dtsx"),
-                           Code::kNotFound, "package 'Child.dtsx'");
+                           StatusCode::kNotFound, "package 'Child.dtsx'");
   EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) {
                              return SetObjectParameterValue(t, admin_, kObjectPackage, "F", "P",
                                                             "Rows", "1", std::nullopt, "V");
                            }),
-                           Code::kInvalidArgument, "object_name");
+                           StatusCode::kInvalidArgument, "object_name");
   EXPECT_REFUSED_UNCHANGED(ConfigureParameter(kObjectProject, "Conn", "x", "X"),
-                           Code::kInvalidArgument, "value_type");
-  EXPECT_REFUSED_UNCHANGED(ConfigureParameter(50, "Conn", "x"), Code::kInvalidArgument,
+                           StatusCode::kInvalidArgument, "value_type");
+  EXPECT_REFUSED_UNCHANGED(ConfigureParameter(50, "Conn", "x"), StatusCode::kInvalidArgument,
                            "object_type");
   EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) {
                              return SetObjectParameterValue(t, reader_, kObjectProject, "F", "P",
                                                             "Conn", "x", std::nullopt, "V");
                            }),
-                           Code::kPermissionDenied, "ssis_admin");
+                           StatusCode::kPermissionDenied, "ssis_admin");
   EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) {
                              return SetObjectParameterValue(t, admin_, kObjectProject, "F", "Q",
                                                             "Conn", "x", std::nullopt, "V");
                            }),
-                           Code::kNotFound, "deploy_project");
+                           StatusCode::kNotFound, "deploy_project");
 }
 
 TEST_P(EnvironmentsTest, ABoundParameterTakesItsVariableFromTheReferencedEnvironment) {
@@ -288,21 +288,21 @@ TEST_P(EnvironmentsTest, AnExecutionIsRefusedWhenABoundParameterCannotBeResolved
   const std::int64_t prod = Reference("Prod");
   ASSERT_TRUE(ConfigureParameter(kObjectProject, "Conn", "Missing", "R").ok());
   auto create = [&](std::optional<std::int64_t> ref) { return Create(ref).status(); };
-  EXPECT_REFUSED_UNCHANGED(create(std::nullopt), Code::kFailedPrecondition,
+  EXPECT_REFUSED_UNCHANGED(create(std::nullopt), StatusCode::kFailedPrecondition,
                            "bound to environment variable 'Missing'; give the execution an "
                            "environment reference");
-  EXPECT_REFUSED_UNCHANGED(create(prod), Code::kFailedPrecondition,
+  EXPECT_REFUSED_UNCHANGED(create(prod), StatusCode::kFailedPrecondition,
                            "which environment 'Prod' in folder 'F' (reference " +
                                std::to_string(prod) + ") does not have");
   ASSERT_TRUE(ConfigureParameter(kObjectProject, "Conn", "Secret", "R").ok());
-  EXPECT_REFUSED_UNCHANGED(create(prod), Code::kFailedPrecondition,
+  EXPECT_REFUSED_UNCHANGED(create(prod), StatusCode::kFailedPrecondition,
                            "a sensitive value goes only to a sensitive parameter");
   ASSERT_TRUE(ConfigureParameter(kObjectProject, "Conn", "plain").ok());
   ASSERT_TRUE(ConfigureParameter(kObjectPackage, "Rows", "Rows", "R").ok());
-  EXPECT_REFUSED_UNCHANGED(create(prod), Code::kFailedPrecondition,
+  EXPECT_REFUSED_UNCHANGED(create(prod), StatusCode::kFailedPrecondition,
                            "of type String in environment 'Prod'");
   // Another project's reference is not this one's.
-  EXPECT_REFUSED_UNCHANGED(create(prod + 1000), Code::kNotFound, "environment reference");
+  EXPECT_REFUSED_UNCHANGED(create(prod + 1000), StatusCode::kNotFound, "environment reference");
 }
 
 TEST_P(EnvironmentsTest, AnAbsoluteReferenceUsesAnEnvironmentOfAnotherFolder) {
@@ -318,7 +318,7 @@ TEST_P(EnvironmentsTest, AnAbsoluteReferenceUsesAnEnvironmentOfAnotherFolder) {
                              return CreateEnvironmentReference(t, admin_, "F", "P", "Common",
                                                                std::nullopt);
                            }).status(),
-                           Code::kNotFound, "environment 'Common' in folder 'F'");
+                           StatusCode::kNotFound, "environment 'Common' in folder 'F'");
   const std::int64_t ref = Reference("Common", "Shared");
   ASSERT_TRUE(ConfigureParameter(kObjectProject, "Conn", "Conn", "R").ok());
   auto id = Create(ref);
@@ -405,17 +405,17 @@ TEST_P(EnvironmentsTest, ValidationFindsWhatAnExecutionWouldBeRefusedForAndCreat
 
   // Bad calls are refused and change nothing.
   EXPECT_REFUSED_UNCHANGED(validate(std::nullopt, "X", std::nullopt, admin_).status(),
-                           Code::kInvalidArgument, "environment_scope");
+                           StatusCode::kInvalidArgument, "environment_scope");
   EXPECT_REFUSED_UNCHANGED(validate(std::nullopt, "S", std::nullopt, admin_).status(),
-                           Code::kInvalidArgument, "needs reference_id");
+                           StatusCode::kInvalidArgument, "needs reference_id");
   EXPECT_REFUSED_UNCHANGED(validate(std::nullopt, "S", prod + 100, admin_).status(),
-                           Code::kNotFound, "does not belong to this project");
+                           StatusCode::kNotFound, "does not belong to this project");
   EXPECT_REFUSED_UNCHANGED(validate("Child.dtsx", "A", std::nullopt, admin_).status(),
-                           Code::kFailedPrecondition, "not an entry-point package");
+                           StatusCode::kFailedPrecondition, "not an entry-point package");
   EXPECT_REFUSED_UNCHANGED(validate("Nope.dtsx", "A", std::nullopt, admin_).status(),
-                           Code::kNotFound, "list_packages");
+                           StatusCode::kNotFound, "list_packages");
   EXPECT_REFUSED_UNCHANGED(validate(std::nullopt, "A", std::nullopt, reader_).status(),
-                           Code::kPermissionDenied, "ssis_cluster_executor");
+                           StatusCode::kPermissionDenied, "ssis_cluster_executor");
 }
 
 }  // namespace
@@ -449,31 +449,31 @@ TEST_P(EnvironmentsTest, DescriptionsOfVariablesEnvironmentsAndFoldersChangeInPl
                              return SetEnvironmentVariableType(t, admin_, "F", "Prod", "Batch",
                                                                "Boolean");
                            }),
-                           Code::kInvalidArgument, "Boolean");
+                           StatusCode::kInvalidArgument, "Boolean");
   EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) {
                              return SetEnvironmentVariableProperty(t, admin_, "F", "Prod", "Batch",
                                                                    "Sensitive", "1");
                            }),
-                           Code::kInvalidArgument, "use Description");
+                           StatusCode::kInvalidArgument, "use Description");
   EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) {
                              return SetEnvironmentProperty(t, admin_, "F", "Prod", "Description",
                                                            std::string(2000, 'd'));
                            }),
-                           Code::kInvalidArgument, "property_value");
+                           StatusCode::kInvalidArgument, "property_value");
   EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) {
                              return SetEnvironmentProperty(t, admin_, "F", "Nope", "Description",
                                                            "x");
                            }),
-                           Code::kNotFound, "create it first");
+                           StatusCode::kNotFound, "create it first");
   EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) { return SetFolderDescription(t, admin_, "Nope", "x"); }),
-                           Code::kNotFound, "create_folder");
+                           StatusCode::kNotFound, "create_folder");
   EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) { return SetFolderDescription(t, reader_, "F", "x"); }),
-                           Code::kPermissionDenied, "ssis_admin");
+                           StatusCode::kPermissionDenied, "ssis_admin");
   EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) {
                              return SetEnvironmentVariableProperty(t, executor_, "F", "Prod",
                                                                    "Batch", "Description", "x");
                            }),
-                           Code::kPermissionDenied, "ssis_admin");
+                           StatusCode::kPermissionDenied, "ssis_admin");
 }
 
 INSTANTIATE_TEST_SUITE_P(Storage, EnvironmentsTest, ::testing::ValuesIn(Backends()),

@@ -12,7 +12,7 @@
 namespace scaleout::core::catalog::testing {
 namespace {
 
-using Code = sdk::StatusCode;
+using StatusCode = sdk::StatusCode;
 
 class ProjectVersionsTest : public CatalogTest {
  protected:
@@ -88,7 +88,7 @@ TEST_P(ProjectVersionsTest, ARestoredVersionIsWhatNewExecutionsRun) {
                 return SetExecutionParameterValue(t, admin_, outdated, 30, "Rows", "1");
               }).ok());
   EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) { return StartExecution(t, admin_, outdated); }),
-                           Code::kFailedPrecondition, "redeployed or restored");
+                           StatusCode::kFailedPrecondition, "redeployed or restored");
   // Back to version 2, and a new deploy after that is version 3 as usual.
   ASSERT_TRUE(Restore(v2).ok());
   EXPECT_TRUE(Versions(admin_)[0].current);
@@ -127,35 +127,35 @@ TEST_P(ProjectVersionsTest, AVersionComesBackAsItWasDeployedWithoutSensitiveDefa
   again.project_name = "Copy";
   ASSERT_TRUE(TxR<DeployResult>([&](Txn& t) { return DeployProject(t, admin_, again); }).ok());
 
-  EXPECT_EQ(get(424242, reader_).status().code(), Code::kNotFound);
+  EXPECT_EQ(get(424242, reader_).status().code(), StatusCode::kNotFound);
   const Caller nobody{"nobody", {}};
-  EXPECT_EQ(get(std::nullopt, nobody).status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(get(std::nullopt, nobody).status().code(), StatusCode::kPermissionDenied);
 }
 
 TEST_P(ProjectVersionsTest, RefusalsChangeNothing) {
   DeployTwo();
   const std::int64_t v1 = Versions(admin_)[1].object_version_lsn;
-  EXPECT_REFUSED_UNCHANGED(Restore(v1, &reader_), Code::kPermissionDenied, "ssis_admin");
-  EXPECT_REFUSED_UNCHANGED(Restore(v1, &executor_), Code::kPermissionDenied, "ssis_admin");
-  EXPECT_REFUSED_UNCHANGED(Restore(424242), Code::kNotFound, "has no version 424242");
-  EXPECT_REFUSED_UNCHANGED(Restore(v1, nullptr, "Nope"), Code::kNotFound, "deploy_project");
+  EXPECT_REFUSED_UNCHANGED(Restore(v1, &reader_), StatusCode::kPermissionDenied, "ssis_admin");
+  EXPECT_REFUSED_UNCHANGED(Restore(v1, &executor_), StatusCode::kPermissionDenied, "ssis_admin");
+  EXPECT_REFUSED_UNCHANGED(Restore(424242), StatusCode::kNotFound, "has no version 424242");
+  EXPECT_REFUSED_UNCHANGED(Restore(v1, nullptr, "Nope"), StatusCode::kNotFound, "deploy_project");
   // A version of another project is not this one's.
   ProjectDeployment other = NextVersion({});
   other.project_name = "Q";
   auto q = TxR<DeployResult>([&](Txn& t) { return DeployProject(t, admin_, other); });
   ASSERT_TRUE(q.ok());
-  EXPECT_REFUSED_UNCHANGED(Restore(q->object_version_lsn), Code::kNotFound, "has no version");
+  EXPECT_REFUSED_UNCHANGED(Restore(q->object_version_lsn), StatusCode::kNotFound, "has no version");
   EXPECT_EQ(TxR<std::vector<ProjectVersion>>(
                 [&](Txn& t) { return ListProjectVersions(t, reader_, "F", "Nope"); })
                 .status()
                 .code(),
-            Code::kNotFound);
+            StatusCode::kNotFound);
   const Caller nobody{"nobody", {}};
   EXPECT_EQ(TxR<std::vector<ProjectVersion>>(
                 [&](Txn& t) { return ListProjectVersions(t, nobody, "F", "P"); })
                 .status()
                 .code(),
-            Code::kPermissionDenied);
+            StatusCode::kPermissionDenied);
 }
 
 TEST_P(ProjectVersionsTest, TheMaintenanceKeepsARestoredVersionHoweverOld) {

@@ -14,7 +14,7 @@
 namespace scaleout::core::catalog::testing {
 namespace {
 
-using Code = sdk::StatusCode;
+using StatusCode = sdk::StatusCode;
 
 class RenamesTest : public CatalogTest {
  protected:
@@ -91,17 +91,18 @@ TEST_P(RenamesTest, ARenamedFolderTakesItsSchedulesAndAbsoluteReferencesWithIt) 
   EXPECT_EQ(ConnOf(*after), "prod-db");
   EXPECT_EQ(Exec(*after).folder_name, "Finance");
   EXPECT_EQ(Exec(before).folder_name, "F");
-  EXPECT_EQ(Create("F").status().code(), Code::kNotFound);
+  EXPECT_EQ(Create("F").status().code(), StatusCode::kNotFound);
 
   ASSERT_TRUE(TxR<std::int64_t>([&](Txn& t) { return CreateFolder(t, admin_, "Other"); }).ok());
   auto rename = [&](const std::string& from, const std::string& to, const Caller& who) {
     return Tx([&](Txn& t) { return RenameFolder(t, who, from, to); });
   };
-  EXPECT_REFUSED_UNCHANGED(rename("Finance", "Other", admin_), Code::kAlreadyExists,
+  EXPECT_REFUSED_UNCHANGED(rename("Finance", "Other", admin_), StatusCode::kAlreadyExists,
                            "exists already");
-  EXPECT_REFUSED_UNCHANGED(rename("Nope", "X", admin_), Code::kNotFound, "create_folder");
-  EXPECT_REFUSED_UNCHANGED(rename("Finance", "", admin_), Code::kInvalidArgument, "new_name");
-  EXPECT_REFUSED_UNCHANGED(rename("Finance", "X", reader_), Code::kPermissionDenied, "ssis_admin");
+  EXPECT_REFUSED_UNCHANGED(rename("Nope", "X", admin_), StatusCode::kNotFound, "create_folder");
+  EXPECT_REFUSED_UNCHANGED(rename("Finance", "", admin_), StatusCode::kInvalidArgument, "new_name");
+  EXPECT_REFUSED_UNCHANGED(rename("Finance", "X", reader_), StatusCode::kPermissionDenied,
+                           "ssis_admin");
 }
 
 TEST_P(RenamesTest, ARenamedEnvironmentKeepsTheReferencesToIt) {
@@ -122,11 +123,12 @@ TEST_P(RenamesTest, ARenamedEnvironmentKeepsTheReferencesToIt) {
   auto rename = [&](const std::string& from, const std::string& to) {
     return Tx([&](Txn& t) { return RenameEnvironment(t, admin_, "F", from, to); });
   };
-  EXPECT_REFUSED_UNCHANGED(rename("Production", "Test"), Code::kAlreadyExists, "exists already");
-  EXPECT_REFUSED_UNCHANGED(rename("Nope", "X"), Code::kNotFound, "create it first");
+  EXPECT_REFUSED_UNCHANGED(rename("Production", "Test"), StatusCode::kAlreadyExists,
+                           "exists already");
+  EXPECT_REFUSED_UNCHANGED(rename("Nope", "X"), StatusCode::kNotFound, "create it first");
   EXPECT_REFUSED_UNCHANGED(
       Tx([&](Txn& t) { return RenameEnvironment(t, executor_, "F", "Test", "X"); }),
-      Code::kPermissionDenied, "ssis_admin");
+      StatusCode::kPermissionDenied, "ssis_admin");
 }
 
 TEST_P(RenamesTest, AMovedProjectTakesItsSchedulesAndResolvesRelativeReferencesInItsNewFolder) {
@@ -137,10 +139,10 @@ TEST_P(RenamesTest, AMovedProjectTakesItsSchedulesAndResolvesRelativeReferencesI
   };
   ASSERT_TRUE(move("F", "G", admin_).ok());
   EXPECT_EQ(ScheduleFolder(), "G");
-  EXPECT_EQ(Create("F").status().code(), Code::kNotFound);
+  EXPECT_EQ(Create("F").status().code(), StatusCode::kNotFound);
   // The relative reference now names G's Prod, which does not exist yet.
   auto missing = Create("G");
-  EXPECT_EQ(missing.status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(missing.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(missing.status().message(), ::testing::HasSubstr("no longer exists"));
   ASSERT_TRUE(
       TxR<std::int64_t>([&](Txn& t) { return CreateEnvironment(t, admin_, "G", "Prod"); }).ok());
@@ -155,10 +157,10 @@ TEST_P(RenamesTest, AMovedProjectTakesItsSchedulesAndResolvesRelativeReferencesI
   // Back to F, where a project of the same name now blocks the way.
   const ProjectDeployment other = NextVersion({});  // deploys F/P again: a new project
   ASSERT_TRUE(TxR<DeployResult>([&](Txn& t) { return DeployProject(t, admin_, other); }).ok());
-  EXPECT_REFUSED_UNCHANGED(move("G", "F", admin_), Code::kAlreadyExists, "has a project 'P'");
-  EXPECT_REFUSED_UNCHANGED(move("G", "Nope", admin_), Code::kNotFound, "create_folder");
-  EXPECT_REFUSED_UNCHANGED(move("Nope", "F", admin_), Code::kNotFound, "does not exist");
-  EXPECT_REFUSED_UNCHANGED(move("G", "F", reader_), Code::kPermissionDenied, "ssis_admin");
+  EXPECT_REFUSED_UNCHANGED(move("G", "F", admin_), StatusCode::kAlreadyExists, "has a project 'P'");
+  EXPECT_REFUSED_UNCHANGED(move("G", "Nope", admin_), StatusCode::kNotFound, "create_folder");
+  EXPECT_REFUSED_UNCHANGED(move("Nope", "F", admin_), StatusCode::kNotFound, "does not exist");
+  EXPECT_REFUSED_UNCHANGED(move("G", "F", reader_), StatusCode::kPermissionDenied, "ssis_admin");
 }
 
 INSTANTIATE_TEST_SUITE_P(Storage, RenamesTest, ::testing::ValuesIn(Backends()),

@@ -18,7 +18,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
-using Code = sdk::StatusCode;
+using StatusCode = sdk::StatusCode;
 
 // ---- the key and its seal -----------------------------------------------------------------------
 
@@ -49,7 +49,7 @@ TEST(CatalogKeyTest, BadKeyFilesAreRefusedSayingWhy) {
   EXPECT_THAT(
       CatalogKey::Parse("scaleout-catalog-key 1 " + std::string(64, 'g')).status().message(),
       HasSubstr("not hex"));
-  EXPECT_EQ(CatalogKey::Parse("").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(CatalogKey::Parse("").status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(CatalogKeyTest, EachAlgorithmSealsAndOpens) {
@@ -85,7 +85,7 @@ TEST(CatalogKeyTest, AnotherKeyOrADamagedValueDoesNotOpen) {
   ASSERT_EQ(sealed.back() == '=', false);
 
   auto wrong = other->Open(sealed);
-  EXPECT_EQ(wrong.status().code(), Code::kDataLoss);
+  EXPECT_EQ(wrong.status().code(), StatusCode::kDataLoss);
   EXPECT_THAT(wrong.status().message(), HasSubstr(key->id()));
   EXPECT_THAT(wrong.status().message(), HasSubstr(other->id()));
 
@@ -96,18 +96,18 @@ TEST(CatalogKeyTest, AnotherKeyOrADamagedValueDoesNotOpen) {
     damaged[i] = damaged[i] == 'A' ? 'B' : 'A';
     if (damaged == sealed) continue;
     auto opened = key->Open(damaged);
-    EXPECT_EQ(opened.status().code(), Code::kDataLoss) << "position " << i;
+    EXPECT_EQ(opened.status().code(), StatusCode::kDataLoss) << "position " << i;
   }
   // A value sealed with one algorithm does not open as another.
   std::string relabeled = sealed;
   relabeled.replace(0, 7, "AES_128");
-  EXPECT_EQ(key->Open(relabeled).status().code(), Code::kDataLoss);
+  EXPECT_EQ(key->Open(relabeled).status().code(), StatusCode::kDataLoss);
   const std::string id = key->id();
   for (const std::string& bad :
        {std::string(), std::string("plain text"), "AES_256:" + id, "DES:" + id + ":AAAA",
         "AES_256:" + id + ":!!!!", "AES_256:" + id + ":QUJD"}) {
     auto opened = key->Open(bad);
-    EXPECT_EQ(opened.status().code(), Code::kDataLoss) << bad;
+    EXPECT_EQ(opened.status().code(), StatusCode::kDataLoss) << bad;
   }
 }
 
@@ -206,13 +206,13 @@ TEST_P(SensitiveValuesTest, EveryStoredSensitiveValueIsSealedAndTheClaimOpensIt)
 TEST_P(SensitiveValuesTest, WithoutTheKeySensitiveWritesAreRefusedAndChangeNothing) {
   SetUpSecrets();
   txn_key_ = nullptr;
-  EXPECT_REFUSED_UNCHANGED(SetEnvSecret("x"), Code::kFailedPrecondition, "catalog key");
-  EXPECT_REFUSED_UNCHANGED(ConfigurePassword("x"), Code::kFailedPrecondition, "catalog key");
+  EXPECT_REFUSED_UNCHANGED(SetEnvSecret("x"), StatusCode::kFailedPrecondition, "catalog key");
+  EXPECT_REFUSED_UNCHANGED(ConfigurePassword("x"), StatusCode::kFailedPrecondition, "catalog key");
   EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) {
                              return CreateEnvironmentVariable(t, admin_, "F", "Prod", "New",
                                                               "String", true, "x");
                            }),
-                           Code::kFailedPrecondition, "catalog key");
+                           StatusCode::kFailedPrecondition, "catalog key");
   ParameterSpec secret;
   secret.name = "Password";
   secret.default_value = "v2-secret";
@@ -220,7 +220,7 @@ TEST_P(SensitiveValuesTest, WithoutTheKeySensitiveWritesAreRefusedAndChangeNothi
   const ProjectDeployment d = NextVersion({secret});
   EXPECT_REFUSED_UNCHANGED(
       TxR<DeployResult>([&](Txn& t) { return DeployProject(t, admin_, d); }).status(),
-      Code::kFailedPrecondition, "catalog key");
+      StatusCode::kFailedPrecondition, "catalog key");
   // Plain values need no key.
   EXPECT_TRUE(Tx([&](Txn& t) {
                 return SetEnvironmentVariableValue(t, admin_, "F", "Prod", "Server", "other");
@@ -247,28 +247,30 @@ TEST_P(SensitiveValuesTest, ProtectingAVariableSealsItsValueAndUnprotectingOpens
   ASSERT_TRUE(protect("DbPassword", false).ok());
   EXPECT_EQ(Snapshot(), before);
   txn_key_ = nullptr;
-  EXPECT_REFUSED_UNCHANGED(protect("DbPassword", true), Code::kFailedPrecondition, "catalog key");
-  EXPECT_REFUSED_UNCHANGED(protect("Server", false), Code::kFailedPrecondition, "catalog key");
+  EXPECT_REFUSED_UNCHANGED(protect("DbPassword", true), StatusCode::kFailedPrecondition,
+                           "catalog key");
+  EXPECT_REFUSED_UNCHANGED(protect("Server", false), StatusCode::kFailedPrecondition,
+                           "catalog key");
   txn_key_ = &key_;
-  EXPECT_REFUSED_UNCHANGED(protect("Nope", true), Code::kNotFound, "has no variable 'Nope'");
+  EXPECT_REFUSED_UNCHANGED(protect("Nope", true), StatusCode::kNotFound, "has no variable 'Nope'");
   EXPECT_REFUSED_UNCHANGED(Tx([&](Txn& t) {
                              return SetEnvironmentVariableProtection(t, reader_, "F", "Prod",
                                                                      "Server", false);
                            }),
-                           Code::kPermissionDenied, "ssis_admin");
+                           StatusCode::kPermissionDenied, "ssis_admin");
   // A sealed value's type is checked on its plaintext and it stays sealed.
   auto retype = [&](const std::string& name, const std::string& type) {
     return Tx(
         [&](Txn& t) { return SetEnvironmentVariableType(t, admin_, "F", "Prod", name, type); });
   };
-  EXPECT_REFUSED_UNCHANGED(retype("Server", "Int32"), Code::kInvalidArgument,
+  EXPECT_REFUSED_UNCHANGED(retype("Server", "Int32"), StatusCode::kInvalidArgument,
                            "set its value first");
   ASSERT_TRUE(Tx([&](Txn& t) {
                 return SetEnvironmentVariableValue(t, admin_, "F", "Prod", "Server", "42");
               }).ok());
   ASSERT_TRUE(retype("Server", "Int32").ok());
   EXPECT_THAT(Snapshot(), Not(HasSubstr("'42'")));
-  EXPECT_REFUSED_UNCHANGED(retype("Server", "Int128"), Code::kInvalidArgument, "not known");
+  EXPECT_REFUSED_UNCHANGED(retype("Server", "Int128"), StatusCode::kInvalidArgument, "not known");
 }
 
 TEST_P(SensitiveValuesTest, ChangingTheAlgorithmSealsEveryValueAgain) {
@@ -292,8 +294,8 @@ TEST_P(SensitiveValuesTest, ChangingTheAlgorithmSealsEveryValueAgain) {
   EXPECT_THAT(Snapshot(), Not(HasSubstr("AES_256:" + key_.id())));
   EXPECT_EQ(ClaimedPassword(ref), "env-secret-3");
 
-  EXPECT_REFUSED_UNCHANGED(configure("TRIPLE_DES"), Code::kInvalidArgument, "AES_256");
-  EXPECT_REFUSED_UNCHANGED(configure("AES_512"), Code::kInvalidArgument, "AES_128");
+  EXPECT_REFUSED_UNCHANGED(configure("TRIPLE_DES"), StatusCode::kInvalidArgument, "AES_256");
+  EXPECT_REFUSED_UNCHANGED(configure("AES_512"), StatusCode::kInvalidArgument, "AES_128");
 }
 
 TEST_P(SensitiveValuesTest, AValueThatDoesNotOpenRefusesTheChangeAndNothingIsSealedAgain) {
@@ -306,7 +308,7 @@ TEST_P(SensitiveValuesTest, AValueThatDoesNotOpenRefusesTheChangeAndNothingIsSea
                   .ok());
   EXPECT_REFUSED_UNCHANGED(
       Tx([&](Txn& t) { return ConfigureCatalog(t, admin_, "ENCRYPTION_ALGORITHM", "AES_192"); }),
-      Code::kDataLoss, "damaged");
+      StatusCode::kDataLoss, "damaged");
 }
 
 TEST_P(SensitiveValuesTest, TheMasterSealsWhatAnOlderCatalogKeptInPlaintextOnce) {
@@ -345,7 +347,7 @@ TEST_P(SensitiveValuesTest, TheMasterSealsWhatAnOlderCatalogKeptInPlaintextOnce)
   // Another key is refused, naming both.
   auto other = CatalogKey::Generate().value();
   auto refused = protect(other);
-  EXPECT_EQ(refused.status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(refused.status().message(), HasSubstr(key_.id()));
   EXPECT_THAT(refused.status().message(), HasSubstr(other.id()));
   EXPECT_EQ(Snapshot(), before);
@@ -364,7 +366,7 @@ TEST_P(SensitiveValuesTest, RotatingTheKeySealsEveryValueWithTheNewOneAndKeepsIt
   };
   // Only from the key the values are sealed with.
   const CatalogKey stranger = CatalogKey::Generate().value();
-  EXPECT_REFUSED_UNCHANGED(rotate(stranger).status(), Code::kFailedPrecondition, key_.id());
+  EXPECT_REFUSED_UNCHANGED(rotate(stranger).status(), StatusCode::kFailedPrecondition, key_.id());
 
   auto rotated = rotate(key_);
   ASSERT_TRUE(rotated.ok()) << rotated.status().ToString();
@@ -377,7 +379,7 @@ TEST_P(SensitiveValuesTest, RotatingTheKeySealsEveryValueWithTheNewOneAndKeepsIt
   // through the new one open the values.
   EXPECT_EQ(
       TxR<ProtectResult>([&](Txn& t) { return ProtectSensitiveValues(t, key_); }).status().code(),
-      Code::kFailedPrecondition);
+      StatusCode::kFailedPrecondition);
   txn_key_ = &next;
   worker_ = AddWorker('a', true, 100);
   EXPECT_EQ(ClaimedPassword(), "configured-secret");
@@ -410,7 +412,7 @@ TEST_P(SensitiveValuesTest, RotatingTheKeySealsEveryValueWithTheNewOneAndKeepsIt
   EXPECT_REFUSED_UNCHANGED(TxR<std::vector<ClaimedTask>>([&](Txn& t) {
                              return ClaimTasks(t, worker_, 1, 60000);
                            }).status(),
-                           Code::kFailedPrecondition, "catalog key");
+                           StatusCode::kFailedPrecondition, "catalog key");
   EXPECT_EQ(Exec(later).status, ExecutionStatus::kPending);
 }
 
@@ -419,7 +421,7 @@ TEST_P(SensitiveValuesTest, ValuesOfAnotherKeyWithTheRecordOfItLostAreNotSealedA
   const CatalogKey other = CatalogKey::Generate().value();
   EXPECT_REFUSED_UNCHANGED(
       TxR<ProtectResult>([&](Txn& t) { return ProtectSensitiveValues(t, other); }).status(),
-      Code::kFailedPrecondition, "sealed with catalog key " + key_.id());
+      StatusCode::kFailedPrecondition, "sealed with catalog key " + key_.id());
   EXPECT_TRUE(TxR<ProtectResult>([&](Txn& t) { return ProtectSensitiveValues(t, key_); }).ok());
 }
 

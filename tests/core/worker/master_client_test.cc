@@ -50,11 +50,6 @@ class FakeMaster final : public sdk::RequestHandler {
   std::vector<std::unique_ptr<sdk::Responder>> held;
 };
 
-class AdmitAll final : public sdk::PeerAuthenticator {
- public:
-  sdk::Status Admit(const sdk::PeerIdentity&) const noexcept override { return sdk::Status::Ok(); }
-};
-
 class MasterClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -105,7 +100,7 @@ class MasterClientTest : public ::testing::Test {
   sdk::ConfigView::Map empty_;
   host::PluginPtr<sdk::Transport> transport_;
   test::TempDir dir_;
-  AdmitAll admit_;
+  test::AdmitAll admit_;
   FakeMaster a_;
   FakeMaster b_;
   std::unique_ptr<sdk::Server> a_server_;

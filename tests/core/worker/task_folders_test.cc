@@ -26,7 +26,7 @@ using ::testing::IsEmpty;
 
 constexpr milliseconds kRetention{24LL * 3'600'000};  // one day
 
-void SetMtime(const fs::path& path, std::int64_t unix_ms) {
+void SetFolderMtime(const fs::path& path, std::int64_t unix_ms) {
   ASSERT_TRUE(SetModificationTime(path, unix_ms)) << path;
 }
 
@@ -63,8 +63,8 @@ class TaskFoldersTest : public ::testing::Test {
     std::string id = NewGuid();
     fs::create_directories(root_ / id);
     std::ofstream(root_ / id / "task.log") << "started\nsucceeded\n";
-    SetMtime(root_ / id / "task.log", unix_ms);
-    SetMtime(root_ / id, unix_ms);
+    SetFolderMtime(root_ / id / "task.log", unix_ms);
+    SetFolderMtime(root_ / id, unix_ms);
     return id;
   }
 
@@ -79,20 +79,20 @@ TEST_F(TaskFoldersTest, FindsOnlyTaskFoldersUnchangedForTheRetention) {
   (void)TaskFolder(DaysAgo(0.5));  // changed within the retention
   // The folder is old but its log was written recently (a long task's end).
   const std::string log_recent = TaskFolder(DaysAgo(2));
-  SetMtime(root_ / log_recent / "task.log", DaysAgo(0.1));
-  SetMtime(root_ / log_recent, DaysAgo(2));
+  SetFolderMtime(root_ / log_recent / "task.log", DaysAgo(0.1));
+  SetFolderMtime(root_ / log_recent, DaysAgo(2));
   // Not task folders: a folder without a GUID name, a file with one, and a
   // link with one pointing at an old folder outside TasksRootFolder.
   fs::create_directories(root_ / "operator-notes");
-  SetMtime(root_ / "operator-notes", DaysAgo(30));
+  SetFolderMtime(root_ / "operator-notes", DaysAgo(30));
   const std::string file_id = NewGuid();
   std::ofstream(root_ / file_id) << "x";
-  SetMtime(root_ / file_id, DaysAgo(30));
+  SetFolderMtime(root_ / file_id, DaysAgo(30));
   fs::create_directories(base_ / "elsewhere");
-  SetMtime(base_ / "elsewhere", DaysAgo(30));
+  SetFolderMtime(base_ / "elsewhere", DaysAgo(30));
   const std::string link_id = NewGuid();
   fs::create_directory_symlink(base_ / "elsewhere", root_ / link_id);
-  SetMtime(root_ / link_id, DaysAgo(30));
+  SetFolderMtime(root_ / link_id, DaysAgo(30));
 
   EXPECT_THAT(janitor.FindExpired(), ElementsAre(old));
 
@@ -105,7 +105,7 @@ TEST_F(TaskFoldersTest, DetachedFoldersAreDeletedWithTheirContents) {
   const std::string old = TaskFolder(DaysAgo(3));
   fs::create_directories(root_ / old / "out" / "deep");
   std::ofstream(root_ / old / "out" / "deep" / "data.csv") << "1,2\n";
-  SetMtime(root_ / old, DaysAgo(3));
+  SetFolderMtime(root_ / old, DaysAgo(3));
   const std::string kept = TaskFolder(DaysAgo(0));
 
   ASSERT_TRUE(janitor.Detach(old));

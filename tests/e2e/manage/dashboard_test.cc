@@ -15,10 +15,6 @@ using nlohmann::json;
 const std::filesystem::path kDashboardDir =
     std::filesystem::path(SCALEOUT_TEST_SOURCE_DIR) / "web" / "dashboard";
 
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 class DashboardEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(master_.started()); }

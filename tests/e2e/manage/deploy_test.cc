@@ -9,10 +9,6 @@ namespace {
 
 using nlohmann::json;
 
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 class ManageDeployTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -28,10 +28,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 struct TerminalRun {
   int exit_code = -1;
   std::string terminal;  // what the program wrote to its stderr (the terminal)

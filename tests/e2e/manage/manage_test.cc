@@ -12,10 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 class ManageTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(master_.started()); }

@@ -16,10 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 TEST(ManageScheduleTest, AOneSecondScheduleFiresAndItsExecutionsStart) {
   MasterProcess master;
   ASSERT_TRUE(master.started());
