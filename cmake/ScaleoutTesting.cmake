@@ -1,5 +1,5 @@
 # scaleout_add_test(NAME <name> SOURCES <src...> [LIBRARIES <lib...>] [LABELS <label...>]
-#                   [TIMEOUT <seconds>] [SERIAL] [PROCESSORS <n>])
+#                   [TIMEOUT <seconds>] [SERIAL] [PROCESSORS <n>] [POSTGRES])
 #
 # Builds one GoogleTest executable and registers each of its tests with CTest.
 # Tests learn where the build put things through compile definitions:
@@ -11,7 +11,9 @@
 # CTest runs them alone. PROCESSORS <n> marks tests that keep n cores busy
 # (a master, workers and task hosts): `ctest -j N` runs them beside other
 # tests while the sum stays within N, so tests that mostly wait for their
-# processes overlap instead of queueing.
+# processes overlap instead of queueing. POSTGRES marks tests that use the
+# PostgreSQL test server: they require the run's shared server (the
+# scaleout_postgres fixture, tests/support/CMakeLists.txt) and attach to it.
 #
 # GoogleTest and GoogleMock are precompiled once (target scaleout_test_pch)
 # and the header is reused by every test executable (SCALEOUT_TEST_PCH). It is
@@ -56,7 +58,8 @@ function(_scaleout_test_pch_donor)
 endfunction()
 
 function(scaleout_add_test)
-  cmake_parse_arguments(T "SERIAL" "NAME;TIMEOUT;PROCESSORS" "SOURCES;LIBRARIES;LABELS" ${ARGN})
+  cmake_parse_arguments(T "SERIAL;POSTGRES" "NAME;TIMEOUT;PROCESSORS" "SOURCES;LIBRARIES;LABELS"
+                        ${ARGN})
   if(NOT T_NAME OR NOT T_SOURCES)
     message(FATAL_ERROR "scaleout_add_test: NAME and SOURCES are required")
   endif()
@@ -83,6 +86,10 @@ function(scaleout_add_test)
   endif()
   if(T_PROCESSORS)
     list(APPEND props PROCESSORS ${T_PROCESSORS})
+  endif()
+  if(T_POSTGRES)
+    list(APPEND props FIXTURES_REQUIRED scaleout_postgres
+         ENVIRONMENT "SCALEOUT_TEST_POSTGRES_STATE=${SCALEOUT_TEST_POSTGRES_STATE}")
   endif()
   gtest_discover_tests(${T_NAME} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
                        PROPERTIES ${props})

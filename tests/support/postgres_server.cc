@@ -23,10 +23,13 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
 #include <vector>
+
+#include "tests/support/test_util.h"
 
 extern char** environ;
 
@@ -329,7 +332,7 @@ Status PostgresServer::Launch() {
       pid_, Spawn({(bin_dir_ / "postgres").string(), "-D", (root_ / "data").string(), "-p",
                    std::to_string(port_), "-c", "listen_addresses=127.0.0.1", "-c",
                    "unix_socket_directories=" + root_.string(), "-c", "fsync=on", "-c",
-                   "shared_buffers=16MB", "-c", "max_connections=50"},
+                   "shared_buffers=16MB", "-c", "max_connections=200"},
                   account, root_ / "server.out", root_ / "server.log", root_, true));
   Status ready = WaitReady();
   if (!ready.ok()) Stop();
@@ -363,6 +366,10 @@ Status PostgresServer::WaitReady() {
 std::string PostgresServer::LogTail() const { return Tail(ReadAll(root_ / "server.log")); }
 
 PostgresServer::~PostgresServer() {
+  if (!owned_) {
+    DropCreatedDatabases();
+    return;
+  }
   // The data is thrown away, so skip the shutdown checkpoint (seconds of
   // fsync on a busy disk): immediate shutdown.
   Signal(SIGQUIT);
@@ -372,8 +379,27 @@ PostgresServer::~PostgresServer() {
 
 void PostgresServer::Stop() { Signal(SIGINT); }  // fast shutdown: ends sessions, checkpoints
 
+void PostgresServer::DropCreatedDatabases() {
+  if (created_.empty() || pid_ <= 0) return;
+  // One psql for all: each -c runs on its own (DROP DATABASE refuses a
+  // transaction block); FORCE ends sessions a test left open.
+  std::vector<std::string> args = {
+      (bin_dir_ / "psql").string(), "-X", "-q",       "-h", root_.string(), "-p",
+      std::to_string(port_),        "-U", "postgres", "-d", "postgres"};
+  for (const std::string& name : created_) {
+    args.push_back("-c");
+    args.push_back("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+  }
+  created_.clear();
+  const Account account{switch_user_, run_uid_, run_gid_};
+  TempDir logs;
+  GiveTo(logs.path(), account);
+  // Best effort: the run's server removes every database when it stops.
+  (void)RunTool(args, account, logs.path() / "drop", logs.path());
+}
+
 void PostgresServer::Signal(int signal) {
-  if (pid_ <= 0) return;
+  if (pid_ <= 0 || !owned_) return;
   kill(pid_, signal);
   WaitExit(pid_);
   pid_ = -1;
@@ -389,7 +415,9 @@ std::string PostgresServer::ConnectionString(std::string_view database,
 Result<std::string> PostgresServer::Psql(std::string_view sql, std::string_view database) const {
   if (pid_ <= 0) return Status::FailedPrecondition("the PostgreSQL test server is not running");
   static std::atomic<int> counter{0};
-  const fs::path log = root_ / ("psql-" + std::to_string(++counter));
+  // The pid too: the processes of a test run share an attached server's folder.
+  const fs::path log =
+      root_ / ("psql-" + std::to_string(getpid()) + "-" + std::to_string(++counter));
   const Account account{switch_user_, run_uid_, run_gid_};
   Status ran = RunTool({(bin_dir_ / "psql").string(), "-X", "-q", "-A", "-t", "-v",
                         "ON_ERROR_STOP=1", "-h", root_.string(), "-p", std::to_string(port_), "-U",
@@ -405,9 +433,63 @@ Result<std::string> PostgresServer::Psql(std::string_view sql, std::string_view 
 }
 
 Result<std::string> PostgresServer::CreateDatabase(std::string_view prefix) {
-  const std::string name = std::string(prefix) + "_" + std::to_string(++next_database_);
+  std::string name = std::string(prefix) + "_";
+  if (!owned_) name += std::to_string(getpid()) + "_";
+  name += std::to_string(++next_database_);
   SCALEOUT_RETURN_IF_ERROR(Psql("CREATE DATABASE " + name + " OWNER " + user_).status());
+  if (!owned_) created_.push_back(name);
   return name;
+}
+
+Status PostgresServer::WriteState(const fs::path& state, pid_t keeper) const {
+  if (pid_ <= 0) return Status::FailedPrecondition("the PostgreSQL test server is not running");
+  const fs::path aside = state.string() + ".tmp-" + std::to_string(getpid());
+  {
+    std::ofstream out(aside, std::ios::trunc);
+    out << "bin_dir=" << bin_dir_.string() << "\nroot=" << root_.string() << "\nport=" << port_
+        << "\nserver_pid=" << pid_ << "\nkeeper_pid=" << keeper
+        << "\nswitch_user=" << (switch_user_ ? 1 : 0) << "\nuid=" << run_uid_
+        << "\ngid=" << run_gid_ << "\n";
+    if (!out.flush()) return Status::Internal("cannot write " + aside.string());
+  }
+  std::error_code ec;
+  fs::rename(aside, state, ec);
+  if (ec) return Status::Internal("cannot rename " + aside.string() + ": " + ec.message());
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<PostgresServer>> PostgresServer::Attach(const fs::path& state) {
+  std::ifstream in(state);
+  if (!in) return Status::NotFound("no PostgreSQL state file " + state.string());
+  std::map<std::string, std::string> values;
+  for (std::string line; std::getline(in, line);) {
+    const std::size_t equals = line.find('=');
+    if (equals != std::string::npos) values[line.substr(0, equals)] = line.substr(equals + 1);
+  }
+  auto number = [&values](const std::string& key) -> long long {
+    const std::string& text = values[key];
+    char* end = nullptr;
+    const long long value = std::strtoll(text.c_str(), &end, 10);
+    return text.empty() || *end != '\0' ? -1 : value;
+  };
+  std::unique_ptr<PostgresServer> server(new PostgresServer());
+  server->owned_ = false;
+  server->bin_dir_ = values["bin_dir"];
+  server->root_ = values["root"];
+  server->port_ = static_cast<int>(number("port"));
+  server->pid_ = static_cast<pid_t>(number("server_pid"));
+  server->switch_user_ = number("switch_user") == 1;
+  server->run_uid_ = static_cast<uid_t>(number("uid"));
+  server->run_gid_ = static_cast<gid_t>(number("gid"));
+  if (server->bin_dir_.empty() || server->root_.empty() || server->port_ <= 0 ||
+      server->pid_ <= 0 || number("uid") < 0 || number("gid") < 0) {
+    return Status::FailedPrecondition("PostgreSQL state file " + state.string() + " is incomplete");
+  }
+  if (kill(server->pid_, 0) != 0) {
+    return Status::FailedPrecondition("the PostgreSQL server of " + state.string() + " (pid " +
+                                      std::to_string(server->pid_) + ") is gone");
+  }
+  return server;
 }
 
 Result<PostgresServer*> PostgresServer::Shared() {
@@ -415,7 +497,9 @@ Result<PostgresServer*> PostgresServer::Shared() {
   SharedSlot& slot = Slot();
   if (!slot.tried) {
     slot.tried = true;
-    Result<std::unique_ptr<PostgresServer>> started = Start();
+    const char* state = std::getenv(kStateVariable);
+    const bool shared_run = state != nullptr && *state != '\0' && fs::exists(state);
+    Result<std::unique_ptr<PostgresServer>> started = shared_run ? Attach(state) : Start();
     if (started.ok()) {
       slot.server = std::move(started).value();
     } else {

@@ -16,6 +16,14 @@
 // every later Start() copies it. The template is keyed by the server
 // binaries; a server never runs on the template itself.
 //
+// One server for a whole test run: the `scaleout_postgres_fixture` program
+// (a CTest fixture, see tests/support/CMakeLists.txt) starts a server and
+// writes its state file; with SCALEOUT_TEST_POSTGRES_STATE naming that
+// file, Shared() attaches to that server instead of starting one per test
+// process (a server's start is most of a short test's time). An attached
+// server is not this process's to stop: Stop() does nothing, and the
+// destructor drops the databases this process created.
+//
 // Thread-safety: Start() may run from any thread, but the server is tied to
 // the thread that started it (it gets SIGINT if that thread ends, so no
 // server outlives a crashed test); use a started server from any thread.
@@ -29,6 +37,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "scaleout/sdk/status.h"
 
@@ -45,15 +54,30 @@ class PostgresServer {
   // log when it would not start.
   static sdk::Result<std::unique_ptr<PostgresServer>> Start();
 
+  // The server a state file written by WriteState() describes, as a
+  // server this process does not own (see above). kNotFound when the file
+  // is missing, kFailedPrecondition when it is malformed or the server is
+  // gone.
+  static sdk::Result<std::unique_ptr<PostgresServer>> Attach(const std::filesystem::path& state);
+
+  // The environment variable naming the state file Shared() attaches to.
+  static constexpr const char* kStateVariable = "SCALEOUT_TEST_POSTGRES_STATE";
+
   // One server per test binary, started on first use and stopped when the
-  // tests end (a gtest Environment). Errors as Start().
+  // tests end (a gtest Environment); or, with kStateVariable set to a state
+  // file that exists, the run's shared server. Errors as Start() and Attach().
   static sdk::Result<PostgresServer*> Shared();
+
+  // Writes what Attach() needs to `state` (atomically: written aside, then
+  // renamed), with `keeper` as the pid that stops the server.
+  sdk::Status WriteState(const std::filesystem::path& state, pid_t keeper) const;
 
   ~PostgresServer();
   PostgresServer(const PostgresServer&) = delete;
   PostgresServer& operator=(const PostgresServer&) = delete;
 
-  // Fast shutdown, waits for the server to exit. Idempotent.
+  // Fast shutdown, waits for the server to exit. Idempotent. Does nothing
+  // to an attached server.
   void Stop();
 
   int port() const noexcept { return port_; }
@@ -61,6 +85,7 @@ class PostgresServer {
   const std::string& password() const noexcept { return password_; }
   const std::string& database() const noexcept { return database_; }
   bool running() const noexcept { return pid_ > 0; }
+  bool attached() const noexcept { return !owned_; }
 
   // A psqlODBC connection string for `database` (default: database()) as
   // user() with password(); `extra` is appended (";Key=Value").
@@ -71,7 +96,8 @@ class PostgresServer {
   sdk::Result<std::string> Psql(std::string_view sql, std::string_view database = "postgres") const;
 
   // Creates a new, empty database owned by user(), named "<prefix>_<n>"
-  // with n unique in this process, and returns its name.
+  // with n unique in this process ("<prefix>_<pid>_<n>" on an attached
+  // server, which other processes share), and returns its name.
   sdk::Result<std::string> CreateDatabase(std::string_view prefix = "scaleout");
 
  private:
@@ -84,6 +110,8 @@ class PostgresServer {
   // Sends `signal` to the server and waits for it to exit (SIGINT: fast
   // shutdown, SIGQUIT: immediate). Idempotent.
   void Signal(int signal);
+  // Drops created_ (an attached server's); best effort.
+  void DropCreatedDatabases();
   sdk::Status WaitReady();
   std::string LogTail() const;
 
@@ -95,6 +123,8 @@ class PostgresServer {
   pid_t pid_ = -1;
   int port_ = 0;
   int next_database_ = 0;
+  bool owned_ = true;                 // false: attached (see above)
+  std::vector<std::string> created_;  // databases made here, on an attached server
   std::string user_ = "scaleout";
   std::string password_ = "scaleout-test-password";
   std::string database_ = "scaleout";
