@@ -458,20 +458,41 @@ Status PostgresServer::WriteState(const fs::path& state, pid_t keeper) const {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<PostgresServer>> PostgresServer::Attach(const fs::path& state) {
+namespace {
+
+// A state file's "key=value" lines; nullopt when it cannot be read.
+std::optional<std::map<std::string, std::string>> ReadStateFile(const fs::path& state) {
   std::ifstream in(state);
-  if (!in) return Status::NotFound("no PostgreSQL state file " + state.string());
+  if (!in) return std::nullopt;
   std::map<std::string, std::string> values;
   for (std::string line; std::getline(in, line);) {
     const std::size_t equals = line.find('=');
     if (equals != std::string::npos) values[line.substr(0, equals)] = line.substr(equals + 1);
   }
-  auto number = [&values](const std::string& key) -> long long {
-    const std::string& text = values[key];
-    char* end = nullptr;
-    const long long value = std::strtoll(text.c_str(), &end, 10);
-    return text.empty() || *end != '\0' ? -1 : value;
-  };
+  return values;
+}
+
+// The whole value of `key` as a number, or -1 (missing or not a number).
+long long NumberIn(const std::map<std::string, std::string>& values, const std::string& key) {
+  const auto found = values.find(key);
+  if (found == values.end() || found->second.empty()) return -1;
+  char* end = nullptr;
+  const long long value = std::strtoll(found->second.c_str(), &end, 10);
+  return *end != '\0' ? -1 : value;
+}
+
+}  // namespace
+
+long long PostgresServer::StateNumber(const fs::path& state, const std::string& key) {
+  const auto values = ReadStateFile(state);
+  return values ? NumberIn(*values, key) : -1;
+}
+
+Result<std::unique_ptr<PostgresServer>> PostgresServer::Attach(const fs::path& state) {
+  auto read = ReadStateFile(state);
+  if (!read) return Status::NotFound("no PostgreSQL state file " + state.string());
+  std::map<std::string, std::string>& values = *read;
+  auto number = [&values](const std::string& key) { return NumberIn(values, key); };
   std::unique_ptr<PostgresServer> server(new PostgresServer());
   server->owned_ = false;
   server->bin_dir_ = values["bin_dir"];

@@ -60,6 +60,10 @@ class PostgresServer {
   // gone.
   static sdk::Result<std::unique_ptr<PostgresServer>> Attach(const std::filesystem::path& state);
 
+  // The number a state file holds under `key` ("keeper_pid", "port", ...),
+  // or -1 when the file cannot be read or the value is missing or not a number.
+  static long long StateNumber(const std::filesystem::path& state, const std::string& key);
+
   // The environment variable naming the state file Shared() attaches to.
   static constexpr const char* kStateVariable = "SCALEOUT_TEST_POSTGRES_STATE";
 

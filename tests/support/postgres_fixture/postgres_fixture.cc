@@ -28,7 +28,6 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -148,15 +147,11 @@ int Start(const fs::path& state) {
 }
 
 int Stop(const fs::path& state) {
-  std::ifstream in(state);
-  if (!in) {
+  if (!fs::exists(state)) {
     std::cout << "no shared PostgreSQL server to stop\n";
     return 0;
   }
-  pid_t keeper = -1;
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("keeper_pid=", 0) == 0) keeper = static_cast<pid_t>(std::stol(line.substr(11)));
-  }
+  const auto keeper = static_cast<pid_t>(PostgresServer::StateNumber(state, "keeper_pid"));
   if (keeper <= 0 || ::kill(keeper, SIGTERM) != 0) {
     std::cerr << "scaleout_postgres_fixture: no keeper to stop in " << state.string()
               << "; removing it\n";

@@ -167,6 +167,12 @@ TEST(PostgresFixtureTest, StartsOneServerForARunAndStopsIt) {
   EXPECT_NE(kill(server, 0), 0) << "the server outlived its keeper";
   // Stopping again finds nothing to stop; a bad command line is refused.
   EXPECT_EQ(RunProcess(SCALEOUT_TEST_POSTGRES_FIXTURE, {"stop", state.string()}).exit_code, 0);
+  // A state file naming no keeper it could stop is refused, and removed.
+  WriteFile(state, "keeper_pid=not-a-number\n");
+  ProcessResult malformed = RunProcess(SCALEOUT_TEST_POSTGRES_FIXTURE, {"stop", state.string()});
+  EXPECT_EQ(malformed.exit_code, 1);
+  EXPECT_NE(malformed.err.find("no keeper to stop"), std::string::npos) << malformed.err;
+  EXPECT_FALSE(fs::exists(state));
   ProcessResult bad = RunProcess(SCALEOUT_TEST_POSTGRES_FIXTURE, {"begin", state.string()});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("Usage:"), std::string::npos) << bad.err;
