@@ -92,6 +92,50 @@ __attribute__((no_sanitize("address", "undefined"))) bool DropCapabilities() {
   return ::syscall(SYS_capset, &header, none) == 0;
 }
 
+// The value of the 16-hex-digit field that follows `label` at the start of
+// a line of `text`; `*ok` is false when no line starts with `label` or the
+// digits are not all there. Plain loops: see NonDefaultSignalsFromStatus.
+__attribute__((no_sanitize("address", "undefined"))) std::uint64_t HexFieldAfter(
+    const char* text, std::size_t size, const char* label, std::size_t label_size, bool* ok) {
+  *ok = false;
+  for (std::size_t line = 0; line < size;) {
+    std::size_t i = 0;
+    while (i < label_size && line + i < size && text[line + i] == label[i]) ++i;
+    if (i == label_size) {
+      std::uint64_t value = 0;
+      std::size_t digits = 0;
+      for (std::size_t at = line + i; at < size && digits < 16; ++at, ++digits) {
+        const char c = text[at];
+        int nibble = -1;
+        if (c >= '0' && c <= '9') nibble = c - '0';
+        if (c >= 'a' && c <= 'f') nibble = c - 'a' + 10;
+        if (nibble < 0) break;
+        value = (value << 4) | static_cast<std::uint64_t>(nibble);
+      }
+      *ok = digits == 16;
+      return value;
+    }
+    while (line < size && text[line] != '\n') ++line;
+    ++line;  // past the newline
+  }
+  return 0;
+}
+
+// Which signals the child has to put back to SIG_DFL, from its own
+// /proc/self/status (it has its own copy of the parent's dispositions): one
+// open and one read instead of a system call per signal, which cost about
+// 60 us per package here. Every signal when the file cannot be read.
+__attribute__((no_sanitize("address", "undefined"))) std::uint64_t ChildNonDefaultSignals() {
+  constexpr std::uint64_t kEvery = ~std::uint64_t{0};
+  char text[4096];
+  const long fd = ::syscall(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return kEvery;
+  const long got = ::syscall(SYS_read, fd, text, sizeof text);
+  ::syscall(SYS_close, fd);
+  if (got <= 0) return kEvery;
+  return NonDefaultSignalsFromStatus(text, static_cast<std::size_t>(got));
+}
+
 // Runs in the child on the parent's memory, with every signal blocked:
 // raw system calls only (no allocation, no sanitizer interceptors, no
 // glibc locks). Every handled or ignored signal goes back to its default
@@ -106,8 +150,10 @@ __attribute__((no_sanitize("address", "undefined"))) int StartPackage(void* arg)
     return 127;
   };
   KernelSigaction default_action{SIG_DFL, 0, nullptr, 0};
+  const std::uint64_t non_default = ChildNonDefaultSignals();
   for (int signo = 1; signo < 65; ++signo) {
     if (signo == SIGKILL || signo == SIGSTOP) continue;
+    if (((non_default >> (signo - 1)) & 1U) == 0) continue;
     ::syscall(SYS_rt_sigaction, signo, &default_action, nullptr, sizeof(unsigned long));
   }
   // Into the packages' cgroup before anything else, so that whatever the
@@ -269,6 +315,16 @@ sdk::Status StartError(const std::string& program, const std::string& work_dir,
 }
 
 }  // namespace
+
+__attribute__((no_sanitize("address", "undefined"))) std::uint64_t NonDefaultSignalsFromStatus(
+    const char* text, std::size_t size) {
+  constexpr std::uint64_t kEvery = ~std::uint64_t{0};
+  bool ignored_ok = false;
+  bool caught_ok = false;
+  const std::uint64_t ignored = HexFieldAfter(text, size, "SigIgn:\t", 8, &ignored_ok);
+  const std::uint64_t caught = HexFieldAfter(text, size, "SigCgt:\t", 8, &caught_ok);
+  return ignored_ok && caught_ok ? ignored | caught : kEvery;
+}
 
 sdk::Result<ChildProcess> ChildProcess::Spawn(const std::string& program,
                                               const std::vector<std::string>& args,

@@ -16,6 +16,8 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -75,6 +77,13 @@ class ChildProcess {
   bool reaped_ = false;
   int status_ = 0;
 };
+
+// The signals whose disposition is not SIG_DFL (bit n-1 for signal n),
+// read from the "SigIgn:" and "SigCgt:" lines of a /proc/<pid>/status text
+// of `size` bytes; all bits set when either line is missing or malformed
+// (the caller then resets every signal). Safe in a vfork child: no
+// allocation, no library call, not instrumented.
+std::uint64_t NonDefaultSignalsFromStatus(const char* text, std::size_t size);
 
 }  // namespace scaleout::plugins::process
 
