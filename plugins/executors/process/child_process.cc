@@ -94,7 +94,8 @@ __attribute__((no_sanitize("address", "undefined"))) bool DropCapabilities() {
 
 // The value of the 16-hex-digit field that follows `label` at the start of
 // a line of `text`; `*ok` is false when no line starts with `label` or the
-// digits are not all there. Plain loops: see NonDefaultSignalsFromStatus.
+// field is not exactly 16 lowercase hex digits to the end of its line. Plain loops: see
+// NonDefaultSignalsFromStatus.
 __attribute__((no_sanitize("address", "undefined"))) std::uint64_t HexFieldAfter(
     const char* text, std::size_t size, const char* label, std::size_t label_size, bool* ok) {
   *ok = false;
@@ -112,7 +113,10 @@ __attribute__((no_sanitize("address", "undefined"))) std::uint64_t HexFieldAfter
         if (nibble < 0) break;
         value = (value << 4) | static_cast<std::uint64_t>(nibble);
       }
-      *ok = digits == 16;
+      // Exactly 16: a kernel with more than 64 signals prints more digits,
+      // and their first 16 would be the wrong ones.
+      const std::size_t next = line + i + digits;
+      *ok = digits == 16 && (next >= size || text[next] == '\n');
       return value;
     }
     while (line < size && text[line] != '\n') ++line;

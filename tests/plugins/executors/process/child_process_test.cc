@@ -39,6 +39,9 @@ TEST(NonDefaultSignalsTest, AnUnreadableStatusMeansEverySignal) {
   EXPECT_EQ(FromText("SigIgn:\t000000000000100x\nSigCgt:\t0000000000000000\n"), kEvery);
   // Cut off in the middle of a field, as a read too short for the file would.
   EXPECT_EQ(FromText("SigIgn:\t0000000000001000\nSigCgt:\t00000001"), kEvery);
+  // 128 signals (more digits): the first 16 would be the wrong half.
+  EXPECT_EQ(FromText("SigIgn:\t00000000000000000000000000001000\nSigCgt:\t0000000000000000\n"),
+            kEvery);
   // A label only counts at the start of a line.
   EXPECT_EQ(FromText("XSigIgn:\t0000000000001000\nSigCgt:\t0000000000000000\n"), kEvery);
 }
