@@ -92,6 +92,9 @@ __attribute__((no_sanitize("address", "undefined"))) bool DropCapabilities() {
   return ::syscall(SYS_capset, &header, none) == 0;
 }
 
+// Every signal's bit: what the child resets when it cannot tell which need it.
+constexpr std::uint64_t kEverySignal = ~std::uint64_t{0};
+
 // The value of the 16-hex-digit field that follows `label` at the start of
 // a line of `text`; `*ok` is false when no line starts with `label` or the
 // field is not exactly 16 lowercase hex digits to the end of its line. Plain loops: see
@@ -130,13 +133,12 @@ __attribute__((no_sanitize("address", "undefined"))) std::uint64_t HexFieldAfter
 // open and one read instead of a system call per signal, which cost about
 // 60 us per package here. Every signal when the file cannot be read.
 __attribute__((no_sanitize("address", "undefined"))) std::uint64_t ChildNonDefaultSignals() {
-  constexpr std::uint64_t kEvery = ~std::uint64_t{0};
   char text[4096];
   const long fd = ::syscall(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return kEvery;
+  if (fd < 0) return kEverySignal;
   const long got = ::syscall(SYS_read, fd, text, sizeof text);
   ::syscall(SYS_close, fd);
-  if (got <= 0) return kEvery;
+  if (got <= 0) return kEverySignal;
   return NonDefaultSignalsFromStatus(text, static_cast<std::size_t>(got));
 }
 
@@ -322,12 +324,11 @@ sdk::Status StartError(const std::string& program, const std::string& work_dir,
 
 __attribute__((no_sanitize("address", "undefined"))) std::uint64_t NonDefaultSignalsFromStatus(
     const char* text, std::size_t size) {
-  constexpr std::uint64_t kEvery = ~std::uint64_t{0};
   bool ignored_ok = false;
   bool caught_ok = false;
   const std::uint64_t ignored = HexFieldAfter(text, size, "SigIgn:\t", 8, &ignored_ok);
   const std::uint64_t caught = HexFieldAfter(text, size, "SigCgt:\t", 8, &caught_ok);
-  return ignored_ok && caught_ok ? ignored | caught : kEvery;
+  return ignored_ok && caught_ok ? ignored | caught : kEverySignal;
 }
 
 sdk::Result<ChildProcess> ChildProcess::Spawn(const std::string& program,
