@@ -7,9 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstring>
@@ -111,16 +113,19 @@ void Wake(const Pipe& pipe) {
 // LOGGING_LEVEL records in the catalog: an event the catalog would drop
 // does not cross the record pipe (the worker filters again, for the host's
 // own stderr lines). Emit is called from executor threads; RecordWriter and
-// TaskLog lock.
+// TaskLog lock. `on_sent`, when set, is called (on the emitting thread)
+// after each event that went to the launcher.
 class ForwardingSink final : public sdk::EventSink {
  public:
   ForwardingSink(RecordWriter& writer, TaskLog& log, const SecretMasker& masker,
-                 CancellationSource& cancel, int logging_level)
+                 CancellationSource& cancel, int logging_level,
+                 std::function<void()> on_sent = nullptr)
       : writer_(writer),
         log_(log),
         masker_(masker),
         cancel_(cancel),
-        logging_level_(logging_level) {}
+        logging_level_(logging_level),
+        on_sent_(std::move(on_sent)) {}
 
   void Emit(const sdk::Event& event) noexcept override {
     try {
@@ -133,6 +138,7 @@ class ForwardingSink final : public sdk::EventSink {
         return;
       }
       if (!writer_.Write(EncodeEvent(masked)).ok()) cancel_.Cancel();  // the launcher has gone
+      if (on_sent_) on_sent_();
     } catch (...) {
       // Out of memory while copying: drop the event rather than the task.
     }
@@ -144,6 +150,7 @@ class ForwardingSink final : public sdk::EventSink {
   const SecretMasker& masker_;
   CancellationSource& cancel_;
   const int logging_level_;
+  const std::function<void()> on_sent_;
 };
 
 int ExitCodeFor(const sdk::TaskOutcome& outcome) {
@@ -318,18 +325,14 @@ int RunTaskHost(sdk::Executor& executor, const sdk::TaskSpec& spec, int output_f
 
 namespace {
 
-// How long a pooled host holds back a task's events and log lines (see
-// RecordWriter::Hold): shorter than the worker's event rounds (50 ms), so
-// holding them delays no event's arrival at the master by a round.
-constexpr std::int64_t kHoldMilliseconds = 20;
-
-// The task a pooled host is running: its log, masker and token.
+// The task a pooled host is running: its log, masker and token. `on_sent`
+// goes to the sink (ForwardingSink).
 struct ServedTask {
-  ServedTask(TaskHostSpec s, RecordWriter& writer, Clock& clock)
+  ServedTask(TaskHostSpec s, RecordWriter& writer, Clock& clock, std::function<void()> on_sent)
       : spec(std::move(s)),
         log(clock),
         masker(spec.task.parameters),
-        sink(writer, log, masker, cancel, spec.task.logging_level) {}
+        sink(writer, log, masker, cancel, spec.task.logging_level, std::move(on_sent)) {}
   TaskHostSpec spec;
   TaskLog log;
   SecretMasker masker;
@@ -388,7 +391,9 @@ bool CleanUpAfterTask(Clock& clock) {
 // the running task: a cancel request (on the control socket, not the
 // request stream the serving thread is not reading meanwhile), a stop
 // signal, the worker going away, or the end of the task's hold time
-// (RecordWriter::Hold), which a timerfd the serving thread arms marks.
+// (RecordWriter::Hold), which a timerfd marks: the serving thread arms it
+// for the log's hold when a task starts, and the task's first event brings
+// it forward to the events' hold (ServeOptions).
 class PooledServer {
  public:
   PooledServer(const ExecutorProvider& executors, int input_fd, int output_fd,
@@ -417,8 +422,12 @@ class PooledServer {
   void FailNow(ServedTask* task, const std::string& message);
   void WatchLoop();
   void ReadControl();
-  void ArmHoldTimer();
+  // Makes the hold timer fire `after` from now (it replaces any deadline).
+  void ArmHoldTimer(std::chrono::milliseconds after);
   void DisarmHoldTimer();
+  // The running task sent an event: the first one starts the events' hold.
+  // Any thread.
+  void OnEventSent();
   void ReleaseHeld();
   // Cancels the running task (only if its id is `*only_task`, when given).
   void CancelActive(const std::string& why, const std::string* only_task = nullptr);
@@ -440,6 +449,9 @@ class PooledServer {
   Pipe serve_wake_;  // wakes the serving thread (Stop)
   Pipe watch_wake_;  // wakes the watcher (to return)
   int hold_timer_fd_ = -1;
+  // Set when the running task's events no longer wait for their hold to be
+  // started: its first event started it, or what was held has gone.
+  std::atomic<bool> event_hold_set_{false};
   RecordDecoder requests_{kMaxRequestBytes};  // serving thread only
   RecordDecoder control_{kMaxRequestBytes};   // watcher only
   std::atomic<int> exit_code_{kTaskHostExitSucceeded};
@@ -527,7 +539,7 @@ void PooledServer::RunTask(Record& request) {
     return FailNow(nullptr, "task host: " + dir.message());
   }
   const std::string name = ExecutorShortName(request.executor);
-  ServedTask task(std::move(request.spec), writer_, clock_);
+  ServedTask task(std::move(request.spec), writer_, clock_, [this] { OnEventSent(); });
   OpenLog(task.log,
           TaskHostOptions{task.spec.log_file, task.spec.log_level, "", &clock_, false, 0, 0},
           writer_);
@@ -536,12 +548,13 @@ void PooledServer::RunTask(Record& request) {
     WriteHeader(task.log, task.spec.task, "executor/" + name);
     return FailNow(&task, "task host: " + executor.status().ToString());
   }
-  // A task that ends within kHoldMilliseconds sends its events with its
-  // outcome, in one write, and its log lines (the header too) in one
+  // A task that ends within its hold (ServeOptions) sends its events with
+  // its outcome, in one write, and its log lines (the header too) in one
   // write; a longer one's are released by the watcher when that time is up.
   task.log.Hold();
   writer_.Hold();
-  ArmHoldTimer();
+  event_hold_set_.store(false);
+  ArmHoldTimer(options_.log_hold);
   WriteHeader(task.log, task.spec.task, "executor/" + name);
   {
     std::lock_guard lock(state_mutex_);
@@ -574,10 +587,19 @@ void PooledServer::FinishTask(ServedTask& task, sdk::TaskOutcome outcome) {
   if (!writer_.Write(EncodeOutcome(outcome)).ok() || !writer_.Release().ok()) Stop();
 }
 
-void PooledServer::ArmHoldTimer() {
+void PooledServer::ArmHoldTimer(std::chrono::milliseconds after) {
+  // Zero would disarm the timer: at least a millisecond.
+  const std::int64_t ms = std::max<std::int64_t>(after.count(), 1);
   itimerspec due{};
-  due.it_value.tv_nsec = kHoldMilliseconds * 1'000'000;
+  due.it_value.tv_sec = static_cast<time_t>(ms / 1000);
+  due.it_value.tv_nsec = static_cast<long>((ms % 1000) * 1'000'000);
   ::timerfd_settime(hold_timer_fd_, 0, &due, nullptr);
+}
+
+void PooledServer::OnEventSent() {
+  // Only the first event re-arms: it is the oldest one held. A timer set
+  // late in a long log hold fires at most that much later than the log's.
+  if (!event_hold_set_.exchange(true)) ArmHoldTimer(options_.event_hold);
 }
 
 void PooledServer::DisarmHoldTimer() {
@@ -586,6 +608,8 @@ void PooledServer::DisarmHoldTimer() {
 }
 
 void PooledServer::ReleaseHeld() {
+  // Events now go out as they come: none of them need the timer again.
+  event_hold_set_.store(true);
   (void)writer_.Release();  // a broken pipe shows in the watcher's next poll()
   std::lock_guard lock(state_mutex_);
   if (active_ != nullptr) active_->log.Release();

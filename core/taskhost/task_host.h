@@ -18,6 +18,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -90,6 +91,17 @@ struct ServeOptions {
   bool handle_signals = true;
   int parent_death_signal = 0;  // armed once the handlers are in place; 0 = none
   pid_t parent_pid = 0;         // if getppid() differs once armed, the parent is gone: stop
+  // How long a task's output is held back, so that a task ending sooner
+  // sends it with its outcome in one write and wakes no thread for it.
+  // Events for the worker go out at most `event_hold` after the task's
+  // first one: shorter than the worker's event rounds (50 ms), so holding
+  // them delays no event's arrival at the master by a round. A task that
+  // sends no event (a quiet package) holds only its log lines, whose
+  // reader is a person, for up to `log_hold`: under load a task lasts far
+  // longer than 20 ms, and a timer firing for every one of them to write a
+  // header line costs the host a wake-up and a write per task.
+  std::chrono::milliseconds event_hold{20};
+  std::chrono::milliseconds log_hold{1000};
 };
 
 using ExecutorConfig = std::map<std::string, std::string, std::less<>>;

@@ -3,10 +3,13 @@
 #include "core/taskhost/task_host.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <future>
 #include <optional>
 #include <stdexcept>
@@ -30,8 +33,9 @@ using ::testing::Not;
 
 constexpr const char* kSecret = "hunter2-canary-7d1f";
 
-// Does what a test tells it: emit events, then return, throw, or wait for
-// cancellation. `started` is fulfilled once Run() is entered.
+// Does what a test tells it: emit events (unless `quiet`), then return,
+// throw, or wait for cancellation. `started` is fulfilled once Run() is
+// entered.
 class TestExecutor final : public sdk::Executor {
  public:
   enum class Mode { kReturn, kThrow, kFailStatus, kWaitForCancel, kFailStart };
@@ -42,9 +46,11 @@ class TestExecutor final : public sdk::Executor {
   void Stop() noexcept override { stopped = true; }
   sdk::Result<sdk::TaskOutcome> Run(const sdk::TaskSpec&, sdk::EventSink& events,
                                     const sdk::CancellationToken& cancel) override {
-    events.Emit({sdk::MessageType::kInformation, "stdout", "hello"});
-    events.Emit({sdk::MessageType::kDiagnostic, "executor", "verbose detail"});
-    events.Emit({sdk::MessageType::kError, "stderr", std::string("password ") + kSecret});
+    if (!quiet.load()) {
+      events.Emit({sdk::MessageType::kInformation, "stdout", "hello"});
+      events.Emit({sdk::MessageType::kDiagnostic, "executor", "verbose detail"});
+      events.Emit({sdk::MessageType::kError, "stderr", std::string("password ") + kSecret});
+    }
     started.set_value();
     switch (mode_) {
       case Mode::kThrow: throw std::runtime_error("boom");
@@ -59,6 +65,7 @@ class TestExecutor final : public sdk::Executor {
   }
   std::promise<void> started;
   bool stopped = false;
+  std::atomic<bool> quiet{false};  // set before the task is sent
 
  private:
   Mode mode_;
@@ -280,7 +287,7 @@ class ServeTaskHostTest : public ::testing::Test {
     request_fd_ = request[0];
     control_fd_ = control[0];
     output_fd_ = output[0];
-    ServeOptions options;
+    ServeOptions options = Options();
     options.handle_signals = false;
     options.control_fd = control[1];
     host_ = std::async(std::launch::async, [this, request, control, output, options] {
@@ -305,6 +312,8 @@ class ServeTaskHostTest : public ::testing::Test {
     if (*fd >= 0) ::close(*fd);
     *fd = -1;
   }
+  // What the host is started with (before handle_signals and control_fd).
+  virtual ServeOptions Options() { return {}; }
 
   void Send(int fd, const std::string& frame) {
     ASSERT_EQ(::write(fd, frame.data(), frame.size()), static_cast<ssize_t>(frame.size()));
@@ -337,6 +346,38 @@ class ServeTaskHostTest : public ::testing::Test {
       EXPECT_TRUE(
           decoder_.Feed(std::string_view(buffer, static_cast<std::size_t>(n)), &pending_).ok());
     }
+  }
+
+  // Reads what the host sends for up to `limit`, until a record of `kind`
+  // has come; true if one has (the records read stay for NextOutcome()).
+  bool RecordWithin(Record::Kind kind, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    char buffer[4096];
+    for (;;) {
+      for (const Record& record : pending_) {
+        if (record.kind == kind) return true;
+      }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd readable{output_fd_, POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&readable, 1, static_cast<int>(left.count())) != 1) {
+        return false;
+      }
+      const ssize_t n = ::read(output_fd_, buffer, sizeof buffer);
+      if (n <= 0) return false;
+      EXPECT_TRUE(
+          decoder_.Feed(std::string_view(buffer, static_cast<std::size_t>(n)), &pending_).ok());
+    }
+  }
+  // True once `path` holds `text`, checked for up to `limit`.
+  static bool FileHoldsWithin(const std::string& path, const std::string& text,
+                              std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (ReadFile(path).find(text) == std::string::npos) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
   }
 
   TempDir dir_;
@@ -399,6 +440,78 @@ TEST_F(ServeTaskHostTest, AClosedRequestStreamCancelsTheRunningTask) {
   ASSERT_TRUE(outcome.has_value());
   EXPECT_EQ(outcome->result, sdk::TaskResult::kCancelled);
   EXPECT_EQ(host_.get(), kTaskHostExitSucceeded);
+}
+
+// The hold times of ServeOptions, one short and the other an hour: the long
+// one must not be what releases the task's output in these tests.
+class ServeTaskHostHoldTest : public ServeTaskHostTest {
+ protected:
+  static constexpr std::chrono::milliseconds kLong{3'600'000};
+  static constexpr std::chrono::milliseconds kPatience{10'000};
+  ServeTaskHostHoldTest(std::chrono::milliseconds event_hold, std::chrono::milliseconds log_hold)
+      : event_hold_(event_hold), log_hold_(log_hold) {}
+  ServeOptions Options() override {
+    ServeOptions options;
+    options.event_hold = event_hold_;
+    options.log_hold = log_hold_;
+    return options;
+  }
+  void Cancel(const std::string& task_id) {
+    Send(control_fd_, EncodeCancelRequest(task_id));
+    const auto outcome = NextOutcome();
+    ASSERT_TRUE(outcome.has_value());
+    EXPECT_EQ(outcome->result, sdk::TaskResult::kCancelled);
+  }
+
+ private:
+  const std::chrono::milliseconds event_hold_;
+  const std::chrono::milliseconds log_hold_;
+};
+
+class ServeTaskHostShortEventHoldTest : public ServeTaskHostHoldTest {
+ protected:
+  ServeTaskHostShortEventHoldTest() : ServeTaskHostHoldTest(std::chrono::milliseconds(10), kLong) {}
+};
+
+class ServeTaskHostShortLogHoldTest : public ServeTaskHostHoldTest {
+ protected:
+  ServeTaskHostShortLogHoldTest() : ServeTaskHostHoldTest(kLong, std::chrono::milliseconds(30)) {}
+};
+
+// Events a long task sends go out the event hold after the first of them,
+// with the log lines held so far, though the log's hold is an hour.
+TEST_F(ServeTaskHostShortEventHoldTest, ATasksEventsGoOutWhileItRuns) {
+  SendTask("task-e");
+  executor_.started.get_future().wait();
+  ASSERT_TRUE(RecordWithin(Record::Kind::kEvent, kPatience));
+  EXPECT_FALSE(RecordWithin(Record::Kind::kOutcome, std::chrono::milliseconds(0)));
+  EXPECT_THAT(ReadFile(dir_.path() + "/task-e/task.log"), HasSubstr("hello"));
+  Cancel("task-e");
+}
+
+// A task that sends no event holds only its log lines: the event hold (10
+// ms) does not release them, so a quiet task's header costs no write while
+// it runs; they go with its end.
+TEST_F(ServeTaskHostShortEventHoldTest, AQuietTasksLogLinesWaitForTheLogHold) {
+  executor_.quiet = true;
+  SendTask("task-q");
+  executor_.started.get_future().wait();
+  const std::string log = dir_.path() + "/task-q/task.log";
+  EXPECT_FALSE(FileHoldsWithin(log, "task task-q attempt 1", std::chrono::milliseconds(200)));
+  Cancel("task-q");
+  EXPECT_THAT(ReadFile(log), HasSubstr("task task-q attempt 1"));
+}
+
+// Once the log hold is up, a quiet task's log lines are written while it
+// still runs.
+TEST_F(ServeTaskHostShortLogHoldTest, AQuietTasksLogLinesAreWrittenWhenTheLogHoldIsUp) {
+  executor_.quiet = true;
+  SendTask("task-l");
+  executor_.started.get_future().wait();
+  EXPECT_TRUE(
+      FileHoldsWithin(dir_.path() + "/task-l/task.log", "task task-l attempt 1", kPatience));
+  EXPECT_FALSE(RecordWithin(Record::Kind::kOutcome, std::chrono::milliseconds(0)));
+  Cancel("task-l");
 }
 
 }  // namespace
