@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/catalog/sql.h"
+#include "core/common/thread_name.h"
 
 namespace scaleout::core::catalog {
 namespace {
@@ -45,7 +46,10 @@ CatalogWriter::CatalogWriter(std::unique_ptr<sdk::Connection> connection,
     : connection_(std::move(connection)),
       options_(std::move(options)),
       clock_(options_.clock != nullptr ? *options_.clock : SystemClock::Instance()) {
-  thread_ = std::thread([this] { WriterLoop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("catalog-writer");
+    WriterLoop();
+  });
 }
 
 CatalogWriter::~CatalogWriter() { Stop(); }

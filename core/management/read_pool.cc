@@ -3,11 +3,17 @@
 #include <memory>
 #include <utility>
 
+#include "core/common/thread_name.h"
+
 namespace scaleout::core::management {
 
 ReadPool::ReadPool(sdk::Storage& storage, std::size_t threads) : storage_(storage) {
   threads_.reserve(threads);
-  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+  for (std::size_t i = 0; i < threads; ++i)
+    threads_.emplace_back([this] {
+      NameThisThread("catalog-reader");
+      Loop();
+    });
 }
 
 ReadPool::~ReadPool() { Stop(); }

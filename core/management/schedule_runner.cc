@@ -4,6 +4,7 @@
 
 #include "core/catalog/procedures.h"
 #include "core/catalog/transaction.h"
+#include "core/common/thread_name.h"
 #include "core/management/cron.h"
 
 namespace scaleout::core::management {
@@ -87,7 +88,10 @@ sdk::Result<SchedulePassResult> ScheduleRunner::RunOnce() {
 void ScheduleRunner::Start(std::int64_t max_sleep_ms) {
   if (thread_.joinable()) return;
   stopping_ = false;
-  thread_ = std::thread([this, max_sleep_ms] { Loop(max_sleep_ms); });
+  thread_ = std::thread([this, max_sleep_ms] {
+    NameThisThread("schedules");
+    Loop(max_sleep_ms);
+  });
 }
 
 void ScheduleRunner::Poke() {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "core/catalog/principals.h"
+#include "core/common/thread_name.h"
 #include "core/management/metrics.h"
 #include "core/master/responses.h"
 #include "core/protocol/codec.h"
@@ -183,7 +184,10 @@ sdk::Status ManagementService::Start() {
     accepting_ = true;
   }
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.threads); ++i) {
-    pool_.emplace_back([this] { PoolLoop(); });
+    pool_.emplace_back([this] {
+      NameThisThread("api");
+      PoolLoop();
+    });
   }
   if (options_.read_threads > 0) {
     read_pool_ = std::make_unique<ReadPool>(master_.storage(), options_.read_threads);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/common/thread_name.h"
+
 namespace scaleout::core::master {
 
 Sweeper::Sweeper(Clock& clock, sdk::Logger& logger) : clock_(clock), logger_(logger) {}
@@ -18,7 +20,10 @@ void Sweeper::Start() {
   const std::int64_t now = clock_.SteadyMillis();
   for (auto& s : jobs_) s->next_due = now + s->job.first_run_after_ms;
   stopping_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("sweeper");
+    Loop();
+  });
 }
 
 void Sweeper::Stop() {

@@ -7,6 +7,7 @@
 #include "core/catalog/roles.h"
 #include "core/catalog/scheduler.h"
 #include "core/catalog/transaction.h"
+#include "core/common/thread_name.h"
 #include "core/master/responses.h"
 #include "core/master/worker_ops.h"
 #include "core/protocol/codec.h"
@@ -97,7 +98,10 @@ void WorkerService::Start() {
   std::lock_guard lock(mutex_);
   if (deadline_thread_.joinable()) return;
   stopping_ = false;
-  deadline_thread_ = std::thread([this] { DeadlineLoop(); });
+  deadline_thread_ = std::thread([this] {
+    NameThisThread("poll-deadlines");
+    DeadlineLoop();
+  });
 }
 
 void WorkerService::Stop() {

@@ -17,6 +17,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/common/thread_name.h"
 #include "core/taskhost/child_io.h"
 #include "core/taskhost/process_tree.h"
 #include "core/taskhost/records.h"
@@ -233,7 +234,10 @@ sdk::Status PooledHost::Spawn(const TaskHostPoolOptions& options) {
   pid_fd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pid_fd_ >= 0) ::fcntl(pid_fd_, F_SETFD, FD_CLOEXEC);
 #endif
-  reader_ = std::thread([this] { ReaderLoop(); });
+  reader_ = std::thread([this] {
+    NameThisThread("host-records");
+    ReaderLoop();
+  });
   return sdk::Status::Ok();
 }
 

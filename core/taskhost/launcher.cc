@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "core/common/thread_name.h"
 #include "core/taskhost/child_io.h"
 #include "core/taskhost/process_tree.h"
 #include "core/taskhost/records.h"
@@ -135,7 +136,10 @@ sdk::Status TaskHostLauncher::Start(const TaskHostRequest& request) {
   pid_ = pid;
   started_ = true;
   kill_grace_ = request.kill_grace;
-  reader_ = std::thread([this] { ReaderLoop(); });
+  reader_ = std::thread([this] {
+    NameThisThread("host-records");
+    ReaderLoop();
+  });
   return sdk::Status::Ok();
 }
 
@@ -259,7 +263,10 @@ void TaskHostLauncher::Cancel() {
   if (!started_ || exited_ || cancel_requested_) return;
   cancel_requested_ = true;
   ::kill(pid_, SIGTERM);  // the task host cancels its executor, which stops the package
-  grace_ = std::thread([this] { GraceLoop(); });
+  grace_ = std::thread([this] {
+    NameThisThread("host-grace");
+    GraceLoop();
+  });
 }
 
 void TaskHostLauncher::GraceLoop() {

@@ -22,6 +22,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/common/thread_name.h"
 #include "core/protocol/messages.h"
 #include "core/taskhost/cancellation.h"
 #include "core/taskhost/child_io.h"
@@ -478,7 +479,10 @@ int PooledServer::Run() {
   }
   ::fcntl(input_fd_, F_SETFL, ::fcntl(input_fd_, F_GETFL) | O_NONBLOCK);
   if (control_fd_ >= 0) ::fcntl(control_fd_, F_SETFL, ::fcntl(control_fd_, F_GETFL) | O_NONBLOCK);
-  std::thread watcher([this] { WatchLoop(); });
+  std::thread watcher([this] {
+    NameThisThread("host-watcher");
+    WatchLoop();
+  });
   ServeLoop();
   Wake(watch_wake_);
   watcher.join();

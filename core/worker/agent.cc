@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/common/ids.h"
+#include "core/common/thread_name.h"
 #include "core/worker/fs_util.h"
 #include "core/worker/project_cache.h"
 
@@ -230,13 +231,21 @@ Status Agent::Start() {
       }(),
       settings_.max_task_count, FormatTimeSpan(settings_.lease_interval));
   fence_pass_at_.store(deps_.clock->SteadyMillis());
-  threads_.emplace_back([this] { ControlLoop(); });
-  threads_.emplace_back([this] { PollLoop(); });
-  threads_.emplace_back([this] { HeartbeatLoop(); });
-  threads_.emplace_back([this] { WatchdogLoop(); });
-  threads_.emplace_back([this] { ShipperLoop(); });
+  // Each loop on a thread of its own, named for `top -H` and profilers.
+  using Loop = void (Agent::*)();
+  auto start_loop = [this](const char* name, Loop loop) {
+    threads_.emplace_back([this, name, loop] {
+      NameThisThread(name);
+      (this->*loop)();
+    });
+  };
+  start_loop("control", &Agent::ControlLoop);
+  start_loop("poll", &Agent::PollLoop);
+  start_loop("heartbeat", &Agent::HeartbeatLoop);
+  start_loop("task-watchdog", &Agent::WatchdogLoop);
+  start_loop("shipper", &Agent::ShipperLoop);
   if (janitor_ || settings_.project_cache_retention.count() > 0) {
-    threads_.emplace_back([this] { JanitorLoop(); });
+    start_loop("janitor", &Agent::JanitorLoop);
   }
   return Status::Ok();
 }

@@ -19,6 +19,7 @@
 
 #include "core/catalog/sql.h"
 #include "core/common/clock.h"
+#include "core/common/thread_name.h"
 #include "host/plugin_loader.h"
 #include "scaleout/sdk/config.h"
 #include "scaleout/sdk/logger.h"
@@ -604,6 +605,19 @@ TEST_F(CatalogWriterTest, ExecuteReturnsTheOpsValue) {
   Result<std::int64_t> failed =
       writer->Execute([](Connection&) -> Result<std::int64_t> { return Status::NotFound("x"); });
   EXPECT_EQ(failed.status().code(), StatusCode::kNotFound);
+}
+
+// Ops run on a thread named for `top -H` and profilers.
+TEST_F(CatalogWriterTest, OpsRunOnTheThreadNamedCatalogWriter) {
+  auto writer = MakeWriter();
+  std::string name;
+  ASSERT_TRUE(writer
+                  ->Execute([&name](Connection&) {
+                    name = scaleout::core::ThisThreadName();
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(name, "catalog-writer");
 }
 
 TEST_F(CatalogWriterTest, ExecuteOnTheWriterThreadFailsInsteadOfDeadlocking) {
