@@ -56,10 +56,12 @@ struct Settings {
   int inflight = 512;        // life cycles each client keeps in flight
   std::size_t batch = 4096;  // CatalogWriter max_batch_size
   std::string workload = "catalog";
-  std::size_t package_kib = 0;   // size of the catalog workload's package (0: a stub)
-  std::string only_synchronous;  // "FULL" or "NORMAL": run just that one
-  std::string only_mode;         // "single" or "group": run just that one
-  fs::path dir;                  // where the database files go
+  std::size_t package_kib = 0;               // size of the catalog workload's package (0: a stub)
+  int events = 0;                            // event messages per life cycle (catalog workload)
+  std::string event_guids = "time-ordered";  // or "random"
+  std::string only_synchronous;              // "FULL" or "NORMAL": run just that one
+  std::string only_mode;                     // "single" or "group": run just that one
+  fs::path dir;                              // where the database files go
   fs::path plugin_dir;
 };
 
@@ -326,11 +328,15 @@ sdk::Result<Measurement> RunGroup(sdk::Storage& storage, const Workload& workloa
 
 // ---- driver -------------------------------------------------------------------------------
 
+WorkloadOptions OptionsOf(const Settings& settings) {
+  return {settings.package_kib * 1024, settings.events, settings.event_guids == "random"};
+}
+
 sdk::Result<Measurement> RunOne(host::PluginLoader& loader, const Settings& settings,
                                 const std::string& mode, const std::string& synchronous) {
   Database db(loader, settings.dir / ("catalog-" + mode + "-" + synchronous + ".db"), synchronous);
   SCALEOUT_RETURN_IF_ERROR(db.status());
-  auto workload = MakeWorkload(settings.workload, settings.package_kib * 1024);
+  auto workload = MakeWorkload(settings.workload, OptionsOf(settings));
   {
     SCALEOUT_ASSIGN_OR_RETURN(auto setup, db.storage().Open());
     SCALEOUT_RETURN_IF_ERROR(
@@ -376,6 +382,11 @@ int Main(int argc, char** argv) {
       "workload", po::value(&s.workload), "catalog (real procedures) or shape (default catalog)")(
       "package-kib", po::value(&s.package_kib),
       "size of the catalog workload's package in KiB (default 0: a ten-byte stub)")(
+      "events", po::value(&s.events),
+      "event messages the catalog workload stores per life cycle, with its complete step "
+      "(default 0; a noop task reports 1)")(
+      "event-guids", po::value(&s.event_guids),
+      "the events' GUIDs: time-ordered (default, as workers make them) or random")(
       "synchronous", po::value(&s.only_synchronous), "run only FULL or NORMAL (default both)")(
       "mode", po::value(&s.only_mode), "run only single or group (default both)")(
       "dir", po::value(&dir), "folder for the database files (default: a new temp folder)")(
@@ -400,8 +411,11 @@ int Main(int argc, char** argv) {
   const bool bad_only = !(s.only_synchronous.empty() || s.only_synchronous == "FULL" ||
                           s.only_synchronous == "NORMAL") ||
                         !(s.only_mode.empty() || s.only_mode == "single" || s.only_mode == "group");
+  const bool bad_events = s.events < 0 ||
+                          s.events > static_cast<int>(core::catalog::kMaxEventsPerBatch) ||
+                          !(s.event_guids == "time-ordered" || s.event_guids == "random");
   if (MakeWorkload(s.workload) == nullptr || s.clients < 1 || s.inflight < 1 || s.batch < 1 ||
-      bad_only) {
+      bad_only || bad_events) {
     std::cerr << "catalog_bench: bad options\n" << desc;
     return 2;
   }
@@ -455,6 +469,8 @@ int Main(int argc, char** argv) {
                         {"workload", workload->name()},
                         {"workload_description", workload->description()},
                         {"package_kib", s.package_kib},
+                        {"events_per_lifecycle", s.workload == "catalog" ? s.events : 0},
+                        {"event_guids", s.event_guids},
                         {"quick", s.quick},
                         {"seconds_per_config", s.seconds},
                         {"writer_max_batch_size", s.batch},

@@ -1,6 +1,7 @@
 # Runs `catalog_bench --quick` and checks its JSON: it parses, has the four
 # configurations, and each one completed at least one life cycle; then that an
-# oversized --package-kib is refused with a clear error.
+# oversized --package-kib is refused with a clear error, that --events works,
+# and that an unknown --event-guids is refused.
 # Usage: cmake -DBENCH=<catalog_bench> -DPLUGIN_DIR=<plugins> -P check_quick.cmake
 execute_process(COMMAND "${BENCH}" --quick --plugin-dir "${PLUGIN_DIR}"
                 OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
@@ -32,4 +33,27 @@ execute_process(COMMAND "${BENCH}" --package-kib 1000000 --plugin-dir "${PLUGIN_
 if(NOT rc EQUAL 2 OR NOT err MATCHES "--package-kib must be at most 65536")
   message(FATAL_ERROR "catalog_bench --package-kib 1000000: expected exit 2 and a clear "
                       "error, got ${rc}:\n${err}\n${out}")
+endif()
+
+# With events: each life cycle also stores one event (random GUIDs, the
+# costlier kind), and the report says so.
+execute_process(COMMAND "${BENCH}" --quick --mode group --synchronous FULL --events 1
+                        --event-guids random --plugin-dir "${PLUGIN_DIR}"
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "catalog_bench --events 1 failed (${rc}):\n${err}\n${out}")
+endif()
+string(JSON events GET "${out}" events_per_lifecycle)
+string(JSON guids GET "${out}" event_guids)
+string(JSON lifecycles GET "${out}" configs 0 lifecycles)
+if(NOT events EQUAL 1 OR NOT guids STREQUAL "random" OR lifecycles LESS 1)
+  message(FATAL_ERROR "catalog_bench --events 1 --event-guids random reported ${events} events, "
+                      "${guids} GUIDs, ${lifecycles} life cycles:\n${out}")
+endif()
+
+# An unknown kind of GUID is refused.
+execute_process(COMMAND "${BENCH}" --event-guids sequential --plugin-dir "${PLUGIN_DIR}"
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 2 OR NOT err MATCHES "bad options")
+  message(FATAL_ERROR "catalog_bench --event-guids sequential: expected exit 2, got ${rc}:\n${err}")
 endif()

@@ -2,6 +2,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/catalog/procedures.h"
 #include "core/catalog/roles.h"
@@ -9,6 +10,7 @@
 #include "core/catalog/schema.h"
 #include "core/catalog/transaction.h"
 #include "core/common/clock.h"
+#include "core/common/ids.h"
 
 namespace scaleout::bench {
 namespace {
@@ -33,7 +35,7 @@ constexpr std::size_t kCatalogWorkers = 16;       // spreads MaxTaskCount (10000
 
 class CatalogWorkload final : public Workload {
  public:
-  explicit CatalogWorkload(std::size_t package_bytes) : package_bytes_(package_bytes) {}
+  explicit CatalogWorkload(const WorkloadOptions& options) : options_(options) {}
   std::string_view name() const override { return "catalog"; }
   std::string_view description() const override {
     return "the catalog's procedures: CreateExecution, StartExecution, ClaimTasks(max 1), "
@@ -71,6 +73,7 @@ class CatalogWorkload final : public Workload {
         return Status::Ok();
       }
       case 3:
+        if (options_.events > 0) SCALEOUT_RETURN_IF_ERROR(InsertEvents(txn, lc));
         return core::catalog::CompleteTask(txn, workers_[lc.worker], lc.task_id, lc.lease_epoch,
                                            core::catalog::TaskResult::kSucceeded, 0, "")
             .status();
@@ -79,17 +82,32 @@ class CatalogWorkload final : public Workload {
   }
 
  private:
+  // The task's events, like executor/noop's one message.
+  Status InsertEvents(Txn& txn, const Lifecycle& lc) const {
+    std::vector<core::catalog::EventMessage> batch(static_cast<std::size_t>(options_.events));
+    for (core::catalog::EventMessage& m : batch) {
+      m.operation_id = lc.execution_id;
+      m.message_time = txn.now;
+      m.message_type = 70;  // information
+      m.message_source = "noop";
+      m.message = "noop: package 'Main.dtsx' attempt 1 succeeded";
+      m.event_message_guid =
+          options_.random_event_guids ? core::NewGuid() : core::NewTimeOrderedGuid(txn.now);
+    }
+    return core::catalog::InsertEvents(txn, batch).status();
+  }
+
   Status Fixtures(Txn& txn) {
     SCALEOUT_RETURN_IF_ERROR(core::catalog::CreateFolder(txn, admin_, "bench").status());
     core::catalog::ProjectDeployment deployment;
     deployment.folder_name = "bench";
     deployment.project_name = "lifecycle";
     sdk::Bytes content;
-    if (package_bytes_ == 0) {
+    if (options_.package_bytes == 0) {
       const std::string stub = "<package/>";
       content.assign(stub.begin(), stub.end());
     } else {
-      content.resize(package_bytes_);
+      content.resize(options_.package_bytes);
       for (std::size_t i = 0; i < content.size(); ++i) {
         content[i] = static_cast<char>(i * 2654435761u >> 24);  // not all one byte
       }
@@ -123,7 +141,7 @@ class CatalogWorkload final : public Workload {
   core::catalog::Caller admin_ = core::catalog::Caller::Admin("bench");
   core::catalog::CreateExecutionRequest request_;
   std::vector<std::string> workers_;
-  std::size_t package_bytes_;
+  const WorkloadOptions options_;
 };
 
 // ---- "shape": the same four steps as plain statements --------------------------------------
@@ -234,8 +252,8 @@ class ShapeWorkload final : public Workload {
 
 }  // namespace
 
-std::unique_ptr<Workload> MakeWorkload(std::string_view name, std::size_t package_bytes) {
-  if (name == "catalog") return std::make_unique<CatalogWorkload>(package_bytes);
+std::unique_ptr<Workload> MakeWorkload(std::string_view name, const WorkloadOptions& options) {
+  if (name == "catalog") return std::make_unique<CatalogWorkload>(options);
   if (name == "shape") return std::make_unique<ShapeWorkload>();
   return nullptr;
 }

@@ -27,7 +27,7 @@ namespace scaleout::bench {
 
 // The state of one life cycle between its operations.
 struct Lifecycle {
-  int step = 0;  // the next operation: 0 create, 1 start, 2 claim, 3 complete
+  int step = 0;  // the next operation: 0 create, 1 start, 2 claim, 3 (events and) complete
   std::int64_t execution_id = 0;
   std::string task_id;           // what the claim returned
   std::int64_t lease_epoch = 0;  // what the claim returned
@@ -57,10 +57,22 @@ class Workload {
                            Lifecycle& lifecycle) const = 0;
 };
 
-// "catalog" or "shape"; nullptr for an unknown name. `package_bytes`: the
-// size of the catalog workload's one package (0: a ten-byte stub); the claim
-// and create_execution read the package's row, so its size must not matter.
-std::unique_ptr<Workload> MakeWorkload(std::string_view name, std::size_t package_bytes = 0);
+// How the catalog workload's life cycle looks beyond its four steps.
+struct WorkloadOptions {
+  // The size of the catalog workload's one package (0: a ten-byte stub);
+  // the claim and create_execution read the package's row, so its size
+  // must not matter.
+  std::size_t package_bytes = 0;
+  // Event messages the complete step stores first, as a worker's task
+  // reports them (InsertEvents; a noop task reports one).
+  int events = 0;
+  // The events' GUIDs: time-ordered, as a worker makes them, or random
+  // (version 4), to measure what a random key costs the catalog.
+  bool random_event_guids = false;
+};
+
+// "catalog" or "shape"; nullptr for an unknown name.
+std::unique_ptr<Workload> MakeWorkload(std::string_view name, const WorkloadOptions& options = {});
 
 }  // namespace scaleout::bench
 

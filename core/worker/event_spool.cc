@@ -197,8 +197,12 @@ Status EventSpool::StartOpenBatchLocked() {
 }
 
 Status EventSpool::Append(protocol::EventMessage event) {
-  if (event.event_message_guid.empty()) event.event_message_guid = NewGuid();
   if (event.message_time_ms == 0) event.message_time_ms = clock_.NowUnixMillis();
+  // Time-ordered: the catalog's unique index on the GUID then takes each
+  // batch's events at its right edge, not one random page per event.
+  if (event.event_message_guid.empty()) {
+    event.event_message_guid = NewTimeOrderedGuid(clock_.NowUnixMillis());
+  }
   std::lock_guard lock(mutex_);
   if (fd_ < 0) SCALEOUT_RETURN_IF_ERROR(StartOpenBatchLocked());
   const std::string line = EventToJsonLine(event) + "\n";

@@ -98,6 +98,35 @@ TEST_F(EventSpoolTest, SealsFullBatchesAndShipsInOrder) {
   EXPECT_EQ(FilesOnDisk(), 0u);  // acknowledged batches are deleted
 }
 
+// A worker names each event with a time-ordered GUID (version 7), so the
+// catalog's unique index on it takes new events at its right edge: the GUIDs
+// rise in the order the events came, also across batches and when the
+// clock stands still or steps back.
+TEST_F(EventSpoolTest, EventsGetRisingTimeOrderedGuids) {
+  auto spool = Open();
+  for (int i = 0; i < 7; ++i) {
+    if (i == 4) clock_.Advance(std::chrono::milliseconds(-5000));
+    ASSERT_TRUE(spool->Append(Event(i)).ok());
+  }
+  ASSERT_TRUE(spool->Seal().ok());
+  std::vector<std::string> guids;
+  while (true) {
+    auto next = spool->Next();
+    ASSERT_TRUE(next.ok());
+    if (!*next) break;
+    for (const auto& e : (*next)->events) guids.push_back(e.event_message_guid);
+    ASSERT_TRUE(spool->Acknowledge((*next)->batch_id).ok());
+  }
+  ASSERT_EQ(guids.size(), 7u);
+  for (std::size_t i = 0; i < guids.size(); ++i) {
+    ASSERT_EQ(NormalizeGuid(guids[i]), guids[i]);
+    EXPECT_EQ(guids[i][14], '7') << guids[i];  // the version digit
+    if (i > 0) {
+      EXPECT_LT(guids[i - 1], guids[i]);
+    }
+  }
+}
+
 TEST_F(EventSpoolTest, BatchesSurviveAReopenWithTheirIdsAndAreNotDuplicated) {
   std::vector<std::string> first_ids;
   {
