@@ -56,8 +56,9 @@ struct Settings {
   int inflight = 512;        // life cycles each client keeps in flight
   std::size_t batch = 4096;  // CatalogWriter max_batch_size
   std::string workload = "catalog";
-  std::size_t package_kib = 0;               // size of the catalog workload's package (0: a stub)
-  int events = 0;                            // event messages per life cycle (catalog workload)
+  std::size_t package_kib = 0;  // size of the catalog workload's package (0: a stub)
+  int events = 0;               // event messages per life cycle (catalog workload)
+  int cache_mib = 0;            // the SQLite page cache per connection (0: the plugin's default)
   std::string event_guids = "time-ordered";  // or "random"
   std::string only_synchronous;              // "FULL" or "NORMAL": run just that one
   std::string only_mode;                     // "single" or "group": run just that one
@@ -96,13 +97,16 @@ struct Measurement {
 // A fresh database for one configuration, through the real storage plugin.
 class Database {
  public:
-  Database(host::PluginLoader& loader, const fs::path& file, const std::string& synchronous)
+  // `cache_mib` 0: the plugin's default page cache.
+  Database(host::PluginLoader& loader, const fs::path& file, const std::string& synchronous,
+           int cache_mib)
       : file_(file) {
     fs::remove(file);
     fs::remove(file.string() + "-wal");
     fs::remove(file.string() + "-shm");
-    const sdk::ConfigView::Map values{
+    sdk::ConfigView::Map values{
         {"path", file.string()}, {"synchronous", synchronous}, {"journal_mode", "WAL"}};
+    if (cache_mib > 0) values["cache_size_mib"] = std::to_string(cache_mib);
     auto storage = loader.CreateStorage("sqlite", sdk::ConfigView(values, "storage.sqlite"));
     if (!storage.ok()) {
       status_ = storage.status();
@@ -334,7 +338,8 @@ WorkloadOptions OptionsOf(const Settings& settings) {
 
 sdk::Result<Measurement> RunOne(host::PluginLoader& loader, const Settings& settings,
                                 const std::string& mode, const std::string& synchronous) {
-  Database db(loader, settings.dir / ("catalog-" + mode + "-" + synchronous + ".db"), synchronous);
+  Database db(loader, settings.dir / ("catalog-" + mode + "-" + synchronous + ".db"), synchronous,
+              settings.cache_mib);
   SCALEOUT_RETURN_IF_ERROR(db.status());
   auto workload = MakeWorkload(settings.workload, OptionsOf(settings));
   {
@@ -385,6 +390,8 @@ int Main(int argc, char** argv) {
       "events", po::value(&s.events),
       "event messages the catalog workload stores per life cycle, with its complete step "
       "(default 0; a noop task reports 1)")(
+      "cache-mib", po::value(&s.cache_mib),
+      "SQLite page cache per connection in MiB (default: storage/sqlite's cache_size_mib)")(
       "event-guids", po::value(&s.event_guids),
       "the events' GUIDs: time-ordered (default, as workers make them) or random")(
       "synchronous", po::value(&s.only_synchronous), "run only FULL or NORMAL (default both)")(
@@ -411,7 +418,7 @@ int Main(int argc, char** argv) {
   const bool bad_only = !(s.only_synchronous.empty() || s.only_synchronous == "FULL" ||
                           s.only_synchronous == "NORMAL") ||
                         !(s.only_mode.empty() || s.only_mode == "single" || s.only_mode == "group");
-  const bool bad_events = s.events < 0 ||
+  const bool bad_events = s.cache_mib < 0 || s.events < 0 ||
                           s.events > static_cast<int>(core::catalog::kMaxEventsPerBatch) ||
                           !(s.event_guids == "time-ordered" || s.event_guids == "random");
   if (MakeWorkload(s.workload) == nullptr || s.clients < 1 || s.inflight < 1 || s.batch < 1 ||
@@ -471,6 +478,7 @@ int Main(int argc, char** argv) {
                         {"package_kib", s.package_kib},
                         {"events_per_lifecycle", s.workload == "catalog" ? s.events : 0},
                         {"event_guids", s.event_guids},
+                        {"cache_mib", s.cache_mib},
                         {"quick", s.quick},
                         {"seconds_per_config", s.seconds},
                         {"writer_max_batch_size", s.batch},

@@ -104,7 +104,8 @@ Result<Options> ParseOptions(const sdk::ConfigView& config) {
   SCALEOUT_ASSIGN_OR_RETURN(std::int64_t cache,
                             config.GetInt("statement_cache_size", 256, 1, 100'000));
   options.statement_cache_size = static_cast<int>(cache);
-  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t cache_mib, config.GetInt("cache_size_mib", 64, 1, 65'536));
+  SCALEOUT_ASSIGN_OR_RETURN(std::int64_t cache_mib,
+                            config.GetInt("cache_size_mib", kDefaultCacheSizeMib, 1, 65'536));
   options.cache_size_mib = static_cast<int>(cache_mib);
   SCALEOUT_ASSIGN_OR_RETURN(options.create, config.GetBool("create", true));
   SCALEOUT_ASSIGN_OR_RETURN(options.read_only, config.GetBool("read_only", false));

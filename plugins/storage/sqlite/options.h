@@ -27,18 +27,24 @@ enum class JournalMode : std::uint8_t { kWal, kDelete, kTruncate, kPersist };
 std::string_view SynchronousName(Synchronous value) noexcept;  // "FULL"
 std::string_view JournalModeName(JournalMode value) noexcept;  // "WAL"
 
+// The page cache per connection, in MiB. SQLite's own default (2 MiB) is
+// smaller than the catalog's hot indexes once it holds a few hundred
+// thousand executions, and every page it misses is a read() on the
+// writer's hot path. Larger is not better either: when a B-tree page
+// splits, SQLite numbers a page past the end of the file for a moment, and
+// the commit that follows walks the whole cache to drop pages past the end;
+// at 64 MiB that walk took a tenth of the catalog writer's time in a busy
+// cluster. Memory is used only as pages are read.
+inline constexpr int kDefaultCacheSizeMib = 16;
+
 struct Options {
   std::string path;  // the database file; never empty after ParseOptions
   Synchronous synchronous = Synchronous::kFull;
   JournalMode journal_mode = JournalMode::kWal;
   int busy_timeout_ms = 5000;
   int statement_cache_size = 256;  // per connection; at least 1
-  // SQLite's page cache per connection, in MiB (PRAGMA cache_size). SQLite's
-  // own default (2 MiB) is smaller than the catalog's hot indexes once it
-  // holds a few hundred thousand executions, and every page it misses is a
-  // read() system call on the writer's hot path. Memory is used only as
-  // pages are read.
-  int cache_size_mib = 64;
+  // SQLite's page cache per connection, in MiB (PRAGMA cache_size).
+  int cache_size_mib = kDefaultCacheSizeMib;
   bool create = true;      // create a missing file (ignored when read_only)
   bool read_only = false;  // open with SQLITE_OPEN_READONLY
 };

@@ -41,7 +41,7 @@ TEST(SqliteOptionsTest, OnlyPathGivesTheDocumentedDefaults) {
   EXPECT_EQ(parsed->journal_mode, JournalMode::kWal);
   EXPECT_EQ(parsed->busy_timeout_ms, 5000);
   EXPECT_EQ(parsed->statement_cache_size, 256);
-  EXPECT_EQ(parsed->cache_size_mib, 64);
+  EXPECT_EQ(parsed->cache_size_mib, 16);  // docs/storage.md says so
   EXPECT_TRUE(parsed->create);
   EXPECT_FALSE(parsed->read_only);
 }
