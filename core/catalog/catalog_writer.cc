@@ -46,10 +46,7 @@ CatalogWriter::CatalogWriter(std::unique_ptr<sdk::Connection> connection,
     : connection_(std::move(connection)),
       options_(std::move(options)),
       clock_(options_.clock != nullptr ? *options_.clock : SystemClock::Instance()) {
-  thread_ = std::thread([this] {
-    NameThisThread("catalog-writer");
-    WriterLoop();
-  });
+  thread_ = NamedThread("catalog-writer", [this] { WriterLoop(); });
 }
 
 CatalogWriter::~CatalogWriter() { Stop(); }

@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <utility>
 
 namespace scaleout::core {
 
@@ -21,6 +23,16 @@ void NameThisThread(std::string_view name);
 
 // The calling thread's name ("" if it cannot be read).
 std::string ThisThreadName();
+
+// Starts `body` on a new thread that first names itself `name`, a string
+// that outlives the thread's start (a literal). Throws as std::thread does.
+template <typename Body>
+std::thread NamedThread(const char* name, Body body) {
+  return std::thread([name, body = std::move(body)]() mutable {
+    NameThisThread(name);
+    body();
+  });
+}
 
 }  // namespace scaleout::core
 

@@ -10,10 +10,7 @@ namespace scaleout::core::management {
 ReadPool::ReadPool(sdk::Storage& storage, std::size_t threads) : storage_(storage) {
   threads_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i)
-    threads_.emplace_back([this] {
-      NameThisThread("catalog-reader");
-      Loop();
-    });
+    threads_.push_back(NamedThread("catalog-reader", [this] { Loop(); }));
 }
 
 ReadPool::~ReadPool() { Stop(); }

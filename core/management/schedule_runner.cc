@@ -88,10 +88,7 @@ sdk::Result<SchedulePassResult> ScheduleRunner::RunOnce() {
 void ScheduleRunner::Start(std::int64_t max_sleep_ms) {
   if (thread_.joinable()) return;
   stopping_ = false;
-  thread_ = std::thread([this, max_sleep_ms] {
-    NameThisThread("schedules");
-    Loop(max_sleep_ms);
-  });
+  thread_ = NamedThread("schedules", [this, max_sleep_ms] { Loop(max_sleep_ms); });
 }
 
 void ScheduleRunner::Poke() {

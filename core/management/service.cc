@@ -184,10 +184,7 @@ sdk::Status ManagementService::Start() {
     accepting_ = true;
   }
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.threads); ++i) {
-    pool_.emplace_back([this] {
-      NameThisThread("api");
-      PoolLoop();
-    });
+    pool_.push_back(NamedThread("api", [this] { PoolLoop(); }));
   }
   if (options_.read_threads > 0) {
     read_pool_ = std::make_unique<ReadPool>(master_.storage(), options_.read_threads);

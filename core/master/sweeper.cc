@@ -20,10 +20,7 @@ void Sweeper::Start() {
   const std::int64_t now = clock_.SteadyMillis();
   for (auto& s : jobs_) s->next_due = now + s->job.first_run_after_ms;
   stopping_ = false;
-  thread_ = std::thread([this] {
-    NameThisThread("sweeper");
-    Loop();
-  });
+  thread_ = NamedThread("sweeper", [this] { Loop(); });
 }
 
 void Sweeper::Stop() {

@@ -98,10 +98,7 @@ void WorkerService::Start() {
   std::lock_guard lock(mutex_);
   if (deadline_thread_.joinable()) return;
   stopping_ = false;
-  deadline_thread_ = std::thread([this] {
-    NameThisThread("poll-deadlines");
-    DeadlineLoop();
-  });
+  deadline_thread_ = NamedThread("poll-deadlines", [this] { DeadlineLoop(); });
 }
 
 void WorkerService::Stop() {

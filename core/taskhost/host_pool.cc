@@ -234,10 +234,7 @@ sdk::Status PooledHost::Spawn(const TaskHostPoolOptions& options) {
   pid_fd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pid_fd_ >= 0) ::fcntl(pid_fd_, F_SETFD, FD_CLOEXEC);
 #endif
-  reader_ = std::thread([this] {
-    NameThisThread("host-records");
-    ReaderLoop();
-  });
+  reader_ = NamedThread("host-records", [this] { ReaderLoop(); });
   return sdk::Status::Ok();
 }
 

@@ -136,10 +136,7 @@ sdk::Status TaskHostLauncher::Start(const TaskHostRequest& request) {
   pid_ = pid;
   started_ = true;
   kill_grace_ = request.kill_grace;
-  reader_ = std::thread([this] {
-    NameThisThread("host-records");
-    ReaderLoop();
-  });
+  reader_ = NamedThread("host-records", [this] { ReaderLoop(); });
   return sdk::Status::Ok();
 }
 
@@ -263,10 +260,7 @@ void TaskHostLauncher::Cancel() {
   if (!started_ || exited_ || cancel_requested_) return;
   cancel_requested_ = true;
   ::kill(pid_, SIGTERM);  // the task host cancels its executor, which stops the package
-  grace_ = std::thread([this] {
-    NameThisThread("host-grace");
-    GraceLoop();
-  });
+  grace_ = NamedThread("host-grace", [this] { GraceLoop(); });
 }
 
 void TaskHostLauncher::GraceLoop() {

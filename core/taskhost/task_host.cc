@@ -479,10 +479,7 @@ int PooledServer::Run() {
   }
   ::fcntl(input_fd_, F_SETFL, ::fcntl(input_fd_, F_GETFL) | O_NONBLOCK);
   if (control_fd_ >= 0) ::fcntl(control_fd_, F_SETFL, ::fcntl(control_fd_, F_GETFL) | O_NONBLOCK);
-  std::thread watcher([this] {
-    NameThisThread("host-watcher");
-    WatchLoop();
-  });
+  std::thread watcher = NamedThread("host-watcher", [this] { WatchLoop(); });
   ServeLoop();
   Wake(watch_wake_);
   watcher.join();

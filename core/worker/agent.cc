@@ -231,21 +231,13 @@ Status Agent::Start() {
       }(),
       settings_.max_task_count, FormatTimeSpan(settings_.lease_interval));
   fence_pass_at_.store(deps_.clock->SteadyMillis());
-  // Each loop on a thread of its own, named for `top -H` and profilers.
-  using Loop = void (Agent::*)();
-  auto start_loop = [this](const char* name, Loop loop) {
-    threads_.emplace_back([this, name, loop] {
-      NameThisThread(name);
-      (this->*loop)();
-    });
-  };
-  start_loop("control", &Agent::ControlLoop);
-  start_loop("poll", &Agent::PollLoop);
-  start_loop("heartbeat", &Agent::HeartbeatLoop);
-  start_loop("task-watchdog", &Agent::WatchdogLoop);
-  start_loop("shipper", &Agent::ShipperLoop);
+  threads_.push_back(NamedThread("control", [this] { ControlLoop(); }));
+  threads_.push_back(NamedThread("poll", [this] { PollLoop(); }));
+  threads_.push_back(NamedThread("heartbeat", [this] { HeartbeatLoop(); }));
+  threads_.push_back(NamedThread("task-watchdog", [this] { WatchdogLoop(); }));
+  threads_.push_back(NamedThread("shipper", [this] { ShipperLoop(); }));
   if (janitor_ || settings_.project_cache_retention.count() > 0) {
-    start_loop("janitor", &Agent::JanitorLoop);
+    threads_.push_back(NamedThread("janitor", [this] { JanitorLoop(); }));
   }
   return Status::Ok();
 }

@@ -197,12 +197,11 @@ Status EventSpool::StartOpenBatchLocked() {
 }
 
 Status EventSpool::Append(protocol::EventMessage event) {
-  if (event.message_time_ms == 0) event.message_time_ms = clock_.NowUnixMillis();
+  const std::int64_t now_ms = clock_.NowUnixMillis();
+  if (event.message_time_ms == 0) event.message_time_ms = now_ms;
   // Time-ordered: the catalog's unique index on the GUID then takes each
   // batch's events at its right edge, not one random page per event.
-  if (event.event_message_guid.empty()) {
-    event.event_message_guid = NewTimeOrderedGuid(clock_.NowUnixMillis());
-  }
+  if (event.event_message_guid.empty()) event.event_message_guid = NewTimeOrderedGuid(now_ms);
   std::lock_guard lock(mutex_);
   if (fd_ < 0) SCALEOUT_RETURN_IF_ERROR(StartOpenBatchLocked());
   const std::string line = EventToJsonLine(event) + "\n";
